@@ -1,0 +1,97 @@
+#include "blas.hpp"
+
+#include <cmath>
+
+#ifdef HESSBOUND_USE_BLAS
+#include <cblas.h>
+#else
+#include <Eigen/Core>
+#endif
+
+namespace hessbound {
+
+#ifdef HESSBOUND_USE_BLAS
+
+void gemm(bool trans_a, bool trans_b, int m, int n, int k, double alpha, const double* a, int lda,
+          const double* b, int ldb, double beta, double* c, int ldc) {
+  if (m == 0 || n == 0) return;
+  cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k,
+              alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+void syrk_upper_at_a(int n, int k, double alpha, const double* a, int lda, double beta, double* c, int ldc) {
+  if (n == 0) return;
+  cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, n, k, alpha, a, lda, beta, c, ldc);
+}
+
+double dot(int n, const double* x, const double* y) { return cblas_ddot(n, x, 1, y, 1); }
+void axpy(int n, double alpha, const double* x, double* y) { cblas_daxpy(n, alpha, x, 1, y, 1); }
+double norm2(int n, const double* x) { return cblas_dnrm2(n, x, 1); }
+const char* linalg_backend() { return "openblas"; }
+
+#else
+
+namespace {
+using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using ConstMap = Eigen::Map<const RowMat, 0, Eigen::OuterStride<>>;
+using MutMap = Eigen::Map<RowMat, 0, Eigen::OuterStride<>>;
+}  // namespace
+
+void gemm(bool trans_a, bool trans_b, int m, int n, int k, double alpha, const double* a, int lda,
+          const double* b, int ldb, double beta, double* c, int ldc) {
+  if (m == 0 || n == 0) return;
+  MutMap C(c, m, n, Eigen::OuterStride<>(ldc));
+  if (beta == 0) C.setZero();
+  else if (beta != 1) C *= beta;
+  if (k == 0) return;
+  const ConstMap A(a, trans_a ? k : m, trans_a ? m : k, Eigen::OuterStride<>(lda));
+  const ConstMap B(b, trans_b ? n : k, trans_b ? k : n, Eigen::OuterStride<>(ldb));
+  if (!trans_a && !trans_b) C.noalias() += alpha * A * B;
+  else if (trans_a && !trans_b) C.noalias() += alpha * A.transpose() * B;
+  else if (!trans_a && trans_b) C.noalias() += alpha * A * B.transpose();
+  else C.noalias() += alpha * A.transpose() * B.transpose();
+}
+
+void syrk_upper_at_a(int n, int k, double alpha, const double* a, int lda, double beta, double* c, int ldc) {
+  if (n == 0) return;
+  MutMap C(c, n, n, Eigen::OuterStride<>(ldc));
+  if (beta == 0) C.triangularView<Eigen::Upper>().setZero();
+  else if (beta != 1) C.triangularView<Eigen::Upper>() *= beta;
+  if (k == 0) return;
+  const ConstMap A(a, k, n, Eigen::OuterStride<>(lda));
+  C.selfadjointView<Eigen::Upper>().rankUpdate(A.transpose(), alpha);
+}
+
+double dot(int n, const double* x, const double* y) {
+  double s = 0;
+  for (int i = 0; i < n; ++i) s += x[i] * y[i];
+  return s;
+}
+void axpy(int n, double alpha, const double* x, double* y) {
+  for (int i = 0; i < n; ++i) y[i] += alpha * x[i];
+}
+double norm2(int n, const double* x) {
+  // Scaled to avoid overflow, like BLAS dnrm2.
+  double scale = 0, ssq = 1;
+  for (int i = 0; i < n; ++i) {
+    if (x[i] == 0) continue;
+    const double v = std::fabs(x[i]);
+    if (scale < v) {
+      ssq = 1 + ssq * (scale / v) * (scale / v);
+      scale = v;
+    } else {
+      ssq += (v / scale) * (v / scale);
+    }
+  }
+  return scale * std::sqrt(ssq);
+}
+const char* linalg_backend() { return "eigen"; }
+
+#endif
+
+void mirror_upper(int n, double* c, int ldc) {
+  for (int i = 1; i < n; ++i)
+    for (int j = 0; j < i; ++j) c[static_cast<long>(i) * ldc + j] = c[static_cast<long>(j) * ldc + i];
+}
+
+}  // namespace hessbound

@@ -1,0 +1,24 @@
+// The few dense linear-algebra primitives the kernel needs, row-major throughout.
+// Natively they call OpenBLAS/LAPACKE; in the WebAssembly build (no HESSBOUND_USE_BLAS) Eigen.
+#pragma once
+
+namespace hessbound {
+
+// C = alpha * op(A) * op(B) + beta * C, all row-major; op(X) = X or X^T.
+void gemm(bool trans_a, bool trans_b, int m, int n, int k, double alpha, const double* a, int lda,
+          const double* b, int ldb, double beta, double* c, int ldc);
+
+// C = alpha * A^T A + beta * C on the upper triangle (row-major), A is k x n; C is n x n.
+void syrk_upper_at_a(int n, int k, double alpha, const double* a, int lda, double beta, double* c, int ldc);
+
+// Fills the strictly lower triangle of a row-major n x n matrix from its upper triangle.
+void mirror_upper(int n, double* c, int ldc);
+
+double dot(int n, const double* x, const double* y);
+void axpy(int n, double alpha, const double* x, double* y);
+double norm2(int n, const double* x);
+
+// Which linear-algebra library this build uses, for reports.
+const char* linalg_backend();
+
+}  // namespace hessbound

@@ -1,0 +1,128 @@
+#include "lanczos.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "blas.hpp"
+#include "eigensolver.hpp"
+#include "errors.hpp"
+#include "rng.hpp"
+
+namespace hessbound {
+namespace {
+
+struct RitzCheck {
+  std::vector<double> values;   // ascending, all m Ritz values
+  std::vector<double> vectors;  // m x m row-major eigenvectors of T
+};
+
+RitzCheck ritz(const std::vector<double>& alpha, const std::vector<double>& beta, int m) {
+  std::vector<double> t(static_cast<std::size_t>(m) * m, 0.0);
+  for (int i = 0; i < m; ++i) {
+    t[static_cast<std::size_t>(i) * m + i] = alpha[i];
+    if (i + 1 < m) t[static_cast<std::size_t>(i) * m + i + 1] = t[static_cast<std::size_t>(i + 1) * m + i] = beta[i];
+  }
+  EigenPairs pairs = symmetric_eigen_range(m, t.data(), 0, m - 1, true);
+  return {std::move(pairs.values), std::move(pairs.vectors)};
+}
+
+// Indices (into ascending Ritz values) of the wanted ones: largest first (descending), then smallest.
+std::vector<int> wanted(int m, int k, Extremes which) {
+  std::vector<int> idx;
+  const int kk = std::min(k, m);
+  if (which != Extremes::Smallest)
+    for (int i = 0; i < kk; ++i) idx.push_back(m - 1 - i);
+  if (which != Extremes::Largest)
+    for (int i = 0; i < kk; ++i)
+      if (std::find(idx.begin(), idx.end(), i) == idx.end()) idx.push_back(i);
+  return idx;
+}
+
+}  // namespace
+
+LanczosResult lanczos(const LinearOperator& op, std::size_t n, const LanczosOptions& opt, const Progress& progress) {
+  if (n == 0) fail("BAD_OPTION", "Lanczos: empty operator");
+  if (opt.k < 1) fail("BAD_OPTION", "Lanczos: k must be at least 1");
+  if (!(opt.tolerance > 0)) fail("BAD_OPTION", "Lanczos: tolerance must be positive");
+  const int nn = static_cast<int>(n);
+  const int cap = static_cast<int>(std::min<std::size_t>(n, static_cast<std::size_t>(std::max(opt.max_iterations, 2))));
+  if (static_cast<std::size_t>(opt.k) * (opt.which == Extremes::Both ? 2 : 1) > n)
+    fail("BAD_OPTION", "Lanczos: asked for more eigenvalues than the operator has (" + std::to_string(n) + ")");
+
+  std::vector<double> basis(static_cast<std::size_t>(cap) * n);  // row j = q_j
+  std::vector<double> alpha, beta, w(n), coeff(cap);
+  LanczosResult out;
+
+  SplitMix64 rng(opt.seed ^ 0x5eed5eedull);
+  double* q0 = basis.data();
+  for (std::size_t i = 0; i < n; ++i) q0[i] = rng.normal();
+  const double q0norm = norm2(nn, q0);
+  for (std::size_t i = 0; i < n; ++i) q0[i] /= q0norm;
+
+  RitzCheck last;
+  int m = 0;
+  double scale = 0;  // running estimate of ||A|| for breakdown and near-zero eigenvalues
+  for (int j = 0; j < cap; ++j) {
+    const double* q = basis.data() + static_cast<std::size_t>(j) * n;
+    op(q, w.data());
+    ++out.products;
+    const double a = dot(nn, q, w.data());
+    alpha.push_back(a);
+    axpy(nn, -a, q, w.data());
+    if (j > 0) axpy(nn, -beta[j - 1], q - n, w.data());
+    // Full reorthogonalization, twice ("twice is enough"), as two GEMVs against the basis.
+    for (int pass = 0; pass < 2; ++pass) {
+      gemm(false, false, j + 1, 1, nn, 1.0, basis.data(), nn, w.data(), 1, 0.0, coeff.data(), 1);
+      gemm(true, false, nn, 1, j + 1, -1.0, basis.data(), nn, coeff.data(), 1, 1.0, w.data(), 1);
+    }
+    const double b = norm2(nn, w.data());
+    beta.push_back(b);
+    m = j + 1;
+    scale = std::max({scale, std::fabs(a) + b + (j > 0 ? beta[j - 1] : 0.0)});
+    const bool invariant = b <= 1e-14 * scale || m == cap;
+    // Eigen-solving T costs m^3: check every step while small, then every few steps.
+    const bool check = invariant || m >= 2 * opt.k || m == nn;
+    if (check && (invariant || m < 40 || m % std::max(1, m / 10) == 0)) {
+      last = ritz(alpha, beta, m);
+      const std::vector<int> idx = wanted(m, opt.k, opt.which);
+      bool done = static_cast<int>(idx.size()) >= std::min(nn, opt.k * (opt.which == Extremes::Both ? 2 : 1));
+      for (int i : idx) {
+        const double theta = last.values[i];
+        const double est = b * std::fabs(last.vectors[static_cast<std::size_t>(m - 1) * m + i]);
+        if (est > opt.tolerance * std::max(std::fabs(theta), 1e-8 * scale)) done = false;
+      }
+      report(progress, std::min(0.99, static_cast<double>(m) / cap));
+      if (done || invariant) {
+        out.converged = done || b <= 1e-14 * scale;
+        break;
+      }
+    }
+    double* next = basis.data() + static_cast<std::size_t>(m) * n;
+    for (std::size_t i = 0; i < n; ++i) next[i] = w[i] / b;
+  }
+  out.iterations = m;
+
+  // Ritz vectors y = Q^T s and their true residuals, one extra product each.
+  std::vector<double> y(n), ay(n), s(m);
+  auto finish = [&](int i, std::vector<double>& values, std::vector<double>& residuals, std::vector<double>& vecs) {
+    const double theta = last.values[i];
+    for (int r = 0; r < m; ++r) s[r] = last.vectors[static_cast<std::size_t>(r) * m + i];
+    gemm(true, false, nn, 1, m, 1.0, basis.data(), nn, s.data(), 1, 0.0, y.data(), 1);
+    op(y.data(), ay.data());
+    ++out.products;
+    axpy(nn, -theta, y.data(), ay.data());
+    values.push_back(theta);
+    residuals.push_back(norm2(nn, ay.data()) / std::max(std::fabs(theta), 1e-8 * scale) / norm2(nn, y.data()));
+    if (opt.vectors) vecs.insert(vecs.end(), y.begin(), y.end());
+  };
+  const int kk = std::min(opt.k, m);
+  if (opt.which != Extremes::Smallest)
+    for (int i = 0; i < kk; ++i) finish(m - 1 - i, out.largest, out.largest_residuals, out.largest_vectors);
+  if (opt.which != Extremes::Largest)
+    for (int i = 0; i < kk; ++i) finish(i, out.smallest, out.smallest_residuals, out.smallest_vectors);
+  report(progress, 1.0);
+  return out;
+}
+
+}  // namespace hessbound

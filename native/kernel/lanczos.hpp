@@ -1,0 +1,40 @@
+// Matrix-free Lanczos with full reorthogonalization for the extreme eigenvalues of a symmetric operator.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "progress.hpp"
+
+namespace hessbound {
+
+// y = A x for vectors of length n.
+using LinearOperator = std::function<void(const double* x, double* y)>;
+
+enum class Extremes { Largest = 0, Smallest = 1, Both = 2 };
+
+struct LanczosOptions {
+  int k = 1;                 // how many eigenvalues at each wanted end
+  Extremes which = Extremes::Both;
+  double tolerance = 1e-10;  // relative residual ||A y - theta y|| / |theta|
+  int max_iterations = 300;  // Krylov dimension cap (memory: max_iterations x n doubles)
+  std::uint64_t seed = 0;
+  bool vectors = false;      // return Ritz vectors
+};
+
+struct LanczosResult {
+  std::vector<double> largest;    // descending
+  std::vector<double> smallest;   // ascending
+  std::vector<double> largest_residuals;   // true relative residuals, from one extra product each
+  std::vector<double> smallest_residuals;
+  std::vector<double> largest_vectors;     // k x n row-major, if asked
+  std::vector<double> smallest_vectors;
+  int iterations = 0;
+  int products = 0;  // operator applications, including the residual checks
+  bool converged = false;
+};
+
+LanczosResult lanczos(const LinearOperator& op, std::size_t n, const LanczosOptions& options,
+                      const Progress& progress = {});
+
+}  // namespace hessbound

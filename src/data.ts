@@ -1,0 +1,415 @@
+/**
+ * Data parsing and preparation. Pure TypeScript (no Node built-ins), so it also runs in the browser.
+ *
+ * Error codes: BAD_DATA (malformed input, empty data), SHAPE_MISMATCH (ragged rows, counts that do
+ * not agree), NON_FINITE (NaN/Infinity features or targets), BAD_LABELS (labels or soft targets
+ * that are not a valid class assignment), BAD_OPTION (bad arguments such as `d` or `classes`).
+ */
+import { fail } from './errors.js';
+import { parseJsonText } from './model.js';
+import { createRng } from './rng.js';
+import type { Dataset, MatrixLike } from './types.js';
+
+/** Soft-target rows must sum to 1 within this (relative) tolerance. */
+export const TARGET_SUM_TOLERANCE = 1e-9;
+/** Guards against a stray huge label allocating an enormous one-hot matrix. */
+export const MAX_CLASSES = 100_000;
+
+export interface DatasetOptions {
+  /** Number of classes; default: largest label + 1 (or the width of the targets). */
+  classes?: number;
+  /** Features per sample; required when `x` is a flat Float64Array. */
+  d?: number;
+  name?: string;
+}
+
+/** Labels (one integer per sample) or soft targets (n x classes). */
+export type LabelsOrTargets = readonly number[] | Int32Array | Float64Array | Uint8Array | MatrixLike;
+
+interface DenseMatrix {
+  data: Float64Array;
+  rows: number;
+  cols: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generic helpers
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A row of a nested matrix: a plain array or a numeric typed array. */
+function isRow(value: unknown): value is ArrayLike<unknown> {
+  return Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView));
+}
+
+function checkEntry(value: unknown, what: string, row: number, col: number): number {
+  if (typeof value !== 'number') {
+    fail('BAD_DATA', `${what}[${row}][${col}] is ${describeValue(value)}, not a number`);
+  }
+  if (!Number.isFinite(value)) {
+    fail('NON_FINITE', `${what} has ${value} at row ${row}, column ${col} (0-based)`, 'remove or impute missing values first');
+  }
+  return value;
+}
+
+function matrixFromRows(rows: readonly unknown[], what: string): DenseMatrix {
+  const first = rows[0];
+  if (rows.length === 0) return { data: new Float64Array(0), rows: 0, cols: 0 };
+  if (!isRow(first)) fail('BAD_DATA', `${what} must be an array of rows; ${what}[0] is ${describeValue(first)}`);
+  const cols = first.length;
+  const data = new Float64Array(rows.length * cols);
+  rows.forEach((row, r) => {
+    if (!isRow(row)) fail('BAD_DATA', `${what}[${r}] is ${describeValue(row)}, not a row of numbers`);
+    if (row.length !== cols) {
+      fail('SHAPE_MISMATCH', `${what} is ragged: row ${r} has ${row.length} values but row 0 has ${cols}`);
+    }
+    for (let c = 0; c < cols; c++) data[r * cols + c] = checkEntry(row[c], what, r, c);
+  });
+  return { data, rows: rows.length, cols };
+}
+
+function matrixFromFlat(values: ArrayLike<number>, rows: number, cols: number, what: string): DenseMatrix {
+  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
+    fail('BAD_DATA', `${what} has invalid shape rows=${String(rows)}, cols=${String(cols)}`);
+  }
+  if (values.length !== rows * cols) {
+    fail('SHAPE_MISMATCH', `${what} has ${values.length} values but rows x cols = ${rows} x ${cols} = ${rows * cols}`);
+  }
+  const data = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    data[i] = checkEntry(values[i], what, Math.floor(i / cols), i % cols);
+  }
+  return { data, rows, cols };
+}
+
+/**
+ * Converts any MatrixLike (nested arrays, `{data, rows, cols}` row-major, or an ml-matrix `Matrix`)
+ * into a dense row-major copy, checking that it is rectangular and finite.
+ */
+export function toDenseMatrix(m: MatrixLike, what = 'matrix'): DenseMatrix {
+  if (Array.isArray(m)) return matrixFromRows(m, what);
+  if (isPlainObjectOrInstance(m) && typeof (m as { to2DArray?: unknown }).to2DArray === 'function') {
+    return matrixFromRows((m as { to2DArray(): number[][] }).to2DArray(), what);
+  }
+  if (isPlainObjectOrInstance(m) && 'data' in m && 'rows' in m && 'cols' in m) {
+    const { data, rows, cols } = m as { data: ArrayLike<number>; rows: number; cols: number };
+    if (!isRow(data)) fail('BAD_DATA', `${what}.data must be an array or Float64Array`);
+    return matrixFromFlat(data, rows, cols, what);
+  }
+  return fail(
+    'BAD_DATA',
+    `${what} must be nested arrays, {data, rows, cols} or an ml-matrix Matrix; got ${describeValue(m)}`,
+  );
+}
+
+function isPlainObjectOrInstance(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
+}
+
+function checkNotEmpty(n: number, d: number): void {
+  if (n === 0) fail('BAD_DATA', 'the data has no samples');
+  if (d === 0) fail('BAD_DATA', 'the data has no features (every row is empty)');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Labels and targets
+
+function checkClassesOption(classes: unknown): number | undefined {
+  if (classes === undefined) return undefined;
+  if (typeof classes !== 'number' || !Number.isInteger(classes) || classes < 2 || classes > MAX_CLASSES) {
+    fail('BAD_OPTION', `classes must be an integer between 2 and ${MAX_CLASSES}, got ${describeValue(classes)}`);
+  }
+  return classes;
+}
+
+function readLabels(values: ArrayLike<unknown>, n: number, classesOption: number | undefined): { labels: Int32Array; classes: number } {
+  if (values.length !== n) {
+    fail('SHAPE_MISMATCH', `there are ${values.length} labels for ${n} samples`, 'give exactly one label per row of x');
+  }
+  const labels = new Int32Array(n);
+  let largest = -1;
+  for (let i = 0; i < n; i++) {
+    const value = values[i];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+      fail('BAD_LABELS', `label ${i} is ${describeValue(value)}; labels must be integers 0..c-1`, 'for soft targets pass "targets" (n x c) instead of "y"');
+    }
+    if (value >= MAX_CLASSES) fail('BAD_LABELS', `label ${i} is ${value}; at most ${MAX_CLASSES} classes are supported`);
+    labels[i] = value;
+    largest = Math.max(largest, value);
+  }
+  const classes = classesOption ?? largest + 1;
+  if (largest >= classes) {
+    fail('BAD_LABELS', `label ${largest} is out of range for ${classes} classes (labels must be 0..${classes - 1})`);
+  }
+  if (classes < 2) {
+    fail(
+      'BAD_LABELS',
+      `the labels contain only one class (all 0); softmax cross-entropy needs at least 2 classes`,
+      'if the other classes are merely absent from this sample, pass the number of classes explicitly',
+    );
+  }
+  return { labels, classes };
+}
+
+/** One-hot encoding of integer labels (row-major n x classes). */
+export function oneHot(labels: ArrayLike<number>, classes: number): Float64Array {
+  const checkedClasses = checkClassesOption(classes) as number;
+  const { labels: checked } = readLabels(labels, labels.length, checkedClasses);
+  const targets = new Float64Array(checked.length * checkedClasses);
+  checked.forEach((label, i) => {
+    targets[i * checkedClasses + label] = 1;
+  });
+  return targets;
+}
+
+function checkSoftTargets(targets: DenseMatrix, n: number, classesOption: number | undefined): void {
+  if (targets.rows !== n) fail('SHAPE_MISMATCH', `targets have ${targets.rows} rows for ${n} samples`);
+  if (targets.cols < 2) {
+    fail('BAD_LABELS', `targets have ${targets.cols} column(s); softmax cross-entropy needs at least 2 classes`);
+  }
+  if (classesOption !== undefined && classesOption !== targets.cols) {
+    fail('SHAPE_MISMATCH', `targets have ${targets.cols} columns but classes = ${classesOption}`);
+  }
+  for (let r = 0; r < targets.rows; r++) {
+    let sum = 0;
+    for (let c = 0; c < targets.cols; c++) {
+      const value = targets.data[r * targets.cols + c] as number;
+      if (value < 0) fail('BAD_LABELS', `targets row ${r} has the negative value ${value} in column ${c}`, 'each targets row must be a probability distribution');
+      sum += value;
+    }
+    if (Math.abs(sum - 1) > TARGET_SUM_TOLERANCE) {
+      fail('BAD_LABELS', `targets row ${r} sums to ${sum}, not 1`, 'each targets row must be a probability distribution (nonnegative, summing to 1)');
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building datasets
+
+function assemble(
+  x: DenseMatrix,
+  supervision: { kind: 'labels'; values: ArrayLike<unknown> } | { kind: 'targets'; matrix: DenseMatrix },
+  options: DatasetOptions,
+): Dataset {
+  checkNotEmpty(x.rows, x.cols);
+  const classesOption = checkClassesOption(options.classes);
+  const name = options.name !== undefined ? { name: options.name } : {};
+  if (supervision.kind === 'labels') {
+    const { labels, classes } = readLabels(supervision.values, x.rows, classesOption);
+    const targets = new Float64Array(x.rows * classes);
+    labels.forEach((label, i) => {
+      targets[i * classes + label] = 1;
+    });
+    return { n: x.rows, d: x.cols, classes, x: x.data, targets, labels, ...name };
+  }
+  checkSoftTargets(supervision.matrix, x.rows, classesOption);
+  const targets = supervision.matrix;
+  return { n: x.rows, d: x.cols, classes: targets.cols, x: x.data, targets: targets.data, labels: null, ...name };
+}
+
+function featuresFrom(x: MatrixLike | Float64Array, d: number | undefined): DenseMatrix {
+  if (!ArrayBuffer.isView(x)) return toDenseMatrix(x, 'x');
+  if (d === undefined || !Number.isInteger(d) || d <= 0) {
+    fail('BAD_OPTION', 'x is a flat Float64Array, so the number of features per sample must be given as opts.d');
+  }
+  if (x.length % d !== 0) {
+    fail('SHAPE_MISMATCH', `x has ${x.length} values, which is not a multiple of d = ${d}`);
+  }
+  return matrixFromFlat(x, x.length / d, d, 'x');
+}
+
+/** Matrix-shaped supervision is soft targets, except that a single column is read as labels. */
+function supervisionFrom(y: LabelsOrTargets):
+  | { kind: 'labels'; values: ArrayLike<unknown> }
+  | { kind: 'targets'; matrix: DenseMatrix } {
+  if (ArrayBuffer.isView(y)) return { kind: 'labels', values: y as ArrayLike<number> };
+  const isNested = Array.isArray(y) && y.length > 0 && isRow(y[0]);
+  if (Array.isArray(y) && !isNested) return { kind: 'labels', values: y as readonly unknown[] };
+  const matrix = toDenseMatrix(y as MatrixLike, 'targets');
+  if (matrix.cols === 1) return { kind: 'labels', values: matrix.data };
+  return { kind: 'targets', matrix };
+}
+
+/**
+ * Builds a Dataset from features and labels/targets.
+ * - `x`: nested arrays, `{data, rows, cols}`, an ml-matrix `Matrix`, or a flat row-major
+ *   Float64Array (then `opts.d` is required).
+ * - `yOrTargets`: integer labels (number[] / Int32Array / ...) or soft targets (a MatrixLike,
+ *   n x classes). A one-column matrix is read as labels.
+ */
+export function toDataset(x: MatrixLike | Float64Array, yOrTargets: LabelsOrTargets, opts: DatasetOptions = {}): Dataset {
+  const features = featuresFrom(x, opts.d);
+  return assemble(features, supervisionFrom(yOrTargets), opts);
+}
+
+/**
+ * Parses `{"x": [[...]], "y": [...]}` (integer labels, optional `"classes"`) or
+ * `{"x": [[...]], "targets": [[...]]}` (soft targets) from JSON text or a parsed object.
+ */
+export function parseDataJson(input: string | object, opts: { name?: string } = {}): Dataset {
+  const root = typeof input === 'string' ? parseJsonText(input, 'data') : input;
+  if (!isPlainObject(root)) fail('BAD_DATA', `the data must be a JSON object {"x": [[...]], "y": [...]}, got ${describeValue(root)}`);
+  const { x, y, targets, classes } = root;
+  if (x === undefined) fail('BAD_DATA', 'the data has no "x" (the n x d feature rows)');
+  if (!Array.isArray(x)) fail('BAD_DATA', `"x" must be an array of rows, got ${describeValue(x)}`);
+  if (y !== undefined && targets !== undefined) {
+    fail('BAD_DATA', 'the data has both "y" and "targets"; give one of them');
+  }
+  const name = typeof root['name'] === 'string' ? root['name'] : opts.name;
+  const options: DatasetOptions = { ...(classes !== undefined ? { classes: classes as number } : {}), ...(name !== undefined ? { name } : {}) };
+  const features = toDenseMatrix(x, 'x');
+  if (y !== undefined) {
+    if (!Array.isArray(y)) fail('BAD_LABELS', `"y" must be an array of integer labels, got ${describeValue(y)}`);
+    return assemble(features, { kind: 'labels', values: y }, options);
+  }
+  if (targets !== undefined) {
+    if (!Array.isArray(targets)) fail('BAD_DATA', `"targets" must be an array of rows, got ${describeValue(targets)}`);
+    return assemble(features, { kind: 'targets', matrix: toDenseMatrix(targets, 'targets') }, options);
+  }
+  return fail('BAD_DATA', 'the data needs "y" (integer labels 0..c-1) or "targets" (n x c soft targets)');
+}
+
+// ---------------------------------------------------------------------------------------------
+// CSV
+
+interface CsvLine {
+  number: number;
+  cells: string[];
+}
+
+function splitCsvLines(text: string): { lines: CsvLine[]; delimiter: string } {
+  const raw = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
+  const firstContent = raw.find((line) => line.trim() !== '') ?? '';
+  const delimiter = [',', '\t', ';'].find((candidate) => firstContent.includes(candidate)) ?? ',';
+  const lines: CsvLine[] = [];
+  raw.forEach((line, i) => {
+    if (line.trim() === '') return;
+    lines.push({ number: i + 1, cells: line.split(delimiter).map((cell) => cell.trim().replace(/^"(.*)"$/, '$1').trim()) });
+  });
+  return { lines, delimiter };
+}
+
+function isNumericCell(cell: string): boolean {
+  return cell !== '' && !Number.isNaN(Number(cell));
+}
+
+function parseCsvNumber(cell: string, line: number, column: string): number {
+  const value = cell === '' ? Number.NaN : Number(cell);
+  if (cell === '' || (Number.isNaN(value) && !/^[+-]?nan$/i.test(cell))) {
+    fail('BAD_DATA', `line ${line}, column ${column}: ${cell === '' ? 'empty value' : JSON.stringify(cell) + ' is not a number'}`);
+  }
+  if (!Number.isFinite(value)) fail('NON_FINITE', `line ${line}, column ${column} is ${cell}`, 'remove or impute missing values first');
+  return value;
+}
+
+function parseCsvLabel(cell: string, line: number): number {
+  const value = cell === '' ? Number.NaN : Number(cell);
+  if (!Number.isInteger(value) || value < 0) {
+    fail('BAD_LABELS', `line ${line}: the label ${JSON.stringify(cell)} is not an integer 0..c-1`, 'the last column must hold integer class labels');
+  }
+  return value;
+}
+
+/**
+ * Parses a CSV with a header line, numeric features and an integer class label in the last
+ * column. A first line that is entirely numeric is taken as data (no header). Delimiter: comma,
+ * or tab/semicolon when the first line has no comma. Errors name the 1-based line number.
+ */
+export function parseCsv(text: string, opts: { name?: string; classes?: number } = {}): Dataset {
+  const { lines } = splitCsvLines(text);
+  const first = lines[0];
+  if (!first) fail('BAD_DATA', 'the CSV is empty');
+  const hasHeader = !first.cells.every(isNumericCell);
+  const columns = hasHeader ? first.cells : first.cells.map((_, i) => `#${i + 1}`);
+  const width = columns.length;
+  if (width < 2) fail('BAD_DATA', `the CSV has ${width} column; it needs feature columns and a label in the last column`);
+  const rows = hasHeader ? lines.slice(1) : lines;
+  if (rows.length === 0) fail('BAD_DATA', 'the CSV has a header but no data rows');
+
+  const d = width - 1;
+  const x = new Float64Array(rows.length * d);
+  const labels = new Int32Array(rows.length);
+  rows.forEach((row, r) => {
+    if (row.cells.length !== width) {
+      fail('SHAPE_MISMATCH', `line ${row.number} has ${row.cells.length} values but ${hasHeader ? 'the header' : 'line ' + first.number} has ${width}`);
+    }
+    for (let c = 0; c < d; c++) {
+      x[r * d + c] = parseCsvNumber(row.cells[c] as string, row.number, `${c + 1} (${columns[c] as string})`);
+    }
+    labels[r] = parseCsvLabel(row.cells[d] as string, row.number);
+  });
+  const options: DatasetOptions = { ...(opts.classes !== undefined ? { classes: opts.classes } : {}), ...(opts.name !== undefined ? { name: opts.name } : {}) };
+  return assemble({ data: x, rows: rows.length, cols: d }, { kind: 'labels', values: labels }, options);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transformations
+
+/**
+ * Per-feature standardization: zero mean and unit population standard deviation. A (numerically)
+ * constant feature carries no information and has no scale, so it is left at 0 after centering.
+ */
+export function standardize(data: Dataset): Dataset {
+  const { n, d } = data;
+  const x = new Float64Array(data.x);
+  for (let j = 0; j < d; j++) {
+    let mean = 0;
+    let largest = 0;
+    for (let i = 0; i < n; i++) {
+      const value = x[i * d + j] as number;
+      mean += value;
+      largest = Math.max(largest, Math.abs(value));
+    }
+    mean /= n;
+    let variance = 0;
+    for (let i = 0; i < n; i++) variance += ((x[i * d + j] as number) - mean) ** 2;
+    const std = Math.sqrt(variance / n);
+    // Rounding leaves a tiny spread in constant columns; dividing by it would amplify noise to +-1.
+    const isConstant = std <= 1e-12 * largest;
+    for (let i = 0; i < n; i++) {
+      x[i * d + j] = isConstant ? 0 : ((x[i * d + j] as number) - mean) / std;
+    }
+  }
+  return { ...data, x };
+}
+
+/** A random subset of `count` samples (without replacement, original order kept); same classes. */
+export function subsample(data: Dataset, count: number, seed: number): Dataset {
+  if (!Number.isInteger(count) || count < 1) fail('BAD_OPTION', `subsample size must be a positive integer, got ${describeValue(count)}`);
+  if (count >= data.n) return data;
+  const rng = createRng(seed);
+  const picked = rng.shuffle(Array.from({ length: data.n }, (_, i) => i)).slice(0, count).sort((a, b) => a - b);
+  const { d, classes } = data;
+  const x = new Float64Array(count * d);
+  const targets = new Float64Array(count * classes);
+  const labels = data.labels ? new Int32Array(count) : null;
+  picked.forEach((source, i) => {
+    x.set(data.x.subarray(source * d, (source + 1) * d), i * d);
+    targets.set(data.targets.subarray(source * classes, (source + 1) * classes), i * classes);
+    if (labels && data.labels) labels[i] = data.labels[source] as number;
+  });
+  return { ...data, n: count, x, targets, labels };
+}
+
+/**
+ * Re-encodes labelled data for `classes` classes (e.g. when a subset lacks the highest labels but
+ * the model has an output per class of the full problem).
+ */
+export function withClasses(data: Dataset, classes: number): Dataset {
+  if (classes === data.classes) return data;
+  if (!data.labels) {
+    fail('SHAPE_MISMATCH', `the data has ${data.classes} soft-target columns; it cannot be re-encoded for ${classes} classes`);
+  }
+  return { ...data, classes, targets: oneHot(data.labels, classes) };
+}

@@ -1,0 +1,123 @@
+/**
+ * Node-only file access: the embedded data sets (package `data/` folder) and reading data/model
+ * files from disk. Browser code uses the pure parsers in ../data.ts and ../model.ts instead.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+
+import { parseCsv, parseDataJson, standardize as standardizeData } from '../data.js';
+import { HessboundError, fail } from '../errors.js';
+import { modelToJson, parseModelJson } from '../model.js';
+import type { Dataset, Model } from '../types.js';
+
+export const DATASET_NAMES = ['iris', 'wine', 'breast_cancer', 'digits'] as const;
+export type DatasetName = (typeof DATASET_NAMES)[number];
+
+const DATASET_FILES: Record<DatasetName, string> = {
+  iris: 'iris.csv',
+  wine: 'wine.csv',
+  breast_cancer: 'breast_cancer.csv',
+  digits: 'digits.csv.gz',
+};
+
+let cachedDataDir: string | undefined;
+
+/**
+ * The package's data/ folder. Searched upward from this module, because the module runs from
+ * src/node/ (tsx, vitest) as well as from dist/src/node/ (compiled).
+ */
+export function dataDirectory(): string {
+  if (cachedDataDir) return cachedDataDir;
+  const start = dirname(fileURLToPath(import.meta.url));
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'data', 'iris.csv'))) {
+      cachedDataDir = join(dir, 'data');
+      return cachedDataDir;
+    }
+    if (dirname(dir) === dir) break;
+  }
+  return fail('IO', `cannot find the embedded data sets (a data/ folder with iris.csv) above ${start}`, 'reinstall hessbound; its package ships data/');
+}
+
+function isDatasetName(name: string): name is DatasetName {
+  return (DATASET_NAMES as readonly string[]).includes(name);
+}
+
+/** One of the embedded UCI data sets; standardized per feature unless `standardize: false`. */
+export function loadDataset(name: string, opts: { standardize?: boolean } = {}): Dataset {
+  const key = name.trim().toLowerCase().replace(/-/g, '_');
+  if (!isDatasetName(key)) {
+    fail('BAD_OPTION', `unknown data set "${name}"; available: ${DATASET_NAMES.join(', ')}`, 'or read your own file with readDataFile(path)');
+  }
+  const raw = parseCsv(readText(join(dataDirectory(), DATASET_FILES[key])), { name: key });
+  return (opts.standardize ?? true) ? standardizeData(raw) : raw;
+}
+
+/** Reads a file as UTF-8 text, gunzipping `.gz` files; failures become HessboundError('IO'). */
+function readText(path: string): string {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    return fail('IO', `cannot read ${path}: ${osReason(err)}`);
+  }
+  if (!path.toLowerCase().endsWith('.gz')) return bytes.toString('utf8');
+  try {
+    return gunzipSync(bytes).toString('utf8');
+  } catch (err) {
+    return fail('IO', `cannot decompress ${path}: ${osReason(err)}`, 'is it really a gzip file?');
+  }
+}
+
+function osReason(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code && !err.message.startsWith(code) ? `${code}: ${err.message}` : err.message;
+  }
+  return String(err);
+}
+
+/** Re-throws parse errors with the file path in front, so CLI messages say which file was bad. */
+function withPath<T>(path: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (!(err instanceof HessboundError) || err.message.startsWith(path)) throw err;
+    const suffix = err.hint ? `\n  hint: ${err.hint}` : '';
+    const message = suffix && err.message.endsWith(suffix) ? err.message.slice(0, -suffix.length) : err.message;
+    throw new HessboundError(err.code, `${path}: ${message}`, err.hint);
+  }
+}
+
+function stripExtensions(path: string): string {
+  return basename(path).replace(/(\.csv|\.json)?(\.gz)?$/i, '');
+}
+
+/** Reads a data file by extension: .json (optionally .gz) or .csv / .csv.gz. Not standardized. */
+export function readDataFile(path: string): Dataset {
+  const lower = path.toLowerCase().replace(/\.gz$/, '');
+  const isJson = lower.endsWith('.json');
+  if (!isJson && !lower.endsWith('.csv')) {
+    fail('IO', `cannot tell the format of ${path} from its extension`, 'use .json, .csv or .csv.gz');
+  }
+  const text = readText(path);
+  const name = stripExtensions(path);
+  return withPath(path, () => (isJson ? parseDataJson(text, { name }) : parseCsv(text, { name })));
+}
+
+/** Reads a `hessbound.mlp.v1` model JSON file. */
+export function readModelFile(path: string): Model {
+  const text = readText(path);
+  return withPath(path, () => parseModelJson(text));
+}
+
+/** Writes a model as `hessbound.mlp.v1` JSON. */
+export function writeModelFile(path: string, model: Model): void {
+  try {
+    writeFileSync(path, JSON.stringify(modelToJson(model)) + '\n');
+  } catch (err) {
+    fail('IO', `cannot write ${path}: ${osReason(err)}`);
+  }
+}

@@ -1,0 +1,45 @@
+/** Public data types shared by every module of the facade. */
+
+export const ACTIVATIONS = ['sigmoid', 'tanh', 'softplus', 'gelu', 'silu', 'identity'] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
+
+/** Non-smooth activations we recognise only to refuse them with an explanation. */
+export const NON_SMOOTH_ACTIVATIONS = ['relu', 'leaky_relu', 'relu6', 'hardtanh', 'hardsigmoid', 'hardswish', 'elu', 'selu', 'prelu', 'abs', 'step'] as const;
+
+export type Reduction = 'mean' | 'sum';
+export type BackendName = 'native' | 'wasm';
+
+/** One affine layer: weight is `out x in`, row-major (PyTorch nn.Linear order). */
+export interface Layer {
+  readonly out: number;
+  readonly in: number;
+  readonly weight: Float64Array;
+  readonly bias: Float64Array | null;
+}
+
+/** A smooth MLP: at least one hidden layer, one activation for all hidden layers. */
+export interface Model {
+  readonly activation: Activation;
+  readonly layers: readonly Layer[];
+}
+
+/**
+ * Training data: `x` is `n x d` row-major; `targets` is `n x classes` row-major, each row a
+ * probability distribution (one-hot for integer labels).
+ */
+export interface Dataset {
+  readonly n: number;
+  readonly d: number;
+  readonly classes: number;
+  readonly x: Float64Array;
+  readonly targets: Float64Array;
+  /** Integer labels when the data came with them (targets are then one-hot). */
+  readonly labels: Int32Array | null;
+  readonly name?: string;
+}
+
+/** Anything a user may pass where a matrix is expected. */
+export type MatrixLike =
+  | readonly (readonly number[])[]
+  | { data: Float64Array | readonly number[]; rows: number; cols: number }
+  | { to2DArray(): number[][]; rows: number; columns: number };
