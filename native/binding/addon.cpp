@@ -9,6 +9,7 @@
 #include "../kernel/analysis.hpp"
 #include "../kernel/blas.hpp"
 #include "../kernel/bounds.hpp"
+#include "../kernel/commands.hpp"
 #include "../kernel/eigensolver.hpp"
 #include "../kernel/errors.hpp"
 #include "../kernel/owned_problem.hpp"
@@ -76,11 +77,6 @@ Napi::Float64Array to_float64(Napi::Env env, const std::vector<double>& v) {
   return out;
 }
 
-double number_or(const Napi::Object& o, const char* key, double fallback) {
-  Napi::Value v = o.Get(key);
-  return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
-}
-
 // Runs `work` on the pool, reports progress fractions to an optional JS callback, resolves with `finish`.
 class KernelTask : public Napi::AsyncProgressQueueWorker<double> {
  public:
@@ -144,23 +140,28 @@ Napi::Value guarded(const Napi::CallbackInfo& info, F body) {
   }
 }
 
-Napi::Value Analyze(const Napi::CallbackInfo& info) {
+// run(name, spec, options, onProgress?) -> Promise<string>: any kernel command (commands.hpp).
+Napi::Value Run(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    auto problem = std::make_shared<OwnedProblem>(read_problem(info[0]));
-    const Napi::Object o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
-    hessbound::AnalyzeOptions opt;
-    opt.method = static_cast<hessbound::SpectrumMethod>(static_cast<int>(number_or(o, "method", 0)));
-    opt.assembly = static_cast<hessbound::HessianAssembly>(static_cast<int>(number_or(o, "assembly", 0)));
-    opt.k = static_cast<int>(number_or(o, "k", 1));
-    opt.tolerance = number_or(o, "tolerance", 1e-10);
-    opt.max_iterations = static_cast<int>(number_or(o, "maxIterations", 300));
-    opt.seed = static_cast<std::uint64_t>(number_or(o, "seed", 0));
-    opt.max_dense_bytes = static_cast<std::uint64_t>(number_or(o, "maxDenseBytes", 8.0 * (1ull << 30)));
+    if (!info[0].IsString()) throw KernelError("BAD_OPTION", "command name must be a string");
+    const std::string name = info[0].As<Napi::String>().Utf8Value();
+    auto problem = std::make_shared<OwnedProblem>(read_problem(info[1]));
+    hessbound::CommandOptions options;
+    if (info[2].IsObject()) {
+      const Napi::Object o = info[2].As<Napi::Object>();
+      const Napi::Array keys = o.GetPropertyNames();
+      for (uint32_t i = 0; i < keys.Length(); ++i) {
+        const std::string key = keys.Get(i).As<Napi::String>().Utf8Value();
+        const Napi::Value v = o.Get(key);
+        if (!v.IsNumber()) throw KernelError("BAD_OPTION", "option '" + key + "' must be a number");
+        options.set(key, v.As<Napi::Number>().DoubleValue());
+      }
+    }
     auto json = std::make_shared<std::string>();
     auto* task = new KernelTask(
-        info.Env(), info[2],
-        [problem, opt, json](const hessbound::Progress& progress) {
-          *json = hessbound::to_json(hessbound::analyze(problem->problem, opt, progress));
+        info.Env(), info[3],
+        [name, problem, options, json](const hessbound::Progress& progress) {
+          *json = hessbound::run_command(name, problem->problem, options, progress);
         },
         [json](Napi::Env env) -> Napi::Value { return Napi::String::New(env, *json); });
     task->Queue();
@@ -270,7 +271,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("analyze", Napi::Function::New(env, Analyze));
+  exports.Set("run", Napi::Function::New(env, Run));
   exports.Set("hessian", Napi::Function::New(env, Hessian));
   exports.Set("hvp", Napi::Function::New(env, Hvp));
   exports.Set("lossGrad", Napi::Function::New(env, LossGrad));

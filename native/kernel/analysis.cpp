@@ -64,18 +64,20 @@ void analyze_lanczos(const Problem& p, const ForwardCache& cache, const AnalyzeO
   Stopwatch clock;
   LanczosOptions lo;
   lo.k = opt.k;
-  lo.which = Extremes::Both;
+  lo.which = opt.which;
   lo.tolerance = opt.tolerance;
   lo.max_iterations = opt.max_iterations;
   lo.seed = opt.seed;
-  const LinearOperator op = [&](const double* v, double* out) { hvp(p, cache, v, out); };
+  HvpEngine engine(p, cache);
+  const LinearOperator op = [&](const double* v, double* out) { engine.apply(v, out); };
   LanczosResult lr = lanczos(op, r.parameters, lo, sub_progress(progress, 0.0, 1.0));
   r.top = lr.largest;
   r.bottom = lr.smallest;
   r.top_residuals = lr.largest_residuals;
   r.bottom_residuals = lr.smallest_residuals;
-  r.lambda_max = lr.largest.front();
-  r.lambda_min = lr.smallest.front();
+  // An end that was not asked for is reported as NaN (null in JSON), never as a guess.
+  r.lambda_max = lr.largest.empty() ? std::nan("") : lr.largest.front();
+  r.lambda_min = lr.smallest.empty() ? std::nan("") : lr.smallest.front();
   r.iterations = lr.iterations;
   r.products = lr.products;
   r.converged = lr.converged;
@@ -125,7 +127,8 @@ std::vector<double> hessian_vector_products(const Problem& p, const double* dire
     if (!std::isfinite(directions[i])) fail("NON_FINITE", "direction entry " + std::to_string(i) + " is not finite");
   const ForwardCache cache = forward_backward(p);
   std::vector<double> out(P * k);
-  for (int i = 0; i < k; ++i) hvp(p, cache, directions + P * i, out.data() + P * i);
+  HvpEngine engine(p, cache);
+  for (int i = 0; i < k; ++i) engine.apply(directions + P * i, out.data() + P * i);
   return out;
 }
 

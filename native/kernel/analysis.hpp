@@ -17,6 +17,7 @@ struct AnalyzeOptions {
   SpectrumMethod method = SpectrumMethod::Dense;
   HessianAssembly assembly = HessianAssembly::Auto;
   int k = 1;                      // extreme eigenvalues at each end
+  Extremes which = Extremes::Both;  // Lanczos: which ends to converge
   double tolerance = 1e-10;       // Lanczos relative residual
   int max_iterations = 300;       // Lanczos Krylov dimension cap
   std::uint64_t seed = 0;         // Lanczos start vector

@@ -28,9 +28,10 @@ namespace {
 void hessian_by_hvp(const Problem& p, const ForwardCache& cache, double* h, const Progress& progress) {
   const std::size_t P = p.net.parameter_count();
   std::vector<double> e(P, 0.0), col(P);
+  HvpEngine engine(p, cache);
   for (std::size_t i = 0; i < P; ++i) {
     e[i] = 1.0;
-    hvp(p, cache, e.data(), col.data());
+    engine.apply(e.data(), col.data());
     e[i] = 0.0;
     // Column i of a symmetric matrix is row i.
     std::copy(col.begin(), col.end(), h + i * P);

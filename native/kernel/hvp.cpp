@@ -1,20 +1,45 @@
 #include "hvp.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include "blas.hpp"
 
 namespace hessbound {
 
+HvpEngine::HvpEngine(const Problem& p, const ForwardCache& cache) : p_(p), cache_(cache) {
+  const NetSpec& net = p.net;
+  const int L = net.layers();
+  std::size_t widest = 0;
+  r_pre_.resize(L);
+  r_post_.resize(L - 1);
+  r_delta_.resize(L);
+  for (int l = 0; l < L; ++l) {
+    const std::size_t count = static_cast<std::size_t>(p.samples) * net.sizes[l + 1];
+    r_pre_[l].resize(count);
+    r_delta_[l].resize(count);
+    if (l < L - 1) r_post_[l].resize(count);
+    widest = std::max(widest, count);
+  }
+  tmp_.resize(widest);
+}
+
 void hvp(const Problem& p, const ForwardCache& cache, const double* v, double* out) {
+  HvpEngine(p, cache).apply(v, out);
+}
+
+void HvpEngine::apply(const double* v, double* out) {
+  const Problem& p = p_;
+  const ForwardCache& cache = cache_;
   const NetSpec& net = p.net;
   const int L = net.layers(), N = p.samples, c = net.classes();
+  auto& r_pre = r_pre_;
+  auto& r_post = r_post_;
+  auto& r_delta = r_delta_;
   // Forward R-pass: r_pre[l] = R(u_l), r_post[l] = R(a_l).
-  std::vector<std::vector<double>> r_pre(L), r_post(L - 1);
   for (int l = 0; l < L; ++l) {
     const int in = net.sizes[l], outw = net.sizes[l + 1];
     const std::size_t count = static_cast<std::size_t>(N) * outw;
-    r_pre[l].assign(count, 0.0);
     double* ru = r_pre[l].data();
     const double* vw = v + net.weight_offset(l);
     gemm(false, true, N, outw, in, 1.0, cache.input(p, l), in, vw, in, 0.0, ru, outw);
@@ -25,13 +50,10 @@ void hvp(const Problem& p, const ForwardCache& cache, const double* v, double* o
         for (int j = 0; j < outw; ++j) ru[static_cast<std::size_t>(n) * outw + j] += vb[j];
     }
     if (l < L - 1) {
-      r_post[l].resize(count);
       for (std::size_t i = 0; i < count; ++i) r_post[l][i] = cache.d1[l][i] * ru[i];
     }
   }
   // Backward R-pass, top: R(delta_L) = scale * (diag(p) - p p^T) R(v).
-  std::vector<std::vector<double>> r_delta(L);
-  r_delta[L - 1].resize(static_cast<std::size_t>(N) * c);
   for (int n = 0; n < N; ++n) {
     const double* pr = cache.probs.data() + static_cast<std::size_t>(n) * c;
     const double* rv = r_pre[L - 1].data() + static_cast<std::size_t>(n) * c;
@@ -44,12 +66,11 @@ void hvp(const Problem& p, const ForwardCache& cache, const double* v, double* o
     const int width = net.sizes[l + 1], next = net.sizes[l + 2];
     const std::size_t count = static_cast<std::size_t>(N) * width;
     // tmp = delta_{l+1} V_{l+1} + R(delta_{l+1}) W_{l+1}
-    std::vector<double> tmp(count);
+    double* tmp = tmp_.data();
     gemm(false, false, N, width, next, 1.0, cache.delta[l + 1].data(), next, v + net.weight_offset(l + 1), width, 0.0,
-         tmp.data(), width);
-    gemm(false, false, N, width, next, 1.0, r_delta[l + 1].data(), next, p.weight(l + 1), width, 1.0, tmp.data(),
+         tmp, width);
+    gemm(false, false, N, width, next, 1.0, r_delta[l + 1].data(), next, p.weight(l + 1), width, 1.0, tmp,
          width);
-    r_delta[l].resize(count);
     for (std::size_t i = 0; i < count; ++i)
       r_delta[l][i] = cache.d2[l][i] * r_pre[l][i] * cache.back[l][i] + cache.d1[l][i] * tmp[i];
   }

@@ -1,0 +1,59 @@
+/**
+ * Picks the kernel backend: native when its addon loads, else WebAssembly. HESSBOUND_BACKEND
+ * (native|wasm) or an explicit name forces one; when nothing loads, the error lists each reason.
+ */
+import { HessboundError } from '../errors.js';
+import type { BackendName } from '../types.js';
+import type { KernelBackend } from './types.js';
+
+const loaded = new Map<BackendName, Promise<KernelBackend>>();
+
+async function load(name: BackendName): Promise<KernelBackend> {
+  if (name === 'native') {
+    const { loadNativeBackend } = await import('./native.js');
+    return loadNativeBackend();
+  }
+  const { loadWasmBackend } = await import('./wasm.js');
+  return loadWasmBackend();
+}
+
+function loadOnce(name: BackendName): Promise<KernelBackend> {
+  let p = loaded.get(name);
+  if (!p) {
+    p = load(name);
+    // A failed load may succeed later (e.g. after a build), so do not cache failures.
+    p.catch(() => loaded.delete(name));
+    loaded.set(name, p);
+  }
+  return p;
+}
+
+function requested(explicit?: BackendName): BackendName | undefined {
+  const fromEnv = typeof process !== 'undefined' ? process.env?.HESSBOUND_BACKEND : undefined;
+  const name = explicit ?? (fromEnv ? fromEnv.trim().toLowerCase() : undefined);
+  if (name === undefined || name === '' || name === 'auto') return undefined;
+  if (name !== 'native' && name !== 'wasm')
+    throw new HessboundError('BAD_OPTION', `unknown backend '${name}'`, "use 'native', 'wasm' or leave it unset for automatic choice");
+  return name;
+}
+
+/** The backend to use: `name`, else HESSBOUND_BACKEND, else native with WebAssembly as fallback. */
+export async function getBackend(name?: BackendName | 'auto'): Promise<KernelBackend> {
+  const forced = requested(name === 'auto' ? undefined : name);
+  const order: BackendName[] = forced ? [forced] : ['native', 'wasm'];
+  const reasons: string[] = [];
+  for (const candidate of order) {
+    try {
+      return await loadOnce(candidate);
+    } catch (e) {
+      reasons.push(`${candidate}: ${(e as Error).message}`);
+    }
+  }
+  throw new HessboundError(
+    'BACKEND',
+    `no hessbound backend could be loaded:\n    ${reasons.join('\n    ')}`,
+    forced
+      ? `build it (npm run build:${forced}) or choose the other backend`
+      : 'build the native addon (npm run build:native) or the WebAssembly module (npm run build:wasm)',
+  );
+}
