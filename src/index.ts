@@ -1,1 +1,12 @@
-export {};
+/**
+ * hessbound for Node: exact Hessian spectra and the closed-form Wolkowicz–Styan sharpness bound
+ * for smooth MLPs with softmax cross-entropy. Native addon when built, WebAssembly otherwise.
+ */
+import { freemem } from 'node:os';
+import { setPlatformMemoryBudget } from './memory.js';
+
+// Dense work may use most of what the machine has free right now.
+setPlatformMemoryBudget(() => freemem() * 0.8);
+
+export * from './core.js';
+export { DATASET_NAMES, loadDataset, readDataFile, readModelFile, writeModelFile } from './node/datasets.js';

@@ -1,0 +1,424 @@
+#include "train.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "blas.hpp"
+#include "errors.hpp"
+#include "json_writer.hpp"
+
+namespace hessbound {
+namespace {
+
+// The function minimised: cross-entropy plus optional L2 weight decay.
+class Objective {
+ public:
+  Objective(const Problem& problem, double weight_decay)
+      : problem_(problem), weight_decay_(weight_decay), size_(static_cast<int>(problem.net.parameter_count())) {}
+
+  int size() const { return size_; }
+  int evaluations() const { return evaluations_; }
+
+  // Objective at x; fills the gradient g and the plain cross-entropy `loss`.
+  double evaluate(const std::vector<double>& x, std::vector<double>& g, double& loss) {
+    Problem at = problem_;
+    at.params = x.data();
+    const ForwardCache cache = forward_backward(at);
+    g = gradient(at, cache);
+    ++evaluations_;
+    loss = cache.loss;
+    if (weight_decay_ == 0) return loss;
+    axpy(size_, weight_decay_, x.data(), g.data());
+    return loss + 0.5 * weight_decay_ * dot(size_, x.data(), x.data());
+  }
+
+ private:
+  const Problem& problem_;
+  double weight_decay_;
+  int size_;
+  int evaluations_ = 0;
+};
+
+// A point with everything known about it.
+struct Point {
+  std::vector<double> x, g;
+  double f = 0, loss = 0, grad_norm = 0;
+};
+
+bool finite_point(const Point& p) { return std::isfinite(p.f) && std::isfinite(p.grad_norm); }
+
+void evaluate(Objective& objective, Point& p) {
+  p.f = objective.evaluate(p.x, p.g, p.loss);
+  p.grad_norm = norm2(objective.size(), p.g.data());
+}
+
+// Progress as the larger of the step fraction and the log-scale distance travelled toward gradTol,
+// reported only when it moved visibly (each report crosses a thread boundary in the bindings).
+class TrainProgress {
+ public:
+  TrainProgress(const Progress& progress, int max_steps, double grad_tol, double start_norm)
+      : progress_(progress), max_steps_(max_steps), grad_tol_(grad_tol), start_norm_(start_norm) {}
+
+  void update(int steps, double grad_norm) {
+    if (!progress_) return;
+    double f = max_steps_ > 0 ? static_cast<double>(steps) / max_steps_ : 1.0;
+    if (grad_tol_ > 0 && start_norm_ > grad_tol_ && grad_norm < start_norm_)
+      f = std::max(f, std::log(start_norm_ / grad_norm) / std::log(start_norm_ / grad_tol_));
+    f = std::min(f, 0.999);  // 1 is reported once, when training returns
+    if (f < last_ + 0.002) return;
+    last_ = f;
+    progress_(f);
+  }
+
+ private:
+  const Progress& progress_;
+  int max_steps_;
+  double grad_tol_, start_norm_;
+  double last_ = 0;
+};
+
+// Shared bookkeeping of both phases.
+struct Run {
+  Objective& objective;
+  const TrainOptions& options;
+  TrainProgress& progress;
+  Point current;
+  int steps = 0;
+  std::vector<TrainRecord> records;
+
+  bool converged() const { return current.grad_norm <= options.grad_tol; }
+  bool budget_left() const { return steps < options.max_steps; }
+  void record() {
+    records.push_back({steps, current.loss, current.grad_norm});
+    progress.update(steps, current.grad_norm);
+  }
+};
+
+[[noreturn]] void diverged(const char* phase, int step) {
+  fail("NON_FINITE", std::string("training diverged (non-finite loss or gradient) at ") + phase + " step " +
+                         std::to_string(step) + "; lower the learning rate lr or add weightDecay");
+}
+
+// ------------------------------------------------------------------------------------------
+// Adam (Kingma & Ba), full batch: robust far from a minimum, where L-BFGS can wander.
+
+int run_adam(Run& run) {
+  const int n = run.objective.size();
+  const double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, lr = run.options.lr;
+  std::vector<double> m(n, 0.0), v(n, 0.0);
+  int t = 0;
+  while (t < run.options.adam_steps && run.budget_left() && !run.converged()) {
+    ++t;
+    const double c1 = 1 - std::pow(beta1, t), c2 = 1 - std::pow(beta2, t);
+    Point& p = run.current;
+    for (int i = 0; i < n; ++i) {
+      m[i] = beta1 * m[i] + (1 - beta1) * p.g[i];
+      v[i] = beta2 * v[i] + (1 - beta2) * p.g[i] * p.g[i];
+      p.x[i] -= lr * (m[i] / c1) / (std::sqrt(v[i] / c2) + eps);
+    }
+    evaluate(run.objective, p);
+    if (!finite_point(p)) diverged("Adam", t);
+    ++run.steps;
+    run.record();
+  }
+  return t;
+}
+
+// ------------------------------------------------------------------------------------------
+// Line search along d (Nocedal & Wright, Alg. 3.5/3.6: bracketing then zoom with safeguarded
+// cubic interpolation). Near a minimum the loss stops changing in float64 long before the gradient
+// vanishes, so Hager & Zhang's approximate Wolfe test (slope condition, loss within rounding of
+// f(0)) is accepted too; without it the search would stall around gradient norms of 1e-8.
+
+struct LineSearch {
+  Objective& objective;
+  const Point& start;
+  const std::vector<double>& d;
+  double slope0;  // phi'(0) < 0
+  static constexpr double kC1 = 1e-4, kC2 = 0.9, kDelta = 0.1;
+  static constexpr int kMaxEvaluations = 30;
+  int evaluations = 0;
+
+  struct Trial {
+    double a = 0, f = 0, slope = 0;
+  };
+
+  Trial at(double a, Point& out) {
+    out.x = start.x;
+    axpy(objective.size(), a, d.data(), out.x.data());
+    evaluate(objective, out);
+    ++evaluations;
+    Trial t{a, out.f, 0};
+    if (!finite_point(out)) t.f = INFINITY;
+    else t.slope = dot(objective.size(), out.g.data(), d.data());
+    return t;
+  }
+
+  bool armijo(const Trial& t) const { return t.f <= start.f + kC1 * t.a * slope0; }
+  bool accept(const Trial& t) const {
+    if (!std::isfinite(t.f)) return false;
+    if (armijo(t) && std::fabs(t.slope) <= -kC2 * slope0) return true;  // strong Wolfe
+    const double noise = 1e-11 * std::fabs(start.f) + 1e-300;
+    return t.f <= start.f + noise && t.slope >= kC2 * slope0 && t.slope <= (2 * kDelta - 1) * slope0;
+  }
+
+  static double cubic_min(const Trial& lo, const Trial& hi) {
+    const double lower = std::min(lo.a, hi.a), width = std::fabs(hi.a - lo.a);
+    const double mid = 0.5 * (lo.a + hi.a);
+    if (!std::isfinite(hi.f) || !std::isfinite(lo.f)) return mid;
+    const double d1 = lo.slope + hi.slope - 3 * (lo.f - hi.f) / (lo.a - hi.a);
+    const double disc = d1 * d1 - lo.slope * hi.slope;
+    if (!(disc >= 0)) return mid;
+    const double d2 = std::copysign(std::sqrt(disc), hi.a - lo.a);
+    const double a = hi.a - (hi.a - lo.a) * (hi.slope + d2 - d1) / (hi.slope - lo.slope + 2 * d2);
+    // Stay clear of the ends so the bracket keeps shrinking.
+    if (!std::isfinite(a) || a < lower + 0.1 * width || a > lower + 0.9 * width) return mid;
+    return a;
+  }
+
+  // Returns true with `best` set to an accepted point; false when no point with sufficient decrease
+  // was found. `best` may hold an Armijo point that failed only the curvature test (still usable).
+  bool search(double a0, Point& best, bool& wolfe) {
+    Point trial;
+    Trial prev{0, start.f, slope0};
+    Trial lo = prev;  // best point with sufficient decrease so far (a = 0: the start)
+    Trial cur;
+    double a = a0;
+    wolfe = false;
+    // Bracketing.
+    while (true) {
+      if (evaluations >= kMaxEvaluations) return settle(lo, best);
+      cur = at(a, trial);
+      if (accept(cur)) {
+        wolfe = true;
+        best = std::move(trial);
+        return true;
+      }
+      if (!std::isfinite(cur.f) || !armijo(cur) || (evaluations > 1 && cur.f >= prev.f)) break;
+      lo = cur;
+      best = trial;
+      if (cur.slope >= 0) {
+        std::swap(cur, prev);  // zoom(cur, prev): the minimum lies between them
+        break;
+      }
+      prev = cur;
+      a *= 3;
+    }
+    // Zoom between lo (sufficient decrease) and hi.
+    Trial hi = (lo.a == cur.a) ? prev : cur;
+    lo = (lo.a == cur.a) ? cur : prev;
+    if (lo.a != 0 && armijo(lo)) {
+      // lo is the point `best` holds.
+    }
+    while (evaluations < kMaxEvaluations) {
+      if (std::fabs(hi.a - lo.a) <= 1e-15 * std::max(std::fabs(lo.a), std::fabs(hi.a))) break;
+      const double a_try = cubic_min(lo, hi);
+      const Trial t = at(a_try, trial);
+      if (accept(t)) {
+        wolfe = true;
+        best = std::move(trial);
+        return true;
+      }
+      if (!std::isfinite(t.f) || !armijo(t) || t.f >= lo.f) {
+        hi = t;
+      } else {
+        if (t.slope * (hi.a - lo.a) >= 0) hi = lo;
+        lo = t;
+        best = trial;
+      }
+    }
+    return settle(lo, best);
+  }
+
+  // A step that decreased the objective enough but missed the curvature test is still progress.
+  bool settle(const Trial& lo, const Point& best) const {
+    (void)best;
+    return lo.a > 0 && lo.f < start.f;
+  }
+};
+
+// ------------------------------------------------------------------------------------------
+// L-BFGS (two-loop recursion) with memory m.
+
+class LbfgsMemory {
+ public:
+  LbfgsMemory(int n, int m) : n_(n), m_(m) {}
+
+  void clear() { s_.clear(), y_.clear(), rho_.clear(); }
+  bool empty() const { return s_.empty(); }
+
+  // Keeps the pair only when s.y > 0, so the implied inverse Hessian stays positive definite.
+  void push(std::vector<double> s, std::vector<double> y) {
+    const double sy = dot(n_, s.data(), y.data());
+    const double ss = dot(n_, s.data(), s.data()), yy = dot(n_, y.data(), y.data());
+    if (!(sy > 1e-12 * std::sqrt(ss * yy))) return;
+    if (static_cast<int>(s_.size()) == m_) {
+      s_.erase(s_.begin()), y_.erase(y_.begin()), rho_.erase(rho_.begin());
+    }
+    gamma_ = sy / yy;
+    s_.push_back(std::move(s)), y_.push_back(std::move(y)), rho_.push_back(1 / sy);
+  }
+
+  // d = -H g.
+  std::vector<double> direction(const std::vector<double>& g) const {
+    std::vector<double> q = g;
+    const int k = static_cast<int>(s_.size());
+    std::vector<double> alpha(k);
+    for (int i = k - 1; i >= 0; --i) {
+      alpha[i] = rho_[i] * dot(n_, s_[i].data(), q.data());
+      axpy(n_, -alpha[i], y_[i].data(), q.data());
+    }
+    if (k > 0)
+      for (double& v : q) v *= gamma_;
+    for (int i = 0; i < k; ++i) {
+      const double beta = rho_[i] * dot(n_, y_[i].data(), q.data());
+      axpy(n_, alpha[i] - beta, s_[i].data(), q.data());
+    }
+    for (double& v : q) v = -v;
+    return q;
+  }
+
+ private:
+  int n_, m_;
+  std::vector<std::vector<double>> s_, y_;
+  std::vector<double> rho_;
+  double gamma_ = 1;
+};
+
+int run_lbfgs(Run& run, std::string& stop_reason) {
+  const int n = run.objective.size();
+  LbfgsMemory memory(n, run.options.memory);
+  int iterations = 0;
+  while (!run.converged() && run.budget_left()) {
+    Point& p = run.current;
+    std::vector<double> d = memory.direction(p.g);
+    double slope = dot(n, p.g.data(), d.data());
+    if (!(slope < 0)) {  // not a descent direction (rounding): restart from steepest descent
+      memory.clear();
+      d = memory.direction(p.g);
+      slope = -p.grad_norm * p.grad_norm;
+    }
+    // Without curvature information, a first step of length ~1 in parameter space.
+    const double a0 = memory.empty() ? std::min(1.0, 1.0 / p.grad_norm) : 1.0;
+    LineSearch search{run.objective, p, d, slope};
+    Point next;
+    bool wolfe = false;
+    if (!search.search(a0, next, wolfe)) {
+      if (memory.empty()) {
+        stop_reason = "stalled";
+        return iterations;
+      }
+      memory.clear();  // the quasi-Newton model is misleading here; retry from steepest descent
+      continue;
+    }
+    std::vector<double> s(n), y(n);
+    for (int i = 0; i < n; ++i) s[i] = next.x[i] - p.x[i], y[i] = next.g[i] - p.g[i];
+    memory.push(std::move(s), std::move(y));
+    run.current = std::move(next);
+    ++iterations;
+    ++run.steps;
+    run.record();
+  }
+  return iterations;
+}
+
+std::vector<TrainRecord> subsample(const std::vector<TrainRecord>& all, int keep) {
+  const int n = static_cast<int>(all.size());
+  if (n <= keep) return all;
+  std::vector<TrainRecord> out;
+  out.reserve(keep);
+  for (int i = 0; i < keep; ++i) {
+    const long long idx = std::llround(static_cast<double>(i) * (n - 1) / (keep - 1));
+    out.push_back(all[static_cast<std::size_t>(idx)]);
+  }
+  return out;
+}
+
+void check_options(const TrainOptions& o) {
+  if (!(o.lr > 0)) fail("BAD_OPTION", "lr must be positive");
+  if (o.adam_steps < 0) fail("BAD_OPTION", "adamSteps must be >= 0");
+  if (o.max_steps < 0) fail("BAD_OPTION", "maxSteps must be >= 0");
+  if (!(o.grad_tol >= 0)) fail("BAD_OPTION", "gradTol must be >= 0");
+  if (!(o.weight_decay >= 0)) fail("BAD_OPTION", "weightDecay must be >= 0");
+  if (o.memory < 1) fail("BAD_OPTION", "memory must be >= 1");
+  if (o.max_history < 2) fail("BAD_OPTION", "maxHistory must be >= 2");
+}
+
+}  // namespace
+
+TrainResult train(const Problem& problem, const TrainOptions& options, const Progress& progress) {
+  validate(problem);
+  check_options(options);
+  const auto started = std::chrono::steady_clock::now();
+  Objective objective(problem, options.weight_decay);
+  Point start;
+  const std::size_t P = problem.net.parameter_count();
+  start.x.assign(problem.params, problem.params + P);
+  evaluate(objective, start);
+  if (!finite_point(start)) diverged("initial", 0);
+  TrainProgress tracker(progress, options.max_steps, options.grad_tol, start.grad_norm);
+  Run run{objective, options, tracker, std::move(start), 0, {}};
+  run.record();
+
+  TrainResult r;
+  r.adam_steps = run_adam(run);
+  std::string stop_reason;
+  r.lbfgs_steps = run_lbfgs(run, stop_reason);
+  r.converged = run.converged();
+  r.stop_reason = r.converged ? "gradTol" : (stop_reason.empty() ? "maxSteps" : stop_reason);
+  r.params = std::move(run.current.x);
+  r.loss = run.current.loss;
+  r.objective = run.current.f;
+  r.grad_norm = run.current.grad_norm;
+  r.evaluations = objective.evaluations();
+  r.history = subsample(run.records, options.max_history);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  report(progress, 1.0);
+  return r;
+}
+
+std::string train_to_json(const TrainResult& r) {
+  JsonWriter w;
+  w.begin();
+  w.key("params").array(r.params);
+  w.key("loss").number(r.loss);
+  w.key("objective").number(r.objective);
+  w.key("gradNorm").number(r.grad_norm);
+  w.key("steps").begin();
+  w.key("adam").number(r.adam_steps);
+  w.key("lbfgs").number(r.lbfgs_steps);
+  w.key("evaluations").number(r.evaluations);
+  w.end();
+  w.key("converged").boolean(r.converged);
+  w.key("stopReason").string(r.stop_reason);
+  // Columns rather than records: the JSON writer has flat arrays only; the TS side zips them.
+  std::vector<double> step, loss, grad_norm;
+  for (const TrainRecord& e : r.history) {
+    step.push_back(e.step);
+    loss.push_back(e.loss);
+    grad_norm.push_back(e.grad_norm);
+  }
+  w.key("history").begin();
+  w.key("step").array(step);
+  w.key("loss").array(loss);
+  w.key("gradNorm").array(grad_norm);
+  w.end();
+  w.key("seconds").number(r.seconds);
+  w.end();
+  return w.str();
+}
+
+std::string train_command(const Problem& problem, const CommandOptions& o, const Progress& progress) {
+  TrainOptions opt;
+  opt.lr = o.number("lr", opt.lr);
+  opt.adam_steps = o.integer("adamSteps", opt.adam_steps);
+  opt.max_steps = o.integer("maxSteps", opt.max_steps);
+  opt.grad_tol = o.number("gradTol", opt.grad_tol);
+  opt.weight_decay = o.number("weightDecay", opt.weight_decay);
+  opt.memory = o.integer("memory", opt.memory);
+  opt.max_history = o.integer("maxHistory", opt.max_history);
+  return train_to_json(train(problem, opt, progress));
+}
+
+}  // namespace hessbound

@@ -1,0 +1,48 @@
+// Full-batch training of the MLP on its cross-entropy loss to a near-critical point: Adam to get
+// into a good basin, then L-BFGS (strong-Wolfe line search) to drive the gradient norm down.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "network.hpp"
+#include "progress.hpp"
+
+namespace hessbound {
+
+struct TrainOptions {
+  double lr = 1e-2;           // Adam step size
+  int adam_steps = 500;       // Adam iterations before L-BFGS (0: L-BFGS only)
+  int max_steps = 20000;      // budget of iterations in total (Adam + L-BFGS)
+  double grad_tol = 1e-6;     // stop when ||grad objective||_2 <= grad_tol (absolute)
+  double weight_decay = 0;    // objective = loss + weight_decay/2 ||params||^2
+  int memory = 20;            // L-BFGS correction pairs
+  int max_history = 200;      // entries kept in the subsampled history
+};
+
+struct TrainRecord {
+  int step;
+  double loss, grad_norm;
+};
+
+struct TrainResult {
+  std::vector<double> params;
+  double loss = 0;       // cross-entropy loss (without weight decay)
+  double objective = 0;  // loss + weight_decay/2 ||params||^2, the function minimised
+  double grad_norm = 0;  // ||grad objective||_2 at params
+  int adam_steps = 0, lbfgs_steps = 0, evaluations = 0;
+  bool converged = false;
+  std::string stop_reason;  // "gradTol", "maxSteps", "stalled" (no descent possible in float64)
+  std::vector<TrainRecord> history;
+  double seconds = 0;
+};
+
+// Starts from problem.params; deterministic (sequential code, BLAS with a fixed thread count).
+TrainResult train(const Problem& problem, const TrainOptions& options, const Progress& progress = {});
+
+std::string train_to_json(const TrainResult& result);
+
+// Kernel command "train": options lr, adamSteps, maxSteps, gradTol, weightDecay, memory, maxHistory.
+std::string train_command(const Problem& problem, const CommandOptions& options, const Progress& progress);
+
+}  // namespace hessbound

@@ -1,0 +1,170 @@
+/** analyze(): loss, gradient norm, exact Hessian spectrum (dense or Lanczos), traces and WS bounds. */
+import { getBackend } from './backend/select.js';
+import type { KernelBackend, KernelWsBounds, ProgressCallback } from './backend/types.js';
+import { fail } from './errors.js';
+import { toDatasetInput, toModel, type DataInput, type ModelInput } from './inputs.js';
+import { assertDenseFits, denseIsComfortable, memoryBudget } from './memory.js';
+import { parameterCount } from './model.js';
+import { toProblemSpec } from './problem.js';
+import type { BackendName, Reduction } from './types.js';
+
+export type Method = 'dense' | 'lanczos' | 'auto';
+export type Assembly = 'auto' | 'kronecker' | 'hvp';
+export type Which = 'both' | 'largest' | 'smallest';
+
+export interface AnalyzeOptions {
+  /** 'auto' (default): dense when the Hessian fits comfortably in memory, else Lanczos. */
+  method?: Method;
+  /** How many extreme eigenvalues to report at each end (default 1, at most 100). */
+  k?: number;
+  reduction?: Reduction;
+  backend?: BackendName | 'auto';
+  /** Lanczos: relative residual ||Hy - θy|| / |θ| to converge to (default 1e-10). */
+  tolerance?: number;
+  /** Lanczos: Krylov dimension cap (default 300; memory is maxIterations x P doubles). */
+  maxIterations?: number;
+  /** Lanczos: which ends to converge (default 'both'). */
+  which?: Which;
+  /** Lanczos start vector seed (default 0). */
+  seed?: number;
+  /** Dense: Kronecker blocks (one hidden layer) or one Hessian-vector product per column. */
+  assembly?: Assembly;
+  /** Memory the dense path may use, in bytes (default: what the machine/heap has available). */
+  maxMemoryBytes?: number;
+  onProgress?: ProgressCallback;
+}
+
+export type WsBounds = Omit<KernelWsBounds, 'frobenius'>;
+
+export interface AnalyzeResult {
+  backend: BackendName;
+  method: 'dense' | 'lanczos';
+  parameters: number;
+  samples: number;
+  loss: number;
+  gradNorm: number;
+  /** tr(H); null when the method did not compute it (Lanczos on deep nets). */
+  trace: number | null;
+  traceOfSquare: number | null;
+  /** null only when Lanczos was asked for the other end alone. */
+  lambdaMax: number | null;
+  lambdaMin: number | null;
+  /** The k largest eigenvalues, descending, and the k smallest, ascending. */
+  topEigenvalues: number[];
+  bottomEigenvalues: number[];
+  /** All eigenvalues, ascending (dense only). */
+  eigenvalues?: number[];
+  /** Wolkowicz–Styan bounds from the traces (null without traces). */
+  bound: WsBounds | null;
+  /** bound.upper / lambdaMax. */
+  boundRatio: number | null;
+  /** Where the traces came from. */
+  traceSource: 'dense' | 'closed-form' | 'none';
+  lanczos?: { iterations: number; products: number; converged: boolean; topResiduals: number[]; bottomResiduals: number[] };
+  seconds: Record<string, number>;
+}
+
+const METHODS = ['dense', 'lanczos', 'auto'] as const;
+const ASSEMBLIES = ['auto', 'kronecker', 'hvp'] as const;
+const WHICH = ['largest', 'smallest', 'both'] as const;
+
+function oneOf<T extends string>(value: T | undefined, allowed: readonly T[], fallback: T, name: string): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value)) fail('BAD_OPTION', `unknown ${name} '${String(value)}'`, `use one of: ${allowed.join(', ')}`);
+  return value;
+}
+
+function positiveInteger(value: number | undefined, fallback: number, name: string, max: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1 || value > max)
+    fail('BAD_OPTION', `${name} must be an integer from 1 to ${max}, got ${String(value)}`);
+  return value;
+}
+
+interface KernelResult {
+  method: 'dense' | 'lanczos';
+  parameters: number;
+  samples: number;
+  loss: number;
+  gradNorm: number;
+  trace: number | null;
+  traceOfSquare: number | null;
+  lambdaMax: number | null;
+  lambdaMin: number | null;
+  topEigenvalues: number[];
+  bottomEigenvalues: number[];
+  eigenvalues?: number[];
+  lanczos?: AnalyzeResult['lanczos'];
+  seconds: Record<string, number>;
+}
+
+/** Chooses dense or Lanczos; throws TOO_LARGE when dense was asked for and cannot fit. */
+export function chooseMethod(method: Method, parameters: number, backend: KernelBackend, maxMemoryBytes?: number): 'dense' | 'lanczos' {
+  const budget = memoryBudget(backend, maxMemoryBytes);
+  if (method === 'auto') return denseIsComfortable(parameters, budget) ? 'dense' : 'lanczos';
+  if (method === 'dense') assertDenseFits(parameters, budget, backend);
+  return method;
+}
+
+export function boundsFromTraces(backend: KernelBackend, trace: number, traceOfSquare: number, parameters: number): WsBounds {
+  const { frobenius: _frobenius, ...bound } = backend.wsBounds(trace, traceOfSquare, parameters);
+  return bound;
+}
+
+export async function analyze(modelInput: ModelInput, dataInput: DataInput, options: AnalyzeOptions = {}): Promise<AnalyzeResult> {
+  const model = toModel(modelInput);
+  const data = toDatasetInput(dataInput);
+  const requested = oneOf(options.method, METHODS, 'auto', 'method');
+  const assembly = oneOf(options.assembly, ASSEMBLIES, 'auto', 'assembly');
+  const which = oneOf(options.which, WHICH, 'both', 'which');
+  const k = positiveInteger(options.k, 1, 'k', 100);
+  const maxIterations = positiveInteger(options.maxIterations, 300, 'maxIterations', 100000);
+  const tolerance = options.tolerance ?? 1e-10;
+  if (!(tolerance > 0 && tolerance < 1)) fail('BAD_OPTION', `tolerance must be in (0, 1), got ${String(tolerance)}`);
+  const seed = options.seed ?? 0;
+  if (!Number.isSafeInteger(seed) || seed < 0) fail('BAD_OPTION', `seed must be a non-negative integer, got ${String(seed)}`);
+
+  const backend = await getBackend(options.backend);
+  const spec = toProblemSpec(model, data, options.reduction);
+  const parameters = parameterCount(model);
+  const method = chooseMethod(requested, parameters, backend, options.maxMemoryBytes);
+  const budget = memoryBudget(backend, options.maxMemoryBytes);
+  const text = await backend.run(
+    'analyze',
+    spec,
+    {
+      method: method === 'dense' ? 0 : 1,
+      assembly: ASSEMBLIES.indexOf(assembly),
+      k,
+      which: WHICH.indexOf(which),
+      tolerance,
+      maxIterations,
+      seed,
+      maxDenseBytes: Math.min(budget, Number.MAX_SAFE_INTEGER),
+    },
+    options.onProgress,
+  );
+  const r = JSON.parse(text) as KernelResult;
+  const traceSource = r.trace !== null ? 'dense' : 'none';
+  const bound = r.trace !== null && r.traceOfSquare !== null ? boundsFromTraces(backend, r.trace, r.traceOfSquare, parameters) : null;
+  return {
+    backend: backend.name,
+    method: r.method,
+    parameters: r.parameters,
+    samples: r.samples,
+    loss: r.loss,
+    gradNorm: r.gradNorm,
+    trace: r.trace,
+    traceOfSquare: r.traceOfSquare,
+    lambdaMax: r.lambdaMax,
+    lambdaMin: r.lambdaMin,
+    topEigenvalues: r.topEigenvalues,
+    bottomEigenvalues: r.bottomEigenvalues,
+    ...(r.eigenvalues ? { eigenvalues: r.eigenvalues } : {}),
+    bound,
+    boundRatio: bound && r.lambdaMax ? bound.upper / r.lambdaMax : null,
+    traceSource,
+    ...(r.lanczos ? { lanczos: r.lanczos } : {}),
+    seconds: r.seconds,
+  };
+}

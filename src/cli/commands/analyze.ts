@@ -1,0 +1,108 @@
+/** hessbound analyze: the exact Hessian spectrum, traces and WS bounds of one model on one data set. */
+import { analyze, type AnalyzeResult } from '../../analyze.js';
+import { choice, int, num, parse, type ParsedValues } from '../args.js';
+import { fmt, keyValueTable } from '../format.js';
+import { createProgressBar } from '../progress.js';
+import { backendOf, loadData, loadModel, reductionOf, SOURCE_HELP, SOURCE_OPTIONS } from '../sources.js';
+import type { Subcommand } from '../registry.js';
+
+const HELP = `hessbound analyze — exact Hessian spectrum, traces and Wolkowicz–Styan bounds
+
+Usage: hessbound analyze (--model FILE | --hidden LIST) (--data FILE | --dataset NAME) [options]
+
+${SOURCE_HELP}
+  --method dense|lanczos|auto   dense eigensolve or matrix-free Lanczos (default auto: dense when it fits comfortably)
+  --k K                   extreme eigenvalues to report at each end (default 5)
+  --tolerance T           Lanczos relative residual (default 1e-10)
+  --max-iterations M      Lanczos Krylov dimension cap (default 300)
+  --json                  print one JSON object instead of the table
+  --quiet                 no progress bar`;
+
+/** The JSON the CLI prints: the contract keys first. */
+export function analyzeJson(r: AnalyzeResult): Record<string, unknown> {
+  return {
+    backend: r.backend,
+    method: r.method,
+    parameters: r.parameters,
+    samples: r.samples,
+    loss: r.loss,
+    gradNorm: r.gradNorm,
+    trace: r.trace,
+    traceOfSquare: r.traceOfSquare,
+    lambdaMax: r.lambdaMax,
+    lambdaMin: r.lambdaMin,
+    bound: r.bound,
+    boundRatio: r.boundRatio,
+    traceSource: r.traceSource,
+    topEigenvalues: r.topEigenvalues,
+    bottomEigenvalues: r.bottomEigenvalues,
+    ...(r.lanczos ? { lanczos: r.lanczos } : {}),
+    seconds: r.seconds,
+  };
+}
+
+export function analyzeTable(r: AnalyzeResult, title: string): string {
+  const rows: Array<[string, string]> = [
+    ['model / data', title],
+    ['backend', `${r.backend} (${r.method}${r.lanczos ? `, ${r.lanczos.products} Hessian-vector products, ${r.lanczos.converged ? 'converged' : 'NOT converged'}` : ''})`],
+    ['parameters', fmt(r.parameters)],
+    ['samples', fmt(r.samples)],
+    ['loss', fmt(r.loss)],
+    ['gradient norm', fmt(r.gradNorm)],
+    ['tr(H)', r.trace === null ? '— (not computed by Lanczos for this depth; see hessbound bound)' : fmt(r.trace)],
+    ['tr(H^2)', fmt(r.traceOfSquare)],
+    ['lambda_max (exact)', fmt(r.lambdaMax)],
+    ['lambda_min (exact)', fmt(r.lambdaMin)],
+  ];
+  if (r.bound) {
+    rows.push(
+      ['WS upper bound', `${fmt(r.bound.upper)}   (bound / lambda_max = ${fmt(r.boundRatio, 4)})`],
+      ['WS lower bound of max', fmt(r.bound.lowerOfMax)],
+      ['WS bounds of min', `[${fmt(r.bound.lowerOfMin)}, ${fmt(r.bound.upperOfMin)}]`],
+      ['WS spread bound', fmt(r.bound.spread)],
+    );
+  }
+  rows.push(
+    ['top eigenvalues', r.topEigenvalues.map((v) => fmt(v, 6)).join(', ')],
+    ['bottom eigenvalues', r.bottomEigenvalues.map((v) => fmt(v, 6)).join(', ')],
+    ['seconds', Object.entries(r.seconds).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')],
+  );
+  return keyValueTable(rows);
+}
+
+function describeSource(values: ParsedValues): string {
+  const model = values['model'] ?? `random ${String(values['activation'] ?? 'tanh')} MLP hidden ${String(values['hidden'])} seed ${String(values['seed'] ?? 0)}`;
+  const data = values['data'] ?? `dataset ${String(values['dataset'])}`;
+  return `${String(model)} on ${String(data)}`;
+}
+
+async function run(argv: string[]): Promise<void> {
+  const values = parse(argv, {
+    ...SOURCE_OPTIONS,
+    method: { type: 'string' },
+    k: { type: 'string' },
+    tolerance: { type: 'string' },
+    'max-iterations': { type: 'string' },
+    json: { type: 'boolean' },
+    quiet: { type: 'boolean' },
+  });
+  const data = loadData(values);
+  const model = loadModel(values, data);
+  const bar = createProgressBar('analyze', process.stderr, !values['quiet'] && (process.stderr.isTTY || !values['json']));
+  const tolerance = num(values, 'tolerance');
+  const maxIterations = int(values, 'max-iterations', undefined, 1);
+  const backend = backendOf(values);
+  const result = await analyze(model, data, {
+    method: choice(values, 'method', ['dense', 'lanczos', 'auto'] as const, 'auto'),
+    k: int(values, 'k', 5, 1) as number,
+    reduction: reductionOf(values),
+    ...(tolerance !== undefined ? { tolerance } : {}),
+    ...(maxIterations !== undefined ? { maxIterations } : {}),
+    ...(backend ? { backend } : {}),
+    onProgress: (f) => bar.update(f),
+  });
+  bar.done();
+  process.stdout.write(values['json'] ? `${JSON.stringify(analyzeJson(result))}\n` : `${analyzeTable(result, describeSource(values))}\n`);
+}
+
+export const analyzeCommand: Subcommand = { name: 'analyze', summary: 'exact Hessian spectrum, traces and WS bounds', help: HELP, run };

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+/** hessbound command line: dispatches to a subcommand and turns errors into a message and exit code. */
+import { HessboundError } from '../errors.js';
+import { setPlatformMemoryBudget } from '../memory.js';
+import { freemem } from 'node:os';
+import { analyzeCommand } from './commands/analyze.js';
+import type { Subcommand } from './registry.js';
+
+setPlatformMemoryBudget(() => freemem() * 0.8);
+
+const SUBCOMMANDS: Subcommand[] = [analyzeCommand];
+
+function usage(): string {
+  const width = Math.max(...SUBCOMMANDS.map((c) => c.name.length));
+  return `hessbound — exact Hessian spectra and the Wolkowicz–Styan sharpness bound for smooth MLPs
+
+Usage: hessbound <command> [options]     (hessbound <command> --help for its options)
+
+Commands:
+${SUBCOMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
+  ${'help'.padEnd(width)}  this text`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(`${usage()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = SUBCOMMANDS.find((c) => c.name === name);
+  if (!command) {
+    process.stderr.write(`hessbound: unknown command '${name}'\n\n${usage()}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${command.help}\n`);
+    return 0;
+  }
+  await command.run(rest);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof HessboundError) {
+      process.stderr.write(`\nhessbound: error [${error.code}]: ${error.message}\n`);
+      process.exitCode = error.code === 'BAD_OPTION' ? 2 : 1;
+    } else {
+      process.stderr.write(`\nhessbound: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
+      process.exitCode = 70;
+    }
+  },
+);

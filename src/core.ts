@@ -1,0 +1,10 @@
+/** Everything that runs in Node and in the browser alike. */
+export { analyze, type AnalyzeOptions, type AnalyzeResult, type Method, type WsBounds } from './analyze.js';
+export { eigenvalues, hessian, hvp, lossAndGradient, wsBounds } from './curvature.js';
+export { getBackend } from './backend/select.js';
+export type { KernelBackend, ProgressCallback } from './backend/types.js';
+export { HessboundError, type ErrorCode } from './errors.js';
+export { modelToJson, parseModelJson, randomModel, flattenParams, unflattenParams, parameterCount, layerSizes } from './model.js';
+export { parseCsv, parseDataJson, standardize, toDataset, oneHot, subsample } from './data.js';
+export type { DataInput, ModelInput } from './inputs.js';
+export * from './types.js';
