@@ -152,12 +152,9 @@ function readLabels(values: ArrayLike<unknown>, n: number, classesOption: number
   if (largest >= classes) {
     fail('BAD_LABELS', `label ${largest} is out of range for ${classes} classes (labels must be 0..${classes - 1})`);
   }
-  if (classes < 2) {
-    fail(
-      'BAD_LABELS',
-      `the labels contain only one class (all 0); softmax cross-entropy needs at least 2 classes`,
-      'if the other classes are merely absent from this sample, pass the number of classes explicitly',
-    );
+  // A single class is fine here (a subset of a larger problem); the model decides the output width.
+  if (classesOption !== undefined && classesOption < 2) {
+    fail('BAD_LABELS', `classes must be at least 2 for softmax cross-entropy, got ${classesOption}`);
   }
   return { labels, classes };
 }

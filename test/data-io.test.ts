@@ -138,7 +138,7 @@ describe('parseDataJson', () => {
     expectError(() => parseDataJson({ x: [[1], [2]], y: [-1, 1] }), 'BAD_LABELS', 'label 0 is -1');
     expectError(() => parseDataJson({ x: [[1], [2]], y: [0, '1'] }), 'BAD_LABELS', 'label 1 is the string "1"');
     expectError(() => parseDataJson({ x: [[1], [2], [3]], y: [0, 1] }), 'SHAPE_MISMATCH', '2 labels for 3 samples');
-    expectError(() => parseDataJson({ x: [[1], [2]], y: [0, 0] }), 'BAD_LABELS', 'only one class');
+    expectError(() => parseDataJson({ x: [[1], [2]], y: [0, 0], classes: 1 }), 'BAD_LABELS', 'at least 2');
     expectError(() => parseDataJson({ x: [[1], [2]], y: [0, 1e9] }), 'BAD_LABELS', 'at most');
   });
 });
@@ -170,11 +170,14 @@ describe('parseCsv', () => {
     expectError(() => parseCsv('a,b,label\n1,Infinity,0\n2,3,1\n'), 'NON_FINITE', 'line 2, column 2');
   });
 
-  it('rejects empty files, header-only files, label-only files and a single class', () => {
+  it('keeps a single class for the model to widen', () => {
+    expect(parseCsv('a,label\n1,0\n2,0\n').classes).toBe(1);
+  });
+
+  it('rejects empty files, header-only files and label-only files', () => {
     expectError(() => parseCsv(''), 'BAD_DATA', 'the CSV is empty');
     expectError(() => parseCsv('a,b,label\n'), 'BAD_DATA', 'no data rows');
     expectError(() => parseCsv('label\n0\n1\n'), 'BAD_DATA', 'feature columns and a label');
-    expectError(() => parseCsv('a,label\n1,0\n2,0\n'), 'BAD_LABELS', 'only one class');
   });
 });
 

@@ -4,6 +4,7 @@
 
 #include "analysis.hpp"
 #include "errors.hpp"
+#include "train.hpp"
 
 namespace hessbound {
 
@@ -45,6 +46,7 @@ struct Entry {
 // One row per command.
 const Entry kCommands[] = {
     {"analyze", analyze_command},
+    {"train", train_command},
 };
 
 }  // namespace

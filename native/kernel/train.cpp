@@ -177,44 +177,39 @@ struct LineSearch {
     return a;
   }
 
-  // Returns true with `best` set to an accepted point; false when no point with sufficient decrease
-  // was found. `best` may hold an Armijo point that failed only the curvature test (still usable).
+  // Returns true with `best` set to the accepted point: a (strong or approximate) Wolfe point, or
+  // failing that the lowest point with sufficient decrease (Armijo), which is still progress.
+  // Returns false when no step decreased the objective.
   bool search(double a0, Point& best, bool& wolfe) {
-    Point trial;
-    Trial prev{0, start.f, slope0};
-    Trial lo = prev;  // best point with sufficient decrease so far (a = 0: the start)
-    Trial cur;
-    double a = a0;
     wolfe = false;
-    // Bracketing.
+    Point trial, lo_point;  // lo_point: the Point of `lo` once lo.a > 0
+    Trial prev{0, start.f, slope0}, lo, hi;
+    double a = a0;
+    // Bracketing: grow the step until it overshoots the minimum along d.
     while (true) {
-      if (evaluations >= kMaxEvaluations) return settle(lo, best);
-      cur = at(a, trial);
+      if (evaluations >= kMaxEvaluations) return fallback(prev, lo_point, best);
+      const Trial cur = at(a, trial);
       if (accept(cur)) {
         wolfe = true;
         best = std::move(trial);
         return true;
       }
-      if (!std::isfinite(cur.f) || !armijo(cur) || (evaluations > 1 && cur.f >= prev.f)) break;
-      lo = cur;
-      best = trial;
+      if (!std::isfinite(cur.f) || !armijo(cur) || (prev.a > 0 && cur.f >= prev.f)) {
+        lo = prev, hi = cur;
+        break;
+      }
+      lo_point = trial;
       if (cur.slope >= 0) {
-        std::swap(cur, prev);  // zoom(cur, prev): the minimum lies between them
+        lo = cur, hi = prev;
         break;
       }
       prev = cur;
       a *= 3;
     }
-    // Zoom between lo (sufficient decrease) and hi.
-    Trial hi = (lo.a == cur.a) ? prev : cur;
-    lo = (lo.a == cur.a) ? cur : prev;
-    if (lo.a != 0 && armijo(lo)) {
-      // lo is the point `best` holds.
-    }
-    while (evaluations < kMaxEvaluations) {
-      if (std::fabs(hi.a - lo.a) <= 1e-15 * std::max(std::fabs(lo.a), std::fabs(hi.a))) break;
-      const double a_try = cubic_min(lo, hi);
-      const Trial t = at(a_try, trial);
+    // Zoom: lo has sufficient decrease and the lowest value; the minimum lies between lo and hi.
+    while (evaluations < kMaxEvaluations &&
+           std::fabs(hi.a - lo.a) > 1e-15 * std::max(std::fabs(lo.a), std::fabs(hi.a))) {
+      const Trial t = at(cubic_min(lo, hi), trial);
       if (accept(t)) {
         wolfe = true;
         best = std::move(trial);
@@ -225,16 +220,16 @@ struct LineSearch {
       } else {
         if (t.slope * (hi.a - lo.a) >= 0) hi = lo;
         lo = t;
-        best = trial;
+        lo_point = trial;
       }
     }
-    return settle(lo, best);
+    return fallback(lo, lo_point, best);
   }
 
-  // A step that decreased the objective enough but missed the curvature test is still progress.
-  bool settle(const Trial& lo, const Point& best) const {
-    (void)best;
-    return lo.a > 0 && lo.f < start.f;
+  static bool fallback(const Trial& lo, Point& lo_point, Point& best) {
+    if (lo.a <= 0) return false;
+    best = std::move(lo_point);
+    return true;
   }
 };
 
