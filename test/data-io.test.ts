@@ -138,7 +138,7 @@ describe('parseDataJson', () => {
     expectError(() => parseDataJson({ x: [[1], [2]], y: [-1, 1] }), 'BAD_LABELS', 'label 0 is -1');
     expectError(() => parseDataJson({ x: [[1], [2]], y: [0, '1'] }), 'BAD_LABELS', 'label 1 is the string "1"');
     expectError(() => parseDataJson({ x: [[1], [2], [3]], y: [0, 1] }), 'SHAPE_MISMATCH', '2 labels for 3 samples');
-    expectError(() => parseDataJson({ x: [[1], [2]], y: [0, 0], classes: 1 }), 'BAD_LABELS', 'at least 2');
+    expectError(() => parseDataJson({ x: [[1], [2]], y: [0, 0], classes: 1 }), 'BAD_OPTION', '2');
     expectError(() => parseDataJson({ x: [[1], [2]], y: [0, 1e9] }), 'BAD_LABELS', 'at most');
   });
 });

@@ -1,0 +1,31 @@
+# The WebAssembly twin: wasm/capi.cpp linked against the same hessbound_kernel library the addon
+# uses (built on Eigen under Emscripten). Included from the root CMakeLists.txt when EMSCRIPTEN.
+# Output: wasm/dist/hessbound-wasm.js (MODULARIZE factory `HessboundWasm`) + hessbound-wasm.wasm.
+
+set(HESSBOUND_WASM_DIST ${CMAKE_SOURCE_DIR}/wasm/dist)
+
+# Exceptions and SIMD must be the same in every object: wasm-native exceptions (no JS trampolines,
+# supported by Node >= 17 and Chromium >= 95) so kernel errors unwind cheaply and stay catchable.
+set(HESSBOUND_WASM_FLAGS -msimd128 -fwasm-exceptions)
+target_compile_options(hessbound_kernel PUBLIC ${HESSBOUND_WASM_FLAGS})
+
+add_executable(hessbound_wasm wasm/capi.cpp)
+target_compile_options(hessbound_wasm PRIVATE -O3 -Wall -Wextra)
+target_link_libraries(hessbound_wasm PRIVATE hessbound_kernel)
+set_target_properties(hessbound_wasm PROPERTIES
+  OUTPUT_NAME hessbound-wasm
+  SUFFIX ".js"
+  RUNTIME_OUTPUT_DIRECTORY ${HESSBOUND_WASM_DIST})
+target_link_options(hessbound_wasm PRIVATE
+  -O3 ${HESSBOUND_WASM_FLAGS}
+  # A factory function, not an ES module: EXPORT_ES6 glue of emscripten 3.1.6 breaks under Node ESM.
+  -sMODULARIZE=1 -sEXPORT_NAME=HessboundWasm
+  -sENVIRONMENT=web,worker,node
+  # Grow to the wasm32 ceiling; a failed malloc returns null (-> std::bad_alloc), never aborts.
+  -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=4GB -sABORTING_MALLOC=0
+  # A library must not install process-wide handlers in Node.
+  -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0
+  -sFILESYSTEM=0)
+
+# The glue is CommonJS-style; this keeps Node from reading it as ESM inside our "type": "module" package.
+file(WRITE ${HESSBOUND_WASM_DIST}/package.json "{ \"type\": \"commonjs\" }\n")
