@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 machine for hessbound development: system packages, npm dependencies,
+# the native addon, the WebAssembly module and the TypeScript build. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(cmake g++ libopenblas-dev liblapacke-dev libeigen3-dev emscripten chromium)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "hessbound setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# npm ci runs our install script (native addon) and prepare (WebAssembly + TypeScript).
+npm ci --no-audit --no-fund
+test -f build/Release/hessbound.node || { echo "hessbound setup: the native addon did not build" >&2; exit 1; }
+test -f dist/src/cli/main.js || { echo "hessbound setup: the TypeScript build is missing" >&2; exit 1; }
+echo "hessbound setup: done (native addon, WebAssembly module and TypeScript build are ready)"
