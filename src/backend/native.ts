@@ -7,7 +7,7 @@ import type { KernelBackend } from './types.js';
 import { wrapKernelCall } from './kernel-errors.js';
 
 /** The package root: the nearest folder above this module holding package.json. */
-function packageRoot(): string {
+export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
     const parent = dirname(dir);
