@@ -236,6 +236,7 @@ EMSCRIPTEN_KEEPALIVE int hb_ws_bounds(double trace, double trace_of_square, doub
 // (bad_alloc -> TOO_LARGE, module still usable) can be exercised without a huge model.
 EMSCRIPTEN_KEEPALIVE int hb_probe_alloc(double bytes) {
   return guarded([&] {
+    if (!(bytes >= 0 && bytes < 4294967296.0)) throw KernelError("BAD_OPTION", "probe size must be below 4 GiB");
     std::unique_ptr<char[]> block(new char[static_cast<std::size_t>(bytes)]);
     volatile char* touch = block.get();
     touch[0] = 1;

@@ -8,9 +8,16 @@ import type { KernelBackend } from './types.js';
 
 const loaded = new Map<BackendName, Promise<KernelBackend>>();
 
+function inNode(): boolean {
+  return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+}
+
 async function load(name: BackendName): Promise<KernelBackend> {
   if (name === 'native') {
-    const { loadNativeBackend } = await import('./native.js');
+    if (!inNode()) throw new Error('the native addon needs Node.js');
+    // A computed specifier: browser bundles must not follow it into Node built-ins.
+    const specifier = './native.js';
+    const { loadNativeBackend } = (await import(specifier)) as typeof import('./native.js');
     return loadNativeBackend();
   }
   const { loadWasmBackend } = await import('./wasm.js');
@@ -40,7 +47,7 @@ function requested(explicit?: BackendName): BackendName | undefined {
 /** The backend to use: `name`, else HESSBOUND_BACKEND, else native with WebAssembly as fallback. */
 export async function getBackend(name?: BackendName | 'auto'): Promise<KernelBackend> {
   const forced = requested(name === 'auto' ? undefined : name);
-  const order: BackendName[] = forced ? [forced] : ['native', 'wasm'];
+  const order: BackendName[] = forced ? [forced] : inNode() ? ['native', 'wasm'] : ['wasm'];
   const reasons: string[] = [];
   for (const candidate of order) {
     try {

@@ -1,0 +1,115 @@
+/**
+ * How the WebAssembly backend finds its two build outputs (wasm/dist/hessbound-wasm.js, the
+ * Emscripten glue, and hessbound-wasm.wasm). Browser-safe: no Node built-ins here; the Node loader
+ * lives in wasm-loader-node.ts and is imported only when running under Node.
+ */
+
+/** The C ABI of wasm/capi.cpp as the Emscripten glue exposes it (pointers are wasm32 offsets). */
+export interface HessboundWasmModule {
+  HEAPU8: Uint8Array;
+  HEAP32: Int32Array;
+  HEAPF64: Float64Array;
+  /** Set for the duration of one call to receive progress fractions (see capi.cpp). */
+  hbProgress?: ((fraction: number) => void) | undefined;
+  _hb_malloc(bytes: number): number;
+  _hb_free(ptr: number): void;
+  _hb_error_code(): number;
+  _hb_error_message(): number;
+  _hb_text(): number;
+  _hb_text_length(): number;
+  _hb_array(i: number): number;
+  _hb_array_length(i: number): number;
+  _hb_scalar(i: number): number;
+  _hb_release(): void;
+  _hb_info(): number;
+  _hb_run(name: number, ...specThenOptions: number[]): number;
+  _hb_hessian(...specThenArgs: number[]): number;
+  _hb_hvp(...specThenArgs: number[]): number;
+  _hb_loss_grad(...spec: number[]): number;
+  _hb_eigh(matrix: number, length: number, n: number, first: number, last: number, vectors: number): number;
+  _hb_ws_bounds(trace: number, traceOfSquare: number, n: number): number;
+  _hb_probe_alloc(bytes: number): number;
+}
+
+/** What Emscripten's MODULARIZE glue accepts (the subset we use). */
+export interface WasmModuleOverrides {
+  instantiateWasm?: (
+    imports: WebAssembly.Imports,
+    receive: (instance: WebAssembly.Instance) => void,
+  ) => WebAssembly.Exports | Record<string, never>;
+  print?: (text: string) => void;
+  printErr?: (text: string) => void;
+}
+
+/** The glue's factory (`HessboundWasm`): a new module instance per call. */
+export type HessboundWasmFactory = (overrides: WasmModuleOverrides) => Promise<HessboundWasmModule>;
+
+export interface WasmArtifacts {
+  factory: HessboundWasmFactory;
+  /** Compiled once; each instance (a fresh one after a trap) reuses it. */
+  module: WebAssembly.Module;
+}
+
+export type WasmLoader = () => Promise<WasmArtifacts>;
+
+export const GLUE_FILE = 'hessbound-wasm.js';
+export const WASM_FILE = 'hessbound-wasm.wasm';
+
+export interface BrowserWasmOptions {
+  /** URL of the folder holding hessbound-wasm.js and hessbound-wasm.wasm (the package's wasm/dist/). */
+  baseUrl: string | URL;
+  /** The glue's factory, if a bundler already imported it; else the glue is loaded from baseUrl. */
+  factory?: HessboundWasmFactory;
+}
+
+type GlobalWithGlue = typeof globalThis & {
+  HessboundWasm?: HessboundWasmFactory;
+  importScripts?: (url: string) => void;
+  document?: Document;
+};
+
+/** Runs the glue as a classic script (it defines the global `HessboundWasm`). */
+async function loadGlue(url: string): Promise<HessboundWasmFactory> {
+  const g = globalThis as GlobalWithGlue;
+  if (g.HessboundWasm) return g.HessboundWasm;
+  if (g.document) {
+    await new Promise<void>((resolve, reject) => {
+      const script = g.document!.createElement('script');
+      script.src = url;
+      script.onload = () => resolve();
+      script.onerror = () => reject(new Error(`cannot load ${url}`));
+      g.document!.head.appendChild(script);
+    });
+  } else if (typeof g.importScripts === 'function') {
+    g.importScripts(url); // classic worker
+  } else {
+    // Module workers and other hosts without script tags or importScripts.
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`cannot load ${url} (HTTP ${response.status})`);
+    return new Function(`${await response.text()}\nreturn HessboundWasm;`)() as HessboundWasmFactory;
+  }
+  if (!g.HessboundWasm) throw new Error(`${url} did not define HessboundWasm`);
+  return g.HessboundWasm;
+}
+
+async function compileFrom(url: string): Promise<WebAssembly.Module> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`cannot load ${url} (HTTP ${response.status})`);
+  // Streaming compilation needs the application/wasm MIME type; fall back to bytes otherwise.
+  if (typeof WebAssembly.compileStreaming === 'function' && response.headers.get('content-type')?.startsWith('application/wasm'))
+    return WebAssembly.compileStreaming(response);
+  return WebAssembly.compile(await response.arrayBuffer());
+}
+
+/** A loader fetching the glue and the .wasm from a URL (browsers, workers, Deno, ...). */
+export function browserWasmLoader(options: BrowserWasmOptions): WasmLoader {
+  const base = new URL(String(options.baseUrl), (globalThis as { location?: { href: string } }).location?.href);
+  const dir = base.href.endsWith('/') ? base.href : `${base.href}/`;
+  return async () => {
+    const [factory, module] = await Promise.all([
+      options.factory ?? loadGlue(new URL(GLUE_FILE, dir).href),
+      compileFrom(new URL(WASM_FILE, dir).href),
+    ]);
+    return { factory, module };
+  };
+}

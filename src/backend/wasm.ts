@@ -1,0 +1,297 @@
+/**
+ * The WebAssembly backend: the same C++ kernel compiled by Emscripten (wasm/capi.cpp), with the
+ * KernelBackend contract of the native addon and identical results and error codes.
+ *
+ * The WASM backend blocks the calling thread: every call runs synchronously inside, and the
+ * Promise-returning methods only honour the interface. Run it in a Worker for long work.
+ * Progress callbacks are called synchronously from inside the kernel while it runs.
+ */
+import { HessboundError } from '../errors.js';
+import { toHessboundError } from './kernel-errors.js';
+import type { KernelBackend, ProblemSpec, ProgressCallback } from './types.js';
+import {
+  browserWasmLoader,
+  type BrowserWasmOptions,
+  type HessboundWasmModule,
+  type WasmArtifacts,
+  type WasmLoader,
+} from './wasm-loader.js';
+
+export { browserWasmLoader, type BrowserWasmOptions, type WasmLoader } from './wasm-loader.js';
+
+let configuredLoader: WasmLoader | undefined;
+
+/** Replaces how the module is found (undefined restores the default). */
+export function setWasmLoader(loader: WasmLoader | undefined): void {
+  configuredLoader = loader;
+}
+
+/** Browsers: where the package's wasm/dist/ is served (default: relative to this module's URL). */
+export function configureWasm(options: BrowserWasmOptions): void {
+  configuredLoader = browserWasmLoader(options);
+}
+
+function inNode(): boolean {
+  return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+}
+
+async function defaultLoader(): Promise<WasmArtifacts> {
+  if (inNode()) {
+    // A computed specifier: bundlers must not follow it into Node built-ins for browser builds.
+    const specifier = './wasm-loader-node.js';
+    const { loadNodeWasm } = (await import(specifier)) as typeof import('./wasm-loader-node.js');
+    return loadNodeWasm();
+  }
+  return browserWasmLoader({ baseUrl: new URL('../../../wasm/dist/', import.meta.url) })();
+}
+
+export async function loadWasmBackend(): Promise<KernelBackend> {
+  return createWasmBackend(await (configuredLoader ?? defaultLoader)());
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Heap copies made for one call, all freed when it ends. Pointers are unsigned (heap > 2 GB). */
+class Arena {
+  private readonly ptrs: number[] = [];
+  constructor(private readonly m: HessboundWasmModule) {}
+
+  bytes(count: number): number {
+    const p = this.m._hb_malloc(count) >>> 0;
+    if (p === 0)
+      throw new HessboundError(
+        'TOO_LARGE',
+        `the WebAssembly heap (at most 4 GB) cannot hold another ${count} bytes`,
+        "use method 'lanczos' (matrix-free, O(P) memory) or a smaller problem",
+      );
+    this.ptrs.push(p);
+    return p;
+  }
+  // Views are read after the malloc: growing the heap replaces the module's buffer.
+  f64(a: ArrayLike<number>): number {
+    const p = this.bytes(a.length * 8);
+    this.m.HEAPF64.set(a, p / 8);
+    return p;
+  }
+  i32(a: ArrayLike<number>): number {
+    const p = this.bytes(a.length * 4);
+    this.m.HEAP32.set(a, p / 4);
+    return p;
+  }
+  u8(a: ArrayLike<number>): number {
+    const p = this.bytes(a.length);
+    this.m.HEAPU8.set(a, p);
+    return p;
+  }
+  str(s: string): number {
+    const b = encoder.encode(s);
+    const p = this.bytes(b.length + 1);
+    this.m.HEAPU8.set(b, p);
+    this.m.HEAPU8[p + b.length] = 0;
+    return p;
+  }
+  free(): void {
+    for (const p of this.ptrs) this.m._hb_free(p);
+    this.ptrs.length = 0;
+  }
+}
+
+function cString(m: HessboundWasmModule, ptr: number): string {
+  const p = ptr >>> 0;
+  const end = m.HEAPU8.indexOf(0, p);
+  return decoder.decode(m.HEAPU8.subarray(p, end < 0 ? p : end));
+}
+
+function resultText(m: HessboundWasmModule): string {
+  const p = m._hb_text() >>> 0;
+  return decoder.decode(m.HEAPU8.subarray(p, p + (m._hb_text_length() >>> 0)));
+}
+
+function resultArray(m: HessboundWasmModule, i: number): Float64Array {
+  const p = m._hb_array(i) >>> 0;
+  return m.HEAPF64.slice(p / 8, p / 8 + (m._hb_array_length(i) >>> 0));
+}
+
+/** The kernel's status: on failure, its stored code and message as a HessboundError. */
+function check(m: HessboundWasmModule, status: number): void {
+  if (status !== 0) throw toHessboundError({ code: cString(m, m._hb_error_code()), message: cString(m, m._hb_error_message()) });
+}
+
+// The same argument checks as native/binding/addon.cpp, so both backends fail alike.
+function badOption(message: string): never {
+  throw toHessboundError({ code: 'BAD_OPTION', message });
+}
+
+function specArgs(arena: Arena, spec: ProblemSpec): number[] {
+  if (typeof spec !== 'object' || spec === null) badOption('expected a problem spec object');
+  for (const key of ['sizes', 'hasBias', 'params', 'x', 'targets'] as const)
+    if (!ArrayBuffer.isView(spec[key])) badOption(`spec.${key} must be a typed array`);
+  for (const key of ['activation', 'reduction', 'samples'] as const)
+    if (typeof spec[key] !== 'number') badOption(`spec.${key} must be a number`);
+  return [
+    arena.i32(spec.sizes), spec.sizes.length,
+    arena.u8(spec.hasBias), spec.hasBias.length,
+    spec.activation | 0, spec.reduction | 0,
+    arena.f64(spec.params), spec.params.length,
+    arena.f64(spec.x), spec.x.length,
+    arena.f64(spec.targets), spec.targets.length,
+    spec.samples | 0,
+  ];
+}
+
+/** A KernelBackend over an instance of the module (a new instance replaces one that trapped). */
+export interface WasmKernelBackend extends KernelBackend {
+  /**
+   * For tests: the kernel allocates `bytes` and frees them again inside the same error guard as
+   * every call, so the out-of-memory path (std::bad_alloc -> TOO_LARGE) can be exercised cheaply.
+   */
+  probeAllocation(bytes: number): void;
+}
+
+export async function createWasmBackend({ factory, module }: WasmArtifacts): Promise<WasmKernelBackend> {
+  const instantiate = () =>
+    new Promise<HessboundWasmModule>((resolve, reject) => {
+      factory({
+        // Instantiating from the compiled module: no fetch by the glue, and a cheap restart.
+        instantiateWasm(imports, receive) {
+          WebAssembly.instantiate(module, imports).then(receive, reject);
+          return {};
+        },
+      }).then(resolve, reject);
+    });
+
+  let current: HessboundWasmModule | undefined = await instantiate();
+  let restarting: Promise<HessboundWasmModule> | undefined;
+  const info = JSON.parse(cString(current, current._hb_info())) as { linalg: string; maxDenseBytes: number };
+
+  async function ready(): Promise<HessboundWasmModule> {
+    if (current) return current;
+    restarting ??= instantiate().then(
+      (m) => ((current = m), (restarting = undefined), m),
+      (e: unknown) => {
+        restarting = undefined;
+        throw e;
+      },
+    );
+    return restarting;
+  }
+
+  function readyNow(): HessboundWasmModule {
+    if (current) return current;
+    void ready().catch(() => undefined);
+    throw new HessboundError('BACKEND', 'the WebAssembly module is restarting after an internal error', 'retry the call');
+  }
+
+  /**
+   * One call: copies in, runs, copies out, frees everything (also on failure). The C++ side catches
+   * every exception, so anything else escaping is a trap (a bug): that instance is dropped.
+   */
+  function call<T>(m: HessboundWasmModule, onProgress: ProgressCallback | undefined, body: (arena: Arena, progress: number) => T): T {
+    const arena = new Arena(m);
+    let trapped = false;
+    let callbackError: { error: unknown } | undefined;
+    if (onProgress)
+      m.hbProgress = (f) => {
+        // Never throw into the kernel: remember the callback's error and rethrow it after the call.
+        if (callbackError) return;
+        try {
+          onProgress(f);
+        } catch (error) {
+          callbackError = { error };
+        }
+      };
+    try {
+      const result = body(arena, onProgress ? 1 : 0);
+      if (callbackError) throw callbackError.error;
+      return result;
+    } catch (e) {
+      if (e instanceof HessboundError || e === callbackError?.error) throw e;
+      trapped = true;
+      if (current === m) current = undefined;
+      throw new HessboundError('KERNEL', `the WebAssembly kernel trapped: ${(e as Error)?.message ?? String(e)}`,
+        'this is a bug in hessbound; please report it with the model and data that caused it');
+    } finally {
+      m.hbProgress = undefined;
+      if (!trapped) {
+        arena.free();
+        m._hb_release();
+      }
+    }
+  }
+
+  const backend: WasmKernelBackend = {
+    name: 'wasm',
+    linalg: info.linalg,
+    maxDenseBytes: info.maxDenseBytes,
+
+    async run(name, spec, options, onProgress) {
+      const m = await ready();
+      return call(m, onProgress, (arena, progress) => {
+        if (typeof name !== 'string') badOption('command name must be a string');
+        const keys: string[] = [];
+        const values: number[] = [];
+        if (typeof options === 'object' && options !== null)
+          for (const [key, value] of Object.entries(options)) {
+            if (typeof value !== 'number') badOption(`option '${key}' must be a number`);
+            if (key.includes('\n')) badOption(`option name '${key}' must not contain a newline`);
+            keys.push(key);
+            values.push(value);
+          }
+        const args = specArgs(arena, spec);
+        check(m, m._hb_run(arena.str(name), ...args, arena.str(keys.join('\n')), arena.f64(values), keys.length, progress));
+        return resultText(m);
+      });
+    },
+
+    async hessian(spec, assembly, maxDenseBytes, onProgress) {
+      const m = await ready();
+      return call(m, onProgress, (arena, progress) => {
+        check(m, m._hb_hessian(...specArgs(arena, spec), assembly | 0, Number(maxDenseBytes), progress));
+        return resultArray(m, 0);
+      });
+    },
+
+    async hvp(spec, directions, k) {
+      const m = await ready();
+      return call(m, undefined, (arena) => {
+        const args = specArgs(arena, spec);
+        if (!ArrayBuffer.isView(directions)) badOption('directions must be a Float64Array');
+        check(m, m._hb_hvp(...args, arena.f64(directions), directions.length, k | 0));
+        return resultArray(m, 0);
+      });
+    },
+
+    lossGrad(spec) {
+      const m = readyNow();
+      return call(m, undefined, (arena) => {
+        check(m, m._hb_loss_grad(...specArgs(arena, spec)));
+        return { loss: m._hb_scalar(0), gradient: resultArray(m, 0) };
+      });
+    },
+
+    async eigh(matrix, n, first, last, vectors) {
+      const m = await ready();
+      return call(m, undefined, (arena) => {
+        if (!ArrayBuffer.isView(matrix)) badOption('matrix must be a Float64Array');
+        check(m, m._hb_eigh(arena.f64(matrix), matrix.length, n | 0, first | 0, last | 0, vectors ? 1 : 0));
+        return { values: resultArray(m, 0), vectors: resultArray(m, 1) };
+      });
+    },
+
+    wsBounds(trace, traceOfSquare, n) {
+      const m = readyNow();
+      return call(m, undefined, () => {
+        check(m, m._hb_ws_bounds(trace, traceOfSquare, n));
+        const s = (i: number) => m._hb_scalar(i);
+        return { upper: s(0), lowerOfMax: s(1), lowerOfMin: s(2), upperOfMin: s(3), spread: s(4), frobenius: s(5) };
+      });
+    },
+
+    probeAllocation(bytes) {
+      const m = readyNow();
+      call(m, undefined, () => check(m, m._hb_probe_alloc(bytes)));
+    },
+  };
+  return backend;
+}
