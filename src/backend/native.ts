@@ -33,12 +33,13 @@ export function loadNativeBackend(): KernelBackend {
     linalg: addon.info().linalg,
     // Natively the limit is the machine's memory; the facade checks it against free memory.
     maxDenseBytes: Number.MAX_SAFE_INTEGER,
-    run: (name, spec, options, onProgress) => wrapKernelCall(() => addon.run(name, spec, options, onProgress)),
-    hessian: (spec, assembly, maxBytes, onProgress) =>
+    // async: argument errors the addon throws synchronously become rejections, as in WebAssembly.
+    run: async (name, spec, options, onProgress) => wrapKernelCall(() => addon.run(name, spec, options, onProgress)),
+    hessian: async (spec, assembly, maxBytes, onProgress) =>
       wrapKernelCall(() => addon.hessian(spec, assembly, maxBytes, onProgress)),
-    hvp: (spec, directions, k) => wrapKernelCall(() => addon.hvp(spec, directions, k)),
+    hvp: async (spec, directions, k) => wrapKernelCall(() => addon.hvp(spec, directions, k)),
     lossGrad: (spec) => wrapKernelCall(() => addon.lossGrad(spec)),
-    eigh: (matrix, n, first, last, vectors) => wrapKernelCall(() => addon.eigh(matrix, n, first, last, vectors)),
+    eigh: async (matrix, n, first, last, vectors) => wrapKernelCall(() => addon.eigh(matrix, n, first, last, vectors)),
     wsBounds: (trace, traceOfSquare, n) => wrapKernelCall(() => addon.wsBounds(trace, traceOfSquare, n)),
   };
   return backend;
