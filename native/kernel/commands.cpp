@@ -4,6 +4,7 @@
 
 #include "analysis.hpp"
 #include "errors.hpp"
+#include "traces.hpp"
 #include "train.hpp"
 
 namespace hessbound {
@@ -46,6 +47,7 @@ struct Entry {
 // One row per command.
 const Entry kCommands[] = {
     {"analyze", analyze_command},
+    {"traces", traces_command},
     {"train", train_command},
 };
 

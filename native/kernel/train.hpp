@@ -12,7 +12,7 @@ namespace hessbound {
 
 struct TrainOptions {
   double lr = 1e-2;           // Adam step size
-  int adam_steps = 500;       // Adam iterations before L-BFGS (0: L-BFGS only)
+  int adam_steps = 200;       // Adam iterations before L-BFGS (0: L-BFGS only)
   int max_steps = 20000;      // budget of iterations in total (Adam + L-BFGS)
   double grad_tol = 1e-6;     // stop when ||grad objective||_2 <= grad_tol (absolute)
   double weight_decay = 0;    // objective = loss + weight_decay/2 ||params||^2

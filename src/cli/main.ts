@@ -4,11 +4,14 @@ import { HessboundError } from '../errors.js';
 import { setPlatformMemoryBudget } from '../memory.js';
 import { freemem } from 'node:os';
 import { analyzeCommand } from './commands/analyze.js';
+import { demoCommand } from './commands/demo.js';
+import { sweepCommand } from './commands/sweep.js';
+import { trainCommand } from './commands/train.js';
 import type { Subcommand } from './registry.js';
 
 setPlatformMemoryBudget(() => freemem() * 0.8);
 
-const SUBCOMMANDS: Subcommand[] = [analyzeCommand];
+const SUBCOMMANDS: Subcommand[] = [analyzeCommand, trainCommand, sweepCommand, demoCommand];
 
 function usage(): string {
   const width = Math.max(...SUBCOMMANDS.map((c) => c.name.length));

@@ -1,0 +1,93 @@
+/** What `hessbound sweep` and `hessbound demo` share: running with a progress bar, the table, the plot. */
+import { writeFileSync } from 'node:fs';
+import { fail } from '../errors.js';
+import { runSweep, type NodeSweepOptions } from '../node/sweep-run.js';
+import { sweepPlotSvg } from '../sweep/plot.js';
+import type { SweepFailure, SweepResult } from '../sweep/result.js';
+import { table } from './format.js';
+import { createProgressBar } from './progress.js';
+
+export interface SweepRun {
+  rows: SweepResult[];
+  failures: SweepFailure[];
+  /** Rows that an earlier run had written (resume). */
+  resumed: number;
+  workers: number;
+  blasThreads: number;
+  seconds: number;
+}
+
+/** Runs the sweep with a progress bar on stderr; rows come back sorted by width, depth and seed. */
+export async function runSweepWithProgress(options: NodeSweepOptions, showProgress: boolean): Promise<SweepRun> {
+  const started = Date.now();
+  const bar = createProgressBar('sweep', process.stderr, showProgress);
+  const rows: SweepResult[] = [];
+  const failures: SweepFailure[] = [];
+  let resumed = 0;
+  let workers = 0;
+  let blasThreads = 0;
+  let note = '';
+  for await (const event of runSweep(options)) {
+    if (event.type === 'start') {
+      rows.push(...event.previous);
+      resumed = event.previous.length;
+      ({ workers, blasThreads } = event);
+      note = `0/${event.total} points`;
+      if (showProgress && resumed > 0) process.stderr.write(`resuming: ${resumed} point(s) already in the results, ${event.total} to go\n`);
+      bar.update(event.total === 0 ? 1 : 0, note);
+    } else if (event.type === 'progress') bar.update(event.fraction, note);
+    else {
+      if (event.type === 'result') rows.push(event.record.result);
+      else failures.push(event.failure);
+      note = `${event.done}/${event.total} points${failures.length ? `, ${failures.length} failed` : ''}`;
+      bar.update(event.fraction, note);
+    }
+  }
+  bar.done(note);
+  rows.sort((a, b) => a.width - b.width || a.depth - b.depth || a.seed - b.seed);
+  return { rows, failures, resumed, workers, blasThreads, seconds: (Date.now() - started) / 1000 };
+}
+
+/** Significant digits, in exponent form for very small or large magnitudes (table columns stay narrow). */
+export function sig(value: number | null, digits: number): string {
+  if (value === null || !Number.isFinite(value)) return '—';
+  const a = Math.abs(value);
+  if (a === 0) return '0';
+  return a >= 1e-3 && a < 1e5 ? value.toPrecision(digits) : value.toExponential(digits - 1);
+}
+
+export function sweepTable(rows: readonly SweepResult[]): string {
+  const depths = new Set(rows.map((r) => r.depth)).size > 1;
+  const header = ['width', ...(depths ? ['depth'] : []), 'seed', 'params', 'loss', 'grad norm', 'lambda_max', 'WS bound', 'bound/lmax', 'seconds'];
+  const body = rows.map((r) => [
+    String(r.width),
+    ...(depths ? [String(r.depth)] : []),
+    String(r.seed),
+    String(r.parameters),
+    sig(r.loss, 3),
+    `${sig(r.gradNorm, 2)}${r.converged ? '' : '*'}`,
+    sig(r.lambdaMax, 4),
+    `${sig(r.bound, 4)}${r.boundEstimated ? '~' : ''}`,
+    r.ratio === null ? '—' : r.ratio.toFixed(3),
+    r.seconds.toFixed(2),
+  ]);
+  const notes: string[] = [];
+  if (rows.some((r) => !r.converged)) notes.push('* training stopped before the gradient tolerance (maxSteps or a stall)');
+  if (rows.some((r) => r.boundEstimated)) notes.push('~ traces estimated by Hutch++ (deeper nets too large for exact traces)');
+  return [table(header, body), ...notes].join('\n');
+}
+
+export function writePlot(path: string, rows: readonly SweepResult[]): void {
+  try {
+    writeFileSync(path, sweepPlotSvg(rows));
+  } catch (err) {
+    fail('IO', `cannot write ${path}: ${(err as Error).message}`);
+  }
+}
+
+/** The failures as stderr lines, or '' when there were none. */
+export function describeFailures(failures: readonly SweepFailure[]): string {
+  if (failures.length === 0) return '';
+  const lines = failures.map((f) => `  width ${f.spec.width}, depth ${f.spec.depth}, seed ${f.spec.seed}: [${f.error.code}] ${f.error.message.split('\n')[0]}`);
+  return `hessbound: ${failures.length} point(s) failed (not written; --resume retries them):\n${lines.join('\n')}\n`;
+}

@@ -1,0 +1,149 @@
+/**
+ * A worker-thread pool that runs sweep points, one per worker at a time.
+ *
+ * BLAS threads: OpenBLAS is one library per process, shared by every worker thread, and it reads
+ * OPENBLAS_NUM_THREADS from the process environment once, when the addon first loads. So the pool
+ * sets it in this process (unless the user already did) to max(1, floor(cores / workers)) before
+ * any worker loads the addon, and passes the same value in each Worker's `env` for code that reads
+ * process.env. If this process loaded the native addon earlier, the old thread count stays (a
+ * warning says so).
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { addonPath } from '../backend/native.js';
+import { HessboundError, fail, type ErrorCode } from '../errors.js';
+import type { SweepJobSpec } from '../sweep/job.js';
+import type { SweepRecord } from '../sweep/result.js';
+import type { PointExecutor } from '../sweep/sweep.js';
+import type { BackendName } from '../types.js';
+import type { WorkerReply, WorkerRequest } from './sweep-worker.js';
+
+export interface WorkerPoolOptions {
+  /** Default: os.availableParallelism(). */
+  workers?: number;
+  backend?: BackendName | 'auto';
+}
+
+export interface WorkerPool extends PointExecutor {
+  readonly workers: number;
+  /** OPENBLAS_NUM_THREADS in effect for the workers. */
+  readonly blasThreads: number;
+  close(): Promise<void>;
+}
+
+interface Task {
+  id: number;
+  spec: SweepJobSpec;
+  onProgress: (fraction: number) => void;
+  resolve: (record: SweepRecord) => void;
+  reject: (error: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  task: Task | null;
+}
+
+const require = createRequire(import.meta.url);
+
+/** Runs from source (.ts under tsx or vitest) or compiled (.js); from source each worker loads tsx itself. */
+function startWorker(env: NodeJS.ProcessEnv): Worker {
+  const here = fileURLToPath(import.meta.url);
+  if (!here.endsWith('.ts')) return new Worker(join(dirname(here), 'sweep-worker.js'), { env });
+  const entry = pathToFileURL(join(dirname(here), 'sweep-worker.ts')).href;
+  // tsx's ESM API (its CommonJS twin cannot load from an eval worker).
+  const tsx = pathToFileURL(require.resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const code = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(code, { eval: true, env });
+}
+
+function blasThreadsFor(workers: number): number {
+  const fromEnv = Number(process.env['OPENBLAS_NUM_THREADS']);
+  if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
+  const threads = Math.max(1, Math.floor(availableParallelism() / workers));
+  const path = addonPath();
+  if (existsSync(path) && require.cache[path])
+    process.emitWarning(`the native addon was loaded before the sweep pool started, so OpenBLAS keeps its thread count; set OPENBLAS_NUM_THREADS=${threads} before starting`, { code: 'HESSBOUND_BLAS_THREADS' });
+  else process.env['OPENBLAS_NUM_THREADS'] = String(threads);
+  return threads;
+}
+
+export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
+  const workers = options.workers ?? availableParallelism();
+  if (!Number.isInteger(workers) || workers < 1 || workers > 1024) fail('BAD_OPTION', `workers must be an integer from 1 to 1024, got ${String(workers)}`);
+  const blasThreads = blasThreadsFor(workers);
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: String(blasThreads) };
+  const slots: Slot[] = [];
+  const queue: Task[] = [];
+  let nextId = 1;
+  let closed = false;
+
+  const release = (slot: Slot) => {
+    slot.task = null;
+    dispatch();
+  };
+
+  const spawn = (): Slot => {
+    const slot: Slot = { worker: startWorker(env), task: null };
+    slot.worker.on('message', (reply: WorkerReply) => {
+      const task = slot.task;
+      if (!task || reply.id !== task.id) return;
+      if (reply.type === 'progress') task.onProgress(reply.fraction);
+      else if (reply.type === 'result') {
+        release(slot);
+        task.resolve(reply.record);
+      } else {
+        release(slot);
+        task.reject(new HessboundError(reply.code as ErrorCode, reply.message));
+      }
+    });
+    // A crashed worker fails its point (the sweep goes on) and is replaced on demand.
+    const crash = (reason: string) => {
+      const index = slots.indexOf(slot);
+      if (index >= 0) slots.splice(index, 1);
+      const task = slot.task;
+      slot.task = null;
+      if (task) task.reject(new HessboundError('KERNEL', `the sweep worker stopped: ${reason}`));
+      dispatch();
+    };
+    slot.worker.on('error', (e) => crash(e.message));
+    slot.worker.on('exit', (code) => {
+      if (!closed) crash(`exit code ${code}`);
+    });
+    slots.push(slot);
+    return slot;
+  };
+
+  const dispatch = () => {
+    while (!closed && queue.length > 0) {
+      const slot = slots.find((s) => s.task === null) ?? (slots.length < workers ? spawn() : undefined);
+      if (!slot) return;
+      const task = queue.shift() as Task;
+      slot.task = task;
+      slot.worker.postMessage({ type: 'run', id: task.id, spec: task.spec, ...(options.backend ? { backend: options.backend } : {}) } satisfies WorkerRequest);
+    }
+  };
+
+  return {
+    concurrency: workers,
+    workers,
+    blasThreads,
+    run(spec, onProgress) {
+      if (closed) return Promise.reject(new HessboundError('BAD_OPTION', 'the worker pool is closed'));
+      return new Promise<SweepRecord>((resolve, reject) => {
+        queue.push({ id: nextId++, spec, onProgress, resolve, reject });
+        dispatch();
+      });
+    },
+    async close() {
+      closed = true;
+      const pending = [...queue.splice(0), ...slots.flatMap((s) => (s.task ? [s.task] : []))];
+      for (const task of pending) task.reject(new HessboundError('BAD_OPTION', 'the worker pool was closed'));
+      await Promise.all(slots.splice(0).map((s) => s.worker.terminate()));
+    },
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * A sweep in Node: points on a worker-thread pool, each result appended to CSV and JSON lines as it
+ * finishes, and points already in the CSV skipped on resume.
+ */
+import { fail } from '../errors.js';
+import { gridJobs, makeJob, type SweepGrid, type SweepJob, type SweepJobInput } from '../sweep/job.js';
+import type { SweepResult } from '../sweep/result.js';
+import { sweep, type SweepEvent } from '../sweep/sweep.js';
+import type { BackendName } from '../types.js';
+import { createWorkerPool } from './sweep-pool.js';
+import { openSweepFiles, type SweepFilesOptions } from './sweep-files.js';
+
+export interface NodeSweepOptions {
+  grid?: SweepGrid;
+  jobs?: readonly (SweepJob | SweepJobInput)[];
+  /** Worker threads (default: one per core). */
+  workers?: number;
+  backend?: BackendName | 'auto';
+  /** Where results go; without it nothing is written (and nothing can be resumed). */
+  files?: SweepFilesOptions;
+}
+
+/** The start event also carries the rows of this sweep's jobs that an earlier run already wrote. */
+export type NodeSweepEvent =
+  | (Extract<SweepEvent, { type: 'start' }> & { previous: SweepResult[]; workers: number; blasThreads: number })
+  | Exclude<SweepEvent, { type: 'start' }>;
+
+export async function* runSweep(options: NodeSweepOptions): AsyncGenerator<NodeSweepEvent, void, undefined> {
+  // Jobs first: bad options fail before any file is touched or worker started.
+  if (!options.jobs && !options.grid) fail('BAD_OPTION', 'the sweep has no jobs', 'give a grid (dataset, widths, seeds) or a job list');
+  const jobs = options.jobs ? options.jobs.map((j) => ('spec' in j && 'key' in j ? makeJob(j.spec) : makeJob(j as SweepJobInput))) : gridJobs(options.grid as SweepGrid);
+  const files = options.files ? openSweepFiles(options.files) : null;
+  const skip = new Set(files ? [...files.previous.keys()] : []);
+  const pool = createWorkerPool({ ...(options.workers !== undefined ? { workers: options.workers } : {}), ...(options.backend ? { backend: options.backend } : {}) });
+  try {
+    for await (const event of sweep({ jobs, skip, executor: pool })) {
+      if (event.type === 'start') {
+        const previous = event.skipped.map((j) => files?.previous.get(j.key)).filter((r): r is SweepResult => r !== undefined);
+        yield { ...event, previous, workers: pool.workers, blasThreads: pool.blasThreads };
+        continue;
+      }
+      if (event.type === 'result') files?.append(event.record);
+      yield event;
+    }
+  } finally {
+    await pool.close();
+    files?.close();
+  }
+}

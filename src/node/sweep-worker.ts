@@ -1,0 +1,49 @@
+/** Worker-thread entry of the sweep pool: runs one point per message (see sweep-pool.ts). */
+import { parentPort } from 'node:worker_threads';
+import { HessboundError } from '../errors.js';
+import { loadDatasetById } from '../sweep/dataset-id.js';
+import type { SweepJobSpec } from '../sweep/job.js';
+import { runPoint } from '../sweep/run-point.js';
+import type { BackendName, Dataset } from '../types.js';
+import { loadDataset } from './datasets.js';
+
+export type WorkerRequest = { type: 'run'; id: number; spec: SweepJobSpec; backend?: BackendName | 'auto' };
+export type WorkerReply =
+  | { type: 'progress'; id: number; fraction: number }
+  | { type: 'result'; id: number; record: import('../sweep/result.js').SweepRecord }
+  | { type: 'error'; id: number; code: string; message: string };
+
+const port = parentPort;
+if (!port) throw new Error('sweep-worker.ts runs only as a worker thread');
+
+// Parsing digits for every point would cost more than training small nets.
+const datasets = new Map<string, Dataset>();
+function loadData(id: string): Dataset {
+  let data = datasets.get(id);
+  if (!data) {
+    data = loadDatasetById(id, (name) => loadDataset(name));
+    datasets.set(id, data);
+  }
+  return data;
+}
+
+port.on('message', (request: WorkerRequest) => {
+  const { id } = request;
+  let last = -1;
+  runPoint(request.spec, {
+    ...(request.backend ? { backend: request.backend } : {}),
+    loadData,
+    onProgress: (fraction) => {
+      if (fraction - last < 0.005 && fraction < 1) return;
+      last = fraction;
+      port.postMessage({ type: 'progress', id, fraction } satisfies WorkerReply);
+    },
+  }).then(
+    (record) => port.postMessage({ type: 'result', id, record } satisfies WorkerReply),
+    (error: unknown) => {
+      const code = error instanceof HessboundError ? error.code : 'KERNEL';
+      const message = error instanceof Error ? error.message : String(error);
+      port.postMessage({ type: 'error', id, code, message } satisfies WorkerReply);
+    },
+  );
+});

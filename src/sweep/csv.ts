@@ -1,0 +1,81 @@
+/**
+ * The sweep CSV: one row per point, the contract columns first. Numbers are written in JavaScript's
+ * shortest round-trip form, so parsing a row gives back exactly the float64 values. Pure.
+ */
+import { fail } from '../errors.js';
+import type { SweepResult } from './result.js';
+
+type Column = keyof SweepResult;
+
+/** Contract columns (issue 5) first, then the key, training status, methods and phase timings. */
+export const CSV_COLUMNS: readonly Column[] = [
+  'dataset', 'activation', 'width', 'depth', 'seed', 'parameters', 'samples', 'loss', 'gradNorm', 'lambdaMax', 'bound',
+  'ratio', 'trace', 'traceOfSquare', 'seconds',
+  'key', 'converged', 'stopReason', 'trainSteps', 'lambdaMethod', 'lambdaConverged', 'boundMethod', 'boundEstimated',
+  'reduction', 'secondsTrain', 'secondsBound', 'secondsLambdaMax', 'backend',
+];
+
+const STRING_COLUMNS = new Set<Column>(['dataset', 'activation', 'key', 'stopReason', 'lambdaMethod', 'boundMethod', 'reduction', 'backend']);
+const BOOLEAN_COLUMNS = new Set<Column>(['converged', 'lambdaConverged', 'boundEstimated']);
+
+export const CSV_HEADER = CSV_COLUMNS.join(',');
+
+function quote(text: string): string {
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function cell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
+  return quote(String(value));
+}
+
+/** One CSV line (without the newline). */
+export function csvRow(result: SweepResult): string {
+  return CSV_COLUMNS.map((c) => cell(result[c])).join(',');
+}
+
+/** Splits one CSV line into cells (RFC 4180 quoting; no embedded newlines in our rows). */
+export function splitCsvLine(line: string): string[] {
+  const cells: string[] = [];
+  let current = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i] as string;
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        current += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else current += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      cells.push(current);
+      current = '';
+    } else current += ch;
+  }
+  if (quoted) fail('BAD_DATA', 'unterminated quote in a CSV line');
+  cells.push(current);
+  return cells;
+}
+
+/** A row back into a SweepResult; throws BAD_DATA when it does not fit the columns. */
+export function parseCsvRow(line: string): SweepResult {
+  const cells = splitCsvLine(line);
+  if (cells.length !== CSV_COLUMNS.length) fail('BAD_DATA', `a sweep CSV row has ${cells.length} cells, expected ${CSV_COLUMNS.length}`);
+  const row: Record<string, unknown> = {};
+  CSV_COLUMNS.forEach((column, i) => {
+    const text = cells[i] as string;
+    if (STRING_COLUMNS.has(column)) row[column] = text;
+    else if (BOOLEAN_COLUMNS.has(column)) {
+      if (text !== 'true' && text !== 'false') fail('BAD_DATA', `column ${column} must be true or false, got '${text}'`);
+      row[column] = text === 'true';
+    } else if (text === '') row[column] = null;
+    else {
+      const value = Number(text);
+      if (!Number.isFinite(value)) fail('BAD_DATA', `column ${column} must be a number, got '${text}'`);
+      row[column] = value;
+    }
+  });
+  return row as unknown as SweepResult;
+}
