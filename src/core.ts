@@ -8,3 +8,6 @@ export { modelToJson, parseModelJson, randomModel, flattenParams, unflattenParam
 export { parseCsv, parseDataJson, standardize, toDataset, oneHot, subsample } from './data.js';
 export type { DataInput, ModelInput } from './inputs.js';
 export * from './types.js';
+export { train, type TrainOptions, type TrainResult, type TrainHistoryEntry } from './train.js';
+export { syntheticDataset, pairwiseCosines, type SyntheticOptions, type SyntheticDataset } from './synthetic.js';
+export * from './sweep/index.js';

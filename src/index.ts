@@ -10,3 +10,6 @@ setPlatformMemoryBudget(() => freemem() * 0.8);
 
 export * from './core.js';
 export { DATASET_NAMES, loadDataset, readDataFile, readModelFile, writeModelFile } from './node/datasets.js';
+export { runSweep, type NodeSweepOptions, type NodeSweepEvent } from './node/sweep-run.js';
+export { createWorkerPool, type WorkerPool, type WorkerPoolOptions } from './node/sweep-pool.js';
+export { openSweepFiles, type SweepFiles } from './node/sweep-files.js';
