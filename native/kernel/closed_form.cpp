@@ -9,26 +9,64 @@
 
 namespace hessbound {
 
-double HiddenLayerData::f(int n, int r, int j) const {
+double HiddenLayerData::w2diff(int n, int r, int j) const {
   const std::size_t nh = static_cast<std::size_t>(n) * h + j;
-  return q[static_cast<std::size_t>(n) * c + r] * (w2[static_cast<std::size_t>(r) * h + j] - w2p[nh]) * s[nh];
+  return r == dominant[n] ? wdiff[nh] : w2[static_cast<std::size_t>(r) * h + j] - w2p[nh];
+}
+
+double HiddenLayerData::amat(int n, int k, int l) const {
+  const std::size_t nc = static_cast<std::size_t>(n) * c;
+  return k == l ? p[nc + k] * omp[nc + k] : -p[nc + k] * p[nc + l];
 }
 
 void HiddenLayerData::fill_f(int n, double* out) const {
-  const double* sn = s.data() + static_cast<std::size_t>(n) * h;
-  const double* mn = w2p.data() + static_cast<std::size_t>(n) * h;
-  for (int r = 0; r < c; ++r) {
-    const double qr = q[static_cast<std::size_t>(n) * c + r];
-    const double* w2r = w2 + static_cast<std::size_t>(r) * h;
-    double* row = out + static_cast<std::size_t>(r) * h;
-    for (int j = 0; j < h; ++j) row[j] = qr * (w2r[j] - mn[j]) * sn[j];
+  for (int r = 0; r < c; ++r)
+    for (int j = 0; j < h; ++j) out[static_cast<std::size_t>(r) * h + j] = f(n, r, j);
+}
+
+void HiddenLayerData::fill_c(int n, double* out) const {
+  for (int k = 0; k < c; ++k)
+    for (int j = 0; j < h; ++j) out[static_cast<std::size_t>(k) * h + j] = cmat(n, k, j);
+}
+
+namespace {
+
+// 1 - p_k and p_k - t_k without cancellation, and the dominant class's W2_r - W2^T p.
+void saturation_safe_terms(const Problem& pr, HiddenLayerData& D) {
+  const int N = D.N, c = D.c, h = D.h;
+  D.omp.resize(static_cast<std::size_t>(N) * c);
+  D.g.resize(static_cast<std::size_t>(N) * c);
+  D.dominant.assign(N, -1);
+  D.wdiff.assign(static_cast<std::size_t>(N) * h, 0.0);
+  for (int n = 0; n < N; ++n) {
+    const double* pn = D.p.data() + static_cast<std::size_t>(n) * c;
+    const double* tn = pr.targets + static_cast<std::size_t>(n) * c;
+    for (int k = 0; k < c; ++k) {
+      double others = 0, other_targets = 0;
+      for (int l = 0; l < c; ++l)
+        if (l != k) {
+          others += pn[l];
+          other_targets += tn[l];
+        }
+      const bool big = pn[k] > 0.5;
+      if (big) D.dominant[n] = k;
+      D.omp[static_cast<std::size_t>(n) * c + k] = big ? others : 1 - pn[k];
+      // p - t = (1 - t) - (1 - p): exact small terms when both are near 1.
+      D.g[static_cast<std::size_t>(n) * c + k] = (big && tn[k] > 0.5) ? other_targets - others : pn[k] - tn[k];
+    }
+    const int r = D.dominant[n];
+    if (r < 0) continue;
+    double* wd = D.wdiff.data() + static_cast<std::size_t>(n) * h;
+    const double* w2r = D.w2 + static_cast<std::size_t>(r) * h;
+    for (int k = 0; k < c; ++k) {
+      if (k == r) continue;
+      const double* w2k = D.w2 + static_cast<std::size_t>(k) * h;
+      for (int j = 0; j < h; ++j) wd[j] += pn[k] * (w2r[j] - w2k[j]);
+    }
   }
 }
 
-double HiddenLayerData::cmat(int n, int k, int j) const {
-  const std::size_t nh = static_cast<std::size_t>(n) * h + j;
-  return p[static_cast<std::size_t>(n) * c + k] * (w2[static_cast<std::size_t>(k) * h + j] - w2p[nh]) * s[nh];
-}
+}  // namespace
 
 HiddenLayerData hidden_layer_data(const Problem& pr, const ForwardCache& cache) {
   HiddenLayerData D;
@@ -51,11 +89,8 @@ HiddenLayerData hidden_layer_data(const Problem& pr, const ForwardCache& cache) 
   D.s = cache.d1[0];
   D.p = cache.probs;
   D.q.resize(N * c);
-  D.g.resize(N * c);
-  for (std::size_t i = 0; i < N * c; ++i) {
-    D.q[i] = std::sqrt(D.p[i]);
-    D.g[i] = D.p[i] - pr.targets[i];
-  }
+  for (std::size_t i = 0; i < N * c; ++i) D.q[i] = std::sqrt(D.p[i]);
+  saturation_safe_terms(pr, D);
   // W2^T p and W2^T g for all samples at once.
   D.w2p.resize(N * h);
   gemm(false, false, D.N, D.h, D.c, 1.0, D.p.data(), D.c, D.w2, D.h, 0.0, D.w2p.data(), D.h);
@@ -89,18 +124,17 @@ TraceTerms TraceTerms::scaled(double w) const {
 }
 
 void add_trace_terms(const HiddenLayerData& D, TraceTerms& t) {
-  // tr(A_n) = 1 - |p_n|^2, tr(M^T A M) = ||F_n||^2 = sum_j D_nj, tr diag(e_n) = sum_j e_nj.
+  // tr(A_n) = sum_k p_k (1 - p_k), tr(M^T A M) = ||F_n||^2 = sum_j D_nj, tr diag(e_n) = sum_j e_nj.
   for (int n = 0; n < D.N; ++n) {
-    const double* pn = D.p.data() + static_cast<std::size_t>(n) * D.c;
     const double* cn = D.colnorm.data() + static_cast<std::size_t>(n) * D.h;
     const double* en = D.e.data() + static_cast<std::size_t>(n) * D.h;
-    double pp = 0, gn = 0, res = 0;
-    for (int k = 0; k < D.c; ++k) pp += pn[k] * pn[k];
+    double ta = 0, gn = 0, res = 0;
+    for (int k = 0; k < D.c; ++k) ta += D.amat(n, k, k);
     for (int j = 0; j < D.h; ++j) {
       gn += cn[j];
       res += en[j];
     }
-    t.output_trace += (1 - pp) * D.znorm2[n];
+    t.output_trace += ta * D.znorm2[n];
     t.hidden_gn_trace += gn * D.xnorm2[n];
     t.hidden_residual_trace += res * D.xnorm2[n];
   }
@@ -152,7 +186,8 @@ CosineSummary input_cosines(const double* x, int N, int d) {
            d, 0.0, K.data(), bm);
       for (int i = 0; i < bn; ++i)
         for (int j = (m0 == n0 ? i + 1 : 0); j < bm; ++j) {
-          const double cosv = std::fabs(K[static_cast<std::size_t>(i) * bm + j] * inv[n0 + i] * inv[m0 + j]);
+          // Clamped: rounding can put a duplicate sample's cosine a hair above 1.
+          const double cosv = std::min(1.0, std::fabs(K[static_cast<std::size_t>(i) * bm + j] * inv[n0 + i] * inv[m0 + j]));
           sum += cosv;
           out.max_abs = std::max(out.max_abs, cosv);
         }
@@ -167,10 +202,9 @@ CosineSummary input_cosines(const double* x, int N, int d) {
 // Multiply-adds, counting the symmetric halves the implementations actually compute.
 double dual_cost(int N, int d1, int h, int h1, int c) {
   const double pairs = 0.5 * N * static_cast<double>(N);
-  const double per_pair = static_cast<double>(c) * c * h  // F_n F_m^T
-                          + 2.0 * c * h                  // g^T C (z * s) both ways
-                          + d1 + h1 + 4.0 * h + 3.0 * c  // Kx, Kz, D.e, e.D, e.e, s.s, p terms
-                          + 2.0 * c * c;                 // block norms of F_n F_m^T
+  const double per_pair = (0.5 * c * (c + 1) + 3.0 * c) * h  // Q_nm entries, gradient rows, <C_n, C_m>
+                          + d1 + h1 + 4.0 * h + c + 0.5 * c * (c + 1)  // Kx, Kz, D.e, e.D, e.e, s.s, g.g, tr(A A)
+                          + 10.0 * c * c;                        // O(c^2) work per pair once Q_nm is known
   return pairs * per_pair;
 }
 

@@ -14,6 +14,9 @@
 namespace hessbound {
 
 // Per-sample quantities of a one-hidden-layer network, unscaled (g = p - t, not w (p - t)).
+//
+// Trained networks saturate the softmax (p_k -> 1), where 1 - p_k, p_k - t_k and W2_k - W2^T p
+// computed by subtraction lose all their digits; they are formed here from the small terms instead.
 struct HiddenLayerData {
   int N = 0, d = 0, h = 0, c = 0;
   int d1 = 0, h1 = 0;           // d + bias1, h + bias2: widths of x~ and z~
@@ -23,15 +26,23 @@ struct HiddenLayerData {
   std::vector<double> w2p;      // N x h: W2^T p
   std::vector<double> colnorm;  // N x h: D_nj = ||F_n[:, j]||^2 = (M_n^T A_n M_n)_jj
   std::vector<double> p, q, g;  // N x c: softmax, sqrt(p), p - t
+  std::vector<double> omp;      // N x c: 1 - p, as the sum of the other probabilities when p > 1/2
+  std::vector<int> dominant;    // N: the class with p > 1/2, or -1
+  std::vector<double> wdiff;    // N x h: W2_r - W2^T p for r = dominant, as sum_{k != r} p_k (W2_r - W2_k)
   std::vector<double> xnorm2, znorm2;  // |x~_n|^2, |z~_n|^2
   const double* w2 = nullptr;   // c x h (layer-2 weights without the bias column)
 
-  // Row r of F_n = R_n^T W2 diag(s_n), A_n = R_n R_n^T: f_nr = sqrt(p_r) (W2[r,:] - W2^T p) * s.
-  double f(int n, int r, int j) const;
-  // F_n (c x h, row-major) into out.
-  void fill_f(int n, double* out) const;
+  // (W2_r - W2^T p_n)_j, accurate also for the dominant class.
+  double w2diff(int n, int r, int j) const;
+  // Row r of F_n = R_n^T W2 diag(s_n), A_n = R_n R_n^T: f_nr = sqrt(p_r) (W2_r - W2^T p) * s.
+  double f(int n, int r, int j) const { return q[static_cast<std::size_t>(n) * c + r] * w2diff(n, r, j) * s[static_cast<std::size_t>(n) * h + j]; }
   // C_n = A_n W2 diag(s_n) = diag(sqrt p_n) F_n, entry (k, j).
-  double cmat(int n, int k, int j) const;
+  double cmat(int n, int k, int j) const { return p[static_cast<std::size_t>(n) * c + k] * w2diff(n, k, j) * s[static_cast<std::size_t>(n) * h + j]; }
+  // A_n[k, l] = p_k [k == l] - p_k p_l, with p_k (1 - p_k) on the diagonal.
+  double amat(int n, int k, int l) const;
+  // F_n or C_n (c x h, row-major) into out.
+  void fill_f(int n, double* out) const;
+  void fill_c(int n, double* out) const;
 };
 
 HiddenLayerData hidden_layer_data(const Problem& problem, const ForwardCache& cache);

@@ -1,0 +1,152 @@
+/**
+ * Typed access to the kernel's "traces" command: tr(H), tr(H^2) and the Wolkowicz–Styan bounds.
+ * One hidden layer: the closed form (docs/closed-form.md), exact, with its decomposition. Deeper
+ * networks: exact traces of the dense Hessian when it fits, else Hutch++ estimates with an interval.
+ */
+import type { KernelBackend, ProblemSpec, ProgressCallback } from './backend/types.js';
+import { fail } from './errors.js';
+
+/** 'auto': dual or primal by a cost estimate (one hidden layer), else dense when it fits, else Hutch++. */
+export const TRACE_METHODS = ['auto', 'dual', 'primal', 'dense', 'hutch++'] as const;
+export type TraceMethod = (typeof TRACE_METHODS)[number];
+
+export interface ClosedFormTracesOptions {
+  method?: TraceMethod;
+  /** Deeper networks: largest dense Hessian (bytes) before switching to Hutch++ (default 1 GiB or the backend's limit). */
+  maxDenseBytes?: number;
+  /** Scratch memory of the closed form's tiles and panels, in bytes (default 256 MiB). */
+  workBytes?: number;
+  /** Hutch++: Hessian-vector products in all (default 150, at least 6). */
+  probes?: number;
+  /** Hutch++: seed of the random probes (default 0). */
+  seed?: number;
+  /** Hutch++: confidence level of the interval (default 0.95). */
+  confidence?: number;
+  /** Compute the data-orthogonality summary (O(N^2 d); default true). */
+  orthogonality?: boolean;
+  onProgress?: ProgressCallback;
+}
+
+export interface TraceAndSquare {
+  trace: number;
+  traceOfSquare: number;
+}
+
+/** The five Wolkowicz–Styan numbers. */
+export interface WsBoundSet {
+  upper: number;
+  lowerOfMax: number;
+  lowerOfMin: number;
+  upperOfMin: number;
+  spread: number;
+}
+
+/**
+ * Where tr(H) and tr(H^2) come from (one hidden layer, closed form only). H = G + R with G the
+ * Gauss–Newton matrix and R the residual (sigma'' term in the hidden block, gradient term in the
+ * cross block). The parts add up exactly:
+ *   trace         = blocks.output.trace + blocks.hidden.trace = gaussNewton.trace + residual.trace
+ *   traceOfSquare = output + hidden + cross (traceOfSquare)    = gaussNewton + residual + mixed
+ */
+export interface TraceDecomposition {
+  blocks: {
+    /** Output layer block H22 = sum_n A_n (x) z~z~^T. */
+    output: TraceAndSquare;
+    /** Hidden layer block H11. */
+    hidden: TraceAndSquare;
+    /** 2 ||H21||_F^2 (the cross block sits above and below the diagonal; it has no trace). */
+    cross: { traceOfSquare: number };
+  };
+  gaussNewton: TraceAndSquare;
+  residual: TraceAndSquare & {
+    /** diag(e_n) (x) x~x~^T in the hidden block, e = sigma''(u) * (W2^T g). */
+    sigmaSecond: TraceAndSquare;
+    /** g_k [a == j] s_j x~_b in the cross block (trace 0; traceOfSquare counts both copies). */
+    gradientCross: TraceAndSquare;
+  };
+  /** 2 <G, R>_F. */
+  mixed: number;
+}
+
+export interface OrthogonalitySummary {
+  /** Mean and max |cos| between distinct samples' raw inputs x (no bias); null for one sample or when skipped. */
+  meanAbsCosine: number | null;
+  maxAbsCosine: number | null;
+  /** N (N - 1) / 2; null when skipped. */
+  pairs: number | null;
+  /** tr(H^2) with Kx off the diagonal set to 0 (closed form only; see docs/closed-form.md). */
+  traceOfSquareIfOrthogonal: number | null;
+  boundIfOrthogonal: WsBoundSet | null;
+}
+
+export interface ClosedFormTraces {
+  parameters: number;
+  samples: number;
+  loss: number;
+  gradNorm: number;
+  trace: number;
+  traceOfSquare: number;
+  bound: WsBoundSet;
+  /** sqrt(tr H^2) >= |lambda| for every eigenvalue. */
+  frobenius: number;
+  closedForm: boolean;
+  estimated: boolean;
+  method: Exclude<TraceMethod, 'auto'>;
+  decomposition: TraceDecomposition | null;
+  orthogonality: OrthogonalitySummary;
+  /** Hutch++ only: intervals at `confidence` (conditional on the sketch, CLT-based). */
+  interval: { trace: [number, number]; traceOfSquare: [number, number]; confidence: number } | null;
+  hutchpp?: { products: number; sketch: number; probes: number; traceOfSketch: number; traceOfSquareOfSketch: number };
+  /** One hidden layer: the multiply-add estimates `auto` compares. */
+  cost?: { dual: number; primal: number };
+  seconds: { forward: number; traces: number; orthogonality: number; total: number };
+}
+
+const DEFAULT_MAX_DENSE_BYTES = 2 ** 30;
+
+function positive(value: number | undefined, name: string, integer: boolean): number | undefined {
+  if (value === undefined) return undefined;
+  const ok = Number.isFinite(value) && value > 0 && (!integer || Number.isSafeInteger(value));
+  if (!ok) fail('BAD_OPTION', `${name} must be a positive ${integer ? 'integer' : 'number'}, got ${String(value)}`);
+  return value;
+}
+
+/** The numeric options of the kernel command, checked. */
+export function tracesKernelOptions(backend: KernelBackend, options: ClosedFormTracesOptions): Record<string, number> {
+  const method = options.method ?? 'auto';
+  const code = TRACE_METHODS.indexOf(method);
+  if (code < 0) fail('BAD_OPTION', `unknown trace method '${String(method)}'`, `use one of: ${TRACE_METHODS.join(', ')}`);
+  const out: Record<string, number> = {
+    method: code,
+    maxDenseBytes: positive(options.maxDenseBytes, 'maxDenseBytes', true) ?? Math.min(DEFAULT_MAX_DENSE_BYTES, backend.maxDenseBytes),
+  };
+  const workBytes = positive(options.workBytes, 'workBytes', true);
+  if (workBytes !== undefined) out['workBytes'] = workBytes;
+  const probes = positive(options.probes, 'probes', true);
+  if (probes !== undefined) {
+    if (probes < 6) fail('BAD_OPTION', `probes must be at least 6 (Hutch++ splits them three ways), got ${probes}`);
+    out['probes'] = probes;
+  }
+  if (options.seed !== undefined) {
+    if (!Number.isSafeInteger(options.seed) || options.seed < 0)
+      fail('BAD_OPTION', `seed must be a non-negative integer, got ${String(options.seed)}`);
+    out['seed'] = options.seed;
+  }
+  if (options.confidence !== undefined) {
+    if (!(options.confidence > 0 && options.confidence < 1))
+      fail('BAD_OPTION', `confidence must be between 0 and 1, got ${String(options.confidence)}`);
+    out['confidence'] = options.confidence;
+  }
+  if (options.orthogonality !== undefined) out['orthogonality'] = options.orthogonality ? 1 : 0;
+  return out;
+}
+
+/** tr(H), tr(H^2), the WS bounds and (one hidden layer) their decomposition, from the kernel. */
+export async function closedFormTraces(
+  backend: KernelBackend,
+  spec: ProblemSpec,
+  options: ClosedFormTracesOptions = {},
+): Promise<ClosedFormTraces> {
+  const text = await backend.run('traces', spec, tracesKernelOptions(backend, options), options.onProgress);
+  return JSON.parse(text) as ClosedFormTraces;
+}
