@@ -1,5 +1,6 @@
 /** analyze(): loss, gradient norm, exact Hessian spectrum (dense or Lanczos), traces and WS bounds. */
 import { getBackend } from './backend/select.js';
+import { closedFormTraces } from './bound.js';
 import type { KernelBackend, KernelWsBounds, ProgressCallback } from './backend/types.js';
 import { fail } from './errors.js';
 import { toDatasetInput, toModel, type DataInput, type ModelInput } from './inputs.js';
@@ -29,6 +30,11 @@ export interface AnalyzeOptions {
   seed?: number;
   /** Dense: Kronecker blocks (one hidden layer) or one Hessian-vector product per column. */
   assembly?: Assembly;
+  /**
+   * Lanczos on one hidden layer: also compute tr(H), tr(H^2) and the WS bound in closed form
+   * (default true; costs O(N^2 c^2 h), which can exceed the Lanczos time on large data sets).
+   */
+  bound?: boolean;
   /** Memory the dense path may use, in bytes (default: what the machine/heap has available). */
   maxMemoryBytes?: number;
   onProgress?: ProgressCallback;
@@ -145,7 +151,15 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
     options.onProgress,
   );
   const r = JSON.parse(text) as KernelResult;
-  const traceSource = r.trace !== null ? 'dense' : 'none';
+  let traceSource: AnalyzeResult['traceSource'] = r.trace !== null ? 'dense' : 'none';
+  if (r.trace === null && model.layers.length === 2 && options.bound !== false) {
+    // Lanczos gives no traces; for one hidden layer the closed form does, exactly.
+    const t = await closedFormTraces(backend, spec, { orthogonality: false });
+    r.trace = t.trace;
+    r.traceOfSquare = t.traceOfSquare;
+    r.seconds['traces'] = t.seconds.total;
+    traceSource = 'closed-form';
+  }
   const bound = r.trace !== null && r.traceOfSquare !== null ? boundsFromTraces(backend, r.trace, r.traceOfSquare, parameters) : null;
   return {
     backend: backend.name,

@@ -4,7 +4,11 @@
  * networks: exact traces of the dense Hessian when it fits, else Hutch++ estimates with an interval.
  */
 import type { KernelBackend, ProblemSpec, ProgressCallback } from './backend/types.js';
+import { getBackend } from './backend/select.js';
 import { fail } from './errors.js';
+import { toDatasetInput, toModel, type DataInput, type ModelInput } from './inputs.js';
+import { toProblemSpec } from './problem.js';
+import type { BackendName, Reduction } from './types.js';
 
 /** 'auto': dual or primal by a cost estimate (one hidden layer), else dense when it fits, else Hutch++. */
 export const TRACE_METHODS = ['auto', 'dual', 'primal', 'dense', 'hutch++'] as const;
@@ -149,4 +153,24 @@ export async function closedFormTraces(
 ): Promise<ClosedFormTraces> {
   const text = await backend.run('traces', spec, tracesKernelOptions(backend, options), options.onProgress);
   return JSON.parse(text) as ClosedFormTraces;
+}
+
+export interface WsBoundOptions extends ClosedFormTracesOptions {
+  reduction?: Reduction;
+  backend?: BackendName | 'auto';
+}
+
+export type WsBoundResult = ClosedFormTraces & { backend: BackendName };
+
+/**
+ * The paper's bound without an eigensolve: tr(H) and tr(H^2) in closed form (one hidden layer) or
+ * from the dense Hessian / Hutch++ (deeper), then the five Wolkowicz–Styan numbers.
+ */
+export async function wsBound(modelInput: ModelInput, dataInput: DataInput, options: WsBoundOptions = {}): Promise<WsBoundResult> {
+  const model = toModel(modelInput);
+  const data = toDatasetInput(dataInput);
+  const backend = await getBackend(options.backend);
+  const spec = toProblemSpec(model, data, options.reduction);
+  const result = await closedFormTraces(backend, spec, options);
+  return { backend: backend.name, ...result };
 }

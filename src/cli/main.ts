@@ -4,6 +4,7 @@ import { HessboundError } from '../errors.js';
 import { setPlatformMemoryBudget } from '../memory.js';
 import { freemem } from 'node:os';
 import { analyzeCommand } from './commands/analyze.js';
+import { boundCommand } from './commands/bound.js';
 import { demoCommand } from './commands/demo.js';
 import { sweepCommand } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
@@ -11,7 +12,7 @@ import type { Subcommand } from './registry.js';
 
 setPlatformMemoryBudget(() => freemem() * 0.8);
 
-const SUBCOMMANDS: Subcommand[] = [analyzeCommand, trainCommand, sweepCommand, demoCommand];
+const SUBCOMMANDS: Subcommand[] = [analyzeCommand, boundCommand, trainCommand, sweepCommand, demoCommand];
 
 function usage(): string {
   const width = Math.max(...SUBCOMMANDS.map((c) => c.name.length));

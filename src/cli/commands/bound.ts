@@ -1,0 +1,113 @@
+/** hessbound bound: the Wolkowicz–Styan bound from tr(H) and tr(H^2), without an eigensolve. */
+import { TRACE_METHODS, wsBound, type WsBoundResult } from '../../bound.js';
+import { choice, int, parse, type ParsedValues } from '../args.js';
+import { fmt, keyValueTable } from '../format.js';
+import { createProgressBar } from '../progress.js';
+import { backendOf, loadData, loadModel, reductionOf, SOURCE_HELP, SOURCE_OPTIONS } from '../sources.js';
+import type { Subcommand } from '../registry.js';
+
+const HELP = `hessbound bound — the closed-form Wolkowicz–Styan bound on lambda_max (no eigensolve)
+
+Usage: hessbound bound (--model FILE | --hidden LIST) (--data FILE | --dataset NAME) [options]
+
+${SOURCE_HELP}
+  --trace-method M        auto|dual|primal (one hidden layer: closed form), dense|hutch++ (deeper nets);
+                          default auto
+  --probes P              Hutch++ Hessian-vector products (default 150)
+  --seed-probes S         Hutch++ probe seed (default 0)
+  --no-orthogonality      skip the data-orthogonality summary (O(N^2 d))
+  --json                  print one JSON object instead of the table
+  --quiet                 no progress bar`;
+
+/** The JSON the CLI prints: analyze's keys that apply, then the bound's own. */
+export function boundJson(r: WsBoundResult): Record<string, unknown> {
+  return {
+    backend: r.backend,
+    parameters: r.parameters,
+    samples: r.samples,
+    loss: r.loss,
+    gradNorm: r.gradNorm,
+    trace: r.trace,
+    traceOfSquare: r.traceOfSquare,
+    bound: r.bound,
+    frobenius: r.frobenius,
+    closedForm: r.closedForm,
+    estimated: r.estimated,
+    method: r.method,
+    decomposition: r.decomposition,
+    orthogonality: r.orthogonality,
+    interval: r.interval,
+    seconds: r.seconds,
+  };
+}
+
+function pair(t: { trace: number; traceOfSquare: number }): string {
+  return `tr ${fmt(t.trace, 6)}, tr^2 ${fmt(t.traceOfSquare, 6)}`;
+}
+
+export function boundTable(r: WsBoundResult): string {
+  const how = r.closedForm ? `closed form, ${r.method} evaluation` : r.estimated ? `Hutch++ estimate (${r.hutchpp?.products ?? '?'} products)` : 'dense Hessian';
+  const rows: Array<[string, string]> = [
+    ['backend', `${r.backend} (${how})`],
+    ['parameters', fmt(r.parameters)],
+    ['samples', fmt(r.samples)],
+    ['loss', fmt(r.loss)],
+    ['gradient norm', fmt(r.gradNorm)],
+    ['tr(H)', fmt(r.trace) + (r.interval ? `   ${Math.round(r.interval.confidence * 100)}% interval [${fmt(r.interval.trace[0], 6)}, ${fmt(r.interval.trace[1], 6)}]` : '')],
+    ['tr(H^2)', fmt(r.traceOfSquare) + (r.interval ? `   interval [${fmt(r.interval.traceOfSquare[0], 6)}, ${fmt(r.interval.traceOfSquare[1], 6)}]` : '')],
+    ['WS upper bound on lambda_max', fmt(r.bound.upper)],
+    ['Frobenius bound sqrt(tr H^2)', fmt(r.frobenius)],
+    ['WS lower bound of lambda_max', fmt(r.bound.lowerOfMax)],
+    ['WS bounds of lambda_min', `[${fmt(r.bound.lowerOfMin)}, ${fmt(r.bound.upperOfMin)}]`],
+    ['WS spread bound', fmt(r.bound.spread)],
+  ];
+  const d = r.decomposition;
+  if (d) {
+    rows.push(
+      ['blocks: output (H22)', pair(d.blocks.output)],
+      ['blocks: hidden (H11)', pair(d.blocks.hidden)],
+      ['blocks: cross (2|H21|^2)', `tr^2 ${fmt(d.blocks.cross.traceOfSquare, 6)}`],
+      ['Gauss-Newton part', pair(d.gaussNewton)],
+      ['residual part', `${pair(d.residual)}   (sigma'' ${pair(d.residual.sigmaSecond)}; gradient cross ${pair(d.residual.gradientCross)})`],
+      ['2<G,R>', fmt(d.mixed, 6)],
+    );
+  }
+  const o = r.orthogonality;
+  if (o.meanAbsCosine !== null) {
+    rows.push(['data orthogonality', `mean |cos| ${fmt(o.meanAbsCosine, 4)}, max |cos| ${fmt(o.maxAbsCosine, 4)} over ${fmt(o.pairs)} pairs`]);
+    if (o.boundIfOrthogonal) rows.push(['bound if samples orthogonal', fmt(o.boundIfOrthogonal.upper)]);
+  }
+  rows.push(['seconds', Object.entries(r.seconds).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')]);
+  return keyValueTable(rows);
+}
+
+async function run(argv: string[]): Promise<void> {
+  const values: ParsedValues = parse(argv, {
+    ...SOURCE_OPTIONS,
+    'trace-method': { type: 'string' },
+    probes: { type: 'string' },
+    'seed-probes': { type: 'string' },
+    'no-orthogonality': { type: 'boolean' },
+    json: { type: 'boolean' },
+    quiet: { type: 'boolean' },
+  });
+  const data = loadData(values);
+  const model = loadModel(values, data);
+  const bar = createProgressBar('bound', process.stderr, !values['quiet'] && (process.stderr.isTTY || !values['json']));
+  const probes = int(values, 'probes', undefined, 6);
+  const seed = int(values, 'seed-probes', undefined, 0);
+  const backend = backendOf(values);
+  const result = await wsBound(model, data, {
+    method: choice(values, 'trace-method', TRACE_METHODS, 'auto'),
+    reduction: reductionOf(values),
+    orthogonality: !values['no-orthogonality'],
+    ...(probes !== undefined ? { probes } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+    ...(backend ? { backend } : {}),
+    onProgress: (f) => bar.update(f),
+  });
+  bar.done();
+  process.stdout.write(values['json'] ? `${JSON.stringify(boundJson(result))}\n` : `${boundTable(result)}\n`);
+}
+
+export const boundCommand: Subcommand = { name: 'bound', summary: 'the closed-form WS bound on lambda_max, no eigensolve', help: HELP, run };
