@@ -11,3 +11,4 @@ export * from './types.js';
 export { train, type TrainOptions, type TrainResult, type TrainHistoryEntry } from './train.js';
 export { syntheticDataset, pairwiseCosines, type SyntheticOptions, type SyntheticDataset } from './synthetic.js';
 export * from './sweep/index.js';
+export { wsBound, closedFormTraces, TRACE_METHODS, type WsBoundOptions, type WsBoundResult, type ClosedFormTraces, type TraceMethod } from './bound.js';
