@@ -57,7 +57,6 @@ class KroneckerAssembler {
 
   void run(const Progress& progress) {
     std::fill(h_, h_ + P_ * P_, 0.0);
-    precompute();
     report(progress, 0.05);
     hidden_block();
     report(progress, 0.55);
@@ -82,16 +81,32 @@ class KroneckerAssembler {
     return static_cast<int>(std::clamp<std::size_t>(target, 1, static_cast<std::size_t>(N_)));
   }
 
-  // Per sample: W2^T p (h) and the rows of F_n = R_n^T W2 diag(s) with A_n = R_n R_n^T.
-  void precompute() {
-    w2p_.assign(static_cast<std::size_t>(N_) * hid_, 0.0);
-    gemm(false, false, N_, hid_, c_, 1.0, cache_.probs.data(), c_, w2_, hid_, 0.0, w2p_.data(), hid_);
+  // out = W2[r,:] - p_n^T W2 as sum_{i != r} p_i (W2[r,:] - W2[i,:]) (p sums to 1): exact in
+  // relative terms even when p_n is nearly one-hot, where the plain difference cancels.
+  void centered_row(int n, int r, double* out) const {
+    const double* pr = cache_.probs.data() + static_cast<std::size_t>(n) * c_;
+    const double* w2r = w2_ + static_cast<std::size_t>(r) * hid_;
+    std::fill(out, out + hid_, 0.0);
+    for (int i = 0; i < c_; ++i) {
+      if (i == r || pr[i] == 0) continue;
+      const double* w2i = w2_ + static_cast<std::size_t>(i) * hid_;
+      for (int j = 0; j < hid_; ++j) out[j] += pr[i] * (w2r[j] - w2i[j]);
+    }
   }
 
-  // H11 = w sum_n (F_n^T F_n + diag(e_n)) (x) x~ x~^T.
+  // 1 - p_k as the sum of the other probabilities, for the same reason.
+  double complement(int n, int k) const {
+    const double* pr = cache_.probs.data() + static_cast<std::size_t>(n) * c_;
+    double sum = 0;
+    for (int i = 0; i < c_; ++i)
+      if (i != k) sum += pr[i];
+    return sum;
+  }
+
+  // H11 = w sum_n (F_n^T F_n + diag(e_n)) (x) x~ x~^T, with F_n = R_n^T W2 diag(s) and A_n = R_n R_n^T.
   void hidden_block() {
     const int rows = chunk_rows(P1_, c_);
-    std::vector<double> J(static_cast<std::size_t>(rows) * c_ * P1_);
+    std::vector<double> J(static_cast<std::size_t>(rows) * c_ * P1_), centered(hid_);
     const double sw = std::sqrt(w_);
     for (int n0 = 0; n0 < N_; n0 += rows) {
       const int m = std::min(rows, N_ - n0);
@@ -99,13 +114,12 @@ class KroneckerAssembler {
         const int n = n0 + i;
         const double* pr = cache_.probs.data() + static_cast<std::size_t>(n) * c_;
         const double* s = cache_.d1[0].data() + static_cast<std::size_t>(n) * hid_;
-        const double* q = w2p_.data() + static_cast<std::size_t>(n) * hid_;
         for (int r = 0; r < c_; ++r) {
           double* row = J.data() + (static_cast<std::size_t>(i) * c_ + r) * P1_;
           const double sp = sw * std::sqrt(pr[r]);
-          const double* w2r = w2_ + static_cast<std::size_t>(r) * hid_;
+          centered_row(n, r, centered.data());
           for (int j = 0; j < hid_; ++j) {
-            const double f = sp * (w2r[j] - q[j]) * s[j];
+            const double f = sp * centered[j] * s[j];
             for (int b = 0; b < d1_; ++b) row[idx1(j, b)] = f * xt(n, b);
           }
         }
@@ -135,7 +149,7 @@ class KroneckerAssembler {
       for (int l = k; l < c_; ++l) {
         for (int n = 0; n < N_; ++n) {
           const double* pr = cache_.probs.data() + static_cast<std::size_t>(n) * c_;
-          const double a_kl = w_ * ((k == l ? pr[k] : 0.0) - pr[k] * pr[l]);
+          const double a_kl = w_ * (k == l ? pr[k] * complement(n, k) : -pr[k] * pr[l]);
           for (int a = 0; a < h1_; ++a)
             Zw[static_cast<std::size_t>(n) * h1_ + a] = a_kl * Z[static_cast<std::size_t>(n) * h1_ + a];
         }
@@ -149,20 +163,19 @@ class KroneckerAssembler {
   void cross_block() {
     const int rows = chunk_rows(P1_, 1);
     std::vector<double> Y(static_cast<std::size_t>(rows) * P1_), Z(static_cast<std::size_t>(rows) * h1_),
-        block(static_cast<std::size_t>(h1_) * P1_);
+        block(static_cast<std::size_t>(h1_) * P1_), centered(hid_);
     for (int k = 0; k < c_; ++k) {
       std::fill(block.begin(), block.end(), 0.0);
-      const double* w2k = w2_ + static_cast<std::size_t>(k) * hid_;
       for (int n0 = 0; n0 < N_; n0 += rows) {
         const int m = std::min(rows, N_ - n0);
         for (int i = 0; i < m; ++i) {
           const int n = n0 + i;
           const double pk = cache_.probs[static_cast<std::size_t>(n) * c_ + k];
           const double* s = cache_.d1[0].data() + static_cast<std::size_t>(n) * hid_;
-          const double* q = w2p_.data() + static_cast<std::size_t>(n) * hid_;
           double* row = Y.data() + static_cast<std::size_t>(i) * P1_;
+          centered_row(n, k, centered.data());
           for (int j = 0; j < hid_; ++j) {
-            const double cj = w_ * pk * (w2k[j] - q[j]) * s[j];
+            const double cj = w_ * pk * centered[j] * s[j];
             for (int b = 0; b < d1_; ++b) row[idx1(j, b)] = cj * xt(n, b);
           }
           for (int a = 0; a < h1_; ++a) Z[static_cast<std::size_t>(i) * h1_ + a] = zt(n, a);
@@ -195,7 +208,6 @@ class KroneckerAssembler {
   const std::size_t P1_, P_;
   const double w_;
   const double* w2_;
-  std::vector<double> w2p_;
 };
 
 }  // namespace

@@ -88,28 +88,37 @@ ForwardCache forward_backward(const Problem& p) {
                cache.d1[l].data(), cache.d2[l].data());
     }
   }
-  // Softmax and cross-entropy through log-sum-exp, so large logits neither overflow nor give log(0).
+  // Softmax and cross-entropy through log-sum-exp with log1p, so large logits neither overflow nor
+  // give log(0), and a confident sample's tiny loss keeps its relative precision.
   cache.probs.resize(static_cast<std::size_t>(N) * c);
+  cache.delta[L - 1].resize(static_cast<std::size_t>(N) * c);
   double loss = 0;
   const double* logits = cache.pre[L - 1].data();
   for (int n = 0; n < N; ++n) {
     const double* v = logits + static_cast<std::size_t>(n) * c;
+    const double* t = p.targets + static_cast<std::size_t>(n) * c;
     double* pr = cache.probs.data() + static_cast<std::size_t>(n) * c;
-    const double vmax = *std::max_element(v, v + c);
-    double z = 0;
-    for (int k = 0; k < c; ++k) z += std::exp(v[k] - vmax);
-    const double lse = vmax + std::log(z);
+    const int top = static_cast<int>(std::max_element(v, v + c) - v);
+    double rest = 0;  // sum of exp(v_k - v_top) over k != top
+    for (int k = 0; k < c; ++k)
+      if (k != top) rest += std::exp(v[k] - v[top]);
+    const double log_z = std::log1p(rest);
     for (int k = 0; k < c; ++k) {
-      pr[k] = std::exp(v[k] - lse);
-      const double t = p.targets[static_cast<std::size_t>(n) * c + k];
-      if (t != 0) loss -= t * (v[k] - lse);
+      pr[k] = k == top ? 1.0 / (1.0 + rest) : std::exp(v[k] - v[top]) / (1.0 + rest);
+      if (t[k] != 0) loss -= t[k] * (v[k] - v[top] - log_z);
+    }
+    // delta_L = scale (p - t), as sum_{j != k} (p_k t_j - t_k p_j) (the two sums are 1): no
+    // cancellation when p is nearly one-hot, where 1 - p_top would lose its digits.
+    double* d = cache.delta[L - 1].data() + static_cast<std::size_t>(n) * c;
+    for (int k = 0; k < c; ++k) {
+      double diff = 0;
+      for (int j = 0; j < c; ++j)
+        if (j != k) diff += pr[k] * t[j] - t[k] * pr[j];
+      d[k] = p.scale() * diff;
     }
   }
   cache.loss = loss * p.scale();
-  // Backward: delta_L = scale (p - t); delta_l = sigma'(u_l) * (W_{l+1}^T delta_{l+1}).
-  cache.delta[L - 1].resize(static_cast<std::size_t>(N) * c);
-  for (std::size_t i = 0; i < cache.probs.size(); ++i)
-    cache.delta[L - 1][i] = p.scale() * (cache.probs[i] - p.targets[i]);
+  // Backward: delta_l = sigma'(u_l) * (W_{l+1}^T delta_{l+1}).
   for (int l = L - 2; l >= 0; --l) {
     const int width = net.sizes[l + 1], next = net.sizes[l + 2];
     const std::size_t count = static_cast<std::size_t>(N) * width;
