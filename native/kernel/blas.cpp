@@ -1,5 +1,6 @@
 #include "blas.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #ifdef HESSBOUND_USE_BLAS
@@ -19,6 +20,16 @@ void gemm(bool trans_a, bool trans_b, int m, int n, int k, double alpha, const d
               alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
+void gemv(bool trans, int m, int n, double alpha, const double* a, int lda, const double* x, double beta, double* y) {
+  if (m == 0 || n == 0) {
+    // Nothing to multiply: y = beta * y, like BLAS.
+    const int len = trans ? n : m;
+    for (int i = 0; i < len; ++i) y[i] = beta == 0 ? 0.0 : beta * y[i];
+    return;
+  }
+  cblas_dgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, m, n, alpha, a, lda, x, 1, beta, y, 1);
+}
+
 void syrk_upper_at_a(int n, int k, double alpha, const double* a, int lda, double beta, double* c, int ldc) {
   if (n == 0) return;
   cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, n, k, alpha, a, lda, beta, c, ldc);
@@ -28,6 +39,10 @@ double dot(int n, const double* x, const double* y) { return cblas_ddot(n, x, 1,
 void axpy(int n, double alpha, const double* x, double* y) { cblas_daxpy(n, alpha, x, 1, y, 1); }
 double norm2(int n, const double* x) { return cblas_dnrm2(n, x, 1); }
 const char* linalg_backend() { return "openblas"; }
+
+// Declared weak so that the addon still links against a CBLAS that is not OpenBLAS.
+extern "C" int openblas_get_num_threads(void) __attribute__((weak));
+int blas_threads() { return openblas_get_num_threads ? std::max(1, openblas_get_num_threads()) : 0; }
 
 #else
 
@@ -50,6 +65,17 @@ void gemm(bool trans_a, bool trans_b, int m, int n, int k, double alpha, const d
   else if (trans_a && !trans_b) C.noalias() += alpha * A.transpose() * B;
   else if (!trans_a && trans_b) C.noalias() += alpha * A * B.transpose();
   else C.noalias() += alpha * A.transpose() * B.transpose();
+}
+
+void gemv(bool trans, int m, int n, double alpha, const double* a, int lda, const double* x, double beta, double* y) {
+  const int len = trans ? n : m;
+  Eigen::Map<Eigen::VectorXd> Y(y, len);
+  if (beta == 0) Y.setZero();
+  else if (beta != 1) Y *= beta;
+  if (m == 0 || n == 0) return;
+  const ConstMap A(a, m, n, Eigen::OuterStride<>(lda));
+  if (trans) Y.noalias() += alpha * (A.transpose() * Eigen::Map<const Eigen::VectorXd>(x, m));
+  else Y.noalias() += alpha * (A * Eigen::Map<const Eigen::VectorXd>(x, n));
 }
 
 void syrk_upper_at_a(int n, int k, double alpha, const double* a, int lda, double beta, double* c, int ldc) {
@@ -86,6 +112,7 @@ double norm2(int n, const double* x) {
   return scale * std::sqrt(ssq);
 }
 const char* linalg_backend() { return "eigen"; }
+int blas_threads() { return 1; }
 
 #endif
 

@@ -8,6 +8,10 @@ namespace hessbound {
 void gemm(bool trans_a, bool trans_b, int m, int n, int k, double alpha, const double* a, int lda,
           const double* b, int ldb, double beta, double* c, int ldc);
 
+// y = alpha * op(A) x + beta * y, A row-major m x n; op(A) = A (y has m entries) or A^T (y has n).
+// For one vector, prefer this to gemm(..., n = 1, ...): OpenBLAS's GEMM packs the whole of A first.
+void gemv(bool trans, int m, int n, double alpha, const double* a, int lda, const double* x, double beta, double* y);
+
 // C = alpha * A^T A + beta * C on the upper triangle (row-major), A is k x n; C is n x n.
 void syrk_upper_at_a(int n, int k, double alpha, const double* a, int lda, double beta, double* c, int ldc);
 
@@ -20,5 +24,9 @@ double norm2(int n, const double* x);
 
 // Which linear-algebra library this build uses, for reports.
 const char* linalg_backend();
+
+// Threads the BLAS uses for one call: 1 for Eigen (WebAssembly), OpenBLAS's current setting
+// natively, 0 when it cannot be known (another BLAS).
+int blas_threads();
 
 }  // namespace hessbound
