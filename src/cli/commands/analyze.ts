@@ -13,6 +13,8 @@ Usage: hessbound analyze (--model FILE | --hidden LIST) (--data FILE | --dataset
 ${SOURCE_HELP}
   --method dense|lanczos|auto   dense eigensolve or matrix-free Lanczos (default auto: dense when it fits comfortably)
   --k K                   extreme eigenvalues to report at each end (default 5)
+  --which both|largest|smallest   Lanczos: which ends to converge (default both; largest is fastest
+                          when only lambda_max is needed)
   --tolerance T           Lanczos relative residual (default 1e-10)
   --max-iterations M      Lanczos Krylov dimension cap (default 300)
   --no-bound              Lanczos: skip the closed-form traces and WS bound (one hidden layer)
@@ -50,7 +52,7 @@ export function analyzeTable(r: AnalyzeResult, title: string): string {
     ['samples', fmt(r.samples)],
     ['loss', fmt(r.loss)],
     ['gradient norm', fmt(r.gradNorm)],
-    ['tr(H)', r.trace === null ? '— (Lanczos gives no traces for deeper nets; hessbound bound estimates them)' : `${fmt(r.trace)}${r.traceSource === 'closed-form' ? '   (closed form)' : ''}`],
+    ['tr(H)', r.trace === null ? '— (Lanczos computes no traces; hessbound bound gives them)' : `${fmt(r.trace)}${r.traceSource === 'closed-form' ? '   (closed form)' : ''}`],
     ['tr(H^2)', fmt(r.traceOfSquare)],
     ['lambda_max (exact)', fmt(r.lambdaMax)],
     ['lambda_min (exact)', fmt(r.lambdaMin)],
@@ -64,8 +66,8 @@ export function analyzeTable(r: AnalyzeResult, title: string): string {
     );
   }
   rows.push(
-    ['top eigenvalues', r.topEigenvalues.map((v) => fmt(v, 6)).join(', ')],
-    ['bottom eigenvalues', r.bottomEigenvalues.map((v) => fmt(v, 6)).join(', ')],
+    ['top eigenvalues', r.topEigenvalues.map((v) => fmt(v, 6)).join(', ') || '—'],
+    ['bottom eigenvalues', r.bottomEigenvalues.map((v) => fmt(v, 6)).join(', ') || '—'],
     ['seconds', Object.entries(r.seconds).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')],
   );
   return keyValueTable(rows);
@@ -82,6 +84,7 @@ async function run(argv: string[]): Promise<void> {
     ...SOURCE_OPTIONS,
     method: { type: 'string' },
     k: { type: 'string' },
+    which: { type: 'string' },
     tolerance: { type: 'string' },
     'max-iterations': { type: 'string' },
     'no-bound': { type: 'boolean' },
@@ -97,6 +100,7 @@ async function run(argv: string[]): Promise<void> {
   const result = await analyze(model, data, {
     method: choice(values, 'method', ['dense', 'lanczos', 'auto'] as const, 'auto'),
     k: int(values, 'k', 5, 1) as number,
+    which: choice(values, 'which', ['both', 'largest', 'smallest'] as const, 'both'),
     reduction: reductionOf(values),
     ...(tolerance !== undefined ? { tolerance } : {}),
     ...(maxIterations !== undefined ? { maxIterations } : {}),
