@@ -87,22 +87,8 @@ function positiveInteger(value: number | undefined, fallback: number, name: stri
   return value;
 }
 
-interface KernelResult {
-  method: 'dense' | 'lanczos';
-  parameters: number;
-  samples: number;
-  loss: number;
-  gradNorm: number;
-  trace: number | null;
-  traceOfSquare: number | null;
-  lambdaMax: number | null;
-  lambdaMin: number | null;
-  topEigenvalues: number[];
-  bottomEigenvalues: number[];
-  eigenvalues?: number[];
-  lanczos?: AnalyzeResult['lanczos'];
-  seconds: Record<string, number>;
-}
+/** What the kernel's "analyze" command returns: the result before the facade adds its parts. */
+type KernelResult = Omit<AnalyzeResult, 'backend' | 'bound' | 'boundRatio' | 'traceSource'>;
 
 /** Chooses dense or Lanczos; throws TOO_LARGE when dense was asked for and cannot fit. */
 export function chooseMethod(method: Method, parameters: number, backend: KernelBackend, maxMemoryBytes?: number): 'dense' | 'lanczos' {
@@ -172,12 +158,12 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
     traceOfSquare: r.traceOfSquare,
     lambdaMax: r.lambdaMax,
     lambdaMin: r.lambdaMin,
-    topEigenvalues: r.topEigenvalues,
-    bottomEigenvalues: r.bottomEigenvalues,
-    ...(r.eigenvalues ? { eigenvalues: r.eigenvalues } : {}),
     bound,
     boundRatio: bound && r.lambdaMax ? bound.upper / r.lambdaMax : null,
     traceSource,
+    topEigenvalues: r.topEigenvalues,
+    bottomEigenvalues: r.bottomEigenvalues,
+    ...(r.eigenvalues ? { eigenvalues: r.eigenvalues } : {}),
     ...(r.lanczos ? { lanczos: r.lanczos } : {}),
     seconds: r.seconds,
   };

@@ -18,25 +18,12 @@ import {
   writeModelFile,
 } from '../src/node/datasets.js';
 import type { Dataset } from '../src/types.js';
+import { expectError } from './helpers/expect.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixturesDir = join(here, 'fixtures');
 const dataFixtures = readdirSync(fixturesDir).filter((f) => f.endsWith('.data.json')).sort();
 
-function expectError(fn: () => unknown, code: ErrorCode, fragment: string | RegExp): HessboundError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(HessboundError);
-  const error = caught as HessboundError;
-  expect(error.code).toBe(code);
-  if (typeof fragment === 'string') expect(error.message).toContain(fragment);
-  else expect(error.message).toMatch(fragment);
-  return error;
-}
 
 function row(data: Dataset, i: number): number[] {
   return Array.from(data.x.subarray(i * data.d, (i + 1) * data.d));

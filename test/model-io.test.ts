@@ -22,6 +22,7 @@ import {
 } from '../src/model.js';
 import { createRng } from '../src/rng.js';
 import type { Dataset, Model } from '../src/types.js';
+import { expectError } from './helpers/expect.js';
 
 const fixturesDir = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const modelFixtures = readdirSync(fixturesDir).filter((f) => f.endsWith('.model.json')).sort();
@@ -30,21 +31,6 @@ function readFixture(file: string): string {
   return readFileSync(join(fixturesDir, file), 'utf8');
 }
 
-/** Runs `fn` and checks it throws a HessboundError with this code and message fragment. */
-function expectError(fn: () => unknown, code: ErrorCode, fragment: string | RegExp): HessboundError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(HessboundError);
-  const error = caught as HessboundError;
-  expect(error.code).toBe(code);
-  if (typeof fragment === 'string') expect(error.message).toContain(fragment);
-  else expect(error.message).toMatch(fragment);
-  return error;
-}
 
 /** A valid two-layer model JSON (4 -> 3 -> 2) to mutate in error tests. */
 function validJson() {

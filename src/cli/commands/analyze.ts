@@ -21,27 +21,10 @@ ${SOURCE_HELP}
   --json                  print one JSON object instead of the table
   --quiet                 no progress bar`;
 
-/** The JSON the CLI prints: the contract keys first. */
+/** The JSON the CLI prints: the result in its own key order (contract keys first), without the full spectrum. */
 export function analyzeJson(r: AnalyzeResult): Record<string, unknown> {
-  return {
-    backend: r.backend,
-    method: r.method,
-    parameters: r.parameters,
-    samples: r.samples,
-    loss: r.loss,
-    gradNorm: r.gradNorm,
-    trace: r.trace,
-    traceOfSquare: r.traceOfSquare,
-    lambdaMax: r.lambdaMax,
-    lambdaMin: r.lambdaMin,
-    bound: r.bound,
-    boundRatio: r.boundRatio,
-    traceSource: r.traceSource,
-    topEigenvalues: r.topEigenvalues,
-    bottomEigenvalues: r.bottomEigenvalues,
-    ...(r.lanczos ? { lanczos: r.lanczos } : {}),
-    seconds: r.seconds,
-  };
+  const { eigenvalues: _spectrum, ...rest } = r;
+  return rest;
 }
 
 export function analyzeTable(r: AnalyzeResult, title: string): string {
