@@ -74,6 +74,8 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
   const spectrum = await analyze(trained.model, data, {
     method: lambdaMethod,
     which: 'largest',
+    // The bound phase above already has the traces.
+    bound: false,
     reduction: spec.reduction,
     ...(context.backend ? { backend: context.backend } : {}),
     onProgress: (f) => report(TRAIN_SHARE + BOUND_SHARE + (1 - TRAIN_SHARE - BOUND_SHARE) * f),
