@@ -1,8 +1,8 @@
 /**
  * Runs the hessbound benches: all of them, or the ones named on the command line.
  *
- *   npm run bench                         # every bench
- *   npm run bench -- dense                # Bench A only (also: lanczos)
+ *   npm run bench                         # every bench but the (long) sweep
+ *   npm run bench -- dense                # Bench A only (also: lanczos, closed-form, wasm, sweep)
  *   npm run bench -- --quick              # smoke test: few samples (not figures to quote)
  *   npm run bench -- --json results.json  # also write every figure as JSON
  *   npm run bench -- --keep-inputs DIR    # keep the model/data JSON files for commands run by hand
@@ -13,8 +13,11 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
+import { runClosedForm } from './closed-form.js';
 import { runDense } from './dense.js';
 import { runLanczos } from './lanczos.js';
+import { runSweepBench } from './sweep.js';
+import { runWasmVsNative } from './wasm-vs-native.js';
 import { machineInfo, printMachine } from './lib/machine.js';
 import { DEFAULT_OPTIONS, QUICK_OPTIONS, type BenchOptions } from './lib/options.js';
 import { keepInputsIn, makeProblem } from './lib/problems.js';
@@ -22,7 +25,12 @@ import { keepInputsIn, makeProblem } from './lib/problems.js';
 const BENCHES: Record<string, (opt: BenchOptions) => Promise<unknown>> = {
   dense: runDense,
   lanczos: runLanczos,
+  'closed-form': runClosedForm,
+  wasm: runWasmVsNative,
+  sweep: runSweepBench,
 };
+/** Run only when named: the sweep bench takes tens of minutes. */
+const ON_REQUEST = new Set(['sweep']);
 
 /** Not a bench: writes the two problems' JSON files (with --keep-inputs DIR) for commands run by hand. */
 async function writeInputs(): Promise<unknown> {
@@ -30,13 +38,19 @@ async function writeInputs(): Promise<unknown> {
   for (const f of files) console.log(`${f.problem}\n  ${f.model}\n  ${f.data}`);
   return files;
 }
-const ALIASES: Record<string, string> = { a: 'dense', b: 'lanczos' };
+const ALIASES: Record<string, string> = { a: 'dense', b: 'lanczos', c: 'closed-form', closedform: 'closed-form', bound: 'closed-form', d: 'wasm', 'wasm-vs-native': 'wasm', e: 'sweep' };
 
 const USAGE = `usage: npm run bench -- [${Object.keys(BENCHES).join('|')} ...] [options]
 
   dense      Bench A: dense Hessian + full spectrum, tanh MLP 4-256-3 on iris (P = 2051)
   lanczos    Bench B: lambda_max by Lanczos, tanh MLP 64-1024-10 on digits (P = 76 810), and per-HVP cost
-             (no name: all benches)
+  closed-form  Bench C: closed-form WS bound vs Lanczos lambda_max vs dense eigen-solve, digits widths 16..4096,
+             dual vs primal crossover, small N (about 6 min; --quick about 1 min)
+  wasm       Bench D: WebAssembly / native time ratios (dense Hessian, eigensolve, Lanczos; two sizes each),
+             native with 1 BLAS thread and with OpenBLAS's default (about 4 min)
+  sweep      Bench E: hessbound sweep on digits, widths 16..2048 x 3 seeds, 1 and 2 workers, time per phase
+             (about 20 min; only when named; results in bench/results/)
+             (no name: every bench but sweep)
   inputs     no bench: only write both problems' model/data JSON files (use with --keep-inputs DIR)
 options:
   --quick                 few samples and runs: a smoke test, not figures to quote
@@ -46,7 +60,10 @@ options:
   --pairs N               whole-process A/B pairs, 0 to skip them (default ${DEFAULT_OPTIONS.pairs})
   --no-peer               skip PyTorch
   --json FILE             write every figure to FILE as JSON
-  --keep-inputs DIR       write the model/data JSON files to DIR and keep them (default: a temporary folder)`;
+  --keep-inputs DIR       write the model/data JSON files to DIR and keep them (default: a temporary folder)
+  --widths LIST           closed-form and sweep: hidden widths, e.g. 16,64,1024 (default: each bench's list)
+  --seeds K               sweep: seeds 0..K-1 (default 3)
+  --workers LIST          sweep: worker counts, one sweep each (default 1,2; 0: no sweep, only the lambda_max phase split)`;
 
 function positiveInt(value: string | undefined, flag: string, min = 0): number {
   const n = Number(value);
@@ -97,6 +114,16 @@ function parseArgs(argv: string[]): { names: string[]; opt: BenchOptions; json?:
         keepInputsIn(resolve(dir));
         break;
       }
+      case '--widths':
+      case '--workers': {
+        const list = (argv[++i] ?? '').split(',').map((x) => positiveInt(x.trim(), a, a === '--workers' ? 0 : 1));
+        if (a === '--widths') overrides.widths = list;
+        else overrides.workers = list;
+        break;
+      }
+      case '--seeds':
+        overrides.seeds = positiveInt(argv[++i], a, 1);
+        break;
       case '--json':
         json = argv[++i];
         if (!json) {
@@ -114,7 +141,7 @@ function parseArgs(argv: string[]): { names: string[]; opt: BenchOptions; json?:
       }
     }
   }
-  return { names: names.length ? names : Object.keys(BENCHES), opt: { ...opt, ...overrides }, ...(json ? { json } : {}) };
+  return { names: names.length ? names : Object.keys(BENCHES).filter((n) => !ON_REQUEST.has(n)), opt: { ...opt, ...overrides }, ...(json ? { json } : {}) };
 }
 
 async function main(): Promise<void> {

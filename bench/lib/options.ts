@@ -12,6 +12,12 @@ export interface BenchOptions {
   pairs: number;
   /** Skip the PyTorch peer entirely. */
   noPeer: boolean;
+  /** closed-form and sweep benches: the hidden widths (default: each bench's own list). */
+  widths?: number[];
+  /** sweep bench: seeds 0..seeds-1 (default 3). */
+  seeds?: number;
+  /** sweep bench: the worker counts to run, one sweep each (default 1 and 2). */
+  workers?: number[];
 }
 
 export const DEFAULT_OPTIONS: BenchOptions = {

@@ -5,6 +5,8 @@
 
 #ifdef HESSBOUND_USE_BLAS
 #include <cblas.h>
+
+#include <mutex>
 #else
 #include <Eigen/Core>
 #endif
@@ -42,7 +44,37 @@ const char* linalg_backend() { return "openblas"; }
 
 // Declared weak so that the addon still links against a CBLAS that is not OpenBLAS.
 extern "C" int openblas_get_num_threads(void) __attribute__((weak));
-int blas_threads() { return openblas_get_num_threads ? std::max(1, openblas_get_num_threads()) : 0; }
+extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+
+namespace {
+std::mutex serial_mutex;  // guards the two below and every change of OpenBLAS's thread count
+int serial_depth = 0;     // live BlasSerialScope objects
+int serial_saved = 1;     // OpenBLAS's thread count before the first of them
+}  // namespace
+
+int blas_threads() {
+  if (!openblas_get_num_threads) return 0;
+  std::lock_guard<std::mutex> lock(serial_mutex);
+  return std::max(1, serial_depth > 0 ? serial_saved : openblas_get_num_threads());
+}
+
+// Lowering the count only sets OpenBLAS's blas_cpu_number (this build has NO_AFFINITY, so no
+// thread is pinned), and restoring it never asks for more threads than OpenBLAS started with. A
+// threaded call already running elsewhere keeps the thread count it started with.
+BlasSerialScope::BlasSerialScope() {
+  if (!openblas_get_num_threads || !openblas_set_num_threads) return;
+  std::lock_guard<std::mutex> lock(serial_mutex);
+  if (serial_depth++ == 0) {
+    serial_saved = std::max(1, openblas_get_num_threads());
+    if (serial_saved != 1) openblas_set_num_threads(1);
+  }
+}
+
+BlasSerialScope::~BlasSerialScope() {
+  if (!openblas_get_num_threads || !openblas_set_num_threads) return;
+  std::lock_guard<std::mutex> lock(serial_mutex);
+  if (--serial_depth == 0 && serial_saved != 1) openblas_set_num_threads(serial_saved);
+}
 
 #else
 
@@ -113,6 +145,8 @@ double norm2(int n, const double* x) {
 }
 const char* linalg_backend() { return "eigen"; }
 int blas_threads() { return 1; }
+BlasSerialScope::BlasSerialScope() {}
+BlasSerialScope::~BlasSerialScope() {}
 
 #endif
 

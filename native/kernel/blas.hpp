@@ -25,8 +25,25 @@ double norm2(int n, const double* x);
 // Which linear-algebra library this build uses, for reports.
 const char* linalg_backend();
 
-// Threads the BLAS uses for one call: 1 for Eigen (WebAssembly), OpenBLAS's current setting
-// natively, 0 when it cannot be known (another BLAS).
+// Threads the BLAS uses for one call: 1 for Eigen (WebAssembly), OpenBLAS's setting natively
+// (OPENBLAS_NUM_THREADS, or the cores), 0 when it cannot be known (another BLAS). While a
+// BlasSerialScope is alive it still reports the setting the scope saved, not the 1 it imposes.
 int blas_threads();
+
+// While at least one of these is alive anywhere in the process, OpenBLAS runs every call on the
+// calling thread, for the kernel's own worker threads (hvp.cpp): a multithreaded OpenBLAS called
+// from several threads at once serializes them (its level-3 driver holds one lock) and
+// oversubscribes the cores. OpenBLAS has only a process-wide thread count, so the scopes are
+// counted: the first one saves the count and sets 1, the last one restores it; scopes on
+// different threads (concurrent calls of the addon) nest safely. BLAS calls made meanwhile by
+// other threads outside any scope run single-threaded too: slower, never wrong. A no-op for Eigen
+// and for a BLAS that is not OpenBLAS.
+class BlasSerialScope {
+ public:
+  BlasSerialScope();
+  ~BlasSerialScope();
+  BlasSerialScope(const BlasSerialScope&) = delete;
+  BlasSerialScope& operator=(const BlasSerialScope&) = delete;
+};
 
 }  // namespace hessbound

@@ -55,6 +55,14 @@ LanczosResult lanczos(const LinearOperator& op, std::size_t n, const LanczosOpti
   if (static_cast<std::size_t>(opt.k) * (opt.which == Extremes::Both ? 2 : 1) > n)
     fail("BAD_OPTION", "Lanczos: asked for more eigenvalues than the operator has (" + std::to_string(n) + ")");
 
+  // The BLAS work here is reorthogonalization: matrix-vector products against the basis (up to
+  // 300 x n), bound by memory bandwidth, which one core already saturates on the bench machine. A
+  // multithreaded OpenBLAS adds nothing there, and when another process holds a core its threads
+  // wait for each other at every call (60 steps on n = 76 810: 50-65 ms on one thread; 50-140 ms
+  // on two with the other core busy). So BLAS runs on the calling thread for the whole solve; the
+  // Hessian-vector products bring their own threads (hvp.cpp).
+  BlasSerialScope serial;
+
   // Row j = q_j. Left uninitialized on purpose: a zero-filled cap x n block (184 MB for P = 76 810)
   // cost a memset and a page fault per page up front, although Lanczos usually stops after a few
   // dozen rows; untouched rows are never read.
