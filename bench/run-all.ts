@@ -45,11 +45,11 @@ const USAGE = `usage: npm run bench -- [${Object.keys(BENCHES).join('|')} ...] [
   dense      Bench A: dense Hessian + full spectrum, tanh MLP 4-256-3 on iris (P = 2051)
   lanczos    Bench B: lambda_max by Lanczos, tanh MLP 64-1024-10 on digits (P = 76 810), and per-HVP cost
   closed-form  Bench C: closed-form WS bound vs Lanczos lambda_max vs dense eigen-solve, digits widths 16..4096,
-             dual vs primal crossover, small N (about 6 min; --quick about 1 min)
+             dual vs primal crossover, small N (about 10 min; --quick about 30 s)
   wasm       Bench D: WebAssembly / native time ratios (dense Hessian, eigensolve, Lanczos; two sizes each),
-             native with 1 BLAS thread and with OpenBLAS's default (about 4 min)
+             native with 1 BLAS thread and with OpenBLAS's default (about 1.5 min)
   sweep      Bench E: hessbound sweep on digits, widths 16..2048 x 3 seeds, 1 and 2 workers, time per phase
-             (about 20 min; only when named; results in bench/results/)
+             (about 7 min here; only when named; results in bench/results/)
              (no name: every bench but sweep)
   inputs     no bench: only write both problems' model/data JSON files (use with --keep-inputs DIR)
 options:

@@ -103,17 +103,18 @@ export interface SweepRun {
 }
 
 /**
- * The lambda_max phase of a sweep point at a trained network, split: run-point.ts calls analyze()
- * with its default `bound: true`, so on Lanczos points that phase computes the closed-form traces a
- * second time. Timed in this process (OpenBLAS threads as in the environment), rounds interleaved.
+ * The lambda_max phase of a sweep point at a trained network: Lanczos alone (`bound: false`, what
+ * run-point.ts runs since commit bb79ca3) against analyze()'s default `bound: true` (what it ran
+ * before: the closed-form traces a second time), and the closed form alone (the bound phase). Timed
+ * in this process (OpenBLAS threads as in the environment), rounds interleaved.
  */
 export interface LambdaPhaseSplit {
   width: number;
   parameters: number;
   trainSeconds: number;
-  /** analyze(method: 'lanczos', which: 'largest') as run-point.ts calls it (bound: true by default). */
-  asInSweep: Summary;
-  /** The same with bound: false: Lanczos alone. */
+  /** analyze(method: 'lanczos', which: 'largest') with its default bound: true (run-point.ts before bb79ca3). */
+  withBound: Summary;
+  /** The same with bound: false: Lanczos alone (run-point.ts now). */
   lanczosOnly: Summary;
   /** wsBound(orthogonality: false): what the bound phase computes. */
   closedForm: Summary;
@@ -161,7 +162,7 @@ async function lambdaPhaseSplit(width: number, rounds: number): Promise<LambdaPh
     width,
     parameters: first.parameters,
     trainSeconds,
-    asInSweep: summarize(a),
+    withBound: summarize(a),
     lanczosOnly: summarize(b),
     closedForm: summarize(c),
     products: first.lanczos?.products ?? 0,
@@ -336,8 +337,9 @@ export async function runSweepBench(opt: BenchOptions): Promise<SweepBenchResult
     const x = await lambdaPhaseSplit(width, rounds);
     lambdaPhase.push(x);
     console.log(
-      `  width ${width} (P = ${x.parameters}, trained in ${fmtSeconds(x.trainSeconds)}): analyze() as the sweep calls it ${range(x.asInSweep)}; ` +
-        `with bound: false (Lanczos alone, ${x.products} products) ${range(x.lanczosOnly)}; the closed form alone ${range(x.closedForm)}`,
+      `  width ${width} (P = ${x.parameters}, trained in ${fmtSeconds(x.trainSeconds)}): Lanczos alone (bound: false, as the sweep runs it; ` +
+        `${x.products} products) ${range(x.lanczosOnly)}; the closed form alone ${range(x.closedForm)}; ` +
+        `analyze() with its default bound: true (the sweep before commit bb79ca3) ${range(x.withBound)}`,
     );
   }
   return { dataset: DATASET, widths, seeds, runs, speedup, addon: { before: addonBefore, after: addonAfter }, lambdaPhase };

@@ -371,6 +371,7 @@ HB_INLINE void output_rows_group(const OutputRows& b, int n) {
   // R(u_o), a tile of rows and classes at a time.
   constexpr int DR = Tiles<Vec>::dot_rows < R ? Tiles<Vec>::dot_rows : R;
   int r = 0;
+  static_assert(4 * R <= sizeof(Ahead::rows) / sizeof(Ahead::rows[0]), "Ahead holds 4 arrays of R rows");
   Ahead ahead;
   for (int next = n + R; next < std::min(n + 2 * R, b.ahead); ++next) {
     const std::size_t row = static_cast<std::size_t>(next) * H;
@@ -521,6 +522,7 @@ struct FirstLayer {
   double* ru;             // R(u_0), m x H
   const double* rd;       // R(delta_0), m x Hs
   double* hw;             // (Hv)_W(0), H x d
+  double* hb;             // (Hv)_b(0), the column sums of R(delta_0), or null
   bool first;             // write instead of add
 };
 
@@ -578,16 +580,20 @@ HB_INLINE void first_forward_body(const FirstLayer& b) {
   }
 }
 
-// (Hv)_W(0)[j0 .. j0+J)[i0 .. i0 + T w), one running sum over the block's rows in order.
+// (Hv)_W(0)[j0 .. j0+J)[i0 .. i0 + T w), one running sum over the block's rows in order; with
+// bias, also (Hv)_b(0)[j0 .. j0+J).
 template <class Vec, int J, int T>
-HB_INLINE void first_params_tile(const FirstLayer& b, int j0, int i0) {
+HB_INLINE void first_params_tile(const FirstLayer& b, int j0, int i0, bool bias) {
   using X = Lanes<Vec>;
   constexpr int w = X::n;
   const int d = b.d;
   Vec acc[J][T];
-  for (int jj = 0; jj < J; ++jj)
+  double sum[J];
+  for (int jj = 0; jj < J; ++jj) {
     for (int t = 0; t < T; ++t)
       acc[jj][t] = b.first ? X::splat(0.0) : X::load(b.hw + static_cast<std::size_t>(j0 + jj) * d + i0 + t * w);
+    sum[jj] = bias && !b.first ? b.hb[j0 + jj] : 0.0;
+  }
   for (int n = 0; n < b.m; ++n) {
     const double* x = b.x + static_cast<std::size_t>(n) * d + i0;
     const double* rd = b.rd + static_cast<std::size_t>(n) * b.Hs + j0;
@@ -596,25 +602,36 @@ HB_INLINE void first_params_tile(const FirstLayer& b, int j0, int i0) {
     for (int jj = 0; jj < J; ++jj) {
       const Vec e = X::splat(rd[jj]);
       for (int t = 0; t < T; ++t) acc[jj][t] += e * v[t];
+      if (bias) sum[jj] += rd[jj];
     }
   }
-  for (int jj = 0; jj < J; ++jj)
+  for (int jj = 0; jj < J; ++jj) {
     for (int t = 0; t < T; ++t) X::store(b.hw + static_cast<std::size_t>(j0 + jj) * d + i0 + t * w, acc[jj][t]);
+    if (bias) b.hb[j0 + jj] = sum[jj];
+  }
 }
 
 template <class Vec, int J>
 HB_INLINE void first_params_rows(const FirstLayer& b, int j0) {
   constexpr int w = Lanes<Vec>::n;
   const int d = b.d;
+  // The bias sums ride along with the first tile.
+  bool bias = b.hb != nullptr;
   int i0 = 0;
-  for (; i0 + 4 * w <= d; i0 += 4 * w) first_params_tile<Vec, J, 4>(b, j0, i0);
-  for (; i0 + w <= d; i0 += w) first_params_tile<Vec, J, 1>(b, j0, i0);
+  for (; i0 + 4 * w <= d; i0 += 4 * w, bias = false) first_params_tile<Vec, J, 4>(b, j0, i0, bias);
+  for (; i0 + w <= d; i0 += w, bias = false) first_params_tile<Vec, J, 1>(b, j0, i0, bias);
   for (; i0 < d; ++i0)
     for (int j = j0; j < j0 + J; ++j) {
       double& o = b.hw[static_cast<std::size_t>(j) * d + i0];
       double s = b.first ? 0.0 : o;
       for (int n = 0; n < b.m; ++n) s += b.rd[static_cast<std::size_t>(n) * b.Hs + j] * b.x[static_cast<std::size_t>(n) * d + i0];
       o = s;
+    }
+  if (bias)  // fewer inputs than one vector
+    for (int j = j0; j < j0 + J; ++j) {
+      double s = b.first ? 0.0 : b.hb[j];
+      for (int n = 0; n < b.m; ++n) s += b.rd[static_cast<std::size_t>(n) * b.Hs + j];
+      b.hb[j] = s;
     }
 }
 
@@ -827,7 +844,7 @@ void Chunk::run() const {
       double* ru = r_pre[l].data();
       const double* input = l == 0 ? p.x + static_cast<std::size_t>(n0) * in : at(cache.post[l - 1], in);
       if (l == 0 && simd0) {
-        FirstLayer b{m, in, outw, stride(0), input, P0, ru, nullptr, nullptr, false};
+        FirstLayer b{m, in, outw, stride(0), input, P0, ru, nullptr, nullptr, nullptr, false};
         first_forward(b);
       } else {
         gemm(false, true, m, outw, in, 1.0, input, in, v + net.weight_offset(l), in, 0.0, ru, outw);
@@ -931,11 +948,11 @@ void Chunk::run() const {
       const double* input = l == 0 ? p.x + static_cast<std::size_t>(n0) * in : at(cache.post[l - 1], in);
       const int ld = stride(l);
       if (l == 0 && simd0) {
-        FirstLayer b{m, in, outw, ld, input, nullptr, nullptr, r_delta[0].data(), ow, first};
-        first_params(b);
-      } else {
-        gemm(true, false, outw, in, m, 1.0, r_delta[l].data(), ld, input, in, acc, ow, in);
+        FirstLayer b{m, in, outw, ld, input, nullptr, nullptr, r_delta[0].data(), ow, ob, first};
+        first_params(b);  // the bias sums too
+        continue;
       }
+      gemm(true, false, outw, in, m, 1.0, r_delta[l].data(), ld, input, in, acc, ow, in);
       if (l > 0) gemm(true, false, outw, in, m, 1.0, at(cache.delta[l], outw), outw, r_post[l - 1].data(), in, 1.0, ow, in);
       if (ob) {
         if (first) std::fill(ob, ob + outw, 0.0);
