@@ -4,6 +4,7 @@
  * networks: exact traces of the dense Hessian when it fits, else Hutch++ estimates with an interval.
  */
 import type { KernelBackend, ProblemSpec, ProgressCallback } from './backend/types.js';
+import type { WsBounds } from './analyze.js';
 import { getBackend } from './backend/select.js';
 import { fail } from './errors.js';
 import { toDatasetInput, toModel, type DataInput, type ModelInput } from './inputs.js';
@@ -36,14 +37,8 @@ export interface TraceAndSquare {
   traceOfSquare: number;
 }
 
-/** The five Wolkowicz–Styan numbers. */
-export interface WsBoundSet {
-  upper: number;
-  lowerOfMax: number;
-  lowerOfMin: number;
-  upperOfMin: number;
-  spread: number;
-}
+/** The five Wolkowicz–Styan numbers (the same type analyze() reports). */
+export type WsBoundSet = WsBounds;
 
 /**
  * Where tr(H) and tr(H^2) come from (one hidden layer, closed form only). H = G + R with G the

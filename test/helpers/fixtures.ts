@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { WsBounds } from '../../src/analyze.js';
 import { parseDataJson } from '../../src/data.js';
 import { parseModelJson } from '../../src/model.js';
 import type { Dataset, Model, Reduction } from '../../src/types.js';
@@ -17,7 +18,7 @@ export interface Expected {
   traceOfSquare: number;
   lambdaMax: number;
   lambdaMin: number;
-  bound: { upper: number; lowerOfMax: number; lowerOfMin: number; upperOfMin: number; spread: number };
+  bound: WsBounds;
   topEigenvalues: number[];
   eigenvalues: number[];
 }
