@@ -1,4 +1,6 @@
 /** analyze(): loss, gradient norm, exact Hessian spectrum (dense or Lanczos), traces and WS bounds. */
+import type { Diagnostics } from './analysis/diagnostics.js';
+import { checkWeightDecay, objectiveCurvature, pointDiagnostics, type ObjectiveCurvature } from './analysis/point-diagnostics.js';
 import { getBackend } from './backend/select.js';
 import { closedFormTraces } from './bound.js';
 import type { KernelBackend, KernelWsBounds, ProgressCallback } from './backend/types.js';
@@ -37,6 +39,8 @@ export interface AnalyzeOptions {
   bound?: boolean;
   /** Memory the dense path may use, in bytes (default: what the machine/heap has available). */
   maxMemoryBytes?: number;
+  /** The weight decay the model was trained with: adds the objective's lambda_max and bound (each + wd). */
+  weightDecay?: number;
   onProgress?: ProgressCallback;
 }
 
@@ -68,6 +72,12 @@ export interface AnalyzeResult {
   traceSource: 'dense' | 'closed-form' | 'none';
   lanczos?: { iterations: number; products: number; converged: boolean; topResiduals: number[]; bottomResiduals: number[] };
   seconds: Record<string, number>;
+  /** Which Hessian the numbers above are of: always the plain (unregularised) cross-entropy's. */
+  hessian: 'cross-entropy';
+  /** With weightDecay > 0: the regularised objective's lambda_max and bound (shifted by wd). */
+  objective: ObjectiveCurvature | null;
+  /** Health of the point (see docs/diagnostics.md). */
+  diagnostics: Diagnostics;
 }
 
 const METHODS = ['dense', 'lanczos', 'auto'] as const;
@@ -115,6 +125,7 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
   if (!(tolerance > 0 && tolerance < 1)) fail('BAD_OPTION', `tolerance must be in (0, 1), got ${String(tolerance)}`);
   const seed = options.seed ?? 0;
   if (!Number.isSafeInteger(seed) || seed < 0) fail('BAD_OPTION', `seed must be a non-negative integer, got ${String(seed)}`);
+  const weightDecay = checkWeightDecay(options.weightDecay);
 
   const backend = await getBackend(options.backend);
   const spec = toProblemSpec(model, data, options.reduction);
@@ -166,5 +177,14 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
     ...(r.eigenvalues ? { eigenvalues: r.eigenvalues } : {}),
     ...(r.lanczos ? { lanczos: r.lanczos } : {}),
     seconds: r.seconds,
+    hessian: 'cross-entropy',
+    objective: objectiveCurvature(weightDecay, r.lambdaMax, bound ? bound.upper : null),
+    diagnostics: pointDiagnostics(backend, spec, model, data, {
+      weightDecay,
+      topEigenvalues: r.topEigenvalues,
+      trace: r.trace,
+      traceOfSquare: r.traceOfSquare,
+      ...(r.lanczos ? { eigenConverged: r.lanczos.converged } : {}),
+    }),
   };
 }

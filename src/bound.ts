@@ -3,6 +3,8 @@
  * One hidden layer: the closed form (docs/closed-form.md), exact, with its decomposition. Deeper
  * networks: exact traces of the dense Hessian when it fits, else Hutch++ estimates with an interval.
  */
+import type { Diagnostics } from './analysis/diagnostics.js';
+import { checkWeightDecay, objectiveCurvature, pointDiagnostics, type ObjectiveCurvature } from './analysis/point-diagnostics.js';
 import type { KernelBackend, ProblemSpec, ProgressCallback } from './backend/types.js';
 import type { WsBounds } from './analyze.js';
 import { getBackend } from './backend/select.js';
@@ -153,9 +155,19 @@ export async function closedFormTraces(
 export interface WsBoundOptions extends ClosedFormTracesOptions {
   reduction?: Reduction;
   backend?: BackendName | 'auto';
+  /** The weight decay the model was trained with: adds the objective's bound (+ wd). */
+  weightDecay?: number;
 }
 
-export type WsBoundResult = ClosedFormTraces & { backend: BackendName };
+export type WsBoundResult = ClosedFormTraces & {
+  backend: BackendName;
+  /** Which Hessian the traces and bound are of: the plain cross-entropy's. */
+  hessian: 'cross-entropy';
+  /** With weightDecay > 0: the regularised objective's bound (shifted by wd). */
+  objective: ObjectiveCurvature | null;
+  /** Health of the point (see docs/diagnostics.md). */
+  diagnostics: Diagnostics;
+};
 
 /**
  * The paper's bound without an eigensolve: tr(H) and tr(H^2) in closed form (one hidden layer) or
@@ -166,6 +178,14 @@ export async function wsBound(modelInput: ModelInput, dataInput: DataInput, opti
   const data = toDatasetInput(dataInput);
   const backend = await getBackend(options.backend);
   const spec = toProblemSpec(model, data, options.reduction);
-  const result = await closedFormTraces(backend, spec, options);
-  return { backend: backend.name, ...result };
+  const { weightDecay: wdOption, ...traceOptions } = options;
+  const weightDecay = checkWeightDecay(wdOption);
+  const result = await closedFormTraces(backend, spec, traceOptions);
+  return {
+    backend: backend.name,
+    ...result,
+    hessian: 'cross-entropy',
+    objective: objectiveCurvature(weightDecay, null, result.bound.upper),
+    diagnostics: pointDiagnostics(backend, spec, model, data, { weightDecay, trace: result.trace, traceOfSquare: result.traceOfSquare }),
+  };
 }

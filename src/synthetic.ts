@@ -31,8 +31,8 @@ export interface SyntheticOptions {
 export interface SyntheticDataset extends Dataset {
   readonly rho: number;
   /**
-   * True when every pair of distinct samples has cosine exactly rho (up to rounding): rho = 0 with
-   * n <= d, or rho > 0 with n + 1 <= d. Otherwise the cosines are random with mean rho.
+   * True when every pair of distinct samples has cosine exactly rho (up to rounding): n + 1 <= d,
+   * or rho = 0 with n <= d. Otherwise the cosines are random with mean near rho.
    */
   readonly exactCorrelation: boolean;
 }
@@ -117,30 +117,44 @@ function randomUnitOrthogonalTo(rng: Rng, d: number, u: Float64Array | null): Fl
 }
 
 /**
- * Unit inputs x_n = sqrt(rho) c + sqrt(1 - rho) e_n with unit c and unit e_n orthogonal to c:
- * exactly orthonormal e_n when they fit in the dimension, else random (mean cosine still rho).
+ * Unit inputs x_n = sqrt(rho) c + sqrt(1 - rho) e_n with unit c and unit e_n. The draws do not
+ * depend on rho (c is drawn even at rho = 0), so one seed gives the same e_n, hence the same
+ * labels, at every rho:
+ *  - n + 1 <= d: c and the e_n orthonormal (every cosine exactly rho);
+ *  - n = d: the e_n orthonormal (exact at rho = 0), c a random unit vector (cosines near rho);
+ *  - n > d: e_n random unit vectors orthogonal to c (cosines rho on average).
  */
-function unitInputs(rng: Rng, n: number, d: number, rho: number): { rows: Float64Array[]; exact: boolean } {
-  const needsCommon = rho > 0;
-  const exact = n + (needsCommon ? 1 : 0) <= d;
-  let common: Float64Array | null = null;
+function unitInputs(rng: Rng, n: number, d: number, rho: number): { rows: Float64Array[]; individual: Float64Array[]; exact: boolean } {
+  let common: Float64Array;
   let individual: Float64Array[];
-  if (exact) {
-    const basis = orthonormalVectors(rng, d, n + (needsCommon ? 1 : 0));
-    common = needsCommon ? (basis.shift() as Float64Array) : null;
+  let exact: boolean;
+  if (n + 1 <= d) {
+    const basis = orthonormalVectors(rng, d, n + 1);
+    common = basis.shift() as Float64Array;
     individual = basis;
+    exact = true;
+  } else if (n <= d) {
+    individual = orthonormalVectors(rng, d, n);
+    common = randomUnitOrthogonalTo(rng, d, null);
+    exact = rho === 0;
   } else {
-    common = needsCommon ? randomUnitOrthogonalTo(rng, d, null) : null;
+    common = randomUnitOrthogonalTo(rng, d, null);
     individual = Array.from({ length: n }, () => randomUnitOrthogonalTo(rng, d, common));
+    exact = false;
   }
   const a = Math.sqrt(rho);
   const b = Math.sqrt(1 - rho);
   const rows = individual.map((e) => {
     const x = new Float64Array(d);
-    for (let i = 0; i < d; i++) x[i] = b * (e[i] as number) + (common ? a * (common[i] as number) : 0);
+    for (let i = 0; i < d; i++) x[i] = b * (e[i] as number) + a * (common[i] as number);
+    if (!exact && rho > 0 && n <= d) {
+      // c is not orthogonal to e here: renormalise so every input keeps the chosen norm.
+      const length = Math.sqrt(dot(x, x));
+      for (let i = 0; i < d; i++) x[i] = (x[i] as number) / length;
+    }
     return x;
   });
-  return { rows, exact };
+  return { rows, individual, exact };
 }
 
 function mlpScores(teacher: Model, x: Float64Array): Float64Array {
@@ -158,9 +172,10 @@ function mlpScores(teacher: Model, x: Float64Array): Float64Array {
 }
 
 /**
- * Labels from teacher scores. The teacher sees inputs centred at their mean: the shared component
- * carries nothing about the sample, and at rho near 1 it would otherwise give every sample the
- * same label. Scores are also centred per class across samples so that classes are roughly balanced.
+ * Labels from teacher scores. The teacher sees the individual parts e_n (centred at their mean):
+ * the shared component carries nothing about the sample, and leaving it out makes the labels the
+ * same at every rho. Scores are also centred per class across samples so that classes are roughly
+ * balanced.
  */
 function teacherLabels(rng: Rng, rows: Float64Array[], d: number, classes: number, teacher: SyntheticTeacher): Int32Array {
   const n = rows.length;
@@ -196,17 +211,17 @@ function teacherLabels(rng: Rng, rows: Float64Array[], d: number, classes: numbe
 /**
  * A seeded synthetic data set with pairwise input cosine `rho`:
  *   x_n = norm * (sqrt(rho) c + sqrt(1 - rho) e_n),  |c| = |e_n| = 1,  e_n orthogonal to c,
- * so cos(x_n, x_m) = rho + (1 - rho) <e_n, e_m>. With rho = 0 and n <= d, or rho > 0 and
- * n + 1 <= d, the e_n are orthonormal (Gram–Schmidt of seeded Gaussians) and every cosine is
- * exactly rho. Otherwise the e_n are independent uniform unit vectors orthogonal to c: cosines are
- * rho on average, scattered by about (1 - rho) / sqrt(d - 1). Features are not standardized
- * (that would change the cosines). Deterministic for a given seed.
+ * so cos(x_n, x_m) = rho + (1 - rho) <e_n, e_m>. With n + 1 <= d (any rho), or n = d and
+ * rho = 0, the e_n are orthonormal (Gram–Schmidt of seeded Gaussians) and every cosine is exactly
+ * rho. Otherwise the cosines are rho on average, scattered by about (1 - rho) / sqrt(d - 1).
+ * The random draws do not depend on rho, so a seed gives the same labels at every rho. Features
+ * are not standardized (that would change the cosines). Deterministic for a given seed.
  */
 export function syntheticDataset(options: SyntheticOptions): SyntheticDataset {
   const o = validateSyntheticOptions(options);
   const rng = createRng(o.seed);
-  const { rows, exact } = unitInputs(rng, o.n, o.d, o.rho);
-  const labels = teacherLabels(rng, rows, o.d, o.classes, o.teacher);
+  const { rows, individual, exact } = unitInputs(rng, o.n, o.d, o.rho);
+  const labels = teacherLabels(rng, individual, o.d, o.classes, o.teacher);
   const x = new Float64Array(o.n * o.d);
   rows.forEach((row, i) => {
     for (let j = 0; j < o.d; j++) x[i * o.d + j] = o.norm * (row[j] as number);

@@ -3,7 +3,7 @@
  * in the kernel (native/kernel/train.cpp): Adam first, then L-BFGS with a strong-Wolfe line search.
  *
  * Stopping: the gradient norm of the objective (absolute, Euclidean, with the chosen reduction)
- * <= gradTol, or maxSteps iterations in total. On separable data (common for MLPs wider than a few
+ * <= gradTol, the training cross-entropy <= targetLoss (when set), or maxSteps iterations in total. On separable data (common for MLPs wider than a few
  * units) cross-entropy has no finite minimiser: the loss keeps falling as the weights grow, and the
  * gradient falls with it, so gradTol is still reached, at a point whose scale depends on gradTol.
  * weightDecay > 0 adds weightDecay/2 |params|^2, which gives a finite minimiser (of the
@@ -12,6 +12,9 @@
  * Deterministic: the same model, data, options and backend give bit-identical results (native: for a
  * fixed OPENBLAS_NUM_THREADS). Native and WebAssembly agree to rounding, not to the bit.
  */
+import { computeDiagnostics, type Diagnostics } from './analysis/diagnostics.js';
+import { evaluateModel } from './analysis/evaluate.js';
+import { checkTestData, checkTestFraction, stratifiedSplit } from './analysis/split.js';
 import { getBackend } from './backend/select.js';
 import type { ProgressCallback } from './backend/types.js';
 import { fail } from './errors.js';
@@ -32,8 +35,16 @@ export interface TrainOptions {
   lr?: number;
   /** L2 penalty weightDecay/2 |params|^2 added to the loss. Default 0. */
   weightDecay?: number;
+  /** Also stop when the training cross-entropy (without decay) is <= targetLoss. Default 0: off. */
+  targetLoss?: number;
   /** L-BFGS correction pairs kept. Default 20. */
   memory?: number;
+  /** Hold out this fraction of each class (stratified, seeded by splitSeed) for testing; in (0, 1). */
+  testFraction?: number;
+  /** Seed of the test split (default 0). */
+  splitSeed?: number;
+  /** A separate test set (same features and classes); not with testFraction. */
+  testData?: DataInput;
   backend?: BackendName | 'auto';
   /** Fraction done in [0, 1]: the larger of steps / maxSteps and the log-scale way to gradTol. */
   onProgress?: ProgressCallback;
@@ -54,18 +65,35 @@ export interface TrainResult {
   /** |grad objective|_2 at the trained parameters. */
   gradNorm: number;
   steps: { adam: number; lbfgs: number; evaluations: number };
+  /** True when a stopping rule of the protocol was met (gradTol or targetLoss). */
   converged: boolean;
-  /** 'gradTol' (converged), 'maxSteps', or 'stalled' (no further decrease possible in float64). */
-  stopReason: 'gradTol' | 'maxSteps' | 'stalled';
+  /** 'gradTol', 'targetLoss' (both: converged), 'maxSteps', or 'stalled' (no further decrease possible in float64). */
+  stopReason: StopReason;
   /** Loss and gradient norm along the way, subsampled to at most 200 entries (first and last kept). */
   history: TrainHistoryEntry[];
   backend: BackendName;
   seconds: number;
+  /** Samples trained on (the Hessian's data) and held out. */
+  trainSamples: number;
+  testSamples: number;
+  /** Accuracy on the training samples; on the test samples (null without a test set). */
+  trainAccuracy: number;
+  testAccuracy: number | null;
+  /** Mean cross-entropy on the test samples (null without a test set). */
+  testLoss: number | null;
+  /** trainAccuracy - testAccuracy (null without a test set). */
+  gap: number | null;
+  /** How the test set was made: a stratified split, a separate data set, or none. */
+  split: { kind: 'fraction'; fraction: number; seed: number; testIndices: number[] } | { kind: 'data' } | null;
+  /** Health of the trained point (training data, cross-entropy gradient); see docs/diagnostics.md. */
+  diagnostics: Diagnostics;
 }
 
-export const TRAIN_DEFAULTS = { gradTol: 1e-6, maxSteps: 20000, adamSteps: 200, lr: 0.01, weightDecay: 0, memory: 20 } as const;
+export type StopReason = 'gradTol' | 'targetLoss' | 'maxSteps' | 'stalled';
 
-const KNOWN_OPTIONS = new Set(['reduction', 'gradTol', 'maxSteps', 'adamSteps', 'lr', 'weightDecay', 'memory', 'backend', 'onProgress']);
+export const TRAIN_DEFAULTS = { gradTol: 1e-6, maxSteps: 20000, adamSteps: 200, lr: 0.01, weightDecay: 0, targetLoss: 0, memory: 20 } as const;
+
+const KNOWN_OPTIONS = new Set(['reduction', 'gradTol', 'maxSteps', 'adamSteps', 'lr', 'weightDecay', 'targetLoss', 'memory', 'testFraction', 'splitSeed', 'testData', 'backend', 'onProgress']);
 
 // The kernel reads step counts as int32.
 const MAX_STEPS = 1_000_000_000;
@@ -96,6 +124,7 @@ export function trainKernelOptions(options: TrainOptions): Record<string, number
     adamSteps: integerOption(options.adamSteps, 'adamSteps', 0, MAX_STEPS, d.adamSteps),
     lr: numberOption(options.lr, 'lr', (v) => v > 0, 'a positive number', d.lr, 'Adam learning rates around 1e-3 to 1e-1 are usual'),
     weightDecay: numberOption(options.weightDecay, 'weightDecay', (v) => v >= 0, 'a number >= 0', d.weightDecay),
+    targetLoss: numberOption(options.targetLoss, 'targetLoss', (v) => v >= 0, 'a number >= 0 (0: off)', d.targetLoss, 'e.g. 0.01: stop once the training cross-entropy reaches 0.01'),
     memory: integerOption(options.memory, 'memory', 1, 1000, d.memory),
   };
 }
@@ -116,13 +145,31 @@ interface KernelTrainResult {
 export async function train(modelInput: ModelInput, dataInput: DataInput, options: TrainOptions = {}): Promise<TrainResult> {
   const kernelOptions = trainKernelOptions(options);
   const model = toModel(modelInput);
-  const data = toDatasetInput(dataInput);
+  const all = toDatasetInput(dataInput);
+  if (options.testFraction !== undefined && options.testData !== undefined) fail('BAD_OPTION', 'give testFraction or testData, not both');
+  let data = all;
+  let test = null;
+  let split: TrainResult['split'] = null;
+  if (options.testFraction !== undefined) {
+    const s = stratifiedSplit(all, checkTestFraction(options.testFraction), options.splitSeed ?? 0);
+    data = s.train;
+    test = s.test;
+    split = { kind: 'fraction', fraction: s.fraction, seed: s.seed, testIndices: s.testIndices };
+  } else if (options.testData !== undefined) {
+    test = checkTestData(all, toDatasetInput(options.testData));
+    split = { kind: 'data' };
+  }
   const spec = toProblemSpec(model, data, options.reduction);
   const backend = await getBackend(options.backend);
   const r = JSON.parse(await backend.run('train', spec, kernelOptions, options.onProgress)) as KernelTrainResult;
   if (r.params.some((v) => v === null)) fail('NON_FINITE', 'training produced non-finite parameters', 'lower lr or add weightDecay');
+  const trained = unflattenParams(model, r.params);
+  const trainEval = evaluateModel(trained, data);
+  const testEval = test ? evaluateModel(trained, test) : null;
+  const { loss, gradient } = backend.lossGrad(toProblemSpec(trained, data, options.reduction));
+  const diagnostics = computeDiagnostics({ model: trained, data, loss, gradient, weightDecay: kernelOptions['weightDecay'] ?? 0, stopReason: r.stopReason });
   return {
-    model: unflattenParams(model, r.params),
+    model: trained,
     loss: r.loss,
     objective: r.objective,
     gradNorm: r.gradNorm,
@@ -132,5 +179,13 @@ export async function train(modelInput: ModelInput, dataInput: DataInput, option
     history: r.history.step.map((step, i) => ({ step, loss: r.history.loss[i] as number, gradNorm: r.history.gradNorm[i] as number })),
     backend: backend.name,
     seconds: r.seconds,
+    trainSamples: data.n,
+    testSamples: test ? test.n : 0,
+    trainAccuracy: trainEval.accuracy,
+    testAccuracy: testEval ? testEval.accuracy : null,
+    testLoss: testEval ? testEval.loss : null,
+    gap: testEval ? trainEval.accuracy - testEval.accuracy : null,
+    split,
+    diagnostics,
   };
 }

@@ -88,6 +88,9 @@ struct Run {
   std::vector<TrainRecord> records;
 
   bool converged() const { return current.grad_norm <= options.grad_tol; }
+  // The protocol of sharpness-vs-generalization studies: stop at a fixed training loss.
+  bool reached_target() const { return options.target_loss > 0 && current.loss <= options.target_loss; }
+  bool done() const { return converged() || reached_target(); }
   bool budget_left() const { return steps < options.max_steps; }
   void record() {
     records.push_back({steps, current.loss, current.grad_norm});
@@ -108,7 +111,7 @@ int run_adam(Run& run) {
   const double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, lr = run.options.lr;
   std::vector<double> m(n, 0.0), v(n, 0.0);
   int t = 0;
-  while (t < run.options.adam_steps && run.budget_left() && !run.converged()) {
+  while (t < run.options.adam_steps && run.budget_left() && !run.done()) {
     ++t;
     const double c1 = 1 - std::pow(beta1, t), c2 = 1 - std::pow(beta2, t);
     Point& p = run.current;
@@ -283,7 +286,7 @@ int run_lbfgs(Run& run, std::string& stop_reason) {
   const int n = run.objective.size();
   LbfgsMemory memory(n, run.options.memory);
   int iterations = 0;
-  while (!run.converged() && run.budget_left()) {
+  while (!run.done() && run.budget_left()) {
     Point& p = run.current;
     std::vector<double> d = memory.direction(p.g);
     double slope = dot(n, p.g.data(), d.data());
@@ -333,6 +336,7 @@ void check_options(const TrainOptions& o) {
   if (o.max_steps < 0) fail("BAD_OPTION", "maxSteps must be >= 0");
   if (!(o.grad_tol >= 0)) fail("BAD_OPTION", "gradTol must be >= 0");
   if (!(o.weight_decay >= 0)) fail("BAD_OPTION", "weightDecay must be >= 0");
+  if (!(o.target_loss >= 0) || !std::isfinite(o.target_loss)) fail("BAD_OPTION", "targetLoss must be a finite number >= 0");
   if (o.memory < 1) fail("BAD_OPTION", "memory must be >= 1");
   if (o.max_history < 2) fail("BAD_OPTION", "maxHistory must be >= 2");
 }
@@ -357,8 +361,8 @@ TrainResult train(const Problem& problem, const TrainOptions& options, const Pro
   r.adam_steps = run_adam(run);
   std::string stop_reason;
   r.lbfgs_steps = run_lbfgs(run, stop_reason);
-  r.converged = run.converged();
-  r.stop_reason = r.converged ? "gradTol" : (stop_reason.empty() ? "maxSteps" : stop_reason);
+  r.converged = run.done();
+  r.stop_reason = run.converged() ? "gradTol" : run.reached_target() ? "targetLoss" : (stop_reason.empty() ? "maxSteps" : stop_reason);
   r.params = std::move(run.current.x);
   r.loss = run.current.loss;
   r.objective = run.current.f;
@@ -408,6 +412,7 @@ std::string train_command(const Problem& problem, const CommandOptions& o, const
   opt.max_steps = o.integer("maxSteps", opt.max_steps);
   opt.grad_tol = o.number("gradTol", opt.grad_tol);
   opt.weight_decay = o.number("weightDecay", opt.weight_decay);
+  opt.target_loss = o.number("targetLoss", opt.target_loss);
   opt.memory = o.integer("memory", opt.memory);
   opt.max_history = o.integer("maxHistory", opt.max_history);
   return train_to_json(train(problem, opt, progress));

@@ -16,6 +16,7 @@ struct TrainOptions {
   int max_steps = 20000;      // budget of iterations in total (Adam + L-BFGS)
   double grad_tol = 1e-6;     // stop when ||grad objective||_2 <= grad_tol (absolute)
   double weight_decay = 0;    // objective = loss + weight_decay/2 ||params||^2
+  double target_loss = 0;     // also stop when the cross-entropy loss <= target_loss (0: off)
   int memory = 20;            // L-BFGS correction pairs
   int max_history = 200;      // entries kept in the subsampled history
 };
@@ -32,7 +33,8 @@ struct TrainResult {
   double grad_norm = 0;  // ||grad objective||_2 at params
   int adam_steps = 0, lbfgs_steps = 0, evaluations = 0;
   bool converged = false;
-  std::string stop_reason;  // "gradTol", "maxSteps", "stalled" (no descent possible in float64)
+  // "gradTol", "targetLoss", "maxSteps", "stalled" (no descent possible in float64)
+  std::string stop_reason;
   std::vector<TrainRecord> history;
   double seconds = 0;
 };
@@ -42,7 +44,7 @@ TrainResult train(const Problem& problem, const TrainOptions& options, const Pro
 
 std::string train_to_json(const TrainResult& result);
 
-// Kernel command "train": options lr, adamSteps, maxSteps, gradTol, weightDecay, memory, maxHistory.
+// Kernel command "train": options lr, adamSteps, maxSteps, gradTol, weightDecay, targetLoss, memory, maxHistory.
 std::string train_command(const Problem& problem, const CommandOptions& options, const Progress& progress);
 
 }  // namespace hessbound

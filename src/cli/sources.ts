@@ -2,7 +2,9 @@
 import { standardize } from '../data.js';
 import { fail } from '../errors.js';
 import { parseActivation, randomModel } from '../model.js';
+import { standardizeLike } from '../node/dataset-ids.js';
 import { DATASET_NAMES, loadDataset, readDataFile, readModelFile } from '../node/datasets.js';
+import { loadDatasetById } from '../sweep/dataset-id.js';
 import type { Dataset, Model, Reduction } from '../types.js';
 import { choice, int, intList, str, type OptionSpec, type ParsedValues } from './args.js';
 
@@ -25,7 +27,8 @@ export const SOURCE_HELP = `  --model FILE            model JSON (format hessbou
   --seed S                random model seed (default 0)
   --init glorot|he        random model initialisation (default glorot)
   --data FILE             data: JSON {"x","y"} / {"x","targets"}, or CSV (label last)
-  --dataset NAME          or an embedded data set: ${DATASET_NAMES.join('|')}
+  --dataset NAME          or an embedded data set: ${DATASET_NAMES.join('|')},
+                          or synthetic data: synthetic:n=120,d=32,classes=3,rho=0.5[,seed=S]
   --no-standardize        keep embedded data sets' raw features
   --reduction mean|sum    loss reduction (default mean)
   --backend native|wasm   force a backend (default: native, else WebAssembly)`;
@@ -38,6 +41,7 @@ export function loadData(values: ParsedValues): Dataset {
     const data = readDataFile(file);
     return values['no-standardize'] || !file.endsWith('.csv') ? data : standardize(data);
   }
+  if (name?.trim().toLowerCase().startsWith('synthetic:')) return loadDatasetById(name);
   if (name) return loadDataset(name, { standardize: !values['no-standardize'] });
   return fail('BAD_OPTION', 'no data given', `add --data FILE or --dataset ${DATASET_NAMES.join('|')}`);
 }
@@ -70,4 +74,20 @@ export function backendOf(values: ParsedValues): 'native' | 'wasm' | undefined {
   const b = str(values, 'backend');
   if (b === undefined) return undefined;
   return choice(values, 'backend', ['native', 'wasm'] as const, 'native');
+}
+
+/**
+ * A test file (--test-data) prepared like the training data: a CSV standardized with the training
+ * data's raw statistics when the training data was standardized (never with its own).
+ */
+export function loadTestData(values: ParsedValues): Dataset | undefined {
+  const file = str(values, 'test-data');
+  if (file === undefined) return undefined;
+  const test = readDataFile(file);
+  if (values['no-standardize']) return test;
+  const trainFile = str(values, 'data');
+  const name = str(values, 'dataset');
+  if (trainFile) return trainFile.endsWith('.csv') ? standardizeLike(readDataFile(trainFile), test) : test;
+  if (name && !name.trim().toLowerCase().startsWith('synthetic:')) return standardizeLike(loadDataset(name, { standardize: false }), test);
+  return test;
 }

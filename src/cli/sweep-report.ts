@@ -44,7 +44,7 @@ export async function runSweepWithProgress(options: NodeSweepOptions, showProgre
     }
   }
   bar.done(note);
-  rows.sort((a, b) => a.width - b.width || a.depth - b.depth || a.seed - b.seed);
+  rows.sort((a, b) => a.dataset.localeCompare(b.dataset) || (a.rho ?? 0) - (b.rho ?? 0) || a.activation.localeCompare(b.activation) || a.depth - b.depth || a.weightDecay - b.weightDecay || a.width - b.width || a.seed - b.seed);
   return { rows, failures, resumed, workers, blasThreads, seconds: (Date.now() - started) / 1000 };
 }
 
@@ -56,12 +56,28 @@ export function sig(value: number | null, digits: number): string {
   return a >= 1e-3 && a < 1e5 ? value.toPrecision(digits) : value.toExponential(digits - 1);
 }
 
+/** Axes that take more than one value in these rows (each gets a table column). */
+export function variedAxes(rows: readonly SweepResult[]): Array<keyof SweepResult> {
+  const axes: Array<keyof SweepResult> = ['dataset', 'rho', 'activation', 'depth', 'weightDecay'];
+  return axes.filter((a) => new Set(rows.map((r) => r[a])).size > 1);
+}
+
+function shortDataset(id: string): string {
+  return id.replace(/^synthetic:/, 'syn:').replace(/,seed=0,teacher=mlp$/, '').replace(/^file:.*[\\/]/, '');
+}
+
 export function sweepTable(rows: readonly SweepResult[]): string {
-  const depths = new Set(rows.map((r) => r.depth)).size > 1;
-  const header = ['width', ...(depths ? ['depth'] : []), 'seed', 'params', 'loss', 'grad norm', 'lambda_max', 'WS bound', 'bound/lmax', 'seconds'];
+  const axes = variedAxes(rows).filter((a) => a !== 'rho' || !variedAxes(rows).includes('dataset'));
+  const tested = rows.some((r) => r.testAccuracy !== null);
+  const flagged = rows.some((r) => r.flags !== '');
+  const header = [
+    ...axes.map((a) => (a === 'weightDecay' ? 'wd' : String(a))),
+    'width', 'seed', 'params', 'loss', 'grad norm', 'lambda_max', 'WS bound', 'bound/lmax',
+    'train acc', ...(tested ? ['test acc'] : []), ...(flagged ? ['flags'] : []), 'seconds',
+  ];
   const body = rows.map((r) => [
-    String(r.width),
-    ...(depths ? [String(r.depth)] : []),
+    ...axes.map((a) => (a === 'dataset' ? shortDataset(r.dataset) : String(r[a]))),
+    `${String(r.width)}${r.flags ? '!' : ''}`,
     String(r.seed),
     String(r.parameters),
     sig(r.loss, 3),
@@ -69,10 +85,14 @@ export function sweepTable(rows: readonly SweepResult[]): string {
     sig(r.lambdaMax, 4),
     `${sig(r.bound, 4)}${r.boundEstimated ? '~' : ''}`,
     r.ratio === null ? '—' : r.ratio.toFixed(3),
+    `${(100 * r.trainAccuracy).toFixed(1)}%`,
+    ...(tested ? [r.testAccuracy === null ? '—' : `${(100 * r.testAccuracy).toFixed(1)}%`] : []),
+    ...(flagged ? [r.flags || '-'] : []),
     r.seconds.toFixed(2),
   ]);
   const notes: string[] = [];
-  if (rows.some((r) => !r.converged)) notes.push('* training stopped before the gradient tolerance (maxSteps or a stall)');
+  if (flagged) notes.push('! flagged point (see the flags column and docs/diagnostics.md): not a well-defined trained point; left out of summaries');
+  if (rows.some((r) => !r.converged)) notes.push('* training stopped before its stopping rule was met (maxSteps or a stall)');
   if (rows.some((r) => r.boundEstimated)) notes.push('~ traces estimated by Hutch++ (deeper nets too large for exact traces)');
   return [table(header, body), ...notes].join('\n');
 }

@@ -26,6 +26,8 @@ export interface WorkerPoolOptions {
   /** Default: os.availableParallelism(). */
   workers?: number;
   backend?: BackendName | 'auto';
+  /** Return each trained model with its record (for --save-models). */
+  keepModels?: boolean;
 }
 
 export interface WorkerPool extends PointExecutor {
@@ -124,7 +126,7 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
       if (!slot) return;
       const task = queue.shift() as Task;
       slot.task = task;
-      slot.worker.postMessage({ type: 'run', id: task.id, spec: task.spec, ...(options.backend ? { backend: options.backend } : {}) } satisfies WorkerRequest);
+      slot.worker.postMessage({ type: 'run', id: task.id, spec: task.spec, ...(options.backend ? { backend: options.backend } : {}), ...(options.keepModels ? { keepModel: true } : {}) } satisfies WorkerRequest);
     }
   };
 

@@ -2,7 +2,10 @@
  * A sweep in Node: points on a worker-thread pool, each result appended to CSV and JSON lines as it
  * finishes, and points already in the CSV skipped on resume.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fail } from '../errors.js';
+import type { ModelJson } from '../model.js';
 import { gridJobs, makeJob, type SweepGrid, type SweepJob, type SweepJobInput } from '../sweep/job.js';
 import type { SweepResult } from '../sweep/result.js';
 import { sweep, type SweepEvent } from '../sweep/sweep.js';
@@ -18,6 +21,8 @@ export interface NodeSweepOptions {
   backend?: BackendName | 'auto';
   /** Where results go; without it nothing is written (and nothing can be resumed). */
   files?: SweepFilesOptions;
+  /** Write each trained model to DIR/<key>.json (hessbound.mlp.v1). */
+  saveModels?: string;
 }
 
 /** The start event also carries the rows of this sweep's jobs that an earlier run already wrote. */
@@ -31,7 +36,12 @@ export async function* runSweep(options: NodeSweepOptions): AsyncGenerator<NodeS
   const jobs = options.jobs ? options.jobs.map((j) => ('spec' in j && 'key' in j ? makeJob(j.spec) : makeJob(j as SweepJobInput))) : gridJobs(options.grid as SweepGrid);
   const files = options.files ? openSweepFiles(options.files) : null;
   const skip = new Set(files ? [...files.previous.keys()] : []);
-  const pool = createWorkerPool({ ...(options.workers !== undefined ? { workers: options.workers } : {}), ...(options.backend ? { backend: options.backend } : {}) });
+  if (options.saveModels !== undefined) prepareModelDir(options.saveModels);
+  const pool = createWorkerPool({
+    ...(options.workers !== undefined ? { workers: options.workers } : {}),
+    ...(options.backend ? { backend: options.backend } : {}),
+    ...(options.saveModels !== undefined ? { keepModels: true } : {}),
+  });
   try {
     for await (const event of sweep({ jobs, skip, executor: pool })) {
       if (event.type === 'start') {
@@ -39,11 +49,35 @@ export async function* runSweep(options: NodeSweepOptions): AsyncGenerator<NodeS
         yield { ...event, previous, workers: pool.workers, blasThreads: pool.blasThreads };
         continue;
       }
-      if (event.type === 'result') files?.append(event.record);
+      if (event.type === 'result') {
+        const { model, ...record } = event.record;
+        if (model && options.saveModels !== undefined) saveModel(options.saveModels, record.key, model);
+        files?.append(record);
+        yield { ...event, record };
+        continue;
+      }
       yield event;
     }
   } finally {
     await pool.close();
     files?.close();
+  }
+}
+
+function prepareModelDir(dir: string): void {
+  if (typeof dir !== 'string' || dir === '') fail('BAD_OPTION', 'saveModels must be a directory path');
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    fail('IO', `cannot create ${dir}: ${(err as Error).message}`);
+  }
+}
+
+/** One file per point, named by its job key (so a resumed sweep overwrites nothing else). */
+function saveModel(dir: string, key: string, model: ModelJson): void {
+  try {
+    writeFileSync(join(dir, `${key}.json`), `${JSON.stringify(model)}\n`);
+  } catch (err) {
+    fail('IO', `cannot write ${join(dir, `${key}.json`)}: ${(err as Error).message}`);
   }
 }

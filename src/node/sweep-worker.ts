@@ -1,13 +1,12 @@
 /** Worker-thread entry of the sweep pool: runs one point per message (see sweep-pool.ts). */
 import { parentPort } from 'node:worker_threads';
 import { HessboundError } from '../errors.js';
-import { loadDatasetById } from '../sweep/dataset-id.js';
 import type { SweepJobSpec } from '../sweep/job.js';
 import { runPoint } from '../sweep/run-point.js';
 import type { BackendName, Dataset } from '../types.js';
-import { loadDataset } from './datasets.js';
+import { loadDataById, loadTestDataById } from './dataset-ids.js';
 
-export type WorkerRequest = { type: 'run'; id: number; spec: SweepJobSpec; backend?: BackendName | 'auto' };
+export type WorkerRequest = { type: 'run'; id: number; spec: SweepJobSpec; backend?: BackendName | 'auto'; keepModel?: boolean };
 export type WorkerReply =
   | { type: 'progress'; id: number; fraction: number }
   | { type: 'result'; id: number; record: import('../sweep/result.js').SweepRecord }
@@ -21,7 +20,7 @@ const datasets = new Map<string, Dataset>();
 function loadData(id: string): Dataset {
   let data = datasets.get(id);
   if (!data) {
-    data = loadDatasetById(id, (name) => loadDataset(name));
+    data = loadDataById(id);
     datasets.set(id, data);
   }
   return data;
@@ -33,6 +32,8 @@ port.on('message', (request: WorkerRequest) => {
   runPoint(request.spec, {
     ...(request.backend ? { backend: request.backend } : {}),
     loadData,
+    loadTestData: loadTestDataById,
+    ...(request.keepModel ? { keepModel: true } : {}),
     onProgress: (fraction) => {
       if (fraction - last < 0.005 && fraction < 1) return;
       last = fraction;

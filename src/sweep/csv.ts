@@ -13,9 +13,13 @@ export const CSV_COLUMNS: readonly Column[] = [
   'ratio', 'trace', 'traceOfSquare', 'seconds',
   'key', 'converged', 'stopReason', 'trainSteps', 'lambdaMethod', 'lambdaConverged', 'boundMethod', 'boundEstimated',
   'reduction', 'secondsTrain', 'secondsBound', 'secondsLambdaMax', 'backend',
+  // Study axes, generalization and diagnostics (issue 8).
+  'rho', 'meanAbsCosine', 'maxAbsCosine', 'boundIfOrthogonal', 'weightDecay', 'targetLoss', 'testFraction', 'testData', 'testSamples',
+  'trainAccuracy', 'testAccuracy', 'testLoss', 'gap', 'objectiveLambdaMax', 'objectiveBound', 'parameterNorm', 'scaleDerivative',
+  'saturatedFraction', 'collapsedCells', 'lambdaRatio', 'effectiveRank', 'flags',
 ];
 
-const STRING_COLUMNS = new Set<Column>(['dataset', 'activation', 'key', 'stopReason', 'lambdaMethod', 'boundMethod', 'reduction', 'backend']);
+const STRING_COLUMNS = new Set<Column>(['dataset', 'activation', 'key', 'stopReason', 'lambdaMethod', 'boundMethod', 'reduction', 'backend', 'testData', 'flags']);
 const BOOLEAN_COLUMNS = new Set<Column>(['converged', 'lambdaConverged', 'boundEstimated']);
 
 export const CSV_HEADER = CSV_COLUMNS.join(',');

@@ -8,11 +8,14 @@ import { fail } from '../errors.js';
 import { parseActivation } from '../model.js';
 import { TRAIN_DEFAULTS } from '../train.js';
 import type { Activation, Reduction } from '../types.js';
-import { canonicalDatasetId } from './dataset-id.js';
+import { canonicalDatasetId, formatDatasetId, parseDatasetId } from './dataset-id.js';
 import { sha256Hex } from './sha256.js';
 
-/** Bumped when a job's meaning changes, so old results never answer new questions. */
-export const JOB_FORMAT = 'hessbound.sweep-job.v1';
+/**
+ * Bumped when a job's meaning changes, so old results never answer new questions.
+ * v2: targetLoss, testFraction, splitSeed, testData; weight decay 1e-3 by default.
+ */
+export const JOB_FORMAT = 'hessbound.sweep-job.v2';
 
 export interface SweepJobSpec {
   format: typeof JOB_FORMAT;
@@ -31,6 +34,14 @@ export interface SweepJobSpec {
   adamSteps: number;
   lr: number;
   weightDecay: number;
+  /** Stop when the training cross-entropy reaches this (0: off). */
+  targetLoss: number;
+  /** Fraction of each class held out for testing (0: no split). */
+  testFraction: number;
+  /** Seed of the stratified split (the same split for every point of a sweep by default). */
+  splitSeed: number;
+  /** A separate test set: a data set id (embedded name, synthetic:..., file:PATH), or '' for none. */
+  testData: string;
   /** lambda_max by a dense eigensolve up to this many parameters, by Lanczos above. */
   denseMaxParameters: number;
 }
@@ -42,6 +53,12 @@ export interface SweepJob {
   spec: SweepJobSpec;
 }
 
+/**
+ * Sweep defaults. Weight decay 1e-3 (not train()'s 0): cross-entropy on separable data has no
+ * finite minimiser, so without decay the trained lambda_max is set by gradTol, not by the network;
+ * with 1e-3 the point is a true minimiser of the regularised objective and lambda_max agrees at
+ * gradTol 1e-6 and 1e-10 to 1e-4 relative (test/protocol.test.ts; 1e-4 decay does not quite).
+ */
 export const JOB_DEFAULTS = {
   activation: 'tanh',
   depth: 1,
@@ -50,7 +67,11 @@ export const JOB_DEFAULTS = {
   maxSteps: TRAIN_DEFAULTS.maxSteps,
   adamSteps: TRAIN_DEFAULTS.adamSteps,
   lr: TRAIN_DEFAULTS.lr,
-  weightDecay: TRAIN_DEFAULTS.weightDecay,
+  weightDecay: 1e-3,
+  targetLoss: 0,
+  testFraction: 0,
+  splitSeed: 0,
+  testData: '',
   denseMaxParameters: 1500,
 } as const;
 
@@ -64,6 +85,20 @@ function nonNegative(value: unknown, name: string, strict = false): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (strict && value === 0))
     fail('BAD_OPTION', `${name} must be a ${strict ? 'positive' : 'non-negative'} number, got ${String(value)}`);
   return value;
+}
+
+function testFractionOf(value: unknown): number {
+  if (value === 0) return 0;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value >= 1)
+    fail('BAD_OPTION', `testFraction must be 0 (no split) or strictly between 0 and 1, got ${String(value)}`, 'e.g. 0.2 holds out a fifth of each class');
+  return value;
+}
+
+function testDataOf(value: unknown, fraction: unknown): string {
+  if (typeof value !== 'string') fail('BAD_OPTION', `testData must be a data set id or '', got ${String(value)}`);
+  if (value === '') return '';
+  if (fraction !== 0) fail('BAD_OPTION', 'give testFraction or testData, not both');
+  return canonicalDatasetId(value);
 }
 
 /** A complete, validated spec with defaults filled in and the data set id canonical. */
@@ -89,6 +124,10 @@ export function normalizeJob(input: SweepJobInput): SweepJobSpec {
     adamSteps: integer(input.adamSteps ?? d.adamSteps, 'adamSteps', 0, 1_000_000_000),
     lr: nonNegative(input.lr ?? d.lr, 'lr', true),
     weightDecay: nonNegative(input.weightDecay ?? d.weightDecay, 'weightDecay'),
+    targetLoss: nonNegative(input.targetLoss ?? d.targetLoss, 'targetLoss'),
+    testFraction: testFractionOf(input.testFraction ?? d.testFraction),
+    splitSeed: integer(input.splitSeed ?? d.splitSeed, 'splitSeed', 0),
+    testData: testDataOf(input.testData ?? d.testData, input.testFraction ?? d.testFraction),
     denseMaxParameters: integer(input.denseMaxParameters ?? d.denseMaxParameters, 'denseMaxParameters', 0),
   };
 }
@@ -109,9 +148,18 @@ export function makeJob(input: SweepJobInput): SweepJob {
   return { key: jobKey(spec), spec };
 }
 
-/** A grid of jobs: widths x seeds (x depths), the other fields shared. */
-export interface SweepGrid extends Omit<Partial<SweepJobSpec>, 'width' | 'seed' | 'depth' | 'format'> {
-  dataset: string;
+/**
+ * A grid of jobs: the product of the study axes (data sets x rhos x activations x depths x weight
+ * decays x widths x seeds), the other fields shared.
+ */
+export interface SweepGrid extends Omit<Partial<SweepJobSpec>, 'width' | 'seed' | 'depth' | 'format' | 'dataset'> {
+  /** One data set, or use `datasets` for several. */
+  dataset?: string;
+  datasets?: readonly string[];
+  /** Synthetic data sets only: replaces their rho, one job set per value. */
+  rhos?: readonly number[];
+  activations?: readonly Activation[];
+  weightDecays?: readonly number[];
   widths: readonly number[];
   /** A count K (seeds 0..K-1) or an explicit list. */
   seeds: number | readonly number[];
@@ -119,21 +167,55 @@ export interface SweepGrid extends Omit<Partial<SweepJobSpec>, 'width' | 'seed' 
   depth?: number | readonly number[];
 }
 
+/** The data set ids of a grid: each data set, and for synthetic ones each rho. */
+function gridDatasets(grid: SweepGrid): string[] {
+  if (grid.dataset !== undefined && grid.datasets !== undefined) fail('BAD_OPTION', 'give dataset or datasets, not both');
+  const names = grid.datasets ?? (grid.dataset !== undefined ? [grid.dataset] : []);
+  if (!Array.isArray(names) || names.length === 0) fail('BAD_OPTION', 'the sweep needs a data set', 'e.g. --dataset iris, or --datasets iris,wine');
+  if (grid.rhos === undefined) return names.map((n) => canonicalDatasetId(n));
+  if (!Array.isArray(grid.rhos) || grid.rhos.length === 0) fail('BAD_OPTION', 'rhos must be a non-empty list of numbers in [0, 1)');
+  return names.flatMap((name) => {
+    const id = parseDatasetId(name);
+    if (id.kind !== 'synthetic') fail('BAD_OPTION', `rhos apply to synthetic data sets only, not to '${name}'`, 'e.g. --dataset synthetic:n=24,d=32,classes=3 --rhos 0,0.5');
+    return grid.rhos!.map((rho) => formatDatasetId({ kind: 'synthetic', options: { ...id.options, rho } }));
+  });
+}
+
+function list<T>(value: readonly T[] | undefined, name: string): readonly (T | undefined)[] {
+  if (value === undefined) return [undefined];
+  if (!Array.isArray(value) || value.length === 0) fail('BAD_OPTION', `${name} must be a non-empty list`);
+  return value;
+}
+
 export function gridJobs(grid: SweepGrid): SweepJob[] {
-  const { widths, seeds, depth, ...shared } = grid;
+  const { widths, seeds, depth, dataset: _dataset, datasets: _datasets, rhos: _rhos, activations, weightDecays, ...shared } = grid;
+  const datasetIds = gridDatasets(grid);
+  if (activations !== undefined && shared.activation !== undefined) fail('BAD_OPTION', 'give activation or activations, not both');
+  if (weightDecays !== undefined && shared.weightDecay !== undefined) fail('BAD_OPTION', 'give weightDecay or weightDecays, not both');
   if (!Array.isArray(widths) || widths.length === 0) fail('BAD_OPTION', 'widths must be a non-empty list of positive integers, e.g. [4, 8, 16]');
   const seedList = typeof seeds === 'number' ? Array.from({ length: integer(seeds, 'seeds', 1, 100_000) }, (_, i) => i) : seeds;
   if (!Array.isArray(seedList) || seedList.length === 0) fail('BAD_OPTION', 'seeds must be a positive count or a non-empty list');
   const depths = depth === undefined ? [JOB_DEFAULTS.depth] : typeof depth === 'number' ? [depth] : depth;
   const jobs: SweepJob[] = [];
   const seen = new Set<string>();
-  for (const d of depths)
-    for (const width of widths)
-      for (const seed of seedList) {
-        const job = makeJob({ ...shared, width, seed, depth: d });
-        if (seen.has(job.key)) continue; // repeated widths or seeds in the lists
-        seen.add(job.key);
-        jobs.push(job);
-      }
+  for (const dataset of datasetIds)
+    for (const activation of list(activations, 'activations'))
+      for (const d of depths)
+        for (const weightDecay of list(weightDecays, 'weightDecays'))
+          for (const width of widths)
+            for (const seed of seedList) {
+              const job = makeJob({
+                ...shared,
+                dataset,
+                ...(activation !== undefined ? { activation } : {}),
+                ...(weightDecay !== undefined ? { weightDecay } : {}),
+                width,
+                seed,
+                depth: d,
+              });
+              if (seen.has(job.key)) continue; // repeated values in the lists
+              seen.add(job.key);
+              jobs.push(job);
+            }
   return jobs;
 }

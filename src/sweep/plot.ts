@@ -28,6 +28,28 @@ interface Series {
   /** Dashed median line (so coinciding lines both show). */
   dashed?: boolean;
   value: (r: SweepResult) => number | null;
+  /** The rows of this series' line (one line per value of the varied axes); default all. */
+  member?: (r: SweepResult) => boolean;
+}
+
+/** Flagged points (degenerate or unconverged): grey, hollow, and left out of the median lines. */
+const FLAGGED_COLOR = '#9a9a9a';
+const PALETTE = ['#1f5fa8', '#d9480f', '#2b8a3e', '#862e9c', '#c92a2a', '#e67700', '#0b7285', '#5c940d', '#495057', '#a61e4d'];
+const AXES: Array<{ key: keyof SweepResult; label: string }> = [
+  { key: 'dataset', label: '' },
+  { key: 'rho', label: 'rho ' },
+  { key: 'activation', label: '' },
+  { key: 'depth', label: 'depth ' },
+  { key: 'weightDecay', label: 'wd ' },
+  { key: 'targetLoss', label: 'target ' },
+];
+
+/** The axes with more than one value, and each row's group label over them. */
+export function plotGroups(rows: readonly SweepResult[]): { labels: string[]; of: (r: SweepResult) => string } {
+  const varied = AXES.filter((a) => new Set(rows.map((r) => r[a.key])).size > 1);
+  const of = (r: SweepResult) =>
+    varied.map((a) => `${a.label}${a.key === 'dataset' ? String(r.dataset).replace(/^synthetic:/, '').replace(/,seed=0,teacher=mlp$/, '') : String(r[a.key])}`).join(', ');
+  return { labels: [...new Set(rows.map(of))], of };
 }
 
 function escapeXml(text: string): string {
@@ -176,33 +198,47 @@ function drawPanel(
   const seeds = [...new Set(rows.map((r) => r.seed))].sort((a, b) => a - b);
   const jitter = (seed: number) => (seeds.indexOf(seed) - (seeds.length - 1) / 2) * Math.min(5, 24 / Math.max(1, seeds.length));
   series.forEach((s) => {
+    const mine = s.member ? rows.filter(s.member) : rows;
     const medians = widths
       .map((w) => {
-        const vs = rows.filter((r) => r.width === w).map(s.value).filter((v): v is number => v !== null && Number.isFinite(v) && v > 0);
+        const vs = mine.filter((r) => r.width === w && !r.flags).map(s.value).filter((v): v is number => v !== null && Number.isFinite(v) && v > 0);
         return vs.length ? ([xOf(w), yOf(median(vs))] as const) : null;
       })
       .filter((p): p is readonly [number, number] => p !== null);
     if (medians.length > 1)
       out.push(`<polyline points="${medians.map(([x, y]) => `${fixed(x)},${fixed(y)}`).join(' ')}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="7,4"' : ''} opacity="0.9"/>`);
-    for (const r of rows) {
+    for (const r of mine) {
       const v = s.value(r);
       if (v === null || !Number.isFinite(v) || v <= 0) continue;
-      out.push(marker(s.marker, xOf(r.width) + jitter(r.seed), yOf(v), s.color, r.converged));
+      out.push(marker(s.marker, xOf(r.width) + jitter(r.seed), yOf(v), r.flags ? FLAGGED_COLOR : s.color, r.converged && !r.flags));
     }
   });
   return out.join('\n');
 }
 
 function legend(entries: Array<{ label: string; color: string; marker: Series['marker'] | 'line' | 'hollow' }>, x: number, y: number): string {
-  const out: string[] = [];
+  // Entries fill rows left to right; extra rows go above, so the panel below keeps its place.
+  const rows: Array<Array<{ entry: (typeof entries)[number]; cx: number }>> = [[]];
   let cx = x;
   for (const e of entries) {
-    if (e.marker === 'line') out.push(`<line x1="${cx - 8}" y1="${y - 4}" x2="${cx + 10}" y2="${y - 4}" stroke="${e.color}" stroke-width="2"/>`);
-    else if (e.marker === 'hollow') out.push(marker('circle', cx, y - 4, e.color, false));
-    else out.push(marker(e.marker, cx, y - 4, e.color, true));
-    out.push(`<text x="${cx + 16}" y="${y}" font-size="12" fill="${COLORS.text}">${escapeXml(e.label)}</text>`);
-    cx += 34 + e.label.length * 7;
+    const width = 34 + e.label.length * 7;
+    if (cx + width > WIDTH - RIGHT && (rows[rows.length - 1] as unknown[]).length > 0) {
+      rows.push([]);
+      cx = x;
+    }
+    (rows[rows.length - 1] as Array<{ entry: (typeof entries)[number]; cx: number }>).push({ entry: e, cx });
+    cx += width;
   }
+  const out: string[] = [];
+  rows.forEach((row, i) => {
+    const ry = y - 16 * (rows.length - 1 - i);
+    for (const { entry: e, cx: ex } of row) {
+      if (e.marker === 'line') out.push(`<line x1="${ex - 8}" y1="${ry - 4}" x2="${ex + 10}" y2="${ry - 4}" stroke="${e.color}" stroke-width="2"/>`);
+      else if (e.marker === 'hollow') out.push(marker('circle', ex, ry - 4, e.color, false));
+      else out.push(marker(e.marker, ex, ry - 4, e.color, true));
+      out.push(`<text x="${ex + 16}" y="${ry}" font-size="12" fill="${COLORS.text}">${escapeXml(e.label)}</text>`);
+    }
+  });
   return out.join('\n');
 }
 
@@ -219,8 +255,21 @@ export function sweepPlotSvg(rows: readonly SweepResult[], options: PlotOptions 
   const xOf = (w: number) => LEFT + ((Math.log2(w) - lx0) / (lx1 - lx0)) * (right - LEFT);
   const seeds = new Set(data.map((r) => r.seed)).size;
   const unconverged = data.filter((r) => !r.converged).length;
+  const flagged = data.filter((r) => r.flags).length;
+  const groups = plotGroups(data);
+  const several = groups.labels.length > 1;
+  const colorOf = (i: number) => PALETTE[i % PALETTE.length] as string;
+  const lambdaSeries: Series[] = several
+    ? groups.labels.map((g, i) => ({ label: g, color: colorOf(i), marker: 'circle', value: (r) => r.lambdaMax, member: (r) => groups.of(r) === g }))
+    : [{ label: 'lambda_max', color: COLORS.lambda, marker: 'circle', value: (r) => r.lambdaMax }];
+  const boundSeries: Series[] = several
+    ? groups.labels.map((g, i) => ({ label: g, color: colorOf(i), marker: 'square', dashed: true, value: (r) => r.bound, member: (r) => groups.of(r) === g }))
+    : [{ label: 'bound', color: COLORS.bound, marker: 'square', dashed: true, value: (r) => r.bound }];
+  const ratioSeries: Series[] = several
+    ? groups.labels.map((g, i) => ({ label: g, color: colorOf(i), marker: 'diamond', value: (r) => r.ratio, member: (r) => groups.of(r) === g }))
+    : [{ label: 'ratio', color: COLORS.ratio, marker: 'diamond', value: (r) => r.ratio }];
   const title = options.title ?? defaultTitle(data);
-  const subtitle = `${data.length} trained networks (${seeds} seed${seeds === 1 ? '' : 's'} per width); points: seeds, lines: median per width; log axes`;
+  const subtitle = `${data.length} trained networks (${seeds} seed${seeds === 1 ? '' : 's'} per width); points: seeds, lines: median per width of the unflagged points; log axes`;
 
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="${FONT}">`,
@@ -228,23 +277,32 @@ export function sweepPlotSvg(rows: readonly SweepResult[], options: PlotOptions 
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${LEFT}" y="30" font-size="17" font-weight="bold" fill="${COLORS.text}">${escapeXml(title)}</text>`,
     `<text x="${LEFT}" y="50" font-size="12" fill="${COLORS.muted}">${escapeXml(subtitle)}</text>`,
-    legend(
-      [
-        { label: 'lambda_max (exact)', color: COLORS.lambda, marker: 'circle' },
-        { label: 'Wolkowicz\u2013Styan bound', color: COLORS.bound, marker: 'square' },
-        { label: 'median per width', color: COLORS.muted, marker: 'line' },
-        ...(unconverged ? [{ label: 'hollow: gradTol not reached', color: COLORS.muted, marker: 'hollow' as const }] : []),
-      ],
-      LEFT + 10,
-      80,
-    ),
+    several
+      ? legend(
+          [
+            ...groups.labels.map((g, i) => ({ label: g, color: colorOf(i), marker: 'line' as const })),
+            { label: '\u25cf lambda_max (solid)', color: COLORS.muted, marker: 'circle' as const },
+            { label: '\u25a0 WS bound (dashed)', color: COLORS.muted, marker: 'square' as const },
+            ...(flagged ? [{ label: `grey hollow: flagged (${flagged})`, color: FLAGGED_COLOR, marker: 'hollow' as const }] : []),
+          ],
+          LEFT + 10,
+          80,
+        )
+      : legend(
+          [
+            { label: 'lambda_max (exact)', color: COLORS.lambda, marker: 'circle' },
+            { label: 'Wolkowicz\u2013Styan bound', color: COLORS.bound, marker: 'square' },
+            { label: 'median per width', color: COLORS.muted, marker: 'line' },
+            ...(flagged ? [{ label: `grey hollow: flagged (${flagged})`, color: FLAGGED_COLOR, marker: 'hollow' as const }] : []),
+            ...(unconverged && !flagged ? [{ label: 'hollow: not converged', color: COLORS.muted, marker: 'hollow' as const }] : []),
+          ],
+          LEFT + 10,
+          80,
+        ),
     `<g id="sharpness">`,
     drawPanel(
       data,
-      [
-        { label: 'bound', color: COLORS.bound, marker: 'square', dashed: true, value: (r) => r.bound },
-        { label: 'lambda_max', color: COLORS.lambda, marker: 'circle', value: (r) => r.lambdaMax },
-      ],
+      [...boundSeries, ...lambdaSeries],
       top,
       xOf,
       widths,
@@ -255,7 +313,7 @@ export function sweepPlotSvg(rows: readonly SweepResult[], options: PlotOptions 
     `<text x="${LEFT}" y="${bottom.top - 14}" font-size="13" font-weight="bold" fill="${COLORS.text}">How tight is the bound: WS bound / lambda_max</text>`,
     `<text x="${right}" y="${bottom.top - 14}" text-anchor="end" font-size="12" fill="${COLORS.muted}">dashed line: 1 (bound = lambda_max)</text>`,
     `<g id="ratio">`,
-    drawPanel(data, [{ label: 'ratio', color: COLORS.ratio, marker: 'diamond', value: (r) => r.ratio }], bottom, xOf, widths, 'bound / lambda_max', {
+    drawPanel(data, ratioSeries, bottom, xOf, widths, 'bound / lambda_max', {
       scale: 'auto',
       reference: 1,
     }),

@@ -1,4 +1,6 @@
 /** What one sweep point produces: a flat row (the CSV columns) plus details kept in JSON lines. */
+import type { Diagnostics } from '../analysis/diagnostics.js';
+import type { ModelJson } from '../model.js';
 import type { TrainHistoryEntry, TrainResult } from '../train.js';
 import type { Activation, BackendName, Reduction } from '../types.js';
 import type { SweepJobSpec } from './job.js';
@@ -40,6 +42,35 @@ export interface SweepResult {
   secondsBound: number;
   secondsLambdaMax: number;
   backend: BackendName;
+  /** Synthetic data: the pairwise input cosine asked for (null for other data). */
+  rho: number | null;
+  /** Achieved mean and max |cos| between distinct training inputs. */
+  meanAbsCosine: number | null;
+  maxAbsCosine: number | null;
+  /** The WS bound with the off-diagonal Gram entries set to 0 (one hidden layer; else null). */
+  boundIfOrthogonal: number | null;
+  weightDecay: number;
+  targetLoss: number;
+  testFraction: number;
+  testData: string;
+  testSamples: number;
+  trainAccuracy: number;
+  testAccuracy: number | null;
+  /** Mean cross-entropy on the test samples. */
+  testLoss: number | null;
+  /** trainAccuracy - testAccuracy. */
+  gap: number | null;
+  /** lambda_max and WS bound of the regularised objective's Hessian H + wd I (the above + wd). */
+  objectiveLambdaMax: number;
+  objectiveBound: number;
+  parameterNorm: number;
+  scaleDerivative: number | null;
+  saturatedFraction: number;
+  collapsedCells: number;
+  lambdaRatio: number | null;
+  effectiveRank: number | null;
+  /** Diagnostic flags separated by spaces ('' for a healthy point); see docs/diagnostics.md. */
+  flags: string;
 }
 
 /** One JSON line of a sweep: the job, its row, and the training curve. */
@@ -48,6 +79,9 @@ export interface SweepRecord {
   spec: SweepJobSpec;
   result: SweepResult;
   history: TrainHistoryEntry[];
+  diagnostics?: Diagnostics;
+  /** The trained model, only when asked for (--save-models). */
+  model?: ModelJson;
 }
 
 /** A point that failed (kept out of the CSV, so a resumed sweep retries it). */

@@ -11,7 +11,10 @@ import { parameterCount, randomModel } from '../model.js';
 import { toProblemSpec } from '../problem.js';
 import { train } from '../train.js';
 import type { BackendName, Dataset, Model, Reduction } from '../types.js';
-import { loadDatasetById } from './dataset-id.js';
+import { DIAGNOSTIC_FLAGS, type DiagnosticFlag } from '../analysis/diagnostics.js';
+import { selectSamples } from '../analysis/split.js';
+import { modelToJson } from '../model.js';
+import { loadDatasetById, parseDatasetId } from './dataset-id.js';
 import { jobKey, normalizeJob, type SweepJobInput } from './job.js';
 import type { SweepRecord } from './result.js';
 
@@ -19,6 +22,10 @@ export interface PointContext {
   backend?: BackendName | 'auto';
   /** Loads a data set by its (canonical) id; default: synthetic ids only. */
   loadData?: (id: string) => Dataset;
+  /** Loads a test set by id, transformed like the training set (default: loadData). */
+  loadTestData?: (id: string, trainId: string) => Dataset;
+  /** Return the trained model with the record (for --save-models). */
+  keepModel?: boolean;
   /** Fraction of this point done, in [0, 1]. */
   onProgress?: (fraction: number) => void;
 }
@@ -32,8 +39,19 @@ const now = (): number => globalThis.performance.now() / 1000;
 /** tr(H), tr(H^2) and the WS bound: closed form for one hidden layer; exact dense or Hutch++ traces deeper. */
 async function wsBound(model: Model, data: Dataset, reduction: Reduction, backendName?: BackendName | 'auto'): Promise<ClosedFormTraces> {
   const backend = await getBackend(backendName);
-  // The data-orthogonality summary is the same for every point of a data set: skipped.
-  return closedFormTraces(backend, toProblemSpec(model, data, reduction), { orthogonality: false });
+  // The orthogonality summary (O(N^2 d)) gives the rho study its cosine columns and the bound as if
+  // the samples were orthogonal (one hidden layer).
+  return closedFormTraces(backend, toProblemSpec(model, data, reduction), { orthogonality: true });
+}
+
+function complement(n: number, excluded: readonly number[]): number[] {
+  const out = new Set(excluded);
+  return Array.from({ length: n }, (_, i) => i).filter((i) => !out.has(i));
+}
+
+function mergeFlags(a: readonly DiagnosticFlag[], b: readonly DiagnosticFlag[]): DiagnosticFlag[] {
+  const all = new Set([...a, ...b]);
+  return DIAGNOSTIC_FLAGS.filter((f) => all.has(f));
 }
 
 export async function runPoint(input: SweepJobInput, context: PointContext = {}): Promise<SweepRecord> {
@@ -41,7 +59,9 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
   const key = jobKey(spec);
   const report = context.onProgress ?? (() => {});
   const started = now();
-  const data = (context.loadData ?? ((id: string) => loadDatasetById(id)))(spec.dataset);
+  const load = context.loadData ?? ((id: string) => loadDatasetById(id));
+  const data = load(spec.dataset);
+  const testData = spec.testData === '' ? undefined : (context.loadTestData ?? ((id: string) => load(id)))(spec.testData, spec.dataset);
   const model = randomModel({
     inputs: data.d,
     hidden: Array.from({ length: spec.depth }, () => spec.width),
@@ -59,21 +79,29 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
     adamSteps: spec.adamSteps,
     lr: spec.lr,
     weightDecay: spec.weightDecay,
+    targetLoss: spec.targetLoss,
+    ...(spec.testFraction > 0 ? { testFraction: spec.testFraction, splitSeed: spec.splitSeed } : {}),
+    ...(testData ? { testData } : {}),
     ...(context.backend ? { backend: context.backend } : {}),
     onProgress: (f) => report(TRAIN_SHARE * f),
   });
   const secondsTrain = now() - t;
+  // Hessians are of the training samples only.
+  const trainData = trained.split?.kind === 'fraction' ? selectSamples(data, complement(data.n, trained.split.testIndices), 'train') : data;
 
   t = now();
-  const traces = await wsBound(trained.model, data, spec.reduction, context.backend);
+  const traces = await wsBound(trained.model, trainData, spec.reduction, context.backend);
   const secondsBound = now() - t;
   report(TRAIN_SHARE + BOUND_SHARE);
 
   t = now();
   const lambdaMethod = parameters <= spec.denseMaxParameters ? 'dense' : 'lanczos';
-  const spectrum = await analyze(trained.model, data, {
+  const spectrum = await analyze(trained.model, trainData, {
     method: lambdaMethod,
     which: 'largest',
+    // Two: lambda_2 / lambda_1 for the rank-one diagnostic.
+    k: 2,
+    weightDecay: spec.weightDecay,
     // The bound phase above already has the traces.
     bound: false,
     reduction: spec.reduction,
@@ -85,6 +113,10 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
   const lambdaMax = spectrum.lambdaMax;
   const bound = traces.bound.upper;
   report(1);
+  const diagnostics = { ...spectrum.diagnostics, flags: mergeFlags(trained.diagnostics.flags, spectrum.diagnostics.flags) };
+  if (diagnostics.effectiveRank === null) diagnostics.effectiveRank = (traces.trace * traces.trace) / traces.traceOfSquare;
+  const synthetic = parseDatasetId(spec.dataset);
+  const o = traces.orthogonality;
 
   return {
     key,
@@ -96,7 +128,7 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
       depth: spec.depth,
       seed: spec.seed,
       parameters,
-      samples: data.n,
+      samples: trainData.n,
       loss: trained.loss,
       gradNorm: trained.gradNorm,
       lambdaMax,
@@ -118,7 +150,31 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
       secondsBound,
       secondsLambdaMax,
       backend: trained.backend,
+      rho: synthetic.kind === 'synthetic' ? synthetic.options.rho : null,
+      meanAbsCosine: o.meanAbsCosine,
+      maxAbsCosine: o.maxAbsCosine,
+      boundIfOrthogonal: o.boundIfOrthogonal ? o.boundIfOrthogonal.upper : null,
+      weightDecay: spec.weightDecay,
+      targetLoss: spec.targetLoss,
+      testFraction: spec.testFraction,
+      testData: spec.testData,
+      testSamples: trained.testSamples,
+      trainAccuracy: trained.trainAccuracy,
+      testAccuracy: trained.testAccuracy,
+      testLoss: trained.testLoss,
+      gap: trained.gap,
+      objectiveLambdaMax: lambdaMax + spec.weightDecay,
+      objectiveBound: bound + spec.weightDecay,
+      parameterNorm: diagnostics.parameterNorm,
+      scaleDerivative: diagnostics.scaleDerivative,
+      saturatedFraction: diagnostics.saturatedFraction,
+      collapsedCells: diagnostics.collapsedCells,
+      lambdaRatio: diagnostics.lambdaRatio,
+      effectiveRank: diagnostics.effectiveRank,
+      flags: diagnostics.flags.join(' '),
     },
     history: trained.history,
+    diagnostics,
+    ...(context.keepModel ? { model: modelToJson(trained.model) } : {}),
   };
 }

@@ -5,6 +5,7 @@ import { fmt, keyValueTable } from '../format.js';
 import { createProgressBar } from '../progress.js';
 import { backendOf, loadData, loadModel, reductionOf, SOURCE_HELP, SOURCE_OPTIONS } from '../sources.js';
 import type { Subcommand } from '../registry.js';
+import { diagnosticsRows } from '../diagnostics-rows.js';
 
 const HELP = `hessbound analyze — exact Hessian spectrum, traces and Wolkowicz–Styan bounds
 
@@ -18,6 +19,8 @@ ${SOURCE_HELP}
   --tolerance T           Lanczos relative residual (default 1e-10)
   --max-iterations M      Lanczos Krylov dimension cap (default 300)
   --no-bound              Lanczos: skip the closed-form traces and WS bound (one hidden layer)
+  --weight-decay WD       the decay the model was trained with: also report the regularised
+                          objective's lambda_max and bound (the cross-entropy's + WD)
   --json                  print one JSON object instead of the table
   --quiet                 no progress bar`;
 
@@ -51,6 +54,7 @@ export function analyzeTable(r: AnalyzeResult, title: string): string {
   rows.push(
     ['top eigenvalues', r.topEigenvalues.map((v) => fmt(v, 6)).join(', ') || '—'],
     ['bottom eigenvalues', r.bottomEigenvalues.map((v) => fmt(v, 6)).join(', ') || '—'],
+    ...diagnosticsRows(r.diagnostics, r.objective),
     ['seconds', Object.entries(r.seconds).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')],
   );
   return keyValueTable(rows);
@@ -71,6 +75,7 @@ async function run(argv: string[]): Promise<void> {
     tolerance: { type: 'string' },
     'max-iterations': { type: 'string' },
     'no-bound': { type: 'boolean' },
+    'weight-decay': { type: 'string' },
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
   });
@@ -80,7 +85,9 @@ async function run(argv: string[]): Promise<void> {
   const tolerance = num(values, 'tolerance');
   const maxIterations = int(values, 'max-iterations', undefined, 1);
   const backend = backendOf(values);
+  const weightDecay = num(values, 'weight-decay');
   const result = await analyze(model, data, {
+    ...(weightDecay !== undefined ? { weightDecay } : {}),
     method: choice(values, 'method', ['dense', 'lanczos', 'auto'] as const, 'auto'),
     k: int(values, 'k', 5, 1) as number,
     which: choice(values, 'which', ['both', 'largest', 'smallest'] as const, 'both'),

@@ -1,6 +1,7 @@
 /** hessbound bound: the Wolkowicz–Styan bound from tr(H) and tr(H^2), without an eigensolve. */
 import { TRACE_METHODS, wsBound, type WsBoundResult } from '../../bound.js';
-import { choice, int, parse, type ParsedValues } from '../args.js';
+import { choice, int, num, parse, type ParsedValues } from '../args.js';
+import { diagnosticsRows } from '../diagnostics-rows.js';
 import { fmt, keyValueTable } from '../format.js';
 import { createProgressBar } from '../progress.js';
 import { backendOf, loadData, loadModel, reductionOf, SOURCE_HELP, SOURCE_OPTIONS } from '../sources.js';
@@ -16,6 +17,8 @@ ${SOURCE_HELP}
   --probes P              Hutch++ Hessian-vector products (default 150)
   --seed-probes S         Hutch++ probe seed (default 0)
   --no-orthogonality      skip the data-orthogonality summary (O(N^2 d))
+  --weight-decay WD       the decay the model was trained with: also report the regularised
+                          objective's bound (the cross-entropy's + WD)
   --json                  print one JSON object instead of the table
   --quiet                 no progress bar`;
 
@@ -38,6 +41,9 @@ export function boundJson(r: WsBoundResult): Record<string, unknown> {
     orthogonality: r.orthogonality,
     interval: r.interval,
     seconds: r.seconds,
+    hessian: r.hessian,
+    objective: r.objective,
+    diagnostics: r.diagnostics,
   };
 }
 
@@ -77,6 +83,7 @@ export function boundTable(r: WsBoundResult): string {
     rows.push(['data orthogonality', `mean |cos| ${fmt(o.meanAbsCosine, 4)}, max |cos| ${fmt(o.maxAbsCosine, 4)} over ${fmt(o.pairs)} pairs`]);
     if (o.boundIfOrthogonal) rows.push(['bound if samples orthogonal', fmt(o.boundIfOrthogonal.upper)]);
   }
+  rows.push(...diagnosticsRows(r.diagnostics, r.objective));
   rows.push(['seconds', Object.entries(r.seconds).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')]);
   return keyValueTable(rows);
 }
@@ -88,6 +95,7 @@ async function run(argv: string[]): Promise<void> {
     probes: { type: 'string' },
     'seed-probes': { type: 'string' },
     'no-orthogonality': { type: 'boolean' },
+    'weight-decay': { type: 'string' },
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
   });
@@ -97,7 +105,9 @@ async function run(argv: string[]): Promise<void> {
   const probes = int(values, 'probes', undefined, 6);
   const seed = int(values, 'seed-probes', undefined, 0);
   const backend = backendOf(values);
+  const weightDecay = num(values, 'weight-decay');
   const result = await wsBound(model, data, {
+    ...(weightDecay !== undefined ? { weightDecay } : {}),
     method: choice(values, 'trace-method', TRACE_METHODS, 'auto'),
     reduction: reductionOf(values),
     orthogonality: !values['no-orthogonality'],

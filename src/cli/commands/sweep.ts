@@ -1,5 +1,7 @@
 /** hessbound sweep: train and measure a grid of widths x seeds in parallel, streaming results to CSV. */
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import type { Activation } from '../../types.js';
 import { fail, HessboundError, type ErrorCode } from '../../errors.js';
 import { defaultJsonlPath } from '../../node/sweep-files.js';
 import { JOB_DEFAULTS, type SweepGrid } from '../../sweep/job.js';
@@ -14,29 +16,49 @@ const HELP = `hessbound sweep — lambda_max and the Wolkowicz–Styan bound at 
 Usage: hessbound sweep --dataset NAME --widths LIST --seeds K [options]
 
   --dataset NAME          iris|wine|breast_cancer|digits, or synthetic:n=120,d=32,classes=3,rho=0.5[,seed=S]
+  --datasets LIST         several data sets, e.g. iris,wine (one set of points each)
+  --data FILE             or a data file (CSV standardized, as elsewhere)
+  --rhos LIST             synthetic data: one set of points per pairwise cosine, e.g. 0,0.5,0.9
+                          (then rho may be left out of --dataset: synthetic:n=24,d=32,classes=3)
   --widths LIST           hidden widths, e.g. 4,8,16,32,64
   --seeds K               seeds 0..K-1 of the random initialisation (or a list, e.g. 0,5,9)
   --activation A          sigmoid|tanh|softplus|gelu|silu|identity (default ${JOB_DEFAULTS.activation})
-  --depth D               hidden layers, all of the same width (default 1; a list runs each)
+  --activations LIST      several, e.g. tanh,sigmoid
+  --depth D, --depths LIST   hidden layers, all of the same width (default 1; a list runs each)
+  --weight-decay WD       L2 decay (sweep default ${JOB_DEFAULTS.weightDecay}: a finite minimiser, see docs/diagnostics.md)
+  --weight-decays LIST    several, e.g. 0,1e-4,1e-3
+  --target-loss L         stop training at this training cross-entropy (default 0: off)
+  --test-fraction F       hold out F of each class for testing (same split for every point; --split-seed S)
+  --test-data FILE        or a separate test file
+  --save-models DIR       write each trained model to DIR/<key>.json
   --workers W             worker threads (default: one per core, ${availableParallelism()} here)
   --out FILE              results CSV (default results.csv), plus JSON lines next to it (.jsonl)
   --jsonl FILE            JSON lines somewhere else; --no-jsonl for none
   --plot FILE             also write the SVG plot (lambda_max and bound vs width; their ratio)
   --resume                continue an interrupted sweep: points already in --out are skipped
   --overwrite             start --out afresh if it exists
-  --grad-tol T, --max-steps N, --adam-steps N, --lr LR, --weight-decay WD   training (see hessbound train --help)
+  --grad-tol T, --max-steps N, --adam-steps N, --lr LR   training (see hessbound train --help)
   --dense-max-params N    lambda_max by a dense eigensolve up to N parameters, Lanczos above (default ${JOB_DEFAULTS.denseMaxParameters})
   --reduction mean|sum    loss reduction (default mean)
   --backend native|wasm   force a backend
   --json                  print the rows as one JSON object instead of the table
   --quiet                 no progress bar
 
-Each point: random init (seed) -> train to the gradient tolerance -> closed-form traces and WS bound ->
-exact lambda_max. Rows are appended to the CSV as points finish, so an interrupted sweep loses only
+Each point: random init (seed) -> train (to the gradient tolerance or target loss) -> closed-form
+traces and WS bound -> exact lambda_max -> diagnostics. Every varied axis is a CSV column; flagged
+points (column flags) are marked in the table and drawn hollow in grey in the plot. Rows are appended to the CSV as points finish, so an interrupted sweep loses only
 the points that were running; rerun with --resume.`;
 
 const OPTIONS = {
   dataset: { type: 'string' },
+  datasets: { type: 'string' },
+  data: { type: 'string' },
+  'test-data': { type: 'string' },
+  rhos: { type: 'string' },
+  activations: { type: 'string' },
+  depths: { type: 'string' },
+  'weight-decays': { type: 'string' },
+  'save-models': { type: 'string' },
   widths: { type: 'string' },
   seeds: { type: 'string' },
   activation: { type: 'string' },
@@ -66,23 +88,65 @@ function seedsOf(values: ParsedValues): number | number[] {
 }
 
 /** The grid the options describe (checked by gridJobs before anything runs). */
+function numberList(values: ParsedValues, name: string): number[] | undefined {
+  const text = str(values, name);
+  if (text === undefined) return undefined;
+  const list = text.split(',').map((s) => (s.trim() === '' ? Number.NaN : Number(s.trim())));
+  if (list.some((n) => !Number.isFinite(n))) fail('BAD_OPTION', `--${name} must be a comma-separated list of numbers, got '${text}'`);
+  return list;
+}
+
+function stringList(values: ParsedValues, name: string): string[] | undefined {
+  const text = str(values, name);
+  if (text === undefined) return undefined;
+  const list = text.split(',').map((s) => s.trim());
+  if (list.some((s) => s === '')) fail('BAD_OPTION', `--${name} must be a comma-separated list, got '${text}'`);
+  return list;
+}
+
+/** The data sets of the grid; a synthetic id may leave out rho when --rhos gives it. */
+function datasetsOf(values: ParsedValues): string[] {
+  const one = str(values, 'dataset');
+  const file = str(values, 'data');
+  // Synthetic ids hold commas, so --datasets splits only between ids.
+  const many = str(values, 'datasets')?.split(/,(?=\s*(?:synthetic:|file:|[a-z_]+(?:,|$)))/i).map((s) => s.trim());
+  const given = [one, file, many].filter((v) => v !== undefined).length;
+  if (given === 0) fail('BAD_OPTION', 'no --dataset given', 'e.g. --dataset iris (or digits, wine, breast_cancer, synthetic:n=120,d=32,classes=3,rho=0.5), --datasets iris,wine or --data FILE');
+  if (given > 1) fail('BAD_OPTION', 'give one of --dataset, --datasets and --data');
+  const ids = file ? [`file:${resolve(file)}`] : (many ?? [one as string]);
+  const rhos = str(values, 'rhos') !== undefined;
+  return ids.map((id) => (rhos && id.toLowerCase().startsWith('synthetic:') && !/[:,]\s*rho=/.test(id) ? `${id},rho=0` : id));
+}
+
 export function gridOf(values: ParsedValues): SweepGrid {
-  const dataset = str(values, 'dataset');
-  if (!dataset) fail('BAD_OPTION', 'no --dataset given', 'e.g. --dataset iris (or digits, wine, breast_cancer, synthetic:n=120,d=32,classes=3,rho=0.5)');
+  const datasets = datasetsOf(values);
   const widths = intList(values, 'widths');
   if (!widths) fail('BAD_OPTION', 'no --widths given', 'e.g. --widths 4,8,16,32,64');
-  const depths = intList(values, 'depth');
+  if (values['depth'] !== undefined && values['depths'] !== undefined) fail('BAD_OPTION', 'give --depth or --depths, not both');
+  const depths = intList(values, 'depth') ?? intList(values, 'depths');
   const activation = str(values, 'activation');
+  const activations = stringList(values, 'activations');
+  const rhos = numberList(values, 'rhos');
+  const weightDecays = numberList(values, 'weight-decays');
+  const testData = str(values, 'test-data');
   const dense = int(values, 'dense-max-params');
+  const training = trainingOptions(values);
+  if (testData !== undefined && training.testFraction !== undefined) fail('BAD_OPTION', 'give --test-fraction or --test-data, not both');
+  if (activation !== undefined && activations !== undefined) fail('BAD_OPTION', 'give --activation or --activations, not both');
+  if (training.weightDecay !== undefined && weightDecays !== undefined) fail('BAD_OPTION', 'give --weight-decay or --weight-decays, not both');
   return {
-    dataset,
+    ...(datasets.length === 1 ? { dataset: datasets[0] as string } : { datasets }),
+    ...(rhos ? { rhos } : {}),
+    ...(activations ? { activations: activations as Activation[] } : {}),
+    ...(weightDecays ? { weightDecays } : {}),
+    ...(testData !== undefined ? { testData: `file:${resolve(testData)}` } : {}),
     widths,
     seeds: seedsOf(values),
     ...(depths ? { depth: depths.length === 1 ? (depths[0] as number) : depths } : {}),
     ...(activation ? { activation: activation as SweepGrid['activation'] } : {}),
     ...(dense !== undefined ? { denseMaxParameters: dense } : {}),
     reduction: reductionOf(values),
-    ...trainingOptions(values),
+    ...training,
   };
 }
 
@@ -96,6 +160,7 @@ async function run(argv: string[]): Promise<void> {
   const jsonlPath = values['no-jsonl'] ? null : (str(values, 'jsonl') ?? defaultJsonlPath(csvPath));
   if (values['resume'] && values['overwrite']) fail('BAD_OPTION', 'give --resume or --overwrite, not both');
   const plot = str(values, 'plot');
+  const saveModels = str(values, 'save-models');
 
   // Ctrl-C: every finished point is already on disk.
   process.once('SIGINT', () => {
@@ -107,6 +172,7 @@ async function run(argv: string[]): Promise<void> {
       grid,
       ...(workers !== undefined ? { workers } : {}),
       ...(backend ? { backend } : {}),
+      ...(saveModels !== undefined ? { saveModels } : {}),
       files: { csvPath, jsonlPath, resume: values['resume'] === true, overwrite: values['overwrite'] === true },
     },
     !values['quiet'] && (process.stderr.isTTY || !values['json']),

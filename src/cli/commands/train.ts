@@ -1,6 +1,5 @@
 /** hessbound train: train a model to a near-critical point and save it (hessbound.mlp.v1 JSON). */
 import { writeModelFile } from '../../node/datasets.js';
-import { loadDatasetById } from '../../sweep/dataset-id.js';
 import { train, TRAIN_DEFAULTS, type TrainOptions, type TrainResult } from '../../train.js';
 import type { Dataset } from '../../types.js';
 import { fail } from '../../errors.js';
@@ -8,16 +7,19 @@ import { int, num, parse, str, type ParsedValues } from '../args.js';
 import { fmt, keyValueTable } from '../format.js';
 import { createProgressBar } from '../progress.js';
 import type { Subcommand } from '../registry.js';
-import { backendOf, loadData, loadModel, reductionOf, SOURCE_HELP, SOURCE_OPTIONS } from '../sources.js';
+import { backendOf, loadData, loadModel, loadTestData, reductionOf, SOURCE_HELP, SOURCE_OPTIONS } from '../sources.js';
 
 const HELP = `hessbound train — full-batch training to a near-critical point (Adam, then L-BFGS)
 
 Usage: hessbound train (--model FILE | --hidden LIST) (--data FILE | --dataset NAME) --out model.json [options]
 
 ${SOURCE_HELP}
-                          --dataset also takes synthetic data: synthetic:n=120,d=32,classes=3,rho=0.5
   --out FILE              where to save the trained model (hessbound.mlp.v1 JSON)
   --grad-tol T            stop when the gradient norm <= T (absolute; default ${TRAIN_DEFAULTS.gradTol})
+  --target-loss L         also stop when the training cross-entropy <= L (default 0: off)
+  --test-fraction F       hold out F of each class for testing (stratified, seeded; 0 < F < 1)
+  --split-seed S          seed of that split (default 0)
+  --test-data FILE        or a separate test file (same features and classes)
   --max-steps N           iteration budget, Adam and L-BFGS together (default ${TRAIN_DEFAULTS.maxSteps})
   --adam-steps N          Adam iterations before L-BFGS (default ${TRAIN_DEFAULTS.adamSteps}; 0: L-BFGS only)
   --lr LR                 Adam learning rate (default ${TRAIN_DEFAULTS.lr})
@@ -27,7 +29,9 @@ ${SOURCE_HELP}
 
 On separable data (most MLPs wider than a few units fit their training set exactly) cross-entropy has
 no finite minimiser: the loss keeps falling as the weights grow, and the gradient with it, so the
-tolerance is reached at a point whose scale depends on it.`;
+tolerance is reached at a point whose scale depends on it. Use --weight-decay (e.g. 1e-3) for a
+point that does not. Every result says why training stopped (gradTol, targetLoss, maxSteps,
+stalled) and carries diagnostics and flags (docs/diagnostics.md).`;
 
 export const TRAINING_OPTIONS = {
   'grad-tol': { type: 'string' },
@@ -35,10 +39,18 @@ export const TRAINING_OPTIONS = {
   'adam-steps': { type: 'string' },
   lr: { type: 'string' },
   'weight-decay': { type: 'string' },
+  'target-loss': { type: 'string' },
+  'test-fraction': { type: 'string' },
+  'split-seed': { type: 'string' },
 } as const;
 
 /** --grad-tol and friends as train() options (only those given; train() checks the values). */
-export function trainingOptions(values: ParsedValues): Pick<TrainOptions, 'gradTol' | 'maxSteps' | 'adamSteps' | 'lr' | 'weightDecay'> {
+export function trainingOptions(values: ParsedValues): Pick<TrainOptions, 'gradTol' | 'maxSteps' | 'adamSteps' | 'lr' | 'weightDecay' | 'targetLoss' | 'testFraction' | 'splitSeed'> {
+  const targetLoss = num(values, 'target-loss');
+  const testFraction = num(values, 'test-fraction');
+  const splitSeed = int(values, 'split-seed');
+  if (testFraction !== undefined && !(testFraction > 0 && testFraction < 1))
+    fail('BAD_OPTION', `--test-fraction must be strictly between 0 and 1, got ${testFraction}`, 'e.g. --test-fraction 0.2 holds out a fifth of each class');
   const gradTol = num(values, 'grad-tol');
   const maxSteps = int(values, 'max-steps');
   const adamSteps = int(values, 'adam-steps');
@@ -50,21 +62,30 @@ export function trainingOptions(values: ParsedValues): Pick<TrainOptions, 'gradT
     ...(adamSteps !== undefined ? { adamSteps } : {}),
     ...(lr !== undefined ? { lr } : {}),
     ...(weightDecay !== undefined ? { weightDecay } : {}),
+    ...(targetLoss !== undefined ? { targetLoss } : {}),
+    ...(testFraction !== undefined ? { testFraction } : {}),
+    ...(splitSeed !== undefined ? { splitSeed } : {}),
   };
 }
 
-/** Embedded and file data as for every command, plus synthetic:... identifiers. */
+/** Embedded, file and synthetic data (every command takes all three; kept for importers). */
 export function loadDataOrSynthetic(values: ParsedValues): Dataset {
-  const name = str(values, 'dataset');
-  if (name?.trim().toLowerCase().startsWith('synthetic:')) {
-    if (str(values, 'data')) fail('BAD_OPTION', 'give either --data FILE or --dataset NAME, not both');
-    return loadDatasetById(name);
-  }
   return loadData(values);
 }
 
+const STOPPED_BY: Record<TrainResult['stopReason'], string> = {
+  gradTol: 'the gradient tolerance',
+  targetLoss: 'the target loss',
+  maxSteps: '--max-steps',
+  stalled: 'a stall (no further decrease in float64)',
+};
+
+function percent(v: number | null): string {
+  return v === null ? '—' : `${(100 * v).toFixed(1)}%`;
+}
 function summary(r: TrainResult, out: string, tolerance: number): string {
-  const status = r.converged ? `yes (gradient norm <= ${tolerance})` : `no: stopped by ${r.stopReason === 'maxSteps' ? '--max-steps' : 'a stall (no further decrease in float64)'}`;
+  const status = r.converged ? `yes (${r.stopReason === 'gradTol' ? `gradient norm <= ${tolerance}` : 'target loss reached'})` : `no: stopped by ${STOPPED_BY[r.stopReason]}`;
+  const d = r.diagnostics;
   return keyValueTable([
     ['saved to', out],
     ['backend', r.backend],
@@ -73,22 +94,36 @@ function summary(r: TrainResult, out: string, tolerance: number): string {
     ['gradient norm', fmt(r.gradNorm)],
     ['converged', status],
     ['steps', `${r.steps.adam} Adam + ${r.steps.lbfgs} L-BFGS (${r.steps.evaluations} loss/gradient evaluations)`],
+    ['train accuracy', `${percent(r.trainAccuracy)} of ${r.trainSamples} samples`],
+    ...(r.testAccuracy !== null
+      ? ([
+          ['test accuracy', `${percent(r.testAccuracy)} of ${r.testSamples} samples (gap ${percent(r.gap)})`],
+          ['test loss', fmt(r.testLoss)],
+        ] as Array<[string, string]>)
+      : []),
+    ['parameter norm', fmt(d.parameterNorm)],
+    ['scale derivative', `${fmt(d.scaleDerivative, 3)} (theta.grad F / F)`],
+    ['saturated', `${percent(d.saturatedFraction)} of (sample, unit) pairs; ${d.collapsedCells} collapsed cell(s)`],
+    ['flags', d.flags.length ? d.flags.join(', ') : 'none'],
     ['seconds', r.seconds.toFixed(3)],
   ]);
 }
 
 async function run(argv: string[]): Promise<void> {
-  const values = parse(argv, { ...SOURCE_OPTIONS, ...TRAINING_OPTIONS, out: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' } });
+  const values = parse(argv, { ...SOURCE_OPTIONS, ...TRAINING_OPTIONS, 'test-data': { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' } });
   const out = str(values, 'out');
   if (!out) fail('BAD_OPTION', 'no --out given', 'add --out model.json: where to save the trained model');
-  const data = loadDataOrSynthetic(values);
+  const data = loadData(values);
   const model = loadModel(values, data);
   const options = trainingOptions(values);
+  const testData = loadTestData(values);
+  if (testData && options.testFraction !== undefined) fail('BAD_OPTION', 'give --test-fraction or --test-data, not both');
   const backend = backendOf(values);
   const bar = createProgressBar('train', process.stderr, !values['quiet'] && (process.stderr.isTTY || !values['json']));
   const result = await train(model, data, {
     ...options,
     reduction: reductionOf(values),
+    ...(testData ? { testData } : {}),
     ...(backend ? { backend } : {}),
     onProgress: (f) => bar.update(f),
   });
@@ -96,9 +131,13 @@ async function run(argv: string[]): Promise<void> {
   writeModelFile(out, result.model);
   const tolerance = options.gradTol ?? TRAIN_DEFAULTS.gradTol;
   if (values['json']) {
-    const { model: _model, ...rest } = result;
-    process.stdout.write(`${JSON.stringify({ out, ...rest })}\n`);
+    const { model: _model, split, ...rest } = result;
+    // The split's indices are long; the JSON says how it was made.
+    const splitInfo = split?.kind === 'fraction' ? { kind: split.kind, fraction: split.fraction, seed: split.seed } : split;
+    process.stdout.write(`${JSON.stringify({ out, ...rest, split: splitInfo })}\n`);
   } else process.stdout.write(`${summary(result, out, tolerance)}\n`);
+  if (result.diagnostics.flags.length > 0 && !values['json'])
+    process.stderr.write(`hessbound: note: this point is flagged (${result.diagnostics.flags.join(', ')}); see docs/diagnostics.md\n`);
   if (!result.converged && !values['json'])
     process.stderr.write(`hessbound: note: the gradient norm ${fmt(result.gradNorm, 3)} did not reach ${tolerance}; raise --max-steps or loosen --grad-tol\n`);
 }

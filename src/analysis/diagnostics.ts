@@ -1,0 +1,166 @@
+/**
+ * Diagnostics of a trained or analysed point: is it a well-defined point whose Hessian says
+ * something about the network, or a degenerate end state (saturated units, collapsed cells, a
+ * rank-one Hessian, a loss that keeps falling as the weights grow)? Flags are documented strings
+ * (docs/diagnostics.md); a healthy point has none. Pure.
+ */
+import { flattenParams } from '../model.js';
+import type { Dataset, Model } from '../types.js';
+import { activationSlope, forwardPass } from './forward.js';
+import { classOf } from './split.js';
+
+export const DIAGNOSTIC_FLAGS = ['not-converged', 'stalled', 'saturated', 'collapsed-cells', 'rank-one', 'scale-diverging', 'eigensolver-not-converged'] as const;
+export type DiagnosticFlag = (typeof DIAGNOSTIC_FLAGS)[number];
+
+/** A (sample, unit) pair is saturated when sigma'(u) is below this fraction of sigma''s largest value. */
+export const SATURATION_SLOPE = 1e-4;
+/** Flag 'saturated' when at least this fraction of (sample, hidden unit) pairs is saturated. */
+export const SATURATED_FRACTION = 0.5;
+/** Flag 'rank-one' when lambda_2 / lambda_1 is below this (or tr(H)^2/tr(H^2) within it of 1). */
+export const RANK_ONE_RATIO = 1e-3;
+/** Flag 'scale-diverging' when d log F / d log(scale) is below minus this. */
+export const SCALE_DIVERGING = 0.05;
+
+export interface Diagnostics {
+  /** |theta|_2. */
+  parameterNorm: number;
+  /** |grad F|_2 / F for the minimised objective F (cross-entropy plus weight decay). */
+  gradNormOverLoss: number | null;
+  /**
+   * theta . grad F / F = d log F(alpha theta) / d alpha at alpha = 1: how fast the objective falls
+   * when all weights are scaled up. ~0 at a finite critical point; clearly negative when the loss
+   * keeps falling as the weights grow (separable data without weight decay).
+   */
+  scaleDerivative: number | null;
+  /** Fraction of (training sample, hidden unit) pairs with sigma'(u) < 1e-4 max sigma'. */
+  saturatedFraction: number;
+  /** Cells of distinct training samples that share a fully saturated hidden code but not a label. */
+  collapsedCells: number;
+  /** Training samples in those cells. */
+  collapsedSamples: number;
+  /** lambda_2 / lambda_1 when the two largest eigenvalues are known. */
+  lambdaRatio: number | null;
+  /** Participation ratio tr(H)^2 / tr(H^2) when the traces are known (1 for a rank-one H). */
+  effectiveRank: number | null;
+  flags: DiagnosticFlag[];
+}
+
+export interface DiagnosticsInput {
+  model: Model;
+  /** The training data (the Hessian's data). */
+  data: Dataset;
+  /** Cross-entropy loss and its gradient (flattened parameter order) at the model. */
+  loss: number;
+  gradient: Float64Array;
+  /** The decay the point was trained with (the objective is loss + wd/2 |theta|^2). Default 0. */
+  weightDecay?: number;
+  /** How training stopped, when the point was trained here. */
+  stopReason?: string;
+  /** Largest eigenvalues, descending (two or more give lambdaRatio). */
+  topEigenvalues?: readonly number[];
+  trace?: number | null;
+  traceOfSquare?: number | null;
+  /** False when the eigensolver did not converge. */
+  eigenConverged?: boolean;
+}
+
+function dot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] as number) * (b[i] as number);
+  return s;
+}
+
+function largestSlope(model: Model): number {
+  // sigma' peaks at 0 for sigmoid and tanh; at +infinity (1) for softplus; ~1.1 for gelu and silu.
+  switch (model.activation) {
+    case 'sigmoid': return 0.25;
+    case 'gelu': return 1.1289;
+    case 'silu': return 1.0998;
+    default: return 1;
+  }
+}
+
+/** Saturation fraction and collapsed cells from the hidden pre-activations. */
+function saturation(model: Model, data: Dataset): { fraction: number; cells: number; samples: number } {
+  if (model.activation === 'identity') return { fraction: 0, cells: 0, samples: 0 };
+  const { hidden } = forwardPass(model, data);
+  const limit = SATURATION_SLOPE * largestSlope(model);
+  const labels = classOf(data);
+  let saturated = 0;
+  let pairs = 0;
+  // A sample's code: the sign pattern of the first hidden layer at which all its units saturate.
+  // Two distinct samples with the same code have the same output, so they cannot be told apart.
+  const cells = new Map<string, { labels: Set<number>; inputs: Set<string>; samples: number }>();
+  for (let s = 0; s < data.n; s++) {
+    let code: string | null = null;
+    hidden.forEach((u, l) => {
+      const width = u.length / data.n;
+      let all = true;
+      let signs = '';
+      for (let j = 0; j < width; j++) {
+        const v = u[s * width + j] as number;
+        const isSaturated = activationSlope(model.activation, v) < limit;
+        pairs++;
+        if (isSaturated) saturated++;
+        else all = false;
+        signs += v > 0 ? '+' : '-';
+      }
+      if (all && code === null) code = `${l}:${signs}`;
+    });
+    if (code === null) continue;
+    const cell = cells.get(code) ?? { labels: new Set<number>(), inputs: new Set<string>(), samples: 0 };
+    cell.labels.add(labels[s] as number);
+    cell.inputs.add(Array.from(data.x.subarray(s * data.d, (s + 1) * data.d)).join(','));
+    cell.samples++;
+    cells.set(code, cell);
+  }
+  let collapsed = 0;
+  let inCells = 0;
+  for (const cell of cells.values())
+    if (cell.labels.size > 1 && cell.inputs.size > 1) {
+      collapsed++;
+      inCells += cell.samples;
+    }
+  return { fraction: pairs ? saturated / pairs : 0, cells: collapsed, samples: inCells };
+}
+
+export function computeDiagnostics(input: DiagnosticsInput): Diagnostics {
+  const { model, data, loss, gradient } = input;
+  const wd = input.weightDecay ?? 0;
+  const theta = flattenParams(model);
+  const norm2 = dot(theta, theta);
+  // The minimised objective F and its gradient.
+  const objective = loss + 0.5 * wd * norm2;
+  const gradF = wd === 0 ? gradient : gradient.map((g, i) => g + wd * (theta[i] as number));
+  const gradNorm = Math.sqrt(dot(gradF, gradF));
+  const gradNormOverLoss = objective > 0 ? gradNorm / objective : null;
+  const scaleDerivative = objective > 0 ? dot(theta, gradF) / objective : null;
+  const sat = saturation(model, data);
+  const top = input.topEigenvalues ?? [];
+  const l1 = top[0];
+  const l2 = top[1];
+  const lambdaRatio = l1 !== undefined && l2 !== undefined && l1 > 0 ? l2 / l1 : null;
+  const t = input.trace ?? null;
+  const t2 = input.traceOfSquare ?? null;
+  const effectiveRank = t !== null && t2 !== null && t2 > 0 ? (t * t) / t2 : null;
+
+  const flags: DiagnosticFlag[] = [];
+  if (input.stopReason === 'maxSteps') flags.push('not-converged');
+  if (input.stopReason === 'stalled') flags.push('stalled');
+  if (sat.fraction >= SATURATED_FRACTION) flags.push('saturated');
+  if (sat.cells > 0) flags.push('collapsed-cells');
+  if (lambdaRatio !== null ? lambdaRatio < RANK_ONE_RATIO : effectiveRank !== null && effectiveRank < 1 + RANK_ONE_RATIO) flags.push('rank-one');
+  if (scaleDerivative !== null && scaleDerivative < -SCALE_DIVERGING) flags.push('scale-diverging');
+  if (input.eigenConverged === false) flags.push('eigensolver-not-converged');
+  return {
+    parameterNorm: Math.sqrt(norm2),
+    gradNormOverLoss,
+    scaleDerivative,
+    saturatedFraction: sat.fraction,
+    collapsedCells: sat.cells,
+    collapsedSamples: sat.samples,
+    lambdaRatio,
+    effectiveRank,
+    flags,
+  };
+}
