@@ -67,10 +67,10 @@ describe('sweep jobs', () => {
   it('are stable across releases (a queue may hold old keys)', () => {
     const job = makeJob({ dataset: 'iris', width: 16, seed: 0 });
     expect(canonicalJson(job.spec)).toBe(
-      '{"activation":"tanh","adamSteps":200,"dataset":"iris","denseMaxParameters":1500,"depth":1,"format":"hessbound.sweep-job.v1",' +
-        '"gradTol":0.000001,"lr":0.01,"maxSteps":20000,"reduction":"mean","seed":0,"weightDecay":0,"width":16}',
+      '{"activation":"tanh","adamSteps":200,"dataset":"iris","denseMaxParameters":1500,"depth":1,"format":"hessbound.sweep-job.v2",' +
+        '"gradTol":0.000001,"lr":0.01,"maxSteps":20000,"reduction":"mean","seed":0,"splitSeed":0,"targetLoss":0,"testData":"","testFraction":0,"weightDecay":0.001,"width":16}',
     );
-    expect(job.key).toBe('5f3e1f37e1d6321f');
+    expect(job.key).toBe('fd88a70562147736');
   });
 
   it('canonicalise synthetic data set ids', () => {
@@ -178,7 +178,11 @@ function fakeResult(key: string, overrides: Partial<SweepResult> = {}): SweepRes
     dataset: 'synthetic:n=20,d=8,classes=3,rho=0.5,seed=0,teacher=mlp', activation: 'tanh', width: 8, depth: 1, seed: 0, parameters: 99, samples: 20,
     loss: 1.2345678901234567e-7, gradNorm: 9.99e-7, lambdaMax: 0.1 + 0.2, bound: 1 / 3, ratio: (1 / 3) / 0.30000000000000004, trace: 12.5, traceOfSquare: 1e-300,
     seconds: 0.5, key, converged: true, stopReason: 'gradTol', trainSteps: 250, lambdaMethod: 'dense', lambdaConverged: true, boundMethod: 'primal',
-    boundEstimated: false, reduction: 'mean', secondsTrain: 0.25, secondsBound: 0.125, secondsLambdaMax: 0.0625, backend: 'native', ...overrides,
+    boundEstimated: false, reduction: 'mean', secondsTrain: 0.25, secondsBound: 0.125, secondsLambdaMax: 0.0625, backend: 'native',
+    rho: 0.5, meanAbsCosine: 0.5000000000000001, maxAbsCosine: 0.5000000000000002, boundIfOrthogonal: null, weightDecay: 0.001, targetLoss: 0,
+    testFraction: 0.2, testData: '', testSamples: 4, trainAccuracy: 1, testAccuracy: 0.75, testLoss: 0.3, gap: 0.25, objectiveLambdaMax: 0.301,
+    objectiveBound: 1 / 3 + 0.001, parameterNorm: 7.5, scaleDerivative: -1e-9, saturatedFraction: 0.0125, collapsedCells: 0, lambdaRatio: 0.25,
+    effectiveRank: 3.5, flags: '', ...overrides,
   };
 }
 
@@ -247,7 +251,7 @@ describe('sweepPlotSvg', () => {
     expect(svg).toContain('id="ratio"');
     expect(doc.count('circle')).toBe(rows.length + 2); // lambda_max points + legend markers (filled, hollow)
     expect(doc.count('polyline')).toBe(3); // median lines: lambda_max, bound, ratio
-    for (const text of ['lambda_max (exact)', 'Wolkowicz', 'hidden width', 'bound / lambda_max', 'hollow: gradTol not reached', '>16<', '>32<'])
+    for (const text of ['lambda_max (exact)', 'Wolkowicz', 'hidden width', 'bound / lambda_max', 'hollow: not converged', '>16<', '>32<'])
       expect(svg).toContain(text);
     expect(svg).toMatch(/10<tspan[^>]*>\u22124<\/tspan>/); // 1e-4 tick label
     expect(svg).not.toMatch(/NaN|undefined|Infinity/);
