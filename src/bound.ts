@@ -9,6 +9,7 @@ import { getBackend } from './backend/select.js';
 import { fail } from './errors.js';
 import { toDatasetInput, toModel, type DataInput, type ModelInput } from './inputs.js';
 import { toProblemSpec } from './problem.js';
+import { assertCallFits, closedFormWork, forwardCache, hutchppBasis, hvpScratch } from './resources/memory-plan.js';
 import type { BackendName, Reduction } from './types.js';
 
 /** 'auto': dual or primal by a cost estimate (one hidden layer), else dense when it fits, else Hutch++. */
@@ -146,7 +147,18 @@ export async function closedFormTraces(
   spec: ProblemSpec,
   options: ClosedFormTracesOptions = {},
 ): Promise<ClosedFormTraces> {
-  const text = await backend.run('traces', spec, tracesKernelOptions(backend, options), options.onProgress);
+  const kernelOptions = tracesKernelOptions(backend, options);
+  const sizes = Array.from(spec.sizes);
+  const oneHidden = sizes.length === 3;
+  const P = spec.params.length;
+  // Deeper nets: dense traces when they fit the kernel's maxDenseBytes (it checks), else Hutch++.
+  assertCallFits(backend, [
+    forwardCache(sizes, spec.samples),
+    ...(oneHidden && method(options) !== 'hutch++' && method(options) !== 'dense'
+      ? [closedFormWork(sizes, spec.samples)]
+      : [hvpScratch(sizes, spec.samples), hutchppBasis(P, kernelOptions['probes'] ?? 150)]),
+  ]);
+  const text = await backend.run('traces', spec, kernelOptions, options.onProgress);
   return JSON.parse(text) as ClosedFormTraces;
 }
 
@@ -168,4 +180,8 @@ export async function wsBound(modelInput: ModelInput, dataInput: DataInput, opti
   const spec = toProblemSpec(model, data, options.reduction);
   const result = await closedFormTraces(backend, spec, options);
   return { backend: backend.name, ...result };
+}
+
+function method(options: ClosedFormTracesOptions): string {
+  return options.method ?? 'auto';
 }

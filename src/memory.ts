@@ -12,6 +12,11 @@ export function setPlatformMemoryBudget(budget: () => number): void {
   platformBudget = budget;
 }
 
+/** The platform's budget for any one computation (bytes; Infinity where unknown, e.g. browsers). */
+export function platformMemoryBudget(): number {
+  return platformBudget();
+}
+
 /** Bytes the dense path needs: the P x P matrix plus ~10% for the eigensolver and copies. */
 export function denseBytes(parameters: number): number {
   return parameters * parameters * 8 * 1.1;

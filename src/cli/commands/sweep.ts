@@ -18,7 +18,9 @@ Usage: hessbound sweep --dataset NAME --widths LIST --seeds K [options]
   --seeds K               seeds 0..K-1 of the random initialisation (or a list, e.g. 0,5,9)
   --activation A          sigmoid|tanh|softplus|gelu|silu|identity (default ${JOB_DEFAULTS.activation})
   --depth D               hidden layers, all of the same width (default 1; a list runs each)
-  --workers W             worker threads (default: one per core, ${availableParallelism()} here)
+  --workers W             worker threads (default: one per core, ${availableParallelism()} here; at most
+                          the cores unless --force)
+  --force                 allow more --workers than cores
   --out FILE              results CSV (default results.csv), plus JSON lines next to it (.jsonl)
   --jsonl FILE            JSON lines somewhere else; --no-jsonl for none
   --plot FILE             also write the SVG plot (lambda_max and bound vs width; their ratio)
@@ -42,6 +44,7 @@ const OPTIONS = {
   activation: { type: 'string' },
   depth: { type: 'string' },
   workers: { type: 'string' },
+  force: { type: 'boolean' },
   out: { type: 'string' },
   jsonl: { type: 'string' },
   'no-jsonl': { type: 'boolean' },
@@ -106,6 +109,7 @@ async function run(argv: string[]): Promise<void> {
     {
       grid,
       ...(workers !== undefined ? { workers } : {}),
+      ...(values['force'] ? { force: true } : {}),
       ...(backend ? { backend } : {}),
       files: { csvPath, jsonlPath, resume: values['resume'] === true, overwrite: values['overwrite'] === true },
     },
