@@ -6,7 +6,7 @@
 import type { KernelBackend, ProblemSpec, ProgressCallback } from './backend/types.js';
 import type { WsBounds } from './analyze.js';
 import { getBackend } from './backend/select.js';
-import { fail } from './errors.js';
+import { fail, HessboundError } from './errors.js';
 import { toDatasetInput, toModel, type DataInput, type ModelInput } from './inputs.js';
 import { toProblemSpec } from './problem.js';
 import { assertCallFits, closedFormWork, forwardCache, hutchppBasis, hvpScratch } from './resources/memory-plan.js';
@@ -158,7 +158,12 @@ export async function closedFormTraces(
       ? [closedFormWork(sizes, spec.samples)]
       : [hvpScratch(sizes, spec.samples), hutchppBasis(P, kernelOptions['probes'] ?? 150)]),
   ]);
-  const text = await backend.run('traces', spec, kernelOptions, options.onProgress);
+  const text = await backend.run('traces', spec, kernelOptions, options.onProgress).catch((e: unknown) => {
+    // Finite inputs whose traces overflow: say so, instead of "need finite traces".
+    if (e instanceof HessboundError && e.code === 'NON_FINITE' && /WS bounds need finite traces/.test(e.message))
+      fail('NON_FINITE', 'the traces overflow float64: the weights are so large that the squared Hessian entries exceed 1.8e308', 'rescale the model (its curvature grows with the square of the weight scale)');
+    throw e;
+  });
   return JSON.parse(text) as ClosedFormTraces;
 }
 
