@@ -7,6 +7,7 @@ import type { KernelBackend, KernelWsBounds, ProgressCallback } from './backend/
 import { fail } from './errors.js';
 import { toDatasetInput, toModel, type DataInput, type ModelInput } from './inputs.js';
 import { assertDenseFits, denseIsComfortable, memoryBudget } from './memory.js';
+import { assertCallFits, closedFormWork, denseHessian, forwardCache, hvpScratch, lanczosBasis } from './resources/memory-plan.js';
 import { parameterCount } from './model.js';
 import { toProblemSpec } from './problem.js';
 import type { BackendName, Reduction } from './types.js';
@@ -70,7 +71,25 @@ export interface AnalyzeResult {
   boundRatio: number | null;
   /** Where the traces came from. */
   traceSource: 'dense' | 'closed-form' | 'none';
-  lanczos?: { iterations: number; products: number; converged: boolean; topResiduals: number[]; bottomResiduals: number[] };
+  lanczos?: {
+    iterations: number;
+    products: number;
+    converged: boolean;
+    /** Per end: every reported Ritz value of that end met the tolerance. */
+    topConverged: boolean;
+    bottomConverged: boolean;
+    topResiduals: number[];
+    bottomResiduals: number[];
+  };
+  /**
+   * false when Lanczos stopped before an asked-for end converged: that end's lambdaMax/lambdaMin is
+   * null and its eigenvalue list holds Ritz values (see lambdaMaxLowerBound, lambdaMinUpperBound).
+   */
+  converged: boolean;
+  /** Unconverged top end only: the largest Ritz value, a lower bound on lambda_max (else null). */
+  lambdaMaxLowerBound: number | null;
+  /** Unconverged bottom end only: the smallest Ritz value, an upper bound on lambda_min (else null). */
+  lambdaMinUpperBound: number | null;
   seconds: Record<string, number>;
   /** Which Hessian the numbers above are of: always the plain (unregularised) cross-entropy's. */
   hessian: 'cross-entropy';
@@ -98,7 +117,7 @@ function positiveInteger(value: number | undefined, fallback: number, name: stri
 }
 
 /** What the kernel's "analyze" command returns: the result before the facade adds its parts. */
-type KernelResult = Omit<AnalyzeResult, 'backend' | 'bound' | 'boundRatio' | 'traceSource'>;
+type KernelResult = Omit<AnalyzeResult, 'backend' | 'bound' | 'boundRatio' | 'traceSource' | 'converged' | 'lambdaMaxLowerBound' | 'lambdaMinUpperBound'>;
 
 /** Chooses dense or Lanczos; throws TOO_LARGE when dense was asked for and cannot fit. */
 export function chooseMethod(method: Method, parameters: number, backend: KernelBackend, maxMemoryBytes?: number): 'dense' | 'lanczos' {
@@ -109,6 +128,12 @@ export function chooseMethod(method: Method, parameters: number, backend: Kernel
 }
 
 export function boundsFromTraces(backend: KernelBackend, trace: number, traceOfSquare: number, parameters: number): WsBounds {
+  if (!Number.isFinite(trace) || !Number.isFinite(traceOfSquare))
+    fail(
+      'NON_FINITE',
+      `the traces overflow float64 (tr(H) = ${trace}, tr(H^2) = ${traceOfSquare}): the weights are so large that the squared Hessian entries exceed 1.8e308`,
+      'rescale the model (its curvature grows with the square of the weight scale), or compute only the spectrum with bound: false (CLI --no-bound)',
+    );
   const { frobenius: _frobenius, ...bound } = backend.wsBounds(trace, traceOfSquare, parameters);
   return bound;
 }
@@ -132,6 +157,17 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
   const parameters = parameterCount(model);
   const method = chooseMethod(requested, parameters, backend, options.maxMemoryBytes);
   const budget = memoryBudget(backend, options.maxMemoryBytes);
+  // Everything the kernel will allocate, checked before it allocates any of it.
+  const sizes = Array.from(spec.sizes);
+  assertCallFits(
+    backend,
+    method === 'dense'
+      ? [forwardCache(sizes, spec.samples), denseHessian(parameters)]
+      : [forwardCache(sizes, spec.samples), hvpScratch(sizes, spec.samples), lanczosBasis(parameters, maxIterations)],
+    options.maxMemoryBytes,
+  );
+  if (method === 'lanczos' && model.layers.length === 2 && options.bound !== false)
+    assertCallFits(backend, [forwardCache(sizes, spec.samples), closedFormWork(sizes, spec.samples)], options.maxMemoryBytes);
   const text = await backend.run(
     'analyze',
     spec,
@@ -158,6 +194,10 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
     traceSource = 'closed-form';
   }
   const bound = r.trace !== null && r.traceOfSquare !== null ? boundsFromTraces(backend, r.trace, r.traceOfSquare, parameters) : null;
+  // An unconverged end is never reported as an eigenvalue: its extreme Ritz value is only a bound.
+  const partial = partialEnds(r, which);
+  if (partial.top) r.lambdaMax = null;
+  if (partial.bottom) r.lambdaMin = null;
   return {
     backend: backend.name,
     method: r.method,
@@ -172,6 +212,9 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
     bound,
     boundRatio: bound && r.lambdaMax ? bound.upper / r.lambdaMax : null,
     traceSource,
+    converged: !partial.top && !partial.bottom,
+    lambdaMaxLowerBound: partial.top ? (r.topEigenvalues[0] ?? null) : null,
+    lambdaMinUpperBound: partial.bottom ? (r.bottomEigenvalues[0] ?? null) : null,
     topEigenvalues: r.topEigenvalues,
     bottomEigenvalues: r.bottomEigenvalues,
     ...(r.eigenvalues ? { eigenvalues: r.eigenvalues } : {}),
@@ -186,5 +229,14 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
       traceOfSquare: r.traceOfSquare,
       ...(r.lanczos ? { eigenConverged: r.lanczos.converged } : {}),
     }),
+  };
+}
+
+/** Which asked-for Lanczos ends stopped before converging (dense results are exact). */
+function partialEnds(r: KernelResult, which: Which): { top: boolean; bottom: boolean } {
+  if (!r.lanczos) return { top: false, bottom: false };
+  return {
+    top: which !== 'smallest' && !r.lanczos.topConverged,
+    bottom: which !== 'largest' && !r.lanczos.bottomConverged,
   };
 }

@@ -8,9 +8,10 @@ import { checkWeightDecay, objectiveCurvature, pointDiagnostics, type ObjectiveC
 import type { KernelBackend, ProblemSpec, ProgressCallback } from './backend/types.js';
 import type { WsBounds } from './analyze.js';
 import { getBackend } from './backend/select.js';
-import { fail } from './errors.js';
+import { fail, HessboundError } from './errors.js';
 import { toDatasetInput, toModel, type DataInput, type ModelInput } from './inputs.js';
 import { toProblemSpec } from './problem.js';
+import { assertCallFits, closedFormWork, forwardCache, hutchppBasis, hvpScratch } from './resources/memory-plan.js';
 import type { BackendName, Reduction } from './types.js';
 
 /** 'auto': dual or primal by a cost estimate (one hidden layer), else dense when it fits, else Hutch++. */
@@ -148,7 +149,23 @@ export async function closedFormTraces(
   spec: ProblemSpec,
   options: ClosedFormTracesOptions = {},
 ): Promise<ClosedFormTraces> {
-  const text = await backend.run('traces', spec, tracesKernelOptions(backend, options), options.onProgress);
+  const kernelOptions = tracesKernelOptions(backend, options);
+  const sizes = Array.from(spec.sizes);
+  const oneHidden = sizes.length === 3;
+  const P = spec.params.length;
+  // Deeper nets: dense traces when they fit the kernel's maxDenseBytes (it checks), else Hutch++.
+  assertCallFits(backend, [
+    forwardCache(sizes, spec.samples),
+    ...(oneHidden && method(options) !== 'hutch++' && method(options) !== 'dense'
+      ? [closedFormWork(sizes, spec.samples)]
+      : [hvpScratch(sizes, spec.samples), hutchppBasis(P, kernelOptions['probes'] ?? 150)]),
+  ]);
+  const text = await backend.run('traces', spec, kernelOptions, options.onProgress).catch((e: unknown) => {
+    // Finite inputs whose traces overflow: say so, instead of "need finite traces".
+    if (e instanceof HessboundError && e.code === 'NON_FINITE' && /WS bounds need finite traces/.test(e.message))
+      fail('NON_FINITE', 'the traces overflow float64: the weights are so large that the squared Hessian entries exceed 1.8e308', 'rescale the model (its curvature grows with the square of the weight scale)');
+    throw e;
+  });
   return JSON.parse(text) as ClosedFormTraces;
 }
 
@@ -188,4 +205,8 @@ export async function wsBound(modelInput: ModelInput, dataInput: DataInput, opti
     objective: objectiveCurvature(weightDecay, null, result.bound.upper),
     diagnostics: pointDiagnostics(backend, spec, model, data, { weightDecay, trace: result.trace, traceOfSquare: result.traceOfSquare }),
   };
+}
+
+function method(options: ClosedFormTracesOptions): string {
+  return options.method ?? 'auto';
 }

@@ -6,6 +6,7 @@ import { fail } from './errors.js';
 import { toDatasetInput, toModel, toSquareMatrix, type DataInput, type ModelInput } from './inputs.js';
 import { parameterCount } from './model.js';
 import { toProblemSpec } from './problem.js';
+import { assertCallFits, denseHessian, forwardCache, hvpScratch } from './resources/memory-plan.js';
 import type { BackendName, MatrixLike, Reduction } from './types.js';
 
 export interface CommonOptions {
@@ -20,6 +21,7 @@ export async function lossAndGradient(
 ): Promise<{ loss: number; gradient: Float64Array; backend: BackendName }> {
   const backend = await getBackend(options.backend);
   const spec = toProblemSpec(toModel(model), toDatasetInput(data), options.reduction);
+  assertCallFits(backend, [forwardCache(Array.from(spec.sizes), spec.samples)]);
   const { loss, gradient } = backend.lossGrad(spec);
   return { loss, gradient, backend: backend.name };
 }
@@ -41,7 +43,10 @@ export async function hvp(
     fail('SHAPE_MISMATCH', `directions must hold k x P values with P = ${P}; got ${v.length}`);
   for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) fail('NON_FINITE', `direction entry ${i} is not finite`);
   const backend = await getBackend(options.backend);
-  return backend.hvp(toProblemSpec(m, toDatasetInput(data), options.reduction), v, v.length / P);
+  const spec = toProblemSpec(m, toDatasetInput(data), options.reduction);
+  const sizes = Array.from(spec.sizes);
+  assertCallFits(backend, [forwardCache(sizes, spec.samples), hvpScratch(sizes, spec.samples), { what: 'the products', bytes: 16 * v.length, hint: 'pass fewer directions per call' }]);
+  return backend.hvp(spec, v, v.length / P);
 }
 
 export interface HessianOptions extends CommonOptions {
@@ -62,7 +67,9 @@ export async function hessian(
   chooseMethod('dense', P, backend, options.maxMemoryBytes);
   const assembly = ['auto', 'kronecker', 'hvp'].indexOf(options.assembly ?? 'auto');
   if (assembly < 0) fail('BAD_OPTION', `unknown assembly '${String(options.assembly)}'`, 'use auto, kronecker or hvp');
-  const matrix = await backend.hessian(toProblemSpec(m, toDatasetInput(data), options.reduction), assembly, Number.MAX_SAFE_INTEGER, options.onProgress);
+  const spec = toProblemSpec(m, toDatasetInput(data), options.reduction);
+  assertCallFits(backend, [forwardCache(Array.from(spec.sizes), spec.samples), denseHessian(P)], options.maxMemoryBytes);
+  const matrix = await backend.hessian(spec, assembly, Number.MAX_SAFE_INTEGER, options.onProgress);
   return { matrix, n: P, backend: backend.name };
 }
 

@@ -14,6 +14,13 @@ import type { Dataset, MatrixLike } from './types.js';
 export const TARGET_SUM_TOLERANCE = 1e-9;
 /** Guards against a stray huge label allocating an enormous one-hot matrix. */
 export const MAX_CLASSES = 100_000;
+/**
+ * Labels imply classes 0..max. Without an explicit class count, at most this many times the number
+ * of distinct labels (and at least MIN_INFERRED_CLASSES) are accepted: one stray label such as 99999
+ * would otherwise build a 100 000-class model whose cost grows as N c^2.
+ */
+export const INFERRED_CLASS_MULTIPLE = 4;
+export const MIN_INFERRED_CLASSES = 16;
 
 export interface DatasetOptions {
   /** Number of classes; default: largest label + 1 (or the width of the targets). */
@@ -26,7 +33,7 @@ export interface DatasetOptions {
 /** Labels (one integer per sample) or soft targets (n x classes). */
 export type LabelsOrTargets = readonly number[] | Int32Array | Float64Array | Uint8Array | MatrixLike;
 
-interface DenseMatrix {
+export interface DenseMatrix {
   data: Float64Array;
   rows: number;
   cols: number;
@@ -133,21 +140,32 @@ function checkClassesOption(classes: unknown): number | undefined {
   return classes;
 }
 
-function readLabels(values: ArrayLike<unknown>, n: number, classesOption: number | undefined): { labels: Int32Array; classes: number } {
+/** Where label i came from, for messages (default: "label i"; CSV: "line 12"). */
+export type LabelLocator = (index: number) => string;
+
+function readLabels(
+  values: ArrayLike<unknown>,
+  n: number,
+  classesOption: number | undefined,
+  where: LabelLocator = (i) => `label ${i}`,
+): { labels: Int32Array; classes: number } {
   if (values.length !== n) {
     fail('SHAPE_MISMATCH', `there are ${values.length} labels for ${n} samples`, 'give exactly one label per row of x');
   }
   const labels = new Int32Array(n);
   let largest = -1;
+  let largestAt = 0;
   for (let i = 0; i < n; i++) {
     const value = values[i];
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-      fail('BAD_LABELS', `label ${i} is ${describeValue(value)}; labels must be integers 0..c-1`, 'for soft targets pass "targets" (n x c) instead of "y"');
+      fail('BAD_LABELS', `${where(i)} is ${describeValue(value)}; labels must be integers 0..c-1`, 'for soft targets pass "targets" (n x c) instead of "y"');
     }
-    if (value >= MAX_CLASSES) fail('BAD_LABELS', `label ${i} is ${value}; at most ${MAX_CLASSES} classes are supported`);
+    if (value >= MAX_CLASSES)
+      fail('BAD_LABELS', `${where(i)} is ${value}; at most ${MAX_CLASSES} classes are supported`, 'labels must be class indices 0..c-1; is this column really the label?');
     labels[i] = value;
-    largest = Math.max(largest, value);
+    if (value > largest) [largest, largestAt] = [value, i];
   }
+  if (classesOption === undefined) checkInferredClasses(labels, largest, where(largestAt));
   const classes = classesOption ?? largest + 1;
   if (largest >= classes) {
     fail('BAD_LABELS', `label ${largest} is out of range for ${classes} classes (labels must be 0..${classes - 1})`);
@@ -157,6 +175,20 @@ function readLabels(values: ArrayLike<unknown>, n: number, classesOption: number
     fail('BAD_LABELS', `classes must be at least 2 for softmax cross-entropy, got ${classesOption}`);
   }
   return { labels, classes };
+}
+
+/** Refuses a class count implied by one stray label (see INFERRED_CLASS_MULTIPLE). */
+function checkInferredClasses(labels: Int32Array, largest: number, at: string): void {
+  const classes = largest + 1;
+  if (classes <= MIN_INFERRED_CLASSES) return;
+  const distinct = new Set(labels).size;
+  const limit = Math.max(MIN_INFERRED_CLASSES, INFERRED_CLASS_MULTIPLE * distinct);
+  if (classes > limit)
+    fail(
+      'BAD_LABELS',
+      `${at} is ${largest}, which implies ${classes} classes for only ${distinct} distinct labels (more than ${INFERRED_CLASS_MULTIPLE}x the distinct labels is refused: the cost grows as samples x classes^2)`,
+      'fix the stray label, or state the number of classes explicitly ("classes" in the data JSON, the classes option, CLI --classes)',
+    );
 }
 
 /** One-hot encoding of integer labels (row-major n x classes). */
@@ -194,16 +226,17 @@ function checkSoftTargets(targets: DenseMatrix, n: number, classesOption: number
 // ---------------------------------------------------------------------------------------------
 // Building datasets
 
-function assemble(
+export function assemble(
   x: DenseMatrix,
   supervision: { kind: 'labels'; values: ArrayLike<unknown> } | { kind: 'targets'; matrix: DenseMatrix },
   options: DatasetOptions,
+  where?: LabelLocator,
 ): Dataset {
   checkNotEmpty(x.rows, x.cols);
   const classesOption = checkClassesOption(options.classes);
   const name = options.name !== undefined ? { name: options.name } : {};
   if (supervision.kind === 'labels') {
-    const { labels, classes } = readLabels(supervision.values, x.rows, classesOption);
+    const { labels, classes } = readLabels(supervision.values, x.rows, classesOption, where);
     const targets = new Float64Array(x.rows * classes);
     labels.forEach((label, i) => {
       targets[i * classes + label] = 1;
@@ -278,77 +311,9 @@ export function parseDataJson(input: string | object, opts: { name?: string } = 
 }
 
 // ---------------------------------------------------------------------------------------------
-// CSV
+// CSV: one reader for every CSV path, in its own module (RFC 4180 via csv-parse).
 
-interface CsvLine {
-  number: number;
-  cells: string[];
-}
-
-function splitCsvLines(text: string): { lines: CsvLine[]; delimiter: string } {
-  const raw = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
-  const firstContent = raw.find((line) => line.trim() !== '') ?? '';
-  const delimiter = [',', '\t', ';'].find((candidate) => firstContent.includes(candidate)) ?? ',';
-  const lines: CsvLine[] = [];
-  raw.forEach((line, i) => {
-    if (line.trim() === '') return;
-    lines.push({ number: i + 1, cells: line.split(delimiter).map((cell) => cell.trim().replace(/^"(.*)"$/, '$1').trim()) });
-  });
-  return { lines, delimiter };
-}
-
-function isNumericCell(cell: string): boolean {
-  return cell !== '' && !Number.isNaN(Number(cell));
-}
-
-function parseCsvNumber(cell: string, line: number, column: string): number {
-  const value = cell === '' ? Number.NaN : Number(cell);
-  if (cell === '' || (Number.isNaN(value) && !/^[+-]?nan$/i.test(cell))) {
-    fail('BAD_DATA', `line ${line}, column ${column}: ${cell === '' ? 'empty value' : JSON.stringify(cell) + ' is not a number'}`);
-  }
-  if (!Number.isFinite(value)) fail('NON_FINITE', `line ${line}, column ${column} is ${cell}`, 'remove or impute missing values first');
-  return value;
-}
-
-function parseCsvLabel(cell: string, line: number): number {
-  const value = cell === '' ? Number.NaN : Number(cell);
-  if (!Number.isInteger(value) || value < 0) {
-    fail('BAD_LABELS', `line ${line}: the label ${JSON.stringify(cell)} is not an integer 0..c-1`, 'the last column must hold integer class labels');
-  }
-  return value;
-}
-
-/**
- * Parses a CSV with a header line, numeric features and an integer class label in the last
- * column. A first line that is entirely numeric is taken as data (no header). Delimiter: comma,
- * or tab/semicolon when the first line has no comma. Errors name the 1-based line number.
- */
-export function parseCsv(text: string, opts: { name?: string; classes?: number } = {}): Dataset {
-  const { lines } = splitCsvLines(text);
-  const first = lines[0];
-  if (!first) fail('BAD_DATA', 'the CSV is empty');
-  const hasHeader = !first.cells.every(isNumericCell);
-  const columns = hasHeader ? first.cells : first.cells.map((_, i) => `#${i + 1}`);
-  const width = columns.length;
-  if (width < 2) fail('BAD_DATA', `the CSV has ${width} column; it needs feature columns and a label in the last column`);
-  const rows = hasHeader ? lines.slice(1) : lines;
-  if (rows.length === 0) fail('BAD_DATA', 'the CSV has a header but no data rows');
-
-  const d = width - 1;
-  const x = new Float64Array(rows.length * d);
-  const labels = new Int32Array(rows.length);
-  rows.forEach((row, r) => {
-    if (row.cells.length !== width) {
-      fail('SHAPE_MISMATCH', `line ${row.number} has ${row.cells.length} values but ${hasHeader ? 'the header' : 'line ' + first.number} has ${width}`);
-    }
-    for (let c = 0; c < d; c++) {
-      x[r * d + c] = parseCsvNumber(row.cells[c] as string, row.number, `${c + 1} (${columns[c] as string})`);
-    }
-    labels[r] = parseCsvLabel(row.cells[d] as string, row.number);
-  });
-  const options: DatasetOptions = { ...(opts.classes !== undefined ? { classes: opts.classes } : {}), ...(opts.name !== undefined ? { name: opts.name } : {}) };
-  return assemble({ data: x, rows: rows.length, cols: d }, { kind: 'labels', values: labels }, options);
-}
+export { parseCsv, type CsvOptions } from './io/csv.js';
 
 // ---------------------------------------------------------------------------------------------
 // Transformations

@@ -15,15 +15,33 @@ export type ErrorCode =
   | 'BACKEND'
   | 'KERNEL';
 
+/** What to do about an error of each code, for the places that have nothing more specific to say. */
+export const DEFAULT_HINTS: Readonly<Record<ErrorCode, string>> = {
+  BAD_MODEL: 'a model is {"format": "hessbound.mlp.v1", "activation": ..., "layers": [{"weight": [[...]] (out x in), "bias": [...] | null}, ...]} with at least one hidden layer (README, "Model format")',
+  BAD_DATA: 'data is {"x": [[...]], "y": [...]} (integer labels) or {"x": [[...]], "targets": [[...]]}, or a CSV with a header and the integer label last',
+  BAD_OPTION: 'see the options in the README ("Library") or hessbound <command> --help',
+  SHAPE_MISMATCH: 'the model needs one input per feature and one output per class, and every row the same length',
+  NON_FINITE: 'remove NaN and Infinity values; weights so large that the logits overflow need rescaling',
+  BAD_LABELS: 'labels are integers 0..c-1; soft targets are rows of non-negative numbers summing to 1',
+  BAD_ACTIVATION: 'use one of sigmoid, tanh, softplus, gelu, silu, identity',
+  TOO_LARGE: 'use smaller hidden widths or fewer samples; for spectra of large nets, method lanczos',
+  IO: 'check the path, that the file exists and that it can be read or written',
+  BACKEND: 'build the native addon (npm run build:native) or use the WebAssembly backend (backend wasm)',
+  KERNEL: 'this is a bug in hessbound; please report it with the model and data that caused it',
+};
+
 export class HessboundError extends Error {
   readonly code: ErrorCode;
-  readonly hint: string | undefined;
+  /** Always set: the caller's hint, else the code's default (DEFAULT_HINTS). */
+  readonly hint: string;
 
   constructor(code: ErrorCode, message: string, hint?: string) {
-    super(hint ? `${message}\n  hint: ${hint}` : message);
+    const known = Object.prototype.hasOwnProperty.call(DEFAULT_HINTS, code);
+    const resolved = hint || (known ? DEFAULT_HINTS[code] : DEFAULT_HINTS.KERNEL);
+    super(`${message}\n  hint: ${resolved}`);
     this.name = 'HessboundError';
     this.code = code;
-    this.hint = hint;
+    this.hint = resolved;
   }
 }
 

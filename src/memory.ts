@@ -12,6 +12,11 @@ export function setPlatformMemoryBudget(budget: () => number): void {
   platformBudget = budget;
 }
 
+/** The platform's budget for any one computation (bytes; Infinity where unknown, e.g. browsers). */
+export function platformMemoryBudget(): number {
+  return platformBudget();
+}
+
 /** Bytes the dense path needs: the P x P matrix plus ~10% for the eigensolver and copies. */
 export function denseBytes(parameters: number): number {
   return parameters * parameters * 8 * 1.1;
@@ -26,6 +31,7 @@ export function memoryBudget(backend: KernelBackend, override?: number): number 
 }
 
 export function formatBytes(bytes: number): string {
+  if (bytes >= 1e12) return `${bytes >= 1e15 ? Math.round(bytes / 1e12).toLocaleString('en-US') : (bytes / 1e12).toPrecision(3)} TB`;
   if (bytes >= 1e9) return `${(bytes / 1e9).toPrecision(3)} GB`;
   if (bytes >= 1e6) return `${(bytes / 1e6).toPrecision(3)} MB`;
   return `${Math.ceil(bytes / 1e3)} kB`;

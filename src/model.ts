@@ -7,6 +7,8 @@
  * Parameter order everywhere (PyTorch nn.Linear order): layer by layer, W row-major, then b.
  */
 import { fail } from './errors.js';
+import { platformMemoryBudget } from './memory.js';
+import { assertAllocationsFit, modelParameters, parameterCountOf } from './resources/memory-plan.js';
 import { createRng } from './rng.js';
 import { ACTIVATIONS, NON_SMOOTH_ACTIVATIONS } from './types.js';
 import type { Activation, Dataset, Layer, Model } from './types.js';
@@ -32,6 +34,7 @@ const SMOOTH_ALTERNATIVES_HINT =
 
 function describeValue(value: unknown): string {
   if (value === null) return 'null';
+  if (value === undefined) return 'missing';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
   if (typeof value === 'object') return 'an object';
@@ -45,7 +48,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** JSON.parse with a HessboundError instead of a bare SyntaxError. */
 export function parseJsonText(text: string, what: 'model' | 'data'): unknown {
   try {
-    return JSON.parse(text) as unknown;
+    // A byte-order mark is not JSON, but editors write one: drop it instead of "Unexpected token".
+    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) as unknown;
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     return fail(what === 'model' ? 'BAD_MODEL' : 'BAD_DATA', `the ${what} is not valid JSON: ${reason}`);
@@ -321,6 +325,20 @@ function checkPositiveInteger(value: unknown, name: string, minimum = 1): number
  *   - 'he':               s^2 = 2 / fan_in               (He/Kaiming normal)
  * where fan_in = layer inputs and fan_out = layer outputs. Biases, when enabled (default), are zero.
  */
+/** Largest typed array V8 allocates (2^32 - 1 elements on 64-bit); beyond it a RangeError. */
+const MAX_LAYER_ENTRIES = 2 ** 32 - 1;
+
+/** Refuses, before allocating, a model that cannot be held (a typed-array limit or the memory budget). */
+function checkModelFits(sizes: readonly number[]): void {
+  for (let l = 1; l < sizes.length; l++) {
+    const entries = (sizes[l] as number) * (sizes[l - 1] as number);
+    if (entries > MAX_LAYER_ENTRIES)
+      fail('TOO_LARGE', `layer ${l} would have ${entries.toLocaleString('en-US')} weights, more than one array can hold (${MAX_LAYER_ENTRIES.toLocaleString('en-US')})`, 'use smaller hidden widths (--hidden)');
+  }
+  const model = modelParameters(parameterCountOf(sizes));
+  assertAllocationsFit([model], platformMemoryBudget());
+}
+
 export function randomModel(options: RandomModelOptions): Model {
   const inputs = checkPositiveInteger(options.inputs, 'inputs');
   const classes = checkPositiveInteger(options.classes, 'classes', 2);
@@ -335,6 +353,7 @@ export function randomModel(options: RandomModelOptions): Model {
   const rng = createRng(options.seed);
 
   const sizes = [inputs, ...hidden, classes];
+  checkModelFits(sizes);
   const layers: Layer[] = [];
   for (let l = 1; l < sizes.length; l++) {
     const fanIn = sizes[l - 1] as number;

@@ -21,6 +21,7 @@ import { fail } from './errors.js';
 import { toDatasetInput, toModel, type DataInput, type ModelInput } from './inputs.js';
 import { unflattenParams } from './model.js';
 import { toProblemSpec } from './problem.js';
+import { assertCallFits, forwardCache } from './resources/memory-plan.js';
 import type { BackendName, Model, Reduction } from './types.js';
 
 export interface TrainOptions {
@@ -161,6 +162,12 @@ export async function train(modelInput: ModelInput, dataInput: DataInput, option
   }
   const spec = toProblemSpec(model, data, options.reduction);
   const backend = await getBackend(options.backend);
+  // The forward cache plus L-BFGS's history (a few dozen P-vectors).
+  const P = spec.params.length;
+  assertCallFits(backend, [
+    forwardCache(Array.from(spec.sizes), spec.samples),
+    { what: `the optimizer state (${P.toLocaleString('en-US')} parameters)`, bytes: 8 * P * 48, hint: 'use smaller hidden widths (--hidden)' },
+  ]);
   const r = JSON.parse(await backend.run('train', spec, kernelOptions, options.onProgress)) as KernelTrainResult;
   if (r.params.some((v) => v === null)) fail('NON_FINITE', 'training produced non-finite parameters', 'lower lr or add weightDecay');
   const trained = unflattenParams(model, r.params);

@@ -140,10 +140,10 @@ describe('parseCsv', () => {
     expect(Array.from(data.labels!)).toEqual([0, 1, 2]);
   });
 
-  it('handles CRLF, a BOM, quotes, tabs and a missing header', () => {
+  it('handles CRLF, a BOM, quotes, tabs and a missing header (when told)', () => {
     expect(parseCsv('\uFEFF"a","b",label\r\n1,2,0\r\n3,4,1\r\n').n).toBe(2);
     expect(Array.from(parseCsv('a\tb\tlabel\n1\t2\t1\n3\t4\t0\n').x)).toEqual([1, 2, 3, 4]);
-    expect(parseCsv('1,2,0\n3,4,1\n').n).toBe(2);
+    expect(parseCsv('1,2,0\n3,4,1\n', { header: false }).n).toBe(2);
     expect(parseCsv('f0,label\n1,0\n2,0', { classes: 2 }).classes).toBe(2);
   });
 

@@ -81,6 +81,8 @@ void analyze_lanczos(const Problem& p, const ForwardCache& cache, const AnalyzeO
   r.iterations = lr.iterations;
   r.products = lr.products;
   r.converged = lr.converged;
+  r.top_converged = lr.largest_converged;
+  r.bottom_converged = lr.smallest_converged;
   r.seconds_lanczos = clock.lap();
 }
 
@@ -102,7 +104,7 @@ AnalyzeResult analyze(const Problem& p, const AnalyzeOptions& opt, const Progres
   r.samples = p.samples;
   r.method = opt.method == SpectrumMethod::Dense ? "dense" : "lanczos";
   Stopwatch clock;
-  const ForwardCache cache = forward_backward(p);
+  const ForwardCache cache = forward_backward_checked(p);
   const std::vector<double> grad = gradient(p, cache);
   r.loss = cache.loss;
   r.grad_norm = norm2(static_cast<int>(grad.size()), grad.data());
@@ -115,7 +117,7 @@ AnalyzeResult analyze(const Problem& p, const AnalyzeOptions& opt, const Progres
 
 LossGradient loss_and_gradient(const Problem& p) {
   validate(p);
-  const ForwardCache cache = forward_backward(p);
+  const ForwardCache cache = forward_backward_checked(p);
   return {cache.loss, gradient(p, cache)};
 }
 
@@ -125,7 +127,7 @@ std::vector<double> hessian_vector_products(const Problem& p, const double* dire
   const std::size_t P = p.net.parameter_count();
   for (std::size_t i = 0; i < P * k; ++i)
     if (!std::isfinite(directions[i])) fail("NON_FINITE", "direction entry " + std::to_string(i) + " is not finite");
-  const ForwardCache cache = forward_backward(p);
+  const ForwardCache cache = forward_backward_checked(p);
   std::vector<double> out(P * k);
   HvpEngine engine(p, cache);
   for (int i = 0; i < k; ++i) engine.apply(directions + P * i, out.data() + P * i);
@@ -137,7 +139,7 @@ std::vector<double> hessian_matrix(const Problem& p, HessianAssembly how, std::u
   validate(p);
   const std::size_t P = p.net.parameter_count();
   check_dense_fits(P, max_dense_bytes);
-  const ForwardCache cache = forward_backward(p);
+  const ForwardCache cache = forward_backward_checked(p);
   std::vector<double> h(P * P);
   dense_hessian(p, cache, h.data(), how, progress);
   return h;
@@ -169,6 +171,8 @@ std::string to_json(const AnalyzeResult& r) {
     w.key("iterations").number(r.iterations);
     w.key("products").number(r.products);
     w.key("converged").boolean(r.converged);
+    w.key("topConverged").boolean(r.top_converged);
+    w.key("bottomConverged").boolean(r.bottom_converged);
     w.key("topResiduals").array(r.top_residuals);
     w.key("bottomResiduals").array(r.bottom_residuals);
     w.end();

@@ -37,6 +37,7 @@ struct AnalyzeResult {
   // Lanczos only
   int iterations = 0, products = 0;
   bool converged = true;
+  bool top_converged = true, bottom_converged = true;  // per Lanczos end (true for dense)
   std::vector<double> top_residuals, bottom_residuals;
   // wall seconds per phase
   double seconds_forward = 0, seconds_hessian = 0, seconds_eigen = 0, seconds_lanczos = 0;

@@ -37,9 +37,7 @@ void syrk_upper_at_a(int n, int k, double alpha, const double* a, int lda, doubl
   cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, n, k, alpha, a, lda, beta, c, ldc);
 }
 
-double dot(int n, const double* x, const double* y) { return cblas_ddot(n, x, 1, y, 1); }
 void axpy(int n, double alpha, const double* x, double* y) { cblas_daxpy(n, alpha, x, 1, y, 1); }
-double norm2(int n, const double* x) { return cblas_dnrm2(n, x, 1); }
 const char* linalg_backend() { return "openblas"; }
 
 // Declared weak so that the addon still links against a CBLAS that is not OpenBLAS.
@@ -74,6 +72,17 @@ BlasSerialScope::~BlasSerialScope() {
   if (!openblas_get_num_threads || !openblas_set_num_threads) return;
   std::lock_guard<std::mutex> lock(serial_mutex);
   if (--serial_depth == 0 && serial_saved != 1) openblas_set_num_threads(serial_saved);
+}
+
+// Reductions on one thread: OpenBLAS splits long ddot/dnrm2 over its threads, and the partial
+// sums then depend on the thread count (training's line searches compare such sums).
+double dot(int n, const double* x, const double* y) {
+  BlasSerialScope serial;
+  return cblas_ddot(n, x, 1, y, 1);
+}
+double norm2(int n, const double* x) {
+  BlasSerialScope serial;
+  return cblas_dnrm2(n, x, 1);
 }
 
 #else

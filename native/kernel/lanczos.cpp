@@ -32,16 +32,11 @@ RitzCheck ritz(const std::vector<double>& alpha, const std::vector<double>& beta
   return {std::move(pairs.values), std::move(pairs.vectors)};
 }
 
-// Indices (into ascending Ritz values) of the wanted ones: largest first (descending), then smallest.
-std::vector<int> wanted(int m, int k, Extremes which) {
-  std::vector<int> idx;
-  const int kk = std::min(k, m);
-  if (which != Extremes::Smallest)
-    for (int i = 0; i < kk; ++i) idx.push_back(m - 1 - i);
-  if (which != Extremes::Largest)
-    for (int i = 0; i < kk; ++i)
-      if (std::find(idx.begin(), idx.end(), i) == idx.end()) idx.push_back(i);
-  return idx;
+// How many Ritz values each end gets from m: never the same one twice, so with few iterations the
+// "largest" list holds no value from the bottom of the spectrum (and vice versa).
+void end_counts(int m, int k, Extremes which, int& top, int& bottom) {
+  top = which == Extremes::Smallest ? 0 : std::min(k, which == Extremes::Both ? (m + 1) / 2 : m);
+  bottom = which == Extremes::Largest ? 0 : std::min(k, which == Extremes::Both ? m / 2 : m);
 }
 
 }  // namespace
@@ -113,16 +108,26 @@ LanczosResult lanczos(const LinearOperator& op, std::size_t n, const LanczosOpti
     const bool cheap = m < 40 || 10.0 * m * m <= 4.0 * static_cast<double>(n);
     if (check && (invariant || cheap || m % std::max(1, m / 10) == 0)) {
       last = ritz(alpha, beta, m);
-      const std::vector<int> idx = wanted(m, opt.k, opt.which);
-      bool done = static_cast<int>(idx.size()) >= std::min(nn, opt.k * (opt.which == Extremes::Both ? 2 : 1));
-      for (int i : idx) {
-        const double theta = last.values[i];
-        const double est = b * std::fabs(last.vectors[static_cast<std::size_t>(m - 1) * m + i]);
-        if (est > opt.tolerance * std::max(std::fabs(theta), 1e-8 * scale)) done = false;
-      }
+      int top = 0, bottom = 0;
+      end_counts(m, opt.k, opt.which, top, bottom);
+      auto end_ok = [&](int count, bool upper) {
+        if (count < std::min(opt.k, nn)) return false;
+        for (int c = 0; c < count; ++c) {
+          const int i = upper ? m - 1 - c : c;
+          const double theta = last.values[i];
+          const double est = b * std::fabs(last.vectors[static_cast<std::size_t>(m - 1) * m + i]);
+          if (est > opt.tolerance * std::max(std::fabs(theta), 1e-8 * scale)) return false;
+        }
+        return true;
+      };
+      const bool exact = b <= 1e-14 * scale;  // an invariant subspace: its Ritz values are eigenvalues
+      out.largest_converged = opt.which != Extremes::Smallest && (exact || end_ok(top, true));
+      out.smallest_converged = opt.which != Extremes::Largest && (exact || end_ok(bottom, false));
+      const bool done = (opt.which == Extremes::Smallest || out.largest_converged) &&
+                        (opt.which == Extremes::Largest || out.smallest_converged);
       report(progress, std::min(0.99, static_cast<double>(m) / cap));
       if (done || invariant) {
-        out.converged = done || b <= 1e-14 * scale;
+        out.converged = done;
         break;
       }
     }
@@ -144,11 +149,10 @@ LanczosResult lanczos(const LinearOperator& op, std::size_t n, const LanczosOpti
     residuals.push_back(norm2(nn, ay.data()) / std::max(std::fabs(theta), 1e-8 * scale) / norm2(nn, y.data()));
     if (opt.vectors) vecs.insert(vecs.end(), y.begin(), y.end());
   };
-  const int kk = std::min(opt.k, m);
-  if (opt.which != Extremes::Smallest)
-    for (int i = 0; i < kk; ++i) finish(m - 1 - i, out.largest, out.largest_residuals, out.largest_vectors);
-  if (opt.which != Extremes::Largest)
-    for (int i = 0; i < kk; ++i) finish(i, out.smallest, out.smallest_residuals, out.smallest_vectors);
+  int top = 0, bottom = 0;
+  end_counts(m, opt.k, opt.which, top, bottom);
+  for (int i = 0; i < top; ++i) finish(m - 1 - i, out.largest, out.largest_residuals, out.largest_vectors);
+  for (int i = 0; i < bottom; ++i) finish(i, out.smallest, out.smallest_residuals, out.smallest_vectors);
   report(progress, 1.0);
   return out;
 }

@@ -32,6 +32,11 @@ struct LanczosResult {
   int iterations = 0;
   int products = 0;  // operator applications, including the residual checks
   bool converged = false;
+  // Per end: whether every wanted Ritz value of that end met the tolerance (false for an end not
+  // asked for). An unconverged largest Ritz value is still a lower bound on lambda_max (Cauchy
+  // interlacing), an unconverged smallest one an upper bound on lambda_min.
+  bool largest_converged = false;
+  bool smallest_converged = false;
 };
 
 LanczosResult lanczos(const LinearOperator& op, std::size_t n, const LanczosOptions& options,

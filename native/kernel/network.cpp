@@ -66,6 +66,10 @@ void affine(int n, int in, int out, const double* a, const double* w, const doub
 }  // namespace
 
 ForwardCache forward_backward(const Problem& p) {
+  // One BLAS thread, so the cache (and the training built on it) is bit-identical for any
+  // OPENBLAS_NUM_THREADS: a multithreaded OpenBLAS partitions a GEMM by its thread count, which
+  // changes the last bits, and training amplifies them (digits, width 4: lambda_max 324 vs 2399).
+  BlasSerialScope serial;
   const NetSpec& net = p.net;
   const int L = net.layers(), N = p.samples, c = net.classes();
   ForwardCache cache;
@@ -131,7 +135,25 @@ ForwardCache forward_backward(const Problem& p) {
   return cache;
 }
 
+ForwardCache forward_backward_checked(const Problem& p) {
+  ForwardCache cache = forward_backward(p);
+  const NetSpec& net = p.net;
+  for (int l = 0; l < net.layers(); ++l) {
+    const int width = net.sizes[l + 1];
+    const std::vector<double>& u = cache.pre[l];
+    for (std::size_t i = 0; i < u.size(); ++i)
+      if (!std::isfinite(u[i]))
+        fail("NON_FINITE", std::string(l + 1 == net.layers() ? "the logits" : "the pre-activations of layer " + std::to_string(l + 1)) +
+                               " overflow float64 at sample " + std::to_string(i / width) + ", unit " +
+                               std::to_string(i % width) + " (" + std::to_string(u[i]) +
+                               "): the weights or inputs are too large (finite, but their products are not)");
+  }
+  if (!std::isfinite(cache.loss)) fail("NON_FINITE", "the loss is not finite at these weights (overflow in the softmax)");
+  return cache;
+}
+
 std::vector<double> gradient(const Problem& p, const ForwardCache& cache) {
+  BlasSerialScope serial;  // thread-count independent sums over samples, as in forward_backward
   const NetSpec& net = p.net;
   std::vector<double> grad(net.parameter_count(), 0.0);
   for (int l = 0; l < net.layers(); ++l) {

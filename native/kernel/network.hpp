@@ -58,6 +58,12 @@ struct ForwardCache {
 
 ForwardCache forward_backward(const Problem& problem);
 
+// forward_backward for a point that is analyzed, not searched: finite weights whose products
+// overflow float64 (infinite pre-activations, hence NaN probabilities) are a NON_FINITE error
+// naming the layer and sample, instead of NaN reaching LAPACK. (Training calls the unchecked one:
+// its line searches step into overflowing points on purpose and back off.)
+ForwardCache forward_backward_checked(const Problem& problem);
+
 // Gradient (length P) from a cache.
 std::vector<double> gradient(const Problem& problem, const ForwardCache& cache);
 

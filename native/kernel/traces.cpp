@@ -143,7 +143,7 @@ TracesResult compute_traces(const Problem& p, const TracesOptions& opt, const Pr
   r.method = method_name(method);
   r.closed_form = method == TraceMethod::Dual || method == TraceMethod::Primal;
 
-  const ForwardCache cache = forward_backward(p);
+  const ForwardCache cache = forward_backward_checked(p);
   const std::vector<double> grad = gradient(p, cache);
   r.loss = cache.loss;
   r.grad_norm = norm2(static_cast<int>(grad.size()), grad.data());

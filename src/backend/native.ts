@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KernelBackend } from './types.js';
 import { wrapKernelCall } from './kernel-errors.js';
+import { createCallQueue, withGuardedProgress } from './call-queue.js';
 
 /** The package root: the nearest folder above this module holding package.json. */
 export function packageRoot(): string {
@@ -28,18 +29,20 @@ export function loadNativeBackend(): KernelBackend {
   const addon = createRequire(import.meta.url)(path) as Omit<KernelBackend, 'name' | 'linalg' | 'maxDenseBytes'> & {
     info(): { linalg: string };
   };
+  const queue = createCallQueue();
   const backend: KernelBackend = {
     name: 'native',
     linalg: addon.info().linalg,
     // Natively the limit is the machine's memory; the facade checks it against free memory.
     maxDenseBytes: Number.MAX_SAFE_INTEGER,
     // async: argument errors the addon throws synchronously become rejections, as in WebAssembly.
-    run: async (name, spec, options, onProgress) => wrapKernelCall(() => addon.run(name, spec, options, onProgress)),
+    run: async (name, spec, options, onProgress) =>
+      queue(() => withGuardedProgress(onProgress, (progress) => wrapKernelCall(() => addon.run(name, spec, options, progress)))),
     hessian: async (spec, assembly, maxBytes, onProgress) =>
-      wrapKernelCall(() => addon.hessian(spec, assembly, maxBytes, onProgress)),
-    hvp: async (spec, directions, k) => wrapKernelCall(() => addon.hvp(spec, directions, k)),
+      queue(() => withGuardedProgress(onProgress, (progress) => wrapKernelCall(() => addon.hessian(spec, assembly, maxBytes, progress)))),
+    hvp: async (spec, directions, k) => queue(() => wrapKernelCall(() => addon.hvp(spec, directions, k))),
     lossGrad: (spec) => wrapKernelCall(() => addon.lossGrad(spec)),
-    eigh: async (matrix, n, first, last, vectors) => wrapKernelCall(() => addon.eigh(matrix, n, first, last, vectors)),
+    eigh: async (matrix, n, first, last, vectors) => queue(() => wrapKernelCall(() => addon.eigh(matrix, n, first, last, vectors))),
     wsBounds: (trace, traceOfSquare, n) => wrapKernelCall(() => addon.wsBounds(trace, traceOfSquare, n)),
   };
   return backend;

@@ -40,8 +40,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${command.help}\n`);
     return 0;
   }
-  await command.run(rest);
-  return 0;
+  const status = await command.run(rest);
+  return typeof status === 'number' ? status : 0;
 }
 
 main(process.argv.slice(2)).then(

@@ -3,5 +3,6 @@ export interface Subcommand {
   name: string;
   summary: string;
   help: string;
-  run(argv: string[]): Promise<void>;
+  /** Resolves with the exit status (void: 0). */
+  run(argv: string[]): Promise<void | number>;
 }

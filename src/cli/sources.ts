@@ -3,8 +3,10 @@ import { standardize } from '../data.js';
 import { fail } from '../errors.js';
 import { parseActivation, randomModel } from '../model.js';
 import { standardizeLike } from '../node/dataset-ids.js';
-import { DATASET_NAMES, loadDataset, readDataFile, readModelFile } from '../node/datasets.js';
+import { DATASET_NAMES, isCsvPath, loadDataset, readDataFile, readModelFile } from '../node/datasets.js';
 import { loadDatasetById } from '../sweep/dataset-id.js';
+import { assertAllocationsFit, forwardCache, modelParameters, parameterCountOf } from '../resources/memory-plan.js';
+import { platformMemoryBudget } from '../memory.js';
 import type { Dataset, Model, Reduction } from '../types.js';
 import { choice, int, intList, str, type OptionSpec, type ParsedValues } from './args.js';
 
@@ -17,6 +19,7 @@ export const SOURCE_OPTIONS: OptionSpec = {
   data: { type: 'string' },
   dataset: { type: 'string' },
   'no-standardize': { type: 'boolean' },
+  'no-header': { type: 'boolean' },
   reduction: { type: 'string' },
   backend: { type: 'string' },
 };
@@ -29,7 +32,8 @@ export const SOURCE_HELP = `  --model FILE            model JSON (format hessbou
   --data FILE             data: JSON {"x","y"} / {"x","targets"}, or CSV (label last)
   --dataset NAME          or an embedded data set: ${DATASET_NAMES.join('|')},
                           or synthetic data: synthetic:n=120,d=32,classes=3,rho=0.5[,seed=S]
-  --no-standardize        keep embedded data sets' raw features
+  --no-standardize        keep embedded data sets' (and CSV files') raw features
+  --no-header             the CSV file has no header line (by default a numeric first line is refused)
   --reduction mean|sum    loss reduction (default mean)
   --backend native|wasm   force a backend (default: native, else WebAssembly)`;
 
@@ -38,8 +42,8 @@ export function loadData(values: ParsedValues): Dataset {
   const name = str(values, 'dataset');
   if (file && name) fail('BAD_OPTION', 'give either --data FILE or --dataset NAME, not both');
   if (file) {
-    const data = readDataFile(file);
-    return values['no-standardize'] || !file.endsWith('.csv') ? data : standardize(data);
+    const data = readDataFile(file, values['no-header'] ? { header: false } : {});
+    return values['no-standardize'] || !isCsvPath(file) ? data : standardize(data);
   }
   if (name?.trim().toLowerCase().startsWith('synthetic:')) return loadDatasetById(name);
   if (name) return loadDataset(name, { standardize: !values['no-standardize'] });
@@ -56,6 +60,10 @@ export function loadModel(values: ParsedValues, data: Dataset): Model {
     return readModelFile(file);
   }
   if (!hidden) return fail('BAD_OPTION', 'no model given', 'add --model FILE or --hidden 16 (a seeded random model)');
+  // Every command runs at least a forward pass of this model over the data: refuse what cannot fit
+  // before building the model (which alone may be gigabytes).
+  const sizes = [data.d, ...hidden, data.classes];
+  assertAllocationsFit([modelParameters(parameterCountOf(sizes)), forwardCache(sizes, data.n)], platformMemoryBudget());
   return randomModel({
     inputs: data.d,
     hidden,

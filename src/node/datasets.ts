@@ -2,13 +2,14 @@
  * Node-only file access: the embedded data sets (package `data/` folder) and reading data/model
  * files from disk. Browser code uses the pure parsers in ../data.ts and ../model.ts instead.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 
 import { parseCsv, parseDataJson, standardize as standardizeData } from '../data.js';
 import { HessboundError, fail } from '../errors.js';
+import { decodeText, MAX_TEXT_BYTES } from '../io/text.js';
 import { modelToJson, parseModelJson } from '../model.js';
 import type { Dataset, Model } from '../types.js';
 
@@ -55,20 +56,34 @@ export function loadDataset(name: string, opts: { standardize?: boolean } = {}):
   return (opts.standardize ?? true) ? standardizeData(raw) : raw;
 }
 
-/** Reads a file as UTF-8 text, gunzipping `.gz` files; failures become HessboundError('IO'). */
+/**
+ * Reads a file as text (UTF-8, or UTF-16 with a byte-order mark), gunzipping `.gz` files; refuses
+ * files too large to hold as one string before reading them; failures become HessboundError.
+ */
 function readText(path: string): string {
   let bytes: Buffer;
   try {
+    const size = statSync(path).size;
+    if (size > MAX_TEXT_BYTES) fail('TOO_LARGE', `${path} is ${(size / 1e6).toFixed(0)} MB; hessbound reads text data whole, up to ${MAX_TEXT_BYTES / 1024 / 1024} MB`, 'subsample the data, or store it in a binary format (e.g. .npy) instead of CSV/JSON text');
     bytes = readFileSync(path);
   } catch (err) {
-    return fail('IO', `cannot read ${path}: ${osReason(err)}`);
+    if (err instanceof HessboundError) throw err;
+    return fail('IO', `cannot read ${path}: ${osReason(err)}`, 'check the path and the file permissions');
   }
-  if (!path.toLowerCase().endsWith('.gz')) return bytes.toString('utf8');
+  if (!path.toLowerCase().endsWith('.gz')) return decodeText(bytes, path);
   try {
-    return gunzipSync(bytes).toString('utf8');
+    bytes = gunzipSync(bytes, { maxOutputLength: MAX_TEXT_BYTES + 1 });
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      return fail('TOO_LARGE', `${path} decompresses to more than ${MAX_TEXT_BYTES / 1024 / 1024} MB of text; hessbound reads text data whole`, 'subsample the data, or store it in a binary format (e.g. .npy) instead');
     return fail('IO', `cannot decompress ${path}: ${osReason(err)}`, 'is it really a gzip file?');
   }
+  return decodeText(bytes, path);
+}
+
+/** Whether a path names a CSV file (.csv or .csv.gz, any case): standardized by default like the embedded sets. */
+export function isCsvPath(path: string): boolean {
+  return /\.csv(\.gz)?$/i.test(path);
 }
 
 function osReason(err: unknown): string {
@@ -96,7 +111,7 @@ function stripExtensions(path: string): string {
 }
 
 /** Reads a data file by extension: .json (optionally .gz) or .csv / .csv.gz. Not standardized. */
-export function readDataFile(path: string): Dataset {
+export function readDataFile(path: string, opts: { header?: boolean } = {}): Dataset {
   const lower = path.toLowerCase().replace(/\.gz$/, '');
   const isJson = lower.endsWith('.json');
   if (!isJson && !lower.endsWith('.csv')) {
@@ -104,7 +119,7 @@ export function readDataFile(path: string): Dataset {
   }
   const text = readText(path);
   const name = stripExtensions(path);
-  return withPath(path, () => (isJson ? parseDataJson(text, { name }) : parseCsv(text, { name })));
+  return withPath(path, () => (isJson ? parseDataJson(text, { name }) : parseCsv(text, { name, ...opts })));
 }
 
 /** Reads a `hessbound.mlp.v1` model JSON file. */

@@ -11,6 +11,7 @@ import { dirname } from 'node:path';
 import { HessboundError, fail } from '../errors.js';
 import { CSV_HEADER, csvRow, parseCsvRow } from '../sweep/csv.js';
 import type { SweepRecord, SweepResult } from '../sweep/result.js';
+import { acquireSweepLock, checkSweepSpec } from './sweep-guard.js';
 
 export interface SweepFilesOptions {
   csvPath: string;
@@ -20,6 +21,11 @@ export interface SweepFilesOptions {
   resume?: boolean;
   /** Start the files afresh even if they exist. */
   overwrite?: boolean;
+  /**
+   * The normalized sweep (sweep-guard.ts sweepSpec): stored beside the CSV, and compared on resume.
+   * While the files are open they are locked (CSV path + .lock) against a second sweep.
+   */
+  spec?: Record<string, unknown>;
 }
 
 export interface SweepFiles {
@@ -128,18 +134,26 @@ export function openSweepFiles(options: SweepFilesOptions): SweepFiles {
     ioError('create the folder of', csvPath, err);
   }
   let previous = new Map<string, SweepResult>();
-  if (existsSync(csvPath) && !options.overwrite) {
-    if (!options.resume)
-      fail('IO', `${csvPath} already exists`, 'add --resume to continue that sweep, --overwrite to start it again, or choose another --out');
-    previous = recoverCsv(csvPath);
-    if (jsonlPath) reconcileJsonl(jsonlPath, new Set(previous.keys()));
-  } else {
-    try {
-      writeFileSync(csvPath, `${CSV_HEADER}\n`);
-      if (jsonlPath) writeFileSync(jsonlPath, '');
-    } catch (err) {
-      ioError('write', csvPath, err);
+  const release = acquireSweepLock(csvPath);
+  try {
+    if (existsSync(csvPath) && !options.overwrite) {
+      if (!options.resume)
+        fail('IO', `${csvPath} already exists`, 'add --resume to continue that sweep, --overwrite to start it again, or choose another --out');
+      if (options.spec) checkSweepSpec(csvPath, options.spec, true);
+      previous = recoverCsv(csvPath);
+      if (jsonlPath) reconcileJsonl(jsonlPath, new Set(previous.keys()));
+    } else {
+      if (options.spec) checkSweepSpec(csvPath, options.spec, false);
+      try {
+        writeFileSync(csvPath, `${CSV_HEADER}\n`);
+        if (jsonlPath) writeFileSync(jsonlPath, '');
+      } catch (err) {
+        ioError('write', csvPath, err);
+      }
     }
+  } catch (err) {
+    release();
+    throw err;
   }
   const csvFd = openAppend(csvPath);
   const jsonlFd = jsonlPath ? openAppend(jsonlPath) : null;
@@ -155,6 +169,7 @@ export function openSweepFiles(options: SweepFilesOptions): SweepFiles {
     close() {
       closeSync(csvFd);
       if (jsonlFd !== null) closeSync(jsonlFd);
+      release();
     },
   };
 }

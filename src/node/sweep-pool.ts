@@ -28,6 +28,8 @@ export interface WorkerPoolOptions {
   backend?: BackendName | 'auto';
   /** Return each trained model with its record (for --save-models). */
   keepModels?: boolean;
+  /** Allow more workers than cores (each worker holds its own copy of the data and model). */
+  force?: boolean;
 }
 
 export interface WorkerPool extends PointExecutor {
@@ -76,7 +78,10 @@ function blasThreadsFor(workers: number): number {
 
 export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
   const workers = options.workers ?? availableParallelism();
-  if (!Number.isInteger(workers) || workers < 1 || workers > 1024) fail('BAD_OPTION', `workers must be an integer from 1 to 1024, got ${String(workers)}`);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 1024) fail('BAD_OPTION', `workers must be an integer from 1 to 1024, got ${String(workers)}`, `use 1 to ${availableParallelism()} (the cores here)`);
+  // More workers than cores only share the cores (slower: each has its own memory and caches).
+  if (workers > availableParallelism() && !options.force)
+    fail('BAD_OPTION', `${workers} workers is more than the ${availableParallelism()} cores here`, `use at most ${availableParallelism()} workers, or add --force (force: true) to run more anyway`);
   const blasThreads = blasThreadsFor(workers);
   const env = { ...process.env, OPENBLAS_NUM_THREADS: String(blasThreads) };
   const slots: Slot[] = [];

@@ -12,6 +12,7 @@ import { sweep, type SweepEvent } from '../sweep/sweep.js';
 import type { BackendName } from '../types.js';
 import { createWorkerPool } from './sweep-pool.js';
 import { openSweepFiles, type SweepFilesOptions } from './sweep-files.js';
+import { sweepSpec, validateSweepData } from './sweep-guard.js';
 
 export interface NodeSweepOptions {
   grid?: SweepGrid;
@@ -19,6 +20,8 @@ export interface NodeSweepOptions {
   /** Worker threads (default: one per core). */
   workers?: number;
   backend?: BackendName | 'auto';
+  /** Allow more workers than cores. */
+  force?: boolean;
   /** Where results go; without it nothing is written (and nothing can be resumed). */
   files?: SweepFilesOptions;
   /** Write each trained model to DIR/<key>.json (hessbound.mlp.v1). */
@@ -34,10 +37,13 @@ export async function* runSweep(options: NodeSweepOptions): AsyncGenerator<NodeS
   // Jobs first: bad options fail before any file is touched or worker started.
   if (!options.jobs && !options.grid) fail('BAD_OPTION', 'the sweep has no jobs', 'give a grid (dataset, widths, seeds) or a job list');
   const jobs = options.jobs ? options.jobs.map((j) => ('spec' in j && 'key' in j ? makeJob(j.spec) : makeJob(j as SweepJobInput))) : gridJobs(options.grid as SweepGrid);
-  const files = options.files ? openSweepFiles(options.files) : null;
+  // The data sets load before any file is written, so a bad one leaves nothing behind to block a rerun.
+  validateSweepData(jobs);
+  const files = options.files ? openSweepFiles({ spec: sweepSpec(options.grid, jobs), ...options.files }) : null;
   const skip = new Set(files ? [...files.previous.keys()] : []);
   if (options.saveModels !== undefined) prepareModelDir(options.saveModels);
   const pool = createWorkerPool({
+    ...(options.force ? { force: true } : {}),
     ...(options.workers !== undefined ? { workers: options.workers } : {}),
     ...(options.backend ? { backend: options.backend } : {}),
     ...(options.saveModels !== undefined ? { keepModels: true } : {}),

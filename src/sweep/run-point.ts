@@ -109,8 +109,10 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
     onProgress: (f) => report(TRAIN_SHARE + BOUND_SHARE + (1 - TRAIN_SHARE - BOUND_SHARE) * f),
   });
   const secondsLambdaMax = now() - t;
-  if (spectrum.lambdaMax === null) fail('KERNEL', 'the eigensolver returned no lambda_max');
-  const lambdaMax = spectrum.lambdaMax;
+  // Unconverged Lanczos: keep the largest Ritz value (a lower bound), flagged, and no ratio.
+  const exact = spectrum.lambdaMax !== null;
+  const lambdaMax = spectrum.lambdaMax ?? spectrum.lambdaMaxLowerBound;
+  if (lambdaMax === null) fail('KERNEL', 'the eigensolver returned no lambda_max', 'this is a bug in hessbound; please report it');
   const bound = traces.bound.upper;
   report(1);
   const diagnostics = { ...spectrum.diagnostics, flags: mergeFlags(trained.diagnostics.flags, spectrum.diagnostics.flags) };
@@ -133,7 +135,7 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
       gradNorm: trained.gradNorm,
       lambdaMax,
       bound,
-      ratio: lambdaMax > 0 ? bound / lambdaMax : null,
+      ratio: exact && lambdaMax > 0 ? bound / lambdaMax : null,
       trace: traces.trace,
       traceOfSquare: traces.traceOfSquare,
       seconds: now() - started,
@@ -142,7 +144,7 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
       stopReason: trained.stopReason,
       trainSteps: trained.steps.adam + trained.steps.lbfgs,
       lambdaMethod,
-      lambdaConverged: spectrum.lanczos ? spectrum.lanczos.converged : true,
+      lambdaConverged: exact,
       boundMethod: traces.method,
       boundEstimated: traces.estimated,
       reduction: spec.reduction,

@@ -40,8 +40,12 @@ export function analyzeTable(r: AnalyzeResult, title: string): string {
     ['gradient norm', fmt(r.gradNorm)],
     ['tr(H)', r.trace === null ? '— (Lanczos computes no traces; hessbound bound gives them)' : `${fmt(r.trace)}${r.traceSource === 'closed-form' ? '   (closed form)' : ''}`],
     ['tr(H^2)', fmt(r.traceOfSquare)],
-    ['lambda_max (exact)', fmt(r.lambdaMax)],
-    ['lambda_min (exact)', fmt(r.lambdaMin)],
+    r.lambdaMaxLowerBound !== null
+      ? ['lambda_max', `NOT CONVERGED: >= ${fmt(r.lambdaMaxLowerBound)} (largest Ritz value, a lower bound on lambda_max; residual ${fmt(r.lanczos?.topResiduals[0], 2)})`]
+      : ['lambda_max (exact)', fmt(r.lambdaMax)],
+    r.lambdaMinUpperBound !== null
+      ? ['lambda_min', `NOT CONVERGED: <= ${fmt(r.lambdaMinUpperBound)} (smallest Ritz value, an upper bound on lambda_min; residual ${fmt(r.lanczos?.bottomResiduals[0], 2)})`]
+      : ['lambda_min (exact)', fmt(r.lambdaMin)],
   ];
   if (r.bound) {
     rows.push(
@@ -51,9 +55,15 @@ export function analyzeTable(r: AnalyzeResult, title: string): string {
       ['WS spread bound', fmt(r.bound.spread)],
     );
   }
+  const withResiduals = (values: number[], residuals: number[] | undefined) =>
+    values.map((v, i) => `${fmt(v, 6)} (residual ${fmt(residuals?.[i], 2)})`).join(', ');
   rows.push(
-    ['top eigenvalues', r.topEigenvalues.map((v) => fmt(v, 6)).join(', ') || '—'],
-    ['bottom eigenvalues', r.bottomEigenvalues.map((v) => fmt(v, 6)).join(', ') || '—'],
+    r.lambdaMaxLowerBound !== null
+      ? ['top Ritz values', `${withResiduals(r.topEigenvalues, r.lanczos?.topResiduals)}   (not converged)`]
+      : ['top eigenvalues', r.topEigenvalues.map((v) => fmt(v, 6)).join(', ') || '—'],
+    r.lambdaMinUpperBound !== null
+      ? ['bottom Ritz values', `${withResiduals(r.bottomEigenvalues, r.lanczos?.bottomResiduals)}   (not converged)`]
+      : ['bottom eigenvalues', r.bottomEigenvalues.map((v) => fmt(v, 6)).join(', ') || '—'],
     ...diagnosticsRows(r.diagnostics, r.objective),
     ['seconds', Object.entries(r.seconds).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')],
   );
@@ -66,7 +76,10 @@ function describeSource(values: ParsedValues): string {
   return `${String(model)} on ${String(data)}`;
 }
 
-async function run(argv: string[]): Promise<void> {
+/** Exit status after printing a result whose eigenvalues did not converge (documented in README). */
+export const EXIT_NOT_CONVERGED = 3;
+
+async function run(argv: string[]): Promise<number> {
   const values = parse(argv, {
     ...SOURCE_OPTIONS,
     method: { type: 'string' },
@@ -100,6 +113,14 @@ async function run(argv: string[]): Promise<void> {
   });
   bar.done();
   process.stdout.write(values['json'] ? `${JSON.stringify(analyzeJson(result))}\n` : `${analyzeTable(result, describeSource(values))}\n`);
+  if (!result.converged) {
+    process.stderr.write(
+      `hessbound: Lanczos did not converge in ${result.lanczos?.iterations ?? '?'} iterations: the values shown are Ritz values, not eigenvalues (exit status ${EXIT_NOT_CONVERGED})\n` +
+        '  hint: raise --max-iterations or loosen --tolerance, or use --which largest when only lambda_max is needed\n',
+    );
+    return EXIT_NOT_CONVERGED;
+  }
+  return 0;
 }
 
 export const analyzeCommand: Subcommand = { name: 'analyze', summary: 'exact Hessian spectrum, traces and WS bounds', help: HELP, run };

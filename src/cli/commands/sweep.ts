@@ -31,7 +31,9 @@ Usage: hessbound sweep --dataset NAME --widths LIST --seeds K [options]
   --test-fraction F       hold out F of each class for testing (same split for every point; --split-seed S)
   --test-data FILE        or a separate test file
   --save-models DIR       write each trained model to DIR/<key>.json
-  --workers W             worker threads (default: one per core, ${availableParallelism()} here)
+  --workers W             worker threads (default: one per core, ${availableParallelism()} here; at most
+                          the cores unless --force)
+  --force                 allow more --workers than cores
   --out FILE              results CSV (default results.csv), plus JSON lines next to it (.jsonl)
   --jsonl FILE            JSON lines somewhere else; --no-jsonl for none
   --plot FILE             also write the SVG plot (lambda_max and bound vs width; their ratio)
@@ -64,6 +66,7 @@ const OPTIONS = {
   activation: { type: 'string' },
   depth: { type: 'string' },
   workers: { type: 'string' },
+  force: { type: 'boolean' },
   out: { type: 'string' },
   jsonl: { type: 'string' },
   'no-jsonl': { type: 'boolean' },
@@ -171,6 +174,7 @@ async function run(argv: string[]): Promise<void> {
     {
       grid,
       ...(workers !== undefined ? { workers } : {}),
+      ...(values['force'] ? { force: true } : {}),
       ...(backend ? { backend } : {}),
       ...(saveModels !== undefined ? { saveModels } : {}),
       files: { csvPath, jsonlPath, resume: values['resume'] === true, overwrite: values['overwrite'] === true },

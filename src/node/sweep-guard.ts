@@ -1,0 +1,138 @@
+/**
+ * Guards of a sweep's output files: an exclusive lock (two sweeps on one file would write every
+ * point twice), the sweep's spec stored beside its output (so --resume of a different sweep is
+ * refused, saying what differs), and the data sets checked before any file is touched.
+ */
+import { closeSync, existsSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { fail } from '../errors.js';
+import { loadDatasetById } from '../sweep/dataset-id.js';
+import { JOB_DEFAULTS, type SweepGrid, type SweepJob } from '../sweep/job.js';
+import { loadDataset } from './datasets.js';
+
+export const SPEC_FORMAT = 'hessbound.sweep-spec.v1';
+
+export function lockPath(csvPath: string): string {
+  return `${csvPath}.lock`;
+}
+
+export function specPath(csvPath: string): string {
+  return `${csvPath}.spec.json`;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes the lock on a sweep's output (an O_EXCL lock file holding pid and host); a lock left by a
+ * process that no longer runs on this host is taken over. Returns the release function.
+ */
+export function acquireSweepLock(csvPath: string): () => void {
+  const path = lockPath(csvPath);
+  const me = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, `${JSON.stringify(me)}\n`);
+      closeSync(fd);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        try {
+          unlinkSync(path);
+        } catch {
+          // Already gone (removed by hand): nothing to release.
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') fail('IO', `cannot create the lock file ${path}: ${(err as Error).message}`, 'check that the output folder is writable');
+    }
+    let owner: { pid?: number; host?: string; since?: string } = {};
+    try {
+      owner = JSON.parse(readFileSync(path, 'utf8')) as typeof owner;
+    } catch {
+      // Unreadable: a lock being written right now, or damaged; treated as held.
+    }
+    const stale = owner.host === me.host && typeof owner.pid === 'number' && !alive(owner.pid);
+    if (!stale || attempt > 0)
+      fail(
+        'IO',
+        `another sweep is writing ${csvPath} (process ${owner.pid ?? '?'} on ${owner.host ?? '?'}, since ${owner.since ?? '?'})`,
+        `wait for it to finish or stop it; if no sweep runs, delete ${path}`,
+      );
+    try {
+      unlinkSync(path);
+    } catch {
+      // Someone else took it over first; the next attempt reports them.
+    }
+  }
+  return fail('IO', `cannot lock ${csvPath}`, `delete ${path} if no sweep runs`);
+}
+
+type Spec = Record<string, unknown>;
+
+/** The normalized sweep: the grid with defaults filled in (seed counts as lists), or the job keys. */
+export function sweepSpec(grid: SweepGrid | undefined, jobs: readonly SweepJob[]): Spec {
+  if (!grid) return { format: SPEC_FORMAT, jobs: jobs.map((j) => j.key).sort() };
+  const normalized: Spec = { ...JOB_DEFAULTS };
+  for (const [key, value] of Object.entries(grid)) if (value !== undefined) normalized[key] = value;
+  if (typeof normalized['seeds'] === 'number') normalized['seeds'] = Array.from({ length: normalized['seeds'] as number }, (_, i) => i);
+  // The canonical data set ids of the jobs (e.g. synthetic:... with defaults), not as typed.
+  normalized['datasets'] = [...new Set(jobs.map((j) => j.spec.dataset))].sort();
+  delete normalized['dataset'];
+  return { format: SPEC_FORMAT, grid: normalized };
+}
+
+function show(value: unknown): string {
+  return value === undefined ? '(not set)' : JSON.stringify(value);
+}
+
+/** What differs between two specs, one "key: stored vs now" per difference. */
+export function specDifferences(stored: Spec, now: Spec): string[] {
+  const a = (stored['grid'] ?? stored) as Spec;
+  const b = (now['grid'] ?? now) as Spec;
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  return keys.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).map((k) => `${k}: ${show(a[k])} in the file, ${show(b[k])} now`);
+}
+
+/**
+ * On a fresh start writes the spec beside the output; on resume compares it with the stored one
+ * and refuses a different sweep. A resumed output without a spec (older versions) gets one.
+ */
+export function checkSweepSpec(csvPath: string, spec: Spec, resuming: boolean): void {
+  const path = specPath(csvPath);
+  if (resuming && existsSync(path)) {
+    let stored: Spec;
+    try {
+      stored = JSON.parse(readFileSync(path, 'utf8')) as Spec;
+    } catch (err) {
+      return fail('BAD_DATA', `${path} is damaged: ${(err as Error).message}`, 'delete it to resume without the check, or --overwrite');
+    }
+    const differences = specDifferences(stored, spec);
+    if (differences.length > 0)
+      fail(
+        'BAD_OPTION',
+        `--resume of ${csvPath} with a different sweep: ${differences.join('; ')}`,
+        'resume with the options of the sweep that wrote the file, or write this one to another --out (or --overwrite)',
+      );
+    return;
+  }
+  try {
+    writeFileSync(`${path}.tmp`, `${JSON.stringify(spec, null, 1)}\n`);
+    renameSync(`${path}.tmp`, path);
+  } catch (err) {
+    fail('IO', `cannot write ${path}: ${(err as Error).message}`, 'check that the output folder is writable');
+  }
+}
+
+/** Loads each data set of the jobs once, so an unknown or bad one fails before any point or file. */
+export function validateSweepData(jobs: readonly SweepJob[]): void {
+  for (const id of new Set(jobs.map((j) => j.spec.dataset))) loadDatasetById(id, (name) => loadDataset(name));
+}

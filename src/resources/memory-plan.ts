@@ -1,0 +1,128 @@
+/**
+ * Memory estimates for every large allocation a call makes (the forward cache, Hessian-vector
+ * product scratch, Lanczos and Hutch++ bases, closed-form tiles, models), checked against the budget
+ * before anything is allocated, so an oversized request is refused with what and how much instead
+ * of growing until the OS kills the process (or a RangeError from a typed array).
+ * The byte counts mirror native/kernel (network.cpp, hvp.cpp, lanczos.cpp, hutchpp.cpp,
+ * closed_form*.cpp); they are estimates with a margin, not exact accounting.
+ */
+import type { KernelBackend } from '../backend/types.js';
+import { fail } from '../errors.js';
+import { formatBytes, memoryBudget } from '../memory.js';
+
+const DOUBLE = 8;
+
+/** One planned allocation: what it is, its size, and how to make it smaller. */
+export interface Allocation {
+  what: string;
+  bytes: number;
+  hint: string;
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+export function parameterCountOf(sizes: readonly number[]): number {
+  let P = 0;
+  for (let l = 0; l + 1 < sizes.length; l++) P += (sizes[l + 1] as number) * ((sizes[l] as number) + 1);
+  return P;
+}
+
+const SMALLER_WIDTH = 'use smaller hidden widths (--hidden) or fewer samples';
+
+/** The copied inputs and the forward/backward cache: six N x width arrays per hidden layer, three N x c. */
+export function forwardCache(sizes: readonly number[], samples: number): Allocation {
+  const hidden = sum(sizes.slice(1, -1));
+  const classes = sizes.at(-1) as number;
+  const inputs = sizes[0] as number;
+  const bytes = DOUBLE * samples * (6 * hidden + 4 * classes + inputs);
+  return { what: `the forward pass over ${samples.toLocaleString('en-US')} samples`, bytes, hint: SMALLER_WIDTH };
+}
+
+/** Hessian-vector product scratch: block buffers per thread and up to 16 partial products of P. */
+export function hvpScratch(sizes: readonly number[], samples: number): Allocation {
+  const P = parameterCountOf(sizes);
+  const rows = Math.min(samples, 4096);
+  const bytes = DOUBLE * (3 * rows * sum(sizes.slice(1)) * 2 + 17 * P);
+  return { what: 'Hessian-vector product scratch', bytes, hint: SMALLER_WIDTH };
+}
+
+/** The Lanczos basis: one row of P doubles per iteration (full reorthogonalization). */
+export function lanczosBasis(parameters: number, maxIterations: number): Allocation {
+  const rows = Math.min(Math.max(maxIterations, 2), parameters);
+  return {
+    what: `a Lanczos basis of ${rows.toLocaleString('en-US')} x ${parameters.toLocaleString('en-US')} doubles`,
+    bytes: DOUBLE * parameters * (rows + 6),
+    hint: 'lower maxIterations (CLI --max-iterations), ask only --which largest, or use smaller hidden widths',
+  };
+}
+
+/** Hutch++: `probes` products in all (sketch, its image, the remaining probes): about one P-vector each. */
+export function hutchppBasis(parameters: number, probes: number): Allocation {
+  return {
+    what: `Hutch++ vectors (${probes} x ${parameters.toLocaleString('en-US')} doubles)`,
+    bytes: DOUBLE * parameters * (probes + 6),
+    hint: 'use fewer probes (--probes) or smaller hidden widths',
+  };
+}
+
+/** Closed-form traces (one hidden layer): per-sample N x (c^2 + h) arrays plus bounded tiles. */
+export function closedFormWork(sizes: readonly number[], samples: number): Allocation {
+  const h = sum(sizes.slice(1, -1));
+  const c = sizes.at(-1) as number;
+  const pairs = (c * (c + 1)) / 2;
+  const tile = Math.min(samples, 256);
+  const bytes = DOUBLE * (samples * (pairs + 4 * h + 6 * c) + pairs * h + tile * (2 * c + 2) * h + 12 * tile * tile + tile * c * c);
+  return { what: `the closed-form traces (${c} classes, ${samples.toLocaleString('en-US')} samples)`, bytes, hint: SMALLER_WIDTH };
+}
+
+/** A model's parameters (and the same again while it is built or copied). */
+export function modelParameters(parameters: number): Allocation {
+  return {
+    what: `a model of ${parameters.toLocaleString('en-US')} parameters`,
+    bytes: 2 * DOUBLE * parameters,
+    hint: 'use smaller hidden widths (--hidden)',
+  };
+}
+
+/** Dense P x P Hessian plus the eigensolver's work (as memory.ts's denseBytes). */
+export function denseHessian(parameters: number): Allocation {
+  return {
+    what: `a dense Hessian of ${parameters.toLocaleString('en-US')} parameters`,
+    bytes: parameters * parameters * DOUBLE * 1.1,
+    hint: "use the Lanczos method (method 'lanczos', CLI --method lanczos) for the extreme eigenvalues",
+  };
+}
+
+/**
+ * Throws TOO_LARGE when the allocations together exceed `budget`, naming each one and its size; the
+ * hint is that of the largest, which is the one to shrink.
+ */
+export function assertAllocationsFit(allocations: readonly Allocation[], budget: number, where = 'available memory'): void {
+  const total = sum(allocations.map((a) => a.bytes));
+  if (total <= budget) return;
+  const sorted = [...allocations].sort((a, b) => b.bytes - a.bytes);
+  const largest = sorted[0] as Allocation;
+  const rest = sorted.slice(1).filter((a) => a.bytes >= 0.01 * total);
+  const also = rest.length ? ` (plus ${rest.map((a) => `${a.what}: ${formatBytes(a.bytes)}`).join(', ')})` : '';
+  fail(
+    'TOO_LARGE',
+    `${largest.what} needs ${formatBytes(largest.bytes)}${also}, ${formatBytes(total)} in all, more than ${where} allows (${formatBytes(budget)})`,
+    largest.hint,
+  );
+}
+
+/** The budget of non-dense work on a backend: the machine's free memory, or the WebAssembly heap. */
+export function workBudget(backend: KernelBackend, override?: number): { budget: number; where: string } {
+  return {
+    budget: memoryBudget(backend, override),
+    where: backend.name === 'wasm' ? 'the WebAssembly heap (at most 4 GB)' : 'available memory',
+  };
+}
+
+/** Checks a kernel call's allocations against the backend's budget. */
+export function assertCallFits(backend: KernelBackend, allocations: readonly Allocation[], override?: number): void {
+  const { budget, where } = workBudget(backend, override);
+  assertAllocationsFit(allocations, budget, where);
+}
