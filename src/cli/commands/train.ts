@@ -16,7 +16,8 @@ Usage: hessbound train (--model FILE | --hidden LIST) (--data FILE | --dataset N
 
 ${SOURCE_HELP}
                           --dataset also takes synthetic data: synthetic:n=120,d=32,classes=3,rho=0.5
-  --out FILE              where to save the trained model (hessbound.mlp.v1 JSON)
+  --out FILE              where to save the trained model: .json (hessbound.mlp.v1) or .safetensors
+                          (F64, nn.Sequential names, loads into PyTorch with strict=True)
   --grad-tol T            stop when the gradient norm <= T (absolute; default ${TRAIN_DEFAULTS.gradTol})
   --max-steps N           iteration budget, Adam and L-BFGS together (default ${TRAIN_DEFAULTS.maxSteps})
   --adam-steps N          Adam iterations before L-BFGS (default ${TRAIN_DEFAULTS.adamSteps}; 0: L-BFGS only)
