@@ -39,8 +39,11 @@ function checkPreamble(bytes: Uint8Array, what: string): void {
 
 function callLibrary(bytes: Uint8Array, what: string): NpyArray {
   try {
-    // The library wants an ArrayBuffer of its own (typed-array views at the data offset).
-    return parseNpyLibrary(bytes.slice().buffer);
+    // The library wants an ArrayBuffer of its own (typed-array views at the data offset); a copy,
+    // because a Node Buffer's slice() shares the pooled buffer.
+    const own = new Uint8Array(bytes.length);
+    own.set(bytes);
+    return parseNpyLibrary(own.buffer);
   } catch (err) {
     if (err instanceof HessboundError) throw err;
     return fail('BAD_DATA', `${what} is not a readable .npy file: ${err instanceof Error ? err.message : String(err)}`,
