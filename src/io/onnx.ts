@@ -143,6 +143,15 @@ class ChainBuilder {
   readonly layers: Layer[] = [];
   readonly activations: Activation[] = [];
   private readonly committed = new Map<Affine, number>();
+  private readonly consumedDepths = new Set<number>();
+
+  /** The depth of a layer's input; each hidden value feeds exactly one layer in a chain. */
+  layerInput(value: Value, node: NodeProto): number {
+    const depth = this.depthOf(value, node);
+    if (this.consumedDepths.has(depth)) this.notChain(node, 'branches: one value feeds two layers');
+    this.consumedDepths.add(depth);
+    return depth;
+  }
 
   /** Fixes `z` as the next layer (followed by `activation`) and returns the depth of its output. */
   commit(z: Affine, activation: Activation | null, node: NodeProto | null): number {
@@ -208,7 +217,7 @@ function gemm(node: NodeProto, inputs: Value[], chain: ChainBuilder): Value {
   const beta = floatAttribute(node, 'beta', 1);
   if (!a || a.kind === 'const') return refuse(node, 'multiplies a constant by the weights; its first input must be the layer input');
   if (transA !== 0) return refuse(node, 'transposes the layer input (transA=1); hessbound reads graphs whose values are batch x features');
-  const depth = chain.depthOf(a, node);
+  const depth = chain.layerInput(a, node);
   const weight = constantInput(node, b, 'weight');
   if (weight.dims.length !== 2) return refuse(node, `has a weight of shape ${describeShape(weight.dims)}; a Gemm weight is 2-D`);
   // Y = alpha * A op(B) + beta * C; op(B) is in x out, so W (out x in) = alpha * op(B)^T.
@@ -222,7 +231,7 @@ function gemm(node: NodeProto, inputs: Value[], chain: ChainBuilder): Value {
 function matMul(node: NodeProto, inputs: Value[], chain: ChainBuilder): Value {
   const [a, b] = inputs;
   if (!a || a.kind === 'const') return refuse(node, 'multiplies a constant on the left; hessbound reads graphs whose values are batch x features (x @ W^T)');
-  const depth = chain.depthOf(a, node);
+  const depth = chain.layerInput(a, node);
   const weight = constantInput(node, b, 'weight');
   if (weight.dims.length !== 2) return refuse(node, `has a weight of shape ${describeShape(weight.dims)}; a MatMul weight must be 2-D`);
   return affineFromWeights(node, depth, transpose2d(weight), null);
