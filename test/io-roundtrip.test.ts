@@ -95,7 +95,7 @@ describe('the CLI reads and writes the formats', () => {
     const ambiguous = runCli(['analyze', '--model', silu, '--data', data]);
     expect(ambiguous.status).not.toBe(0);
     expect(ambiguous.stderr).toContain(silu);
-    expect(ambiguous.stderr).toMatch(/ambiguous[\s\S]*hint: .*--layer-order/);
+    expect(ambiguous.stderr).toMatch(/ambiguous[\s\S]*hint: .*--layer-order fc1,fc2,fc3,head/);
     const ordered = runCli(['analyze', '--model', silu, '--data', data, '--layer-order', 'fc1,fc2,fc3,head', '--json', '--method', 'dense']);
     expect(ordered.status, ordered.stderr).toBe(0);
     const expected = loadFixtures().find((f) => f.name === 'synth-silu-h4x3x3-nobias')!.expected;

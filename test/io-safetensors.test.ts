@@ -107,7 +107,7 @@ describe('layouts', () => {
     const square = (name: string, seed: number) => ({ name: `${name}.weight`, shape: [3, 3], values: Float64Array.from({ length: 9 }, (_, i) => seed + i) });
     const bytes = writeSafetensors([square('fc1', 0), square('head', 100), { name: 'fc2.weight', shape: [3, 3], values: new Float64Array(9).fill(7) }], { activation: 'tanh' });
     const e = expectError(() => modelFromSafetensors(bytes), 'BAD_MODEL', /ambiguous/);
-    expect(e.hint).toMatch(/--layer-order fc1,head,fc2/);
+    expect(e.hint).toMatch(/--layer-order fc1,fc2,head/);
     const model = modelFromSafetensors(bytes, { layerOrder: ['fc1', 'fc2', 'head'] });
     expect(model.layers.map((l) => l.weight[0])).toEqual([0, 7, 100]);
     expectError(() => modelFromSafetensors(bytes, { layerOrder: ['fc1', 'fc9', 'head'] }), 'BAD_OPTION', /fc9/);

@@ -75,8 +75,8 @@ export function setupOwnFiles(): void {
   zone.addEventListener('drop', (event) => {
     event.preventDefault();
     zone.classList.remove('over');
-    void take([...(event.dataTransfer?.files ?? [])]);
+    void take(Array.from(event.dataTransfer?.files ?? []));
   });
   const input = $<HTMLInputElement>('own-input');
-  input.addEventListener('change', () => void take([...(input.files ?? [])]));
+  input.addEventListener('change', () => void take(Array.from(input.files ?? [])));
 }

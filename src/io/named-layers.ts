@@ -111,6 +111,14 @@ function chainingOrders(layers: readonly Layer[]): number[][] {
   return found;
 }
 
+/** A likely order for the hint: natural sort, output-looking names (head, out, classifier) last. */
+function suggestedOrder(modules: readonly Module[]): string {
+  const isOutput = (name: string) => /head|out|classifier|logits|final/i.test(name);
+  return modules.map((m) => m.name)
+    .sort((a, b) => Number(isOutput(a)) - Number(isOutput(b)) || a.localeCompare(b, 'en', { numeric: true }))
+    .join(',');
+}
+
 function describeModules(modules: readonly Module[], layers: readonly Layer[]): string {
   return modules.map((m, i) => `${m.name} (${(layers[i] as Layer).out}x${(layers[i] as Layer).in})`).join(', ');
 }
@@ -146,7 +154,7 @@ export function layersFromNamedTensors(tensors: ReadonlyMap<string, NamedTensor>
   }
   if (orders.length > 1) {
     fail('BAD_MODEL', `the order of the named modules is ambiguous: more than one order chains their shapes (${describeModules(modules, layers)})`,
-      `${LAYER_ORDER_HINT}, e.g. --layer-order ${modules.map((m) => m.name).join(',')}`);
+      `${LAYER_ORDER_HINT}, e.g. --layer-order ${suggestedOrder(modules)}`);
   }
   return (orders[0] as number[]).map((i) => layers[i] as Layer);
 }
