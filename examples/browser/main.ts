@@ -4,6 +4,7 @@
  */
 import { analyze, configureWasm, parseCsv, randomModel, standardize, type AnalyzeResult, type Dataset } from '../../src/browser.js';
 import type { Activation } from '../../src/types.js';
+import { setupOwnFiles } from './own-files.js';
 
 // The page lives in examples/browser/ of the package; wasm/dist/ and data/ are served beside it.
 configureWasm({ baseUrl: new URL('../../wasm/dist/', location.href) });
@@ -93,3 +94,4 @@ $('controls').addEventListener('submit', (event) => {
   void run();
 });
 void run();
+setupOwnFiles();

@@ -7,6 +7,7 @@ import { DATASET_NAMES, isCsvPath, loadDataset, readDataFile, readModelFile } fr
 import { loadDatasetById } from '../sweep/dataset-id.js';
 import { assertAllocationsFit, forwardCache, modelParameters, parameterCountOf } from '../resources/memory-plan.js';
 import { platformMemoryBudget } from '../memory.js';
+import { readDataArrayFiles } from '../node/format-files.js';
 import type { Dataset, Model, Reduction } from '../types.js';
 import { choice, int, intList, str, type OptionSpec, type ParsedValues } from './args.js';
 
@@ -22,14 +23,20 @@ export const SOURCE_OPTIONS: OptionSpec = {
   'no-header': { type: 'boolean' },
   reduction: { type: 'string' },
   backend: { type: 'string' },
+  'data-x': { type: 'string' },
+  'data-y': { type: 'string' },
+  'layer-order': { type: 'string' },
 };
 
-export const SOURCE_HELP = `  --model FILE            model JSON (format hessbound.mlp.v1)
+export const SOURCE_HELP = `  --model FILE            model: JSON (hessbound.mlp.v1), .safetensors (PyTorch state_dict) or .onnx
+  --layer-order A,B,C     safetensors with named modules: the Linear modules, input to output
   --hidden LIST           or a seeded random model with these hidden widths, e.g. 16,16
-  --activation A          sigmoid|tanh|softplus|gelu|silu|identity (random model; default tanh)
+  --activation A          sigmoid|tanh|softplus|gelu|silu|identity (random model; default tanh; or of a
+                          safetensors --model without activation metadata)
   --seed S                random model seed (default 0)
   --init glorot|he        random model initialisation (default glorot)
-  --data FILE             data: JSON {"x","y"} / {"x","targets"}, or CSV (label last)
+  --data FILE             data: JSON {"x","y"} / {"x","targets"}, CSV (label last), or .npz (x, y|targets)
+  --data-x X.npy --data-y Y.npy   or NumPy features (n x d) and labels (n) / soft targets (n x c)
   --dataset NAME          or an embedded data set: ${DATASET_NAMES.join('|')},
                           or synthetic data: synthetic:n=120,d=32,classes=3,rho=0.5[,seed=S]
   --no-standardize        keep embedded data sets' (and CSV files') raw features
@@ -41,6 +48,8 @@ export function loadData(values: ParsedValues): Dataset {
   const file = str(values, 'data');
   const name = str(values, 'dataset');
   if (file && name) fail('BAD_OPTION', 'give either --data FILE or --dataset NAME, not both');
+  const arrays = loadDataArrays(values, file ?? name);
+  if (arrays) return arrays;
   if (file) {
     const data = readDataFile(file, values['no-header'] ? { header: false } : {});
     return values['no-standardize'] || !isCsvPath(file) ? data : standardize(data);
@@ -50,15 +59,29 @@ export function loadData(values: ParsedValues): Dataset {
   return fail('BAD_OPTION', 'no data given', `add --data FILE or --dataset ${DATASET_NAMES.join('|')}`);
 }
 
+/** --data-x X.npy --data-y Y.npy (NumPy arrays, used as they are: no standardization). */
+function loadDataArrays(values: ParsedValues, other: string | undefined): Dataset | undefined {
+  const x = str(values, 'data-x');
+  const y = str(values, 'data-y');
+  if (x === undefined && y === undefined) return undefined;
+  if (x === undefined || y === undefined) return fail('BAD_OPTION', `--data-${x === undefined ? 'y' : 'x'} needs --data-${x === undefined ? 'x' : 'y'}`, 'give the features and the labels: --data-x X.npy --data-y Y.npy');
+  if (other) return fail('BAD_OPTION', 'give either --data-x/--data-y or --data/--dataset, not both');
+  return readDataArrayFiles(x, y);
+}
+
 export function loadModel(values: ParsedValues, data: Dataset): Model {
   const file = str(values, 'model');
   const hidden = intList(values, 'hidden');
   if (file && hidden) fail('BAD_OPTION', 'give either --model FILE or --hidden LIST, not both');
   if (file) {
-    for (const flag of ['activation', 'seed', 'init'])
+    for (const flag of ['seed', 'init'])
       if (values[flag] !== undefined) fail('BAD_OPTION', `--${flag} applies to random models (--hidden), not to --model FILE`);
-    return readModelFile(file);
+    // --activation names the activation of a safetensors file that does not (JSON and ONNX models must agree with it).
+    const activation = str(values, 'activation');
+    const layerOrder = str(values, 'layer-order')?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    return readModelFile(file, { ...(activation !== undefined ? { activation } : {}), ...(layerOrder ? { layerOrder } : {}) });
   }
+  if (values['layer-order'] !== undefined) fail('BAD_OPTION', '--layer-order applies to --model FILE (safetensors), not to random models');
   if (!hidden) return fail('BAD_OPTION', 'no model given', 'add --model FILE or --hidden 16 (a seeded random model)');
   // Every command runs at least a forward pass of this model over the data: refuse what cannot fit
   // before building the model (which alone may be gigabytes).

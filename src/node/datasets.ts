@@ -12,6 +12,7 @@ import { HessboundError, fail } from '../errors.js';
 import { decodeText, MAX_TEXT_BYTES } from '../io/text.js';
 import { modelToJson, parseModelJson } from '../model.js';
 import type { Dataset, Model } from '../types.js';
+import { isBinaryDataPath, readBinaryDataFile, readModelBytesFile, writeSafetensorsFile, type ModelFileOptions } from './format-files.js';
 
 export const DATASET_NAMES = ['iris', 'wine', 'breast_cancer', 'digits'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
@@ -112,6 +113,7 @@ function stripExtensions(path: string): string {
 
 /** Reads a data file by extension: .json (optionally .gz) or .csv / .csv.gz. Not standardized. */
 export function readDataFile(path: string, opts: { header?: boolean } = {}): Dataset {
+  if (isBinaryDataPath(path)) return readBinaryDataFile(path); // .npz (and a clear error for a lone .npy)
   const lower = path.toLowerCase().replace(/\.gz$/, '');
   const isJson = lower.endsWith('.json');
   if (!isJson && !lower.endsWith('.csv')) {
@@ -122,14 +124,16 @@ export function readDataFile(path: string, opts: { header?: boolean } = {}): Dat
   return withPath(path, () => (isJson ? parseDataJson(text, { name }) : parseCsv(text, { name, ...opts })));
 }
 
-/** Reads a `hessbound.mlp.v1` model JSON file. */
-export function readModelFile(path: string): Model {
+/** Reads a model: `hessbound.mlp.v1` JSON, or safetensors / ONNX (see src/io/). */
+export function readModelFile(path: string, options: ModelFileOptions = {}): Model {
+  if (!/\.gz$/i.test(path)) return readModelBytesFile(path, options); // format by magic bytes and extension
   const text = readText(path);
   return withPath(path, () => parseModelJson(text));
 }
 
-/** Writes a model as `hessbound.mlp.v1` JSON. */
+/** Writes a model as `hessbound.mlp.v1` JSON, or as F64 safetensors when the path ends in .safetensors. */
 export function writeModelFile(path: string, model: Model): void {
+  if (/\.safetensors$/i.test(path)) return writeSafetensorsFile(path, model);
   try {
     writeFileSync(path, JSON.stringify(modelToJson(model)) + '\n');
   } catch (err) {

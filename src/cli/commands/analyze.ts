@@ -72,7 +72,7 @@ export function analyzeTable(r: AnalyzeResult, title: string): string {
 
 function describeSource(values: ParsedValues): string {
   const model = values['model'] ?? `random ${String(values['activation'] ?? 'tanh')} MLP hidden ${String(values['hidden'])} seed ${String(values['seed'] ?? 0)}`;
-  const data = values['data'] ?? `dataset ${String(values['dataset'])}`;
+  const data = values['data'] ?? (values['data-x'] !== undefined ? `${String(values['data-x'])} + ${String(values['data-y'])}` : `dataset ${String(values['dataset'])}`);
   return `${String(model)} on ${String(data)}`;
 }
 

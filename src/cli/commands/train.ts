@@ -14,7 +14,8 @@ const HELP = `hessbound train — full-batch training to a near-critical point (
 Usage: hessbound train (--model FILE | --hidden LIST) (--data FILE | --dataset NAME) --out model.json [options]
 
 ${SOURCE_HELP}
-  --out FILE              where to save the trained model (hessbound.mlp.v1 JSON)
+  --out FILE              where to save the trained model: .json (hessbound.mlp.v1) or .safetensors
+                          (F64, nn.Sequential names, loads into PyTorch with strict=True)
   --grad-tol T            stop when the gradient norm <= T (absolute; default ${TRAIN_DEFAULTS.gradTol})
   --target-loss L         also stop when the training cross-entropy <= L (default 0: off)
   --test-fraction F       hold out F of each class for testing (stratified, seeded; 0 < F < 1)

@@ -1,0 +1,66 @@
+/**
+ * Node file wrappers for the binary formats of ../io (safetensors, ONNX, .npy/.npz): read the
+ * bytes, parse them with the browser-safe parsers, and put the path in front of any error.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { HessboundError, fail } from '../errors.js';
+import { parseData, parseDataArrays, parseModel, type ParseModelOptions } from '../io/model-source.js';
+import { modelToSafetensors } from '../io/safetensors.js';
+import type { Dataset, Model } from '../types.js';
+
+export type ModelFileOptions = Omit<ParseModelOptions, 'fileName'>;
+
+const BINARY_DATA = /\.(npz|npy)$/i;
+
+export function isBinaryDataPath(path: string): boolean {
+  return BINARY_DATA.test(path);
+}
+
+function readBytes(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    return fail('IO', `cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function atPath<T>(path: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (!(err instanceof HessboundError) || err.message.startsWith(path)) throw err;
+    const suffix = err.hint ? `\n  hint: ${err.hint}` : '';
+    const message = suffix && err.message.endsWith(suffix) ? err.message.slice(0, -suffix.length) : err.message;
+    throw new HessboundError(err.code, `${path}: ${message}`, err.hint);
+  }
+}
+
+/** A model from any supported file (by magic bytes, then extension): JSON, safetensors, ONNX. */
+export function readModelBytesFile(path: string, options: ModelFileOptions = {}): Model {
+  const bytes = readBytes(path);
+  return atPath(path, () => parseModel(bytes, { ...options, fileName: path }));
+}
+
+/** A data set from an .npz archive (x and y, or targets). */
+export function readBinaryDataFile(path: string): Dataset {
+  const bytes = readBytes(path);
+  return atPath(path, () => parseData(bytes, { fileName: path, name: basename(path).replace(/\.npz$/i, '') }));
+}
+
+/** A data set from two .npy files: features and labels (or soft targets). */
+export function readDataArrayFiles(xPath: string, yPath: string): Dataset {
+  const x = readBytes(xPath);
+  const y = readBytes(yPath);
+  return atPath(`${xPath} + ${yPath}`, () => parseDataArrays(x, y, { name: basename(xPath).replace(/\.npy$/i, '') }));
+}
+
+/** Writes the model as F64 safetensors with nn.Sequential names (see modelToSafetensors). */
+export function writeSafetensorsFile(path: string, model: Model): void {
+  const bytes = modelToSafetensors(model);
+  try {
+    writeFileSync(path, bytes);
+  } catch (err) {
+    fail('IO', `cannot write ${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
