@@ -8,6 +8,7 @@ import { assertDenseFits, denseIsComfortable, memoryBudget } from './memory.js';
 import { parameterCount } from './model.js';
 import { toProblemSpec } from './problem.js';
 import type { BackendName, Reduction } from './types.js';
+import { layerBlocks, type LayerBlock } from './analysis/blocks.js';
 
 export type Method = 'dense' | 'lanczos' | 'auto';
 export type Assembly = 'auto' | 'kronecker' | 'hvp';
@@ -38,6 +39,8 @@ export interface AnalyzeOptions {
   /** Memory the dense path may use, in bytes (default: what the machine/heap has available). */
   maxMemoryBytes?: number;
   onProgress?: ProgressCallback;
+  /** Also report every layer's diagonal Hessian block (src/analysis/blocks.ts). */
+  blocks?: boolean;
 }
 
 export type WsBounds = Omit<KernelWsBounds, 'frobenius'>;
@@ -68,6 +71,8 @@ export interface AnalyzeResult {
   traceSource: 'dense' | 'closed-form' | 'none';
   lanczos?: { iterations: number; products: number; converged: boolean; topResiduals: number[]; bottomResiduals: number[] };
   seconds: Record<string, number>;
+  /** With `blocks: true`: each layer's diagonal block (W and b together), exact. */
+  blocks?: LayerBlock[];
 }
 
 const METHODS = ['dense', 'lanczos', 'auto'] as const;
@@ -147,6 +152,11 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
     traceSource = 'closed-form';
   }
   const bound = r.trace !== null && r.traceOfSquare !== null ? boundsFromTraces(backend, r.trace, r.traceOfSquare, parameters) : null;
+  const blockStart = globalThis.performance.now();
+  const blocks = options.blocks
+    ? await layerBlocks(backend, spec, { method: method === 'lanczos' ? 'lanczos' : 'auto', maxDenseBytes: budget, tolerance, maxIterations, seed })
+    : undefined;
+  if (blocks) r.seconds['blocks'] = (globalThis.performance.now() - blockStart) / 1000;
   return {
     backend: backend.name,
     method: r.method,
@@ -166,5 +176,6 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
     ...(r.eigenvalues ? { eigenvalues: r.eigenvalues } : {}),
     ...(r.lanczos ? { lanczos: r.lanczos } : {}),
     seconds: r.seconds,
+    ...(blocks ? { blocks } : {}),
   };
 }

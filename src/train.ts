@@ -19,6 +19,7 @@ import { toDatasetInput, toModel, type DataInput, type ModelInput } from './inpu
 import { unflattenParams } from './model.js';
 import { toProblemSpec } from './problem.js';
 import type { BackendName, Model, Reduction } from './types.js';
+import { parseTrack, trackKernelOptions, TRACK_OPTIONS, type KernelTrack, type SharpnessTrack } from './analysis/tracking.js';
 
 export interface TrainOptions {
   reduction?: Reduction;
@@ -37,6 +38,10 @@ export interface TrainOptions {
   backend?: BackendName | 'auto';
   /** Fraction done in [0, 1]: the larger of steps / maxSteps and the log-scale way to gradTol. */
   onProgress?: ProgressCallback;
+  /** Every `track` steps (and at the end): lambda_max and the WS bound (src/analysis/tracking.ts). */
+  track?: number;
+  /** With track: also keep the parameters of every tracked point (memory: points x P). */
+  trackParameters?: boolean;
 }
 
 export interface TrainHistoryEntry {
@@ -61,11 +66,14 @@ export interface TrainResult {
   history: TrainHistoryEntry[];
   backend: BackendName;
   seconds: number;
+  /** With `track`: lambda_max, the WS bound and more every `track` steps. */
+  track?: SharpnessTrack;
 }
 
 export const TRAIN_DEFAULTS = { gradTol: 1e-6, maxSteps: 20000, adamSteps: 200, lr: 0.01, weightDecay: 0, memory: 20 } as const;
 
 const KNOWN_OPTIONS = new Set(['reduction', 'gradTol', 'maxSteps', 'adamSteps', 'lr', 'weightDecay', 'memory', 'backend', 'onProgress']);
+for (const key of TRACK_OPTIONS) KNOWN_OPTIONS.add(key);
 
 // The kernel reads step counts as int32.
 const MAX_STEPS = 1_000_000_000;
@@ -97,6 +105,7 @@ export function trainKernelOptions(options: TrainOptions): Record<string, number
     lr: numberOption(options.lr, 'lr', (v) => v > 0, 'a positive number', d.lr, 'Adam learning rates around 1e-3 to 1e-1 are usual'),
     weightDecay: numberOption(options.weightDecay, 'weightDecay', (v) => v >= 0, 'a number >= 0', d.weightDecay),
     memory: integerOption(options.memory, 'memory', 1, 1000, d.memory),
+    ...trackKernelOptions(options),
   };
 }
 
@@ -110,6 +119,7 @@ interface KernelTrainResult {
   stopReason: TrainResult['stopReason'];
   history: { step: number[]; loss: number[]; gradNorm: number[] };
   seconds: number;
+  track?: KernelTrack;
 }
 
 /** Trains `model` (its parameters are the start point; it is not modified) on `data`. */
@@ -132,5 +142,6 @@ export async function train(modelInput: ModelInput, dataInput: DataInput, option
     history: r.history.step.map((step, i) => ({ step, loss: r.history.loss[i] as number, gradNorm: r.history.gradNorm[i] as number })),
     backend: backend.name,
     seconds: r.seconds,
+    ...(r.track ? { track: parseTrack(r.track, r.params.length) } : {}),
   };
 }

@@ -2,6 +2,7 @@
 import type { TrainHistoryEntry, TrainResult } from '../train.js';
 import type { Activation, BackendName, Reduction } from '../types.js';
 import type { SweepJobSpec } from './job.js';
+import type { SharpnessTrack } from '../analysis/tracking.js';
 
 export interface SweepResult {
   dataset: string;
@@ -48,6 +49,8 @@ export interface SweepRecord {
   spec: SweepJobSpec;
   result: SweepResult;
   history: TrainHistoryEntry[];
+  /** With the job's `track`: lambda_max and the WS bound along training. */
+  track?: SharpnessTrack;
 }
 
 /** A point that failed (kept out of the CSV, so a resumed sweep retries it). */

@@ -61,6 +61,7 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
     weightDecay: spec.weightDecay,
     ...(context.backend ? { backend: context.backend } : {}),
     onProgress: (f) => report(TRAIN_SHARE * f),
+    ...(spec.track ? { track: spec.track } : {}),
   });
   const secondsTrain = now() - t;
 
@@ -120,5 +121,6 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
       backend: trained.backend,
     },
     history: trained.history,
+    ...(trained.track ? { track: trained.track } : {}),
   };
 }

@@ -5,6 +5,7 @@ import { fmt, keyValueTable } from '../format.js';
 import { createProgressBar } from '../progress.js';
 import { backendOf, loadData, loadModel, reductionOf, SOURCE_HELP, SOURCE_OPTIONS } from '../sources.js';
 import type { Subcommand } from '../registry.js';
+import { blocksTable } from '../blocks-table.js';
 
 const HELP = `hessbound analyze — exact Hessian spectrum, traces and Wolkowicz–Styan bounds
 
@@ -19,11 +20,14 @@ ${SOURCE_HELP}
   --max-iterations M      Lanczos Krylov dimension cap (default 300)
   --no-bound              Lanczos: skip the closed-form traces and WS bound (one hidden layer)
   --json                  print one JSON object instead of the table
-  --quiet                 no progress bar`;
+  --quiet                 no progress bar
+  --blocks                also each layer's diagonal Hessian block (W and b): size, lambda_max,
+                          lambda_min, tr, tr(H^2), WS bound (JSON: blocks: [{layer, parameters, ...}])`;
 
 /** The JSON the CLI prints: the result in its own key order (contract keys first), without the full spectrum. */
 export function analyzeJson(r: AnalyzeResult): Record<string, unknown> {
   const { eigenvalues: _spectrum, ...rest } = r;
+  if (rest.blocks) rest.blocks = rest.blocks.map(({ eigenvalues: _e, ...b }) => b);
   return rest;
 }
 
@@ -53,7 +57,7 @@ export function analyzeTable(r: AnalyzeResult, title: string): string {
     ['bottom eigenvalues', r.bottomEigenvalues.map((v) => fmt(v, 6)).join(', ') || '—'],
     ['seconds', Object.entries(r.seconds).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')],
   );
-  return keyValueTable(rows);
+  return keyValueTable(rows) + (r.blocks ? `\n\n${blocksTable(r.blocks)}` : '');
 }
 
 function describeSource(values: ParsedValues): string {
@@ -73,6 +77,7 @@ async function run(argv: string[]): Promise<void> {
     'no-bound': { type: 'boolean' },
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
+    blocks: { type: 'boolean' },
   });
   const data = loadData(values);
   const model = loadModel(values, data);
@@ -90,6 +95,7 @@ async function run(argv: string[]): Promise<void> {
     ...(backend ? { backend } : {}),
     bound: !values['no-bound'],
     onProgress: (f) => bar.update(f),
+    ...(values['blocks'] ? { blocks: true } : {}),
   });
   bar.done();
   process.stdout.write(values['json'] ? `${JSON.stringify(analyzeJson(result))}\n` : `${analyzeTable(result, describeSource(values))}\n`);

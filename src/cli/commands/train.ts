@@ -8,6 +8,7 @@ import { int, num, parse, str, type ParsedValues } from '../args.js';
 import { fmt, keyValueTable } from '../format.js';
 import { createProgressBar } from '../progress.js';
 import type { Subcommand } from '../registry.js';
+import { TRACK_CLI_OPTIONS, trackCliOptions, trackSummary, writeTrackFiles } from '../track-files.js';
 import { backendOf, loadData, loadModel, reductionOf, SOURCE_HELP, SOURCE_OPTIONS } from '../sources.js';
 
 const HELP = `hessbound train — full-batch training to a near-critical point (Adam, then L-BFGS)
@@ -24,6 +25,10 @@ ${SOURCE_HELP}
   --weight-decay WD       add WD/2 |params|^2 to the loss (default 0; gives separable data a finite minimiser)
   --json                  print one JSON object (with the training curve) instead of the summary
   --quiet                 no progress bar
+  --track K               every K steps (and at the end): lambda_max (Lanczos, warm-started) and the
+                          WS bound; in the JSON as "track", and in --track-out
+  --track-out FILE        with --track: one JSON line per tracked point
+  --plot FILE             with --track: SVG of lambda_max, WS bound, loss and gradient norm vs step
 
 On separable data (most MLPs wider than a few units fit their training set exactly) cross-entropy has
 no finite minimiser: the loss keeps falling as the weights grow, and the gradient with it, so the
@@ -78,7 +83,8 @@ function summary(r: TrainResult, out: string, tolerance: number): string {
 }
 
 async function run(argv: string[]): Promise<void> {
-  const values = parse(argv, { ...SOURCE_OPTIONS, ...TRAINING_OPTIONS, out: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' } });
+  const values = parse(argv, { ...SOURCE_OPTIONS, ...TRAINING_OPTIONS, ...TRACK_CLI_OPTIONS, out: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' } });
+  const tracking = trackCliOptions(values);
   const out = str(values, 'out');
   if (!out) fail('BAD_OPTION', 'no --out given', 'add --out model.json: where to save the trained model');
   const data = loadDataOrSynthetic(values);
@@ -91,14 +97,16 @@ async function run(argv: string[]): Promise<void> {
     reduction: reductionOf(values),
     ...(backend ? { backend } : {}),
     onProgress: (f) => bar.update(f),
+    ...tracking.options,
   });
   bar.done();
   writeModelFile(out, result.model);
+  writeTrackFiles(result, tracking);
   const tolerance = options.gradTol ?? TRAIN_DEFAULTS.gradTol;
   if (values['json']) {
     const { model: _model, ...rest } = result;
     process.stdout.write(`${JSON.stringify({ out, ...rest })}\n`);
-  } else process.stdout.write(`${summary(result, out, tolerance)}\n`);
+  } else process.stdout.write(`${summary(result, out, tolerance)}\n${trackSummary(result, tracking)}`);
   if (!result.converged && !values['json'])
     process.stderr.write(`hessbound: note: the gradient norm ${fmt(result.gradNorm, 3)} did not reach ${tolerance}; raise --max-steps or loosen --grad-tol\n`);
 }
