@@ -12,6 +12,8 @@ import { flattenParams, randomModel, unflattenParams } from '../src/model.js';
 import { loadDataset } from '../src/node/datasets.js';
 import { trackPlotSvg } from '../src/plot/track-plot.js';
 import { train } from '../src/train.js';
+import { makeJob } from '../src/sweep/job.js';
+import { runPoint } from '../src/sweep/run-point.js';
 import { BACKENDS } from './helpers/backends.js';
 import { relErr } from './helpers/fixtures.js';
 import { checkSvg } from './helpers/svg.js';
@@ -76,6 +78,18 @@ describe.each(BACKENDS)('lambda_max along training on %s', (backend) => {
     expect(doc.count('polyline')).toBeGreaterThanOrEqual(4);
     expect(svg).toContain('training step');
     expect(svg).toContain('WS bound');
+  });
+
+  it('sweeps track too: the job field is optional (old keys unchanged) and the record carries the track', async () => {
+    const base = { dataset: 'iris', width: 4, seed: 0, maxSteps: 12, adamSteps: 12 };
+    expect(makeJob(base).key).toBe(makeJob({ ...base, track: 0 }).key);
+    expect(makeJob(base).key).not.toBe(makeJob({ ...base, track: 4 }).key);
+    const record = await runPoint({ ...base, track: 4 }, { backend, loadData: () => iris });
+    expect(record.track!.points.map((p) => p.step)).toEqual([0, 4, 8, 12]);
+    const last = record.track!.points.at(-1)!;
+    expect(relErr(last.lambdaMax, record.result.lambdaMax)).toBeLessThan(1e-9);
+    expect(relErr(last.bound, record.result.bound)).toBeLessThan(1e-10);
+    await expect(runPoint({ ...base, track: -1 }, { backend, loadData: () => iris })).rejects.toMatchObject({ code: 'BAD_OPTION' });
   });
 
   it('refuses bad track options', async () => {

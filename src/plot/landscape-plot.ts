@@ -37,7 +37,7 @@ function curvesSvg(r: LandscapeResult, title: string): string {
   const height = 500;
   const curves = r.curves ?? [];
   const all = curves.flatMap((c) => c.loss);
-  const x = linearAxis(-r.radius, r.radius, 8);
+  const x = linearAxis(-r.radius, r.radius, 8, true);
   const panel = new Panel(100, 110, width - 140, 300, x, linearAxis(Math.min(...all), Math.max(...all), 6));
   const body: string[] = [panel.frame('step along the direction (parameter units)', 'loss')];
   const entries: LegendEntry[] = [];
@@ -73,8 +73,8 @@ function surfaceSvg(r: LandscapeResult, title: string): string {
   const levels = 16;
   const thresholds = Array.from({ length: levels }, (_, i) => (logLevels ? min * (max / min) ** (i / levels) : min + ((max - min) * i) / levels));
   const h = (2 * r.radius) / (n - 1);
-  const x = linearAxis(-r.radius - h / 2, r.radius + h / 2, 6);
-  const y = linearAxis(-r.radius - h / 2, r.radius + h / 2, 6);
+  const x = linearAxis(-r.radius - h / 2, r.radius + h / 2, 6, true);
+  const y = linearAxis(-r.radius - h / 2, r.radius + h / 2, 6, true);
   const side = 500;
   const panel = new Panel(110, 110, side, side, x, y);
   // d3-contour: value (i, j) fills the unit cell [i, i+1] x [j, j+1] of a grid of n x m cells.
@@ -114,8 +114,7 @@ function surfaceSvg(r: LandscapeResult, title: string): string {
   }
   body.push(`<text x="${px(barX)}" y="${px(panel.top - 10)}" font-size="12" fill="${COLORS.text}">loss</text>`);
   const axes = (r.axes ?? []).map((a) => (a.eigenvalue === null ? a.label : `${a.label}: \u03bb = ${label(a.eigenvalue)}`)).join('; ');
-  const subtitle = `loss at the parameters (cross): ${label(r.loss, 6)}; range ${label(min, 4)} to ${label(max, 4)}${logLevels ? ' (log-spaced levels)' : ''}; ${n} x ${m} points in [-${label(r.radius)}, ${label(r.radius)}]^2`;
-  body.push(`<text x="24" y="70" font-size="12" fill="${COLORS.muted}">${escapeXml(axes)}</text>`);
+  const subtitle = `loss at the parameters (cross): ${label(r.loss, 6)}; range ${label(min, 4)} to ${label(max, 4)}${logLevels ? ' (log-spaced levels)' : ''}; ${n} x ${m} points in [-${label(r.radius)}, ${label(r.radius)}]^2\n${axes}`;
   return svgDocument(width, height, title, subtitle, body);
 }
 

@@ -15,14 +15,14 @@ export const DENSITY_FLOOR = 1e-8;
 
 export function spectrumPlotSvg(r: SpectrumResult, options: SpectrumPlotOptions = {}): string {
   const width = 860;
-  const height = 520;
+  const height = 540;
   const peak = Math.max(...r.density);
   const floor = peak * DENSITY_FLOOR;
   const clipped = r.density.map((v) => Math.max(v, floor));
   const lo = Math.min(r.grid[0] as number, r.lambdaMin);
   let hi = Math.max(r.grid.at(-1) as number, r.lambdaMax);
   if (r.bound) hi = Math.max(hi, r.bound.upper + 0.03 * (r.bound.upper - lo));
-  const panel = new Panel(100, 110, width - 140, 320, linearAxis(lo, hi, 7), logAxis(floor, peak));
+  const panel = new Panel(100, 130, width - 140, 320, linearAxis(lo, hi, 7), logAxis(floor, peak));
   const body: string[] = [];
   const entries: LegendEntry[] = [{ text: 'density', color: COLORS.blue }];
   if (r.bound) {
@@ -47,13 +47,13 @@ export function spectrumPlotSvg(r: SpectrumResult, options: SpectrumPlotOptions 
     if (r.bound.lowerOfMin < panel.x.min)
       body.push(`<text x="${panel.left + 4}" y="${panel.bottom - 8}" font-size="12" fill="${COLORS.purple}">\u2190 WS lower bound of \u03bbmin ${label(r.bound.lowerOfMin)}</text>`);
   }
-  body.push(legend(entries.slice(0, 3), panel.left, 78), legend(entries.slice(3), panel.left, 96));
+  body.push(legend(entries.slice(0, 3), panel.left, 92), legend(entries.slice(3), panel.left, 110));
   const method =
     r.method === 'dense'
       ? `exact eigenvalues (dense, P = ${r.parameters})`
       : `stochastic Lanczos quadrature: ${r.slq?.probes} probes x ${r.slq?.steps} steps (P = ${r.parameters})`;
   const mean = r.meanStdError === null ? `mean tr(H)/P = ${label(r.mean)}` : `mean ${label(r.mean)} \u00b1 ${label(r.meanStdError, 2)} (std. error)`;
-  const subtitle = `${method}; Gaussian kernel width ${label(r.kernelWidth, 3)}; integral ${r.integral.toFixed(6)}; ${mean}; floor ${DENSITY_FLOOR} x peak`;
+  const subtitle = `${method}; Gaussian kernel width ${label(r.kernelWidth, 3)}\nintegral ${r.integral.toFixed(6)}; ${mean}; densities below ${DENSITY_FLOOR} x peak drawn at that floor`;
   const bottomNote =
     r.bound === null
       ? 'WS bound not computed'

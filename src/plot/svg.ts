@@ -31,7 +31,7 @@ export function label(v: number, digits = 4): string {
   if (v === 0) return '0';
   const a = Math.abs(v);
   if (a >= 1e-3 && a < 1e5) return String(Number(v.toPrecision(digits)));
-  return v.toExponential(Math.max(0, digits - 2)).replace('e+', 'e');
+  return Number(v.toPrecision(Math.max(1, digits - 2))).toExponential().replace('e+', 'e');
 }
 
 export interface Tick {
@@ -49,8 +49,11 @@ export interface Axis {
   ticks: Tick[];
 }
 
-/** About `count` ticks at 1, 2, 2.5 or 5 times a power of ten, the range widened to whole ticks. */
-export function linearAxis(minIn: number, maxIn: number, count = 5): Axis {
+/**
+ * About `count` ticks at 1, 2, 2.5 or 5 times a power of ten, the range widened to whole ticks
+ * (or, with `exact`, kept as given with the ticks inside it).
+ */
+export function linearAxis(minIn: number, maxIn: number, count = 5, exact = false): Axis {
   let min = minIn;
   let max = maxIn;
   if (!(max - min > 1e-12 * Math.max(Math.abs(min), Math.abs(max), 1e-300))) {
@@ -66,9 +69,11 @@ export function linearAxis(minIn: number, maxIn: number, count = 5): Axis {
   const ticks: Tick[] = [];
   for (let i = 0; lo + i * step <= hi + step / 2; i++) {
     const value = Number((lo + i * step).toPrecision(12));
+    if (exact && (value < min - 1e-9 * step || value > max + 1e-9 * step)) continue;
     ticks.push({ value, text: label(value, 6) });
   }
-  return { min: lo, max: hi, log: false, position: (v) => (v - lo) / (hi - lo), ticks };
+  const [a, b] = exact ? [min, max] : [lo, hi];
+  return { min: a, max: b, log: false, position: (v) => (v - a) / (b - a), ticks };
 }
 
 /** Whole decades covering [min, max] (both > 0); labels thinned when there are many decades. */
@@ -123,7 +128,7 @@ export class Panel {
 
   /** Frame, grid, ticks and axis titles. */
   frame(xTitle: string, yTitle: string): string {
-    const out: string[] = [`<rect x="${px(this.left)}" y="${px(this.top)}" width="${px(this.width)}" height="${px(this.height)}" fill="white" stroke="${COLORS.axis}"/>`];
+    const out: string[] = [`<rect x="${px(this.left)}" y="${px(this.top)}" width="${px(this.width)}" height="${px(this.height)}" fill="none" stroke="${COLORS.axis}"/>`];
     for (const t of this.y.ticks) {
       const y = this.py(t.value);
       if (y < this.top - 0.5 || y > this.bottom + 0.5) continue;
@@ -206,14 +211,14 @@ export function legend(entries: readonly LegendEntry[], x: number, y: number): s
   return out.join('\n');
 }
 
-/** The whole document: white background, a title and a subtitle, then the body. */
+/** The whole document: white background, a title and a subtitle (lines split at \n), then the body. */
 export function svgDocument(width: number, height: number, title: string, subtitle: string, body: readonly string[]): string {
   return `${[
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}">`,
     `<title>${escapeXml(title)}</title>`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="24" y="30" font-size="17" font-weight="bold" fill="${COLORS.text}">${escapeXml(title)}</text>`,
-    `<text x="24" y="50" font-size="12" fill="${COLORS.muted}">${escapeXml(subtitle)}</text>`,
+    ...subtitle.split('\n').map((line, i) => `<text x="24" y="${50 + 16 * i}" font-size="12" fill="${COLORS.muted}">${escapeXml(line)}</text>`),
     ...body,
     `</svg>`,
   ].join('\n')}\n`;

@@ -28,7 +28,7 @@ export function trackPlotSvg(track: SharpnessTrack, options: TrackPlotOptions = 
   const height = 700;
   const pts = track.points;
   const steps = pts.map((p) => p.step);
-  const x = linearAxis(Math.min(...steps), Math.max(...steps, Math.min(...steps) + 1), 8);
+  const x = linearAxis(Math.min(...steps), Math.max(...steps, Math.min(...steps) + 1), 8, true);
   const body: string[] = [];
 
   const sharp = positive(pts.flatMap((p) => [p.lambdaMax, p.bound]));
