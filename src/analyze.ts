@@ -11,6 +11,7 @@ import { assertCallFits, closedFormWork, denseHessian, forwardCache, hvpScratch,
 import { parameterCount } from './model.js';
 import { toProblemSpec } from './problem.js';
 import type { BackendName, Reduction } from './types.js';
+import { layerBlocks, type LayerBlock } from './analysis/blocks.js';
 
 export type Method = 'dense' | 'lanczos' | 'auto';
 export type Assembly = 'auto' | 'kronecker' | 'hvp';
@@ -43,6 +44,8 @@ export interface AnalyzeOptions {
   /** The weight decay the model was trained with: adds the objective's lambda_max and bound (each + wd). */
   weightDecay?: number;
   onProgress?: ProgressCallback;
+  /** Also report every layer's diagonal Hessian block (src/analysis/blocks.ts). */
+  blocks?: boolean;
 }
 
 export type WsBounds = Omit<KernelWsBounds, 'frobenius'>;
@@ -97,6 +100,8 @@ export interface AnalyzeResult {
   objective: ObjectiveCurvature | null;
   /** Health of the point (see docs/diagnostics.md). */
   diagnostics: Diagnostics;
+  /** With `blocks: true`: each layer's diagonal block (W and b together), exact. */
+  blocks?: LayerBlock[];
 }
 
 const METHODS = ['dense', 'lanczos', 'auto'] as const;
@@ -198,6 +203,11 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
   const partial = partialEnds(r, which);
   if (partial.top) r.lambdaMax = null;
   if (partial.bottom) r.lambdaMin = null;
+  const blockStart = globalThis.performance.now();
+  const blocks = options.blocks
+    ? await layerBlocks(backend, spec, { method: method === 'lanczos' ? 'lanczos' : 'auto', maxDenseBytes: budget, tolerance, maxIterations, seed })
+    : undefined;
+  if (blocks) r.seconds['blocks'] = (globalThis.performance.now() - blockStart) / 1000;
   return {
     backend: backend.name,
     method: r.method,
@@ -220,6 +230,7 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
     ...(r.eigenvalues ? { eigenvalues: r.eigenvalues } : {}),
     ...(r.lanczos ? { lanczos: r.lanczos } : {}),
     seconds: r.seconds,
+    ...(blocks ? { blocks } : {}),
     hessian: 'cross-entropy',
     objective: objectiveCurvature(weightDecay, r.lambdaMax, bound ? bound.upper : null),
     diagnostics: pointDiagnostics(backend, spec, model, data, {

@@ -13,3 +13,10 @@ export { syntheticDataset, pairwiseCosines, type SyntheticOptions, type Syntheti
 export * from './sweep/index.js';
 export { wsBound, closedFormTraces, TRACE_METHODS, type WsBoundOptions, type WsBoundResult, type ClosedFormTraces, type TraceMethod } from './bound.js';
 export * from './io/index.js';
+export { spectrum, type SpectrumOptions, type SpectrumResult, type SpectrumMethod, type SlqDetails } from './analysis/spectrum.js';
+export { landscape, filterNormalizedDirection, type LandscapeOptions, type LandscapeResult, type LandscapeCurve } from './analysis/landscape.js';
+export type { LayerBlock } from './analysis/blocks.js';
+export type { SharpnessTrack, TrackPoint } from './analysis/tracking.js';
+export { spectrumPlotSvg } from './plot/spectrum-plot.js';
+export { trackPlotSvg } from './plot/track-plot.js';
+export { landscapePlotSvg } from './plot/landscape-plot.js';

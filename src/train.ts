@@ -23,6 +23,7 @@ import { unflattenParams } from './model.js';
 import { toProblemSpec } from './problem.js';
 import { assertCallFits, forwardCache } from './resources/memory-plan.js';
 import type { BackendName, Model, Reduction } from './types.js';
+import { parseTrack, trackKernelOptions, TRACK_OPTIONS, type KernelTrack, type SharpnessTrack } from './analysis/tracking.js';
 
 export interface TrainOptions {
   reduction?: Reduction;
@@ -49,6 +50,10 @@ export interface TrainOptions {
   backend?: BackendName | 'auto';
   /** Fraction done in [0, 1]: the larger of steps / maxSteps and the log-scale way to gradTol. */
   onProgress?: ProgressCallback;
+  /** Every `track` steps (and at the end): lambda_max and the WS bound (src/analysis/tracking.ts). */
+  track?: number;
+  /** With track: also keep the parameters of every tracked point (memory: points x P). */
+  trackParameters?: boolean;
 }
 
 export interface TrainHistoryEntry {
@@ -88,6 +93,8 @@ export interface TrainResult {
   split: { kind: 'fraction'; fraction: number; seed: number; testIndices: number[] } | { kind: 'data' } | null;
   /** Health of the trained point (training data, cross-entropy gradient); see docs/diagnostics.md. */
   diagnostics: Diagnostics;
+  /** With `track`: lambda_max, the WS bound and more every `track` steps. */
+  track?: SharpnessTrack;
 }
 
 export type StopReason = 'gradTol' | 'targetLoss' | 'maxSteps' | 'stalled';
@@ -95,6 +102,7 @@ export type StopReason = 'gradTol' | 'targetLoss' | 'maxSteps' | 'stalled';
 export const TRAIN_DEFAULTS = { gradTol: 1e-6, maxSteps: 20000, adamSteps: 200, lr: 0.01, weightDecay: 0, targetLoss: 0, memory: 20 } as const;
 
 const KNOWN_OPTIONS = new Set(['reduction', 'gradTol', 'maxSteps', 'adamSteps', 'lr', 'weightDecay', 'targetLoss', 'memory', 'testFraction', 'splitSeed', 'testData', 'backend', 'onProgress']);
+for (const key of TRACK_OPTIONS) KNOWN_OPTIONS.add(key);
 
 // The kernel reads step counts as int32.
 const MAX_STEPS = 1_000_000_000;
@@ -127,6 +135,7 @@ export function trainKernelOptions(options: TrainOptions): Record<string, number
     weightDecay: numberOption(options.weightDecay, 'weightDecay', (v) => v >= 0, 'a number >= 0', d.weightDecay),
     targetLoss: numberOption(options.targetLoss, 'targetLoss', (v) => v >= 0, 'a number >= 0 (0: off)', d.targetLoss, 'e.g. 0.01: stop once the training cross-entropy reaches 0.01'),
     memory: integerOption(options.memory, 'memory', 1, 1000, d.memory),
+    ...trackKernelOptions(options),
   };
 }
 
@@ -140,6 +149,7 @@ interface KernelTrainResult {
   stopReason: TrainResult['stopReason'];
   history: { step: number[]; loss: number[]; gradNorm: number[] };
   seconds: number;
+  track?: KernelTrack;
 }
 
 /** Trains `model` (its parameters are the start point; it is not modified) on `data`. */
@@ -194,5 +204,6 @@ export async function train(modelInput: ModelInput, dataInput: DataInput, option
     gap: testEval ? trainEval.accuracy - testEval.accuracy : null,
     split,
     diagnostics,
+    ...(r.track ? { track: parseTrack(r.track, r.params.length) } : {}),
   };
 }

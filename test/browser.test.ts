@@ -120,6 +120,9 @@ describe('the browser example in headless Chromium', () => {
     // The chart: one dot per eigenvalue plus the lambda_max and WS bound lines.
     expect(await page.locator('#chart svg circle').count()).toBe(Number((await page.locator('#shape').textContent())!.split(' ')[0]));
     expect(await page.locator('#chart svg line').count()).toBeGreaterThanOrEqual(3);
+    // The density plot of the views (issue 12): the smoothed spectrum with lambda_max marked.
+    expect(await page.locator('#density svg polyline').count()).toBeGreaterThanOrEqual(1);
+    expect(await page.locator('#density svg').textContent()).toContain('\u03bbmax');
   }, 90_000);
 
   it('raised no page errors and saves a screenshot', async () => {

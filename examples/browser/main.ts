@@ -5,6 +5,7 @@
 import { analyze, configureWasm, parseCsv, randomModel, standardize, type AnalyzeResult, type Dataset } from '../../src/browser.js';
 import type { Activation } from '../../src/types.js';
 import { setupOwnFiles } from './own-files.js';
+import { spectrum, spectrumPlotSvg } from '../../src/browser.js';
 
 // The page lives in examples/browser/ of the package; wasm/dist/ and data/ are served beside it.
 configureWasm({ baseUrl: new URL('../../wasm/dist/', location.href) });
@@ -81,6 +82,8 @@ async function run(): Promise<void> {
     $('backend').textContent = `${r.backend}, ${ms.toFixed(0)} ms`;
     $('results').hidden = false;
     $('chart').innerHTML = chart(r);
+    // The eigenvalue density (the exact eigenvalues smoothed by a Gaussian kernel), as the CLI plots it.
+    $('density').innerHTML = spectrumPlotSvg(await spectrum(model, data, { method: 'dense', backend: 'wasm' }));
     setStatus('done', `${name}, hidden width ${width}, ${activation}: done.`);
   } catch (e) {
     setStatus('error', (e as Error).message);

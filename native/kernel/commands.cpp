@@ -6,6 +6,7 @@
 #include "errors.hpp"
 #include "traces.hpp"
 #include "train.hpp"
+#include "extra/views.hpp"
 
 namespace hessbound {
 
@@ -49,6 +50,9 @@ const Entry kCommands[] = {
     {"analyze", analyze_command},
     {"traces", traces_command},
     {"train", train_command},
+    {"slq", slq_command},
+    {"blocks", blocks_command},
+    {"eigenvectors", eigenvectors_command},
 };
 
 }  // namespace

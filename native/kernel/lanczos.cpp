@@ -69,7 +69,9 @@ LanczosResult lanczos(const LinearOperator& op, std::size_t n, const LanczosOpti
   SplitMix64 rng(opt.seed ^ 0x5eed5eedull);
   double* q0 = basis;
   for (std::size_t i = 0; i < n; ++i) q0[i] = rng.normal();
+  if (opt.start) std::copy(opt.start, opt.start + n, q0);
   const double q0norm = norm2(nn, q0);
+  if (!(q0norm > 0) || !std::isfinite(q0norm)) fail("BAD_OPTION", "Lanczos: the start vector must be finite and non-zero");
   for (std::size_t i = 0; i < n; ++i) q0[i] /= q0norm;
 
   RitzCheck last;

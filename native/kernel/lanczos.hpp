@@ -20,6 +20,7 @@ struct LanczosOptions {
   int max_iterations = 300;  // Krylov dimension cap (memory: max_iterations x n doubles)
   std::uint64_t seed = 0;
   bool vectors = false;      // return Ritz vectors
+  const double* start = nullptr;  // start vector of length n (warm start); null: random from seed
 };
 
 struct LanczosResult {

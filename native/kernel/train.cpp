@@ -7,6 +7,7 @@
 #include "blas.hpp"
 #include "errors.hpp"
 #include "json_writer.hpp"
+#include "extra/views.hpp"
 
 namespace hessbound {
 namespace {
@@ -94,6 +95,7 @@ struct Run {
   bool budget_left() const { return steps < options.max_steps; }
   void record() {
     records.push_back({steps, current.loss, current.grad_norm});
+    if (options.observer) options.observer(steps, current.x, current.loss, current.grad_norm);
     progress.update(steps, current.grad_norm);
   }
 };
@@ -415,7 +417,11 @@ std::string train_command(const Problem& problem, const CommandOptions& o, const
   opt.target_loss = o.number("targetLoss", opt.target_loss);
   opt.memory = o.integer("memory", opt.memory);
   opt.max_history = o.integer("maxHistory", opt.max_history);
-  return train_to_json(train(problem, opt, progress));
+  SharpnessTracker tracker(problem, track_options(o));  // option track = K: lambda_max every K steps
+  if (tracker.enabled()) opt.observer = [&tracker](int step, const std::vector<double>& x, double loss, double g) { tracker.observe(step, x, loss, g); };
+  const std::string json = train_to_json(train(problem, opt, progress));
+  tracker.finish();
+  return tracker.append_to(json);
 }
 
 }  // namespace hessbound

@@ -1,6 +1,7 @@
 // Full-batch training of the MLP on its cross-entropy loss to a near-critical point: Adam to get
 // into a good basin, then L-BFGS (strong-Wolfe line search) to drive the gradient norm down.
 #pragma once
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,9 @@ struct TrainOptions {
   double target_loss = 0;     // also stop when the cross-entropy loss <= target_loss (0: off)
   int memory = 20;            // L-BFGS correction pairs
   int max_history = 200;      // entries kept in the subsampled history
+  // Called after every step (step 0: the start point) with the parameters, loss and gradient norm
+  // there; read-only, so it cannot change the training path (used for tracking, extra/track.cpp).
+  std::function<void(int step, const std::vector<double>& params, double loss, double grad_norm)> observer;
 };
 
 struct TrainRecord {

@@ -9,10 +9,13 @@ import { demoCommand } from './commands/demo.js';
 import { sweepCommand } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
 import type { Subcommand } from './registry.js';
+import { spectrumCommand } from './commands/spectrum.js';
+import { landscapeCommand } from './commands/landscape.js';
 
 setPlatformMemoryBudget(() => freemem() * 0.8);
 
 const SUBCOMMANDS: Subcommand[] = [analyzeCommand, boundCommand, trainCommand, sweepCommand, demoCommand];
+SUBCOMMANDS.push(spectrumCommand, landscapeCommand);
 
 function usage(): string {
   const width = Math.max(...SUBCOMMANDS.map((c) => c.name.length));

@@ -44,6 +44,8 @@ export interface SweepJobSpec {
   testData: string;
   /** lambda_max by a dense eigensolve up to this many parameters, by Lanczos above. */
   denseMaxParameters: number;
+  /** lambda_max and the WS bound every `track` training steps (absent: not tracked; keys unchanged). */
+  track?: number;
 }
 
 export type SweepJobInput = Partial<SweepJobSpec> & Pick<SweepJobSpec, 'dataset' | 'width' | 'seed'>;
@@ -107,6 +109,7 @@ export function normalizeJob(input: SweepJobInput): SweepJobSpec {
   if (input.format !== undefined && input.format !== JOB_FORMAT)
     fail('BAD_OPTION', `unsupported sweep job format ${JSON.stringify(input.format)}; expected "${JOB_FORMAT}"`);
   const known = new Set(['format', 'dataset', 'activation', 'width', 'depth', 'seed', ...Object.keys(JOB_DEFAULTS)]);
+  known.add('track');
   for (const key of Object.keys(input)) if (!known.has(key)) fail('BAD_OPTION', `unknown sweep job field '${key}'`);
   const d = JOB_DEFAULTS;
   const reduction = input.reduction ?? d.reduction;
@@ -129,6 +132,7 @@ export function normalizeJob(input: SweepJobInput): SweepJobSpec {
     splitSeed: integer(input.splitSeed ?? d.splitSeed, 'splitSeed', 0),
     testData: testDataOf(input.testData ?? d.testData, input.testFraction ?? d.testFraction),
     denseMaxParameters: integer(input.denseMaxParameters ?? d.denseMaxParameters, 'denseMaxParameters', 0),
+    ...(input.track ? { track: integer(input.track, 'track', 1, 1_000_000_000) } : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import type { ModelJson } from '../model.js';
 import type { TrainHistoryEntry, TrainResult } from '../train.js';
 import type { Activation, BackendName, Reduction } from '../types.js';
 import type { SweepJobSpec } from './job.js';
+import type { SharpnessTrack } from '../analysis/tracking.js';
 
 export interface SweepResult {
   dataset: string;
@@ -82,6 +83,8 @@ export interface SweepRecord {
   diagnostics?: Diagnostics;
   /** The trained model, only when asked for (--save-models). */
   model?: ModelJson;
+  /** With the job's `track`: lambda_max and the WS bound along training. */
+  track?: SharpnessTrack;
 }
 
 /** A point that failed (kept out of the CSV, so a resumed sweep retries it). */

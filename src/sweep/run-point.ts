@@ -84,6 +84,7 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
     ...(testData ? { testData } : {}),
     ...(context.backend ? { backend: context.backend } : {}),
     onProgress: (f) => report(TRAIN_SHARE * f),
+    ...(spec.track ? { track: spec.track } : {}),
   });
   const secondsTrain = now() - t;
   // Hessians are of the training samples only.
@@ -178,5 +179,6 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
     history: trained.history,
     diagnostics,
     ...(context.keepModel ? { model: modelToJson(trained.model) } : {}),
+    ...(trained.track ? { track: trained.track } : {}),
   };
 }

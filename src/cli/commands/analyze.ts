@@ -6,6 +6,7 @@ import { createProgressBar } from '../progress.js';
 import { backendOf, loadData, loadModel, reductionOf, SOURCE_HELP, SOURCE_OPTIONS } from '../sources.js';
 import type { Subcommand } from '../registry.js';
 import { diagnosticsRows } from '../diagnostics-rows.js';
+import { blocksTable } from '../blocks-table.js';
 
 const HELP = `hessbound analyze — exact Hessian spectrum, traces and Wolkowicz–Styan bounds
 
@@ -22,11 +23,14 @@ ${SOURCE_HELP}
   --weight-decay WD       the decay the model was trained with: also report the regularised
                           objective's lambda_max and bound (the cross-entropy's + WD)
   --json                  print one JSON object instead of the table
-  --quiet                 no progress bar`;
+  --quiet                 no progress bar
+  --blocks                also each layer's diagonal Hessian block (W and b): size, lambda_max,
+                          lambda_min, tr, tr(H^2), WS bound (JSON: blocks: [{layer, parameters, ...}])`;
 
 /** The JSON the CLI prints: the result in its own key order (contract keys first), without the full spectrum. */
 export function analyzeJson(r: AnalyzeResult): Record<string, unknown> {
   const { eigenvalues: _spectrum, ...rest } = r;
+  if (rest.blocks) rest.blocks = rest.blocks.map(({ eigenvalues: _e, ...b }) => b);
   return rest;
 }
 
@@ -67,7 +71,7 @@ export function analyzeTable(r: AnalyzeResult, title: string): string {
     ...diagnosticsRows(r.diagnostics, r.objective),
     ['seconds', Object.entries(r.seconds).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')],
   );
-  return keyValueTable(rows);
+  return keyValueTable(rows) + (r.blocks ? `\n\n${blocksTable(r.blocks)}` : '');
 }
 
 function describeSource(values: ParsedValues): string {
@@ -91,6 +95,7 @@ async function run(argv: string[]): Promise<number> {
     'weight-decay': { type: 'string' },
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
+    blocks: { type: 'boolean' },
   });
   const data = loadData(values);
   const model = loadModel(values, data);
@@ -110,6 +115,7 @@ async function run(argv: string[]): Promise<number> {
     ...(backend ? { backend } : {}),
     bound: !values['no-bound'],
     onProgress: (f) => bar.update(f),
+    ...(values['blocks'] ? { blocks: true } : {}),
   });
   bar.done();
   process.stdout.write(values['json'] ? `${JSON.stringify(analyzeJson(result))}\n` : `${analyzeTable(result, describeSource(values))}\n`);

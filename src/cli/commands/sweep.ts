@@ -41,6 +41,7 @@ Usage: hessbound sweep --dataset NAME --widths LIST --seeds K [options]
   --overwrite             start --out afresh if it exists
   --grad-tol T, --max-steps N, --adam-steps N, --lr LR   training (see hessbound train --help)
   --dense-max-params N    lambda_max by a dense eigensolve up to N parameters, Lanczos above (default ${JOB_DEFAULTS.denseMaxParameters})
+  --track K               also lambda_max and the WS bound every K training steps (in the JSON lines)
   --reduction mean|sum    loss reduction (default mean)
   --backend native|wasm   force a backend
   --json                  print the rows as one JSON object instead of the table
@@ -79,6 +80,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
   ...TRAINING_OPTIONS,
+  track: { type: 'string' },
 } as const;
 
 function seedsOf(values: ParsedValues): number | number[] {
@@ -150,6 +152,7 @@ export function gridOf(values: ParsedValues): SweepGrid {
     ...(dense !== undefined ? { denseMaxParameters: dense } : {}),
     reduction: reductionOf(values),
     ...training,
+    ...(int(values, 'track', undefined, 1) !== undefined ? { track: int(values, 'track', undefined, 1) as number } : {}),
   };
 }
 

@@ -8,6 +8,7 @@ import { fmt, keyValueTable } from '../format.js';
 import { createProgressBar } from '../progress.js';
 import type { Subcommand } from '../registry.js';
 import { backendOf, loadData, loadModel, loadTestData, reductionOf, SOURCE_HELP, SOURCE_OPTIONS } from '../sources.js';
+import { TRACK_CLI_OPTIONS, trackCliOptions, trackSummary, writeTrackFiles } from '../track-files.js';
 
 const HELP = `hessbound train — full-batch training to a near-critical point (Adam, then L-BFGS)
 
@@ -27,6 +28,10 @@ ${SOURCE_HELP}
   --weight-decay WD       add WD/2 |params|^2 to the loss (default 0; gives separable data a finite minimiser)
   --json                  print one JSON object (with the training curve) instead of the summary
   --quiet                 no progress bar
+  --track K               every K steps (and at the end): lambda_max (Lanczos, warm-started) and the
+                          WS bound; in the JSON as "track", and in --track-out
+  --track-out FILE        with --track: one JSON line per tracked point
+  --plot FILE             with --track: SVG of lambda_max, WS bound, loss and gradient norm vs step
 
 On separable data (most MLPs wider than a few units fit their training set exactly) cross-entropy has
 no finite minimiser: the loss keeps falling as the weights grow, and the gradient with it, so the
@@ -111,7 +116,8 @@ function summary(r: TrainResult, out: string, tolerance: number): string {
 }
 
 async function run(argv: string[]): Promise<void> {
-  const values = parse(argv, { ...SOURCE_OPTIONS, ...TRAINING_OPTIONS, 'test-data': { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' } });
+  const values = parse(argv, { ...SOURCE_OPTIONS, ...TRAINING_OPTIONS, 'test-data': { type: 'string' }, ...TRACK_CLI_OPTIONS, out: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' } });
+  const tracking = trackCliOptions(values);
   const out = str(values, 'out');
   if (!out) fail('BAD_OPTION', 'no --out given', 'add --out model.json: where to save the trained model');
   const data = loadData(values);
@@ -127,16 +133,18 @@ async function run(argv: string[]): Promise<void> {
     ...(testData ? { testData } : {}),
     ...(backend ? { backend } : {}),
     onProgress: (f) => bar.update(f),
+    ...tracking.options,
   });
   bar.done();
   writeModelFile(out, result.model);
+  writeTrackFiles(result, tracking);
   const tolerance = options.gradTol ?? TRAIN_DEFAULTS.gradTol;
   if (values['json']) {
     const { model: _model, split, ...rest } = result;
     // The split's indices are long; the JSON says how it was made.
     const splitInfo = split?.kind === 'fraction' ? { kind: split.kind, fraction: split.fraction, seed: split.seed } : split;
     process.stdout.write(`${JSON.stringify({ out, ...rest, split: splitInfo })}\n`);
-  } else process.stdout.write(`${summary(result, out, tolerance)}\n`);
+  } else process.stdout.write(`${summary(result, out, tolerance)}\n${trackSummary(result, tracking)}`);
   if (result.diagnostics.flags.length > 0 && !values['json'])
     process.stderr.write(`hessbound: note: this point is flagged (${result.diagnostics.flags.join(', ')}); see docs/diagnostics.md\n`);
   if (!result.converged && !values['json'])
