@@ -12,3 +12,4 @@ export { train, type TrainOptions, type TrainResult, type TrainHistoryEntry } fr
 export { syntheticDataset, pairwiseCosines, type SyntheticOptions, type SyntheticDataset } from './synthetic.js';
 export * from './sweep/index.js';
 export { wsBound, closedFormTraces, TRACE_METHODS, type WsBoundOptions, type WsBoundResult, type ClosedFormTraces, type TraceMethod } from './bound.js';
+export { wsBoundGradient, type WsBoundGradientOptions, type WsBoundGradientResult, type WsBoundGradients } from './analysis/bound-gradient.js';

@@ -18,6 +18,8 @@ import { fail } from './errors.js';
 import { toDatasetInput, toModel, type DataInput, type ModelInput } from './inputs.js';
 import { unflattenParams } from './model.js';
 import { toProblemSpec } from './problem.js';
+import { hsrKernelOptions, hsrReport, requireHsrDepth, type HsrOptions, type HsrReport } from './analysis/hsr.js';
+import { layerSizes } from './model.js';
 import type { BackendName, Model, Reduction } from './types.js';
 
 export interface TrainOptions {
@@ -34,6 +36,8 @@ export interface TrainOptions {
   weightDecay?: number;
   /** L-BFGS correction pairs kept. Default 20. */
   memory?: number;
+  /** HSR: add beta x the WS upper (or spread) bound to the objective (one hidden layer; docs/hsr.md). */
+  hsr?: HsrOptions;
   backend?: BackendName | 'auto';
   /** Fraction done in [0, 1]: the larger of steps / maxSteps and the log-scale way to gradTol. */
   onProgress?: ProgressCallback;
@@ -61,11 +65,13 @@ export interface TrainResult {
   history: TrainHistoryEntry[];
   backend: BackendName;
   seconds: number;
+  /** With `hsr`: the penalty at the trained parameters and its share of the objective. */
+  hsr?: HsrReport;
 }
 
 export const TRAIN_DEFAULTS = { gradTol: 1e-6, maxSteps: 20000, adamSteps: 200, lr: 0.01, weightDecay: 0, memory: 20 } as const;
 
-const KNOWN_OPTIONS = new Set(['reduction', 'gradTol', 'maxSteps', 'adamSteps', 'lr', 'weightDecay', 'memory', 'backend', 'onProgress']);
+const KNOWN_OPTIONS = new Set(['reduction', 'gradTol', 'maxSteps', 'adamSteps', 'lr', 'weightDecay', 'memory', 'backend', 'onProgress', 'hsr']);
 
 // The kernel reads step counts as int32.
 const MAX_STEPS = 1_000_000_000;
@@ -97,6 +103,7 @@ export function trainKernelOptions(options: TrainOptions): Record<string, number
     lr: numberOption(options.lr, 'lr', (v) => v > 0, 'a positive number', d.lr, 'Adam learning rates around 1e-3 to 1e-1 are usual'),
     weightDecay: numberOption(options.weightDecay, 'weightDecay', (v) => v >= 0, 'a number >= 0', d.weightDecay),
     memory: integerOption(options.memory, 'memory', 1, 1000, d.memory),
+    ...hsrKernelOptions(options.hsr),
   };
 }
 
@@ -110,6 +117,7 @@ interface KernelTrainResult {
   stopReason: TrainResult['stopReason'];
   history: { step: number[]; loss: number[]; gradNorm: number[] };
   seconds: number;
+  hsrValue: number;
 }
 
 /** Trains `model` (its parameters are the start point; it is not modified) on `data`. */
@@ -117,6 +125,7 @@ export async function train(modelInput: ModelInput, dataInput: DataInput, option
   const kernelOptions = trainKernelOptions(options);
   const model = toModel(modelInput);
   const data = toDatasetInput(dataInput);
+  if (options.hsr) requireHsrDepth(layerSizes(model));
   const spec = toProblemSpec(model, data, options.reduction);
   const backend = await getBackend(options.backend);
   const r = JSON.parse(await backend.run('train', spec, kernelOptions, options.onProgress)) as KernelTrainResult;
@@ -132,5 +141,6 @@ export async function train(modelInput: ModelInput, dataInput: DataInput, option
     history: r.history.step.map((step, i) => ({ step, loss: r.history.loss[i] as number, gradNorm: r.history.gradNorm[i] as number })),
     backend: backend.name,
     seconds: r.seconds,
+    ...(options.hsr && options.hsr.beta > 0 ? { hsr: hsrReport(options.hsr, r.hsrValue, r.objective) } : {}),
   };
 }

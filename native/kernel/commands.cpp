@@ -6,6 +6,7 @@
 #include "errors.hpp"
 #include "traces.hpp"
 #include "train.hpp"
+#include "extra/ws_gradient.hpp"
 
 namespace hessbound {
 
@@ -49,6 +50,7 @@ const Entry kCommands[] = {
     {"analyze", analyze_command},
     {"traces", traces_command},
     {"train", train_command},
+    {"wsGradient", ws_gradient_command},
 };
 
 }  // namespace

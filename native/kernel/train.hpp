@@ -18,6 +18,9 @@ struct TrainOptions {
   double weight_decay = 0;    // objective = loss + weight_decay/2 ||params||^2
   int memory = 20;            // L-BFGS correction pairs
   int max_history = 200;      // entries kept in the subsampled history
+  // HSR (docs/hsr.md): objective += hsr_beta * WS number (one hidden layer; 0 = off).
+  double hsr_beta = 0;
+  int hsr_target = 0;         // 0: WS upper bound on lambda_max, 1: WS spread bound
 };
 
 struct TrainRecord {
@@ -30,6 +33,7 @@ struct TrainResult {
   double loss = 0;       // cross-entropy loss (without weight decay)
   double objective = 0;  // loss + weight_decay/2 ||params||^2, the function minimised
   double grad_norm = 0;  // ||grad objective||_2 at params
+  double hsr_value = 0;  // the penalised WS number at params (hsr_beta > 0 only)
   int adam_steps = 0, lbfgs_steps = 0, evaluations = 0;
   bool converged = false;
   std::string stop_reason;  // "gradTol", "maxSteps", "stalled" (no descent possible in float64)
@@ -42,7 +46,8 @@ TrainResult train(const Problem& problem, const TrainOptions& options, const Pro
 
 std::string train_to_json(const TrainResult& result);
 
-// Kernel command "train": options lr, adamSteps, maxSteps, gradTol, weightDecay, memory, maxHistory.
+// Kernel command "train": options lr, adamSteps, maxSteps, gradTol, weightDecay, memory, maxHistory,
+// hsrBeta, hsrTarget (0 upper, 1 spread).
 std::string train_command(const Problem& problem, const CommandOptions& options, const Progress& progress);
 
 }  // namespace hessbound
