@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "../blas.hpp"
 #include "../closed_form.hpp"
 #include "../errors.hpp"
 #include "../json_writer.hpp"
@@ -101,105 +102,106 @@ void trace_adjoints(const HiddenLayerData& D, const SampleMatrices& S, SampleAdj
 }
 
 // Adjoints of sum_n sum_m d_1 Phi(n, m) (unscaled; the caller multiplies by 2 w^2).
+//
+// For a fixed n every sum over m is a matrix-vector product with per-pair weights built from the
+// Gram rows Kx_n., Kz_n. and <A_n, A_m>, <C_n, C_m>, s_n.s_m, g_n.g_m, so a sample costs two GEMMs
+// of c x (N c) x h (the Q_nm = M_n M_m^T terms), one of c x N x h and a few GEMVs over N rows.
 void square_adjoints(const HiddenLayerData& D, const SampleMatrices& S, SampleAdjoints& a, const Progress& progress) {
   const int N = D.N, c = D.c, h = D.h, d1 = D.d1, h1 = D.h1;
-  const std::size_t c2 = static_cast<std::size_t>(c) * c, chs = static_cast<std::size_t>(c) * h;
-  std::vector<double> Q(c2), T(c2), U(chs), Cbar(chs), Dbar(h), ctg(h);
+  const int c2 = c * c, ch = c * h, Nc = N * c;
+  // Per-sample rows that only depend on m: C_m * z_m (column j scaled by z_mj) and D_m + e_m.
+  std::vector<double> CZ(static_cast<std::size_t>(N) * ch), DE(static_cast<std::size_t>(N) * h);
+  for (int m = 0; m < N; ++m) {
+    const double* zm = D.zt.data() + static_cast<std::size_t>(m) * h1;
+    for (int k = 0; k < c; ++k)
+      for (int j = 0; j < h; ++j) {
+        const std::size_t i = static_cast<std::size_t>(m) * ch + static_cast<std::size_t>(k) * h + j;
+        CZ[i] = S.C[i] * zm[j];
+      }
+    for (int j = 0; j < h; ++j) {
+      const std::size_t i = static_cast<std::size_t>(m) * h + j;
+      DE[i] = D.colnorm[i] + D.e[i];
+    }
+  }
+  std::vector<double> kx(N), kz(N), trAA(N), cc(N), ss(N), gg(N), w(N), Gw(static_cast<std::size_t>(N) * c);
+  std::vector<double> U(ch), Cbar(ch), W(ch), GS(ch), Dbar(h), tmp_h(h1);
+  std::vector<double> Qall(static_cast<std::size_t>(c) * Nc);
   for (int n = 0; n < N; ++n) {
     const double* xn = D.xt.data() + static_cast<std::size_t>(n) * d1;
     const double* zn = D.zt.data() + static_cast<std::size_t>(n) * h1;
     const double* sn = D.s.data() + static_cast<std::size_t>(n) * h;
     const double* gn = D.g.data() + static_cast<std::size_t>(n) * c;
-    const double* An = S.A.data() + n * c2;
-    const double* Mn = S.M.data() + n * chs;
-    const double* Cn = S.C.data() + n * chs;
-    double* Ab = a.A.data() + n * c2;
+    const double* An = S.A.data() + static_cast<std::size_t>(n) * c2;
+    const double* Mn = S.M.data() + static_cast<std::size_t>(n) * ch;
+    const double* Cn = S.C.data() + static_cast<std::size_t>(n) * ch;
+    double* Ab = a.A.data() + static_cast<std::size_t>(n) * c2;
     double* eb = a.e.data() + static_cast<std::size_t>(n) * h;
     double* gb = a.g.data() + static_cast<std::size_t>(n) * c;
     double* sb = a.s.data() + static_cast<std::size_t>(n) * h;
     double* zb = a.z.data() + static_cast<std::size_t>(n) * h;
-    std::fill(U.begin(), U.end(), 0.0);
-    std::fill(Cbar.begin(), Cbar.end(), 0.0);
-    std::fill(Dbar.begin(), Dbar.end(), 0.0);
+    // Rows of the pair quantities.
+    gemv(false, N, d1, 1.0, D.xt.data(), d1, xn, 0.0, kx.data());
+    gemv(false, N, h1, 1.0, D.zt.data(), h1, zn, 0.0, kz.data());
+    gemv(false, N, c2, 1.0, S.A.data(), c2, An, 0.0, trAA.data());
+    gemv(false, N, ch, 1.0, S.C.data(), ch, Cn, 0.0, cc.data());
+    gemv(false, N, h, 1.0, D.s.data(), h, sn, 0.0, ss.data());
+    gemv(false, N, c, 1.0, D.g.data(), c, gn, 0.0, gg.data());
+
+    // Kz^2 tr(A_n A_m): Abar += sum_m Kz^2 A_m.
+    for (int m = 0; m < N; ++m) w[m] = kz[m] * kz[m];
+    gemv(true, N, c2, 1.0, S.A.data(), c2, w.data(), 1.0, Ab);
+    // Kx^2 (e_m.D_n + e_n.D_m + e_n.e_m): Dbar = sum_m Kx^2 e_m, ebar += sum_m Kx^2 (D_m + e_m).
+    for (int m = 0; m < N; ++m) w[m] = kx[m] * kx[m];
+    gemv(true, N, h, 1.0, D.e.data(), h, w.data(), 0.0, Dbar.data());
+    gemv(true, N, h, 1.0, DE.data(), h, w.data(), 1.0, eb);
+    // Kx^2 <M_n^T A_n M_n, M_m^T A_m M_m>: Mbar = 2 A_n U and Abar = U M_n^T with
+    // U = sum_m Kx^2 Q_nm C_m (Q A_m Q^T = Q C_m M_n^T), Q_nm = M_n M_m^T for all m in one GEMM.
+    gemm(false, true, c, Nc, h, 1.0, Mn, h, S.M.data(), h, 0.0, Qall.data(), Nc);
+    for (int r = 0; r < c; ++r)
+      for (int m = 0; m < N; ++m) {
+        double* q = Qall.data() + static_cast<std::size_t>(r) * Nc + static_cast<std::size_t>(m) * c;
+        for (int k = 0; k < c; ++k) q[k] *= w[m];
+      }
+    gemm(false, false, c, h, Nc, 1.0, Qall.data(), Nc, S.C.data(), h, 0.0, U.data(), h);
+
+    // Cross block, 2 Kx [Kz <C_n, C_m> + g_m^T C_n (z_n * s_m) + g_n^T C_m (z_m * s_n) + (g.g)(s.s)].
+    // GS = sum_m 2 Kx g_m s_m^T (c x h), W = sum_m 2 Kx C_m * z_m.
     for (int m = 0; m < N; ++m) {
-      const double* xm = D.xt.data() + static_cast<std::size_t>(m) * d1;
-      const double* zm = D.zt.data() + static_cast<std::size_t>(m) * h1;
-      const double* sm = D.s.data() + static_cast<std::size_t>(m) * h;
-      const double* gm = D.g.data() + static_cast<std::size_t>(m) * c;
-      const double* em = D.e.data() + static_cast<std::size_t>(m) * h;
-      const double* Dm = D.colnorm.data() + static_cast<std::size_t>(m) * h;
-      const double* Am = S.A.data() + m * c2;
-      const double* Mm = S.M.data() + m * chs;
-      const double* Cm = S.C.data() + m * chs;
-      const double kx = dotv(d1, xn, xm), kz = dotv(h1, zn, zm), kx2 = kx * kx;
-      // Q = M_n M_m^T, T = Q A_m; Abar += Kz^2 A_m + Kx^2 Q A_m Q^T.
-      for (int r = 0; r < c; ++r)
-        for (int q = 0; q < c; ++q) Q[r * c + q] = dotv(h, Mn + static_cast<std::size_t>(r) * h, Mm + static_cast<std::size_t>(q) * h);
-      for (int r = 0; r < c; ++r)
-        for (int l = 0; l < c; ++l) {
-          double t = 0;
-          for (int k = 0; k < c; ++k) t += Q[r * c + k] * Am[k * c + l];
-          T[r * c + l] = t;
-        }
-      double trAA = 0;
-      for (int r = 0; r < c; ++r)
-        for (int q = 0; q < c; ++q) {
-          trAA += An[r * c + q] * Am[r * c + q];
-          Ab[r * c + q] += kz * kz * Am[r * c + q] + kx2 * dotv(c, T.data() + r * c, Q.data() + q * c);
-        }
-      // U += Kx^2 Q C_m (Mbar gets 2 A_n U after the loop).
-      for (int r = 0; r < c; ++r) {
-        double* Ur = U.data() + static_cast<std::size_t>(r) * h;
-        for (int q = 0; q < c; ++q) {
-          const double f = kx2 * Q[r * c + q];
-          const double* Cq = Cm + static_cast<std::size_t>(q) * h;
-          for (int j = 0; j < h; ++j) Ur[j] += f * Cq[j];
-        }
-      }
-      // e_m.D_n and e_n.(D_m + e_m).
-      for (int j = 0; j < h; ++j) {
-        Dbar[j] += kx2 * em[j];
-        eb[j] += kx2 * (Dm[j] + em[j]);
-      }
-      // Cross block: 2 Kx [Kz <C_n, C_m> + g_m^T C_n (z_n * s_m) + g_n^T C_m (z_m * s_n) + (g.g)(s.s)].
-      const double ccnm = dotv(static_cast<int>(chs), Cn, Cm);
-      const double ss = dotv(h, sn, sm), gg = dotv(c, gn, gm);
-      const double k2 = 2 * kx;
-      for (int k = 0; k < c; ++k) {
-        double* Cb = Cbar.data() + static_cast<std::size_t>(k) * h;
-        const double* Cmk = Cm + static_cast<std::size_t>(k) * h;
-        const double a1 = k2 * kz, a2 = k2 * gm[k];
-        double cz = 0;
-        for (int j = 0; j < h; ++j) {
-          Cb[j] += a1 * Cmk[j] + a2 * zn[j] * sm[j];
-          cz += Cmk[j] * zm[j] * sn[j];
-        }
-        gb[k] += k2 * (cz + ss * gm[k]);
-      }
-      std::fill(ctg.begin(), ctg.end(), 0.0);
-      for (int k = 0; k < c; ++k) {
-        const double* Cnk = Cn + static_cast<std::size_t>(k) * h;
-        const double gmk = gm[k];
-        for (int j = 0; j < h; ++j) ctg[j] += Cnk[j] * gmk;
-      }
-      const double kzbar = 2 * kz * trAA + k2 * ccnm;
-      for (int j = 0; j < h; ++j) {
-        double cgn = 0;
-        for (int k = 0; k < c; ++k) cgn += Cm[static_cast<std::size_t>(k) * h + j] * gn[k];
-        zb[j] += k2 * ctg[j] * sm[j] + kzbar * zm[j];
-        sb[j] += k2 * (cgn * zm[j] + gg * sm[j]);
-      }
+      const double f = 2 * kx[m];
+      for (int k = 0; k < c; ++k) Gw[static_cast<std::size_t>(m) * c + k] = f * D.g[static_cast<std::size_t>(m) * c + k];
     }
+    gemm(true, false, c, h, N, 1.0, Gw.data(), c, D.s.data(), h, 0.0, GS.data(), h);
+    for (int m = 0; m < N; ++m) w[m] = 2 * kx[m];
+    gemv(true, N, ch, 1.0, CZ.data(), ch, w.data(), 0.0, W.data());
+    for (int m = 0; m < N; ++m) w[m] = 2 * kx[m] * kz[m];
+    gemv(true, N, ch, 1.0, S.C.data(), ch, w.data(), 0.0, Cbar.data());  // Cbar = sum 2 Kx Kz C_m
+    for (int k = 0; k < c; ++k)
+      for (int j = 0; j < h; ++j) Cbar[static_cast<std::size_t>(k) * h + j] += zn[j] * GS[static_cast<std::size_t>(k) * h + j];
+    // gbar += W s_n + sum_m 2 Kx (s_n.s_m) g_m;  sbar += W^T g_n + sum_m 2 Kx (g_n.g_m) s_m.
+    gemv(false, c, h, 1.0, W.data(), h, sn, 1.0, gb);
+    gemv(true, c, h, 1.0, W.data(), h, gn, 1.0, sb);
+    for (int m = 0; m < N; ++m) w[m] = 2 * kx[m] * ss[m];
+    gemv(true, N, c, 1.0, D.g.data(), c, w.data(), 1.0, gb);
+    for (int m = 0; m < N; ++m) w[m] = 2 * kx[m] * gg[m];
+    gemv(true, N, h, 1.0, D.s.data(), h, w.data(), 1.0, sb);
+    // zbar += sum_k C_n[k, :] * GS[k, :] + sum_m Kzbar_m z_m, Kzbar = 2 Kz tr(A_n A_m) + 2 Kx <C_n, C_m>.
+    for (int k = 0; k < c; ++k)
+      for (int j = 0; j < h; ++j) zb[j] += Cn[static_cast<std::size_t>(k) * h + j] * GS[static_cast<std::size_t>(k) * h + j];
+    for (int m = 0; m < N; ++m) w[m] = 2 * kz[m] * trAA[m] + 2 * kx[m] * cc[m];
+    gemv(true, N, h1, 1.0, D.zt.data(), h1, w.data(), 0.0, tmp_h.data());
+    for (int j = 0; j < h; ++j) zb[j] += tmp_h[j];  // the bias coordinate of z~ is constant
+
     // D_n = diag(M^T A M): Abar += M diag(Dbar) M^T, Mbar += 2 C diag(Dbar).
-    // C_n = A_n M_n: Abar += Cbar M^T, Mbar += A Cbar. And Mbar += 2 A U.
-    double* Mb = a.M.data() + n * chs;
+    // C_n = A_n M_n: Abar += Cbar M^T, Mbar += A Cbar. And Mbar += 2 A U, Abar += U M^T.
+    double* Mb = a.M.data() + static_cast<std::size_t>(n) * ch;
     for (int k = 0; k < c; ++k)
       for (int l = 0; l < c; ++l) {
         const double* Mk = Mn + static_cast<std::size_t>(k) * h;
         const double* Ml = Mn + static_cast<std::size_t>(l) * h;
         const double* Cbk = Cbar.data() + static_cast<std::size_t>(k) * h;
+        const double* Uk = U.data() + static_cast<std::size_t>(k) * h;
         double t = 0;
-        for (int j = 0; j < h; ++j) t += Mk[j] * Dbar[j] * Ml[j] + Cbk[j] * Ml[j];
+        for (int j = 0; j < h; ++j) t += Mk[j] * Dbar[j] * Ml[j] + (Cbk[j] + Uk[j]) * Ml[j];
         Ab[k * c + l] += t;
       }
     for (int k = 0; k < c; ++k) {
