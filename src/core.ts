@@ -20,3 +20,4 @@ export type { SharpnessTrack, TrackPoint } from './analysis/tracking.js';
 export { spectrumPlotSvg } from './plot/spectrum-plot.js';
 export { trackPlotSvg } from './plot/track-plot.js';
 export { landscapePlotSvg } from './plot/landscape-plot.js';
+export { wsBoundGradient, type WsBoundGradientOptions, type WsBoundGradientResult, type WsBoundGradients } from './analysis/bound-gradient.js';

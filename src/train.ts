@@ -22,6 +22,8 @@ import { toDatasetInput, toModel, type DataInput, type ModelInput } from './inpu
 import { unflattenParams } from './model.js';
 import { toProblemSpec } from './problem.js';
 import { assertCallFits, forwardCache } from './resources/memory-plan.js';
+import { hsrKernelOptions, hsrReport, requireHsrDepth, type HsrOptions, type HsrReport } from './analysis/hsr.js';
+import { layerSizes } from './model.js';
 import type { BackendName, Model, Reduction } from './types.js';
 import { parseTrack, trackKernelOptions, TRACK_OPTIONS, type KernelTrack, type SharpnessTrack } from './analysis/tracking.js';
 
@@ -47,6 +49,8 @@ export interface TrainOptions {
   splitSeed?: number;
   /** A separate test set (same features and classes); not with testFraction. */
   testData?: DataInput;
+  /** HSR: add beta x the WS upper (or spread) bound to the objective (one hidden layer; docs/hsr.md). */
+  hsr?: HsrOptions;
   backend?: BackendName | 'auto';
   /** Fraction done in [0, 1]: the larger of steps / maxSteps and the log-scale way to gradTol. */
   onProgress?: ProgressCallback;
@@ -95,13 +99,15 @@ export interface TrainResult {
   diagnostics: Diagnostics;
   /** With `track`: lambda_max, the WS bound and more every `track` steps. */
   track?: SharpnessTrack;
+  /** With `hsr`: the penalty at the trained parameters and its share of the objective. */
+  hsr?: HsrReport;
 }
 
 export type StopReason = 'gradTol' | 'targetLoss' | 'maxSteps' | 'stalled';
 
 export const TRAIN_DEFAULTS = { gradTol: 1e-6, maxSteps: 20000, adamSteps: 200, lr: 0.01, weightDecay: 0, targetLoss: 0, memory: 20 } as const;
 
-const KNOWN_OPTIONS = new Set(['reduction', 'gradTol', 'maxSteps', 'adamSteps', 'lr', 'weightDecay', 'targetLoss', 'memory', 'testFraction', 'splitSeed', 'testData', 'backend', 'onProgress']);
+const KNOWN_OPTIONS = new Set(['reduction', 'gradTol', 'maxSteps', 'adamSteps', 'lr', 'weightDecay', 'targetLoss', 'memory', 'testFraction', 'splitSeed', 'testData', 'backend', 'onProgress', 'hsr']);
 for (const key of TRACK_OPTIONS) KNOWN_OPTIONS.add(key);
 
 // The kernel reads step counts as int32.
@@ -136,6 +142,7 @@ export function trainKernelOptions(options: TrainOptions): Record<string, number
     targetLoss: numberOption(options.targetLoss, 'targetLoss', (v) => v >= 0, 'a number >= 0 (0: off)', d.targetLoss, 'e.g. 0.01: stop once the training cross-entropy reaches 0.01'),
     memory: integerOption(options.memory, 'memory', 1, 1000, d.memory),
     ...trackKernelOptions(options),
+    ...hsrKernelOptions(options.hsr),
   };
 }
 
@@ -150,6 +157,7 @@ interface KernelTrainResult {
   history: { step: number[]; loss: number[]; gradNorm: number[] };
   seconds: number;
   track?: KernelTrack;
+  hsrValue: number;
 }
 
 /** Trains `model` (its parameters are the start point; it is not modified) on `data`. */
@@ -170,6 +178,7 @@ export async function train(modelInput: ModelInput, dataInput: DataInput, option
     test = checkTestData(all, toDatasetInput(options.testData));
     split = { kind: 'data' };
   }
+  if (options.hsr) requireHsrDepth(layerSizes(model));
   const spec = toProblemSpec(model, data, options.reduction);
   const backend = await getBackend(options.backend);
   // The forward cache plus L-BFGS's history (a few dozen P-vectors).
@@ -205,5 +214,6 @@ export async function train(modelInput: ModelInput, dataInput: DataInput, option
     split,
     diagnostics,
     ...(r.track ? { track: parseTrack(r.track, r.params.length) } : {}),
+    ...(options.hsr && options.hsr.beta > 0 ? { hsr: hsrReport(options.hsr, r.hsrValue, r.objective) } : {}),
   };
 }

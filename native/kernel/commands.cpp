@@ -7,6 +7,7 @@
 #include "traces.hpp"
 #include "train.hpp"
 #include "extra/views.hpp"
+#include "extra/ws_gradient.hpp"
 
 namespace hessbound {
 
@@ -53,6 +54,7 @@ const Entry kCommands[] = {
     {"slq", slq_command},
     {"blocks", blocks_command},
     {"eigenvectors", eigenvectors_command},
+    {"wsGradient", ws_gradient_command},
 };
 
 }  // namespace

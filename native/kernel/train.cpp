@@ -8,15 +8,20 @@
 #include "errors.hpp"
 #include "json_writer.hpp"
 #include "extra/views.hpp"
+#include "extra/ws_gradient.hpp"
+#include "traces.hpp"
 
 namespace hessbound {
 namespace {
 
-// The function minimised: cross-entropy plus optional L2 weight decay.
+// The function minimised: cross-entropy plus optional L2 weight decay, plus the optional HSR
+// penalty beta * (WS upper or spread bound) with its closed-form gradient.
 class Objective {
  public:
-  Objective(const Problem& problem, double weight_decay)
-      : problem_(problem), weight_decay_(weight_decay), size_(static_cast<int>(problem.net.parameter_count())) {}
+  Objective(const Problem& problem, double weight_decay, double hsr_beta = 0, int hsr_target = 0)
+      : problem_(problem), weight_decay_(weight_decay), hsr_beta_(hsr_beta), hsr_target_(hsr_target),
+        size_(static_cast<int>(problem.net.parameter_count())) {}
+  double last_hsr_value() const { return hsr_value_; }
 
   int size() const { return size_; }
   int evaluations() const { return evaluations_; }
@@ -29,14 +34,34 @@ class Objective {
     g = gradient(at, cache);
     ++evaluations_;
     loss = cache.loss;
-    if (weight_decay_ == 0) return loss;
+    const double penalty = hsr_beta_ > 0 ? add_hsr(at, g) : 0.0;
+    if (weight_decay_ == 0) return loss + penalty;
     axpy(size_, weight_decay_, x.data(), g.data());
-    return loss + 0.5 * weight_decay_ * dot(size_, x.data(), x.data());
+    return loss + penalty + 0.5 * weight_decay_ * dot(size_, x.data(), x.data());
   }
 
  private:
+  // beta * WS number, its gradient added into g; non-finite when s = 0 (the line search backs off).
+  double add_hsr(const Problem& at, std::vector<double>& g) {
+    TracesOptions topt;
+    topt.orthogonality = false;
+    const TracesResult traces = compute_traces(at, topt);
+    TraceGradients t = trace_gradients(at, true);
+    t.trace = traces.trace;
+    t.trace_of_square = traces.trace_of_square;
+    const WsGradients wg = ws_gradients(t, static_cast<double>(size_));
+    hsr_value_ = hsr_target_ == 1 ? traces.bound.spread : traces.bound.upper;
+    if (!wg.defined) return INFINITY;
+    const std::vector<double>& dg = hsr_target_ == 1 ? wg.spread : wg.upper;
+    axpy(size_, hsr_beta_, dg.data(), g.data());
+    return hsr_beta_ * hsr_value_;
+  }
+
   const Problem& problem_;
   double weight_decay_;
+  double hsr_beta_;
+  int hsr_target_;
+  double hsr_value_ = 0;
   int size_;
   int evaluations_ = 0;
 };
@@ -341,6 +366,8 @@ void check_options(const TrainOptions& o) {
   if (!(o.target_loss >= 0) || !std::isfinite(o.target_loss)) fail("BAD_OPTION", "targetLoss must be a finite number >= 0");
   if (o.memory < 1) fail("BAD_OPTION", "memory must be >= 1");
   if (o.max_history < 2) fail("BAD_OPTION", "maxHistory must be >= 2");
+  if (!(o.hsr_beta >= 0)) fail("BAD_OPTION", "hsrBeta must be >= 0");
+  if (o.hsr_target != 0 && o.hsr_target != 1) fail("BAD_OPTION", "hsrTarget must be 0 (upper) or 1 (spread)");
 }
 
 }  // namespace
@@ -349,7 +376,9 @@ TrainResult train(const Problem& problem, const TrainOptions& options, const Pro
   validate(problem);
   check_options(options);
   const auto started = std::chrono::steady_clock::now();
-  Objective objective(problem, options.weight_decay);
+  if (options.hsr_beta > 0 && problem.net.layers() != 2)
+    fail("BAD_MODEL", "HSR training needs exactly one hidden layer (the closed-form gradient of the WS bound)");
+  Objective objective(problem, options.weight_decay, options.hsr_beta, options.hsr_target);
   Point start;
   const std::size_t P = problem.net.parameter_count();
   start.x.assign(problem.params, problem.params + P);
@@ -369,6 +398,13 @@ TrainResult train(const Problem& problem, const TrainOptions& options, const Pro
   r.loss = run.current.loss;
   r.objective = run.current.f;
   r.grad_norm = run.current.grad_norm;
+  if (options.hsr_beta > 0) {  // the penalty at the returned point (the last evaluation may be a trial)
+    std::vector<double> g;
+    double loss = 0;
+    Objective at(problem, 0, options.hsr_beta, options.hsr_target);
+    at.evaluate(r.params, g, loss);
+    r.hsr_value = at.last_hsr_value();
+  }
   r.evaluations = objective.evaluations();
   r.history = subsample(run.records, options.max_history);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -383,6 +419,7 @@ std::string train_to_json(const TrainResult& r) {
   w.key("loss").number(r.loss);
   w.key("objective").number(r.objective);
   w.key("gradNorm").number(r.grad_norm);
+  w.key("hsrValue").number(r.hsr_value);
   w.key("steps").begin();
   w.key("adam").number(r.adam_steps);
   w.key("lbfgs").number(r.lbfgs_steps);
@@ -417,6 +454,8 @@ std::string train_command(const Problem& problem, const CommandOptions& o, const
   opt.target_loss = o.number("targetLoss", opt.target_loss);
   opt.memory = o.integer("memory", opt.memory);
   opt.max_history = o.integer("maxHistory", opt.max_history);
+  opt.hsr_beta = o.number("hsrBeta", opt.hsr_beta);
+  opt.hsr_target = o.integer("hsrTarget", opt.hsr_target);
   SharpnessTracker tracker(problem, track_options(o));  // option track = K: lambda_max every K steps
   if (tracker.enabled()) opt.observer = [&tracker](int step, const std::vector<double>& x, double loss, double g) { tracker.observe(step, x, loss, g); };
   const std::string json = train_to_json(train(problem, opt, progress));

@@ -23,6 +23,9 @@ struct TrainOptions {
   // Called after every step (step 0: the start point) with the parameters, loss and gradient norm
   // there; read-only, so it cannot change the training path (used for tracking, extra/track.cpp).
   std::function<void(int step, const std::vector<double>& params, double loss, double grad_norm)> observer;
+  // HSR (docs/hsr.md): objective += hsr_beta * WS number (one hidden layer; 0 = off).
+  double hsr_beta = 0;
+  int hsr_target = 0;         // 0: WS upper bound on lambda_max, 1: WS spread bound
 };
 
 struct TrainRecord {
@@ -35,6 +38,7 @@ struct TrainResult {
   double loss = 0;       // cross-entropy loss (without weight decay)
   double objective = 0;  // loss + weight_decay/2 ||params||^2, the function minimised
   double grad_norm = 0;  // ||grad objective||_2 at params
+  double hsr_value = 0;  // the penalised WS number at params (hsr_beta > 0 only)
   int adam_steps = 0, lbfgs_steps = 0, evaluations = 0;
   bool converged = false;
   // "gradTol", "targetLoss", "maxSteps", "stalled" (no descent possible in float64)
@@ -48,7 +52,8 @@ TrainResult train(const Problem& problem, const TrainOptions& options, const Pro
 
 std::string train_to_json(const TrainResult& result);
 
-// Kernel command "train": options lr, adamSteps, maxSteps, gradTol, weightDecay, targetLoss, memory, maxHistory.
+// Kernel command "train": options lr, adamSteps, maxSteps, gradTol, weightDecay, targetLoss, memory, maxHistory,
+// hsrBeta, hsrTarget (0 upper, 1 spread).
 std::string train_command(const Problem& problem, const CommandOptions& options, const Progress& progress);
 
 }  // namespace hessbound

@@ -2,6 +2,7 @@
 import { TRACE_METHODS, wsBound, type WsBoundResult } from '../../bound.js';
 import { choice, int, num, parse, type ParsedValues } from '../args.js';
 import { diagnosticsRows } from '../diagnostics-rows.js';
+import { requireOneHiddenLayer, wsBoundGradient, type WsBoundGradients } from '../../analysis/bound-gradient.js';
 import { fmt, keyValueTable } from '../format.js';
 import { createProgressBar } from '../progress.js';
 import { backendOf, loadData, loadModel, reductionOf, SOURCE_HELP, SOURCE_OPTIONS } from '../sources.js';
@@ -19,6 +20,9 @@ ${SOURCE_HELP}
   --no-orthogonality      skip the data-orthogonality summary (O(N^2 d))
   --weight-decay WD       the decay the model was trained with: also report the regularised
                           objective's bound (the cross-entropy's + WD)
+  --gradient              also the exact gradient of the WS numbers w.r.t. every parameter (one hidden
+                          layer; docs/hsr.md): JSON key gradient {upper, trace, traceOfSquare,
+                          lowerOfMin, spread, ...}, arrays in the parameter order; the table shows norms
   --json                  print one JSON object instead of the table
   --quiet                 no progress bar`;
 
@@ -96,6 +100,7 @@ async function run(argv: string[]): Promise<void> {
     'seed-probes': { type: 'string' },
     'no-orthogonality': { type: 'boolean' },
     'weight-decay': { type: 'string' },
+    gradient: { type: 'boolean' },
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
   });
@@ -116,8 +121,46 @@ async function run(argv: string[]): Promise<void> {
     ...(backend ? { backend } : {}),
     onProgress: (f) => bar.update(f),
   });
+  const gradient = values['gradient'] ? await boundGradient(model, data, result.method, values, (f) => bar.update(f)) : undefined;
   bar.done();
-  process.stdout.write(values['json'] ? `${JSON.stringify(boundJson(result))}\n` : `${boundTable(result)}\n`);
+  if (values['json']) {
+    process.stdout.write(`${JSON.stringify({ ...boundJson(result), ...(gradient ? { gradient } : {}) })}\n`);
+  } else {
+    process.stdout.write(`${boundTable(result)}\n${gradient ? `${gradientTable(gradient)}\n` : ''}`);
+  }
+}
+
+/** --gradient: the WS numbers' exact gradients, trace values evaluated as the bound's were. */
+async function boundGradient(
+  model: ReturnType<typeof loadModel>,
+  data: ReturnType<typeof loadData>,
+  method: WsBoundResult['method'],
+  values: ParsedValues,
+  onProgress: (f: number) => void,
+): Promise<WsBoundGradients> {
+  requireOneHiddenLayer(model);
+  const backend = backendOf(values);
+  const r = await wsBoundGradient(model, data, {
+    method: method === 'primal' ? 'primal' : 'dual',
+    reduction: reductionOf(values),
+    ...(backend ? { backend } : {}),
+    onProgress,
+  });
+  return r.gradient;
+}
+
+function norm(v: readonly number[] | null): string {
+  return v ? fmt(Math.sqrt(v.reduce((a, b) => a + b * b, 0))) : 'undefined (all eigenvalues equal)';
+}
+
+function gradientTable(g: WsBoundGradients): string {
+  return keyValueTable([
+    ['|grad WS upper bound|', norm(g.upper)],
+    ['|grad tr(H)|', norm(g.trace)],
+    ['|grad tr(H^2)|', norm(g.traceOfSquare)],
+    ['|grad WS lower bound of lambda_min|', norm(g.lowerOfMin)],
+    ['|grad WS spread bound|', norm(g.spread)],
+  ]);
 }
 
 export const boundCommand: Subcommand = { name: 'bound', summary: 'the closed-form WS bound on lambda_max, no eigensolve', help: HELP, run };

@@ -5,6 +5,8 @@ import type { Dataset } from '../../types.js';
 import { fail } from '../../errors.js';
 import { int, num, parse, str, type ParsedValues } from '../args.js';
 import { fmt, keyValueTable } from '../format.js';
+import { choice } from '../args.js';
+import { HSR_TARGETS } from '../../analysis/hsr.js';
 import { createProgressBar } from '../progress.js';
 import type { Subcommand } from '../registry.js';
 import { backendOf, loadData, loadModel, loadTestData, reductionOf, SOURCE_HELP, SOURCE_OPTIONS } from '../sources.js';
@@ -26,6 +28,9 @@ ${SOURCE_HELP}
   --adam-steps N          Adam iterations before L-BFGS (default ${TRAIN_DEFAULTS.adamSteps}; 0: L-BFGS only)
   --lr LR                 Adam learning rate (default ${TRAIN_DEFAULTS.lr})
   --weight-decay WD       add WD/2 |params|^2 to the loss (default 0; gives separable data a finite minimiser)
+  --hsr BETA              HSR: add BETA x a WS bound of the Hessian to the objective (one hidden layer;
+                          its closed-form gradient, docs/hsr.md); steers training toward flatter minima
+  --hsr-target T          upper (WS bound on lambda_max, default) or spread (bound on lambda_max - lambda_min)
   --json                  print one JSON object (with the training curve) instead of the summary
   --quiet                 no progress bar
   --track K               every K steps (and at the end): lambda_max (Lanczos, warm-started) and the
@@ -98,6 +103,7 @@ function summary(r: TrainResult, out: string, tolerance: number): string {
     ['loss', fmt(r.loss)],
     ...(r.objective !== r.loss ? [['objective (with weight decay)', fmt(r.objective)] as [string, string]] : []),
     ['gradient norm', fmt(r.gradNorm)],
+    ...(r.hsr ? [['HSR penalty', `${fmt(r.hsr.beta)} x ${r.hsr.target} ${fmt(r.hsr.value)} = ${fmt(r.hsr.penalty)} (${(100 * r.hsr.share).toFixed(1)}% of the objective)`] as [string, string]] : []),
     ['converged', status],
     ['steps', `${r.steps.adam} Adam + ${r.steps.lbfgs} L-BFGS (${r.steps.evaluations} loss/gradient evaluations)`],
     ['train accuracy', `${percent(r.trainAccuracy)} of ${r.trainSamples} samples`],
@@ -116,7 +122,7 @@ function summary(r: TrainResult, out: string, tolerance: number): string {
 }
 
 async function run(argv: string[]): Promise<void> {
-  const values = parse(argv, { ...SOURCE_OPTIONS, ...TRAINING_OPTIONS, 'test-data': { type: 'string' }, ...TRACK_CLI_OPTIONS, out: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' } });
+  const values = parse(argv, { ...SOURCE_OPTIONS, ...TRAINING_OPTIONS, 'test-data': { type: 'string' }, ...TRACK_CLI_OPTIONS, out: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, hsr: { type: 'string' }, 'hsr-target': { type: 'string' } });
   const tracking = trackCliOptions(values);
   const out = str(values, 'out');
   if (!out) fail('BAD_OPTION', 'no --out given', 'add --out model.json: where to save the trained model');
@@ -125,10 +131,14 @@ async function run(argv: string[]): Promise<void> {
   const options = trainingOptions(values);
   const testData = loadTestData(values);
   if (testData && options.testFraction !== undefined) fail('BAD_OPTION', 'give --test-fraction or --test-data, not both');
+  const hsrBeta = num(values, 'hsr');
+  if (hsrBeta === undefined && str(values, 'hsr-target')) fail('BAD_OPTION', '--hsr-target needs --hsr BETA', 'e.g. --hsr 0.01 --hsr-target spread');
+  const hsr = hsrBeta !== undefined ? { hsr: { beta: hsrBeta, target: choice(values, 'hsr-target', HSR_TARGETS, 'upper') } } : {};
   const backend = backendOf(values);
   const bar = createProgressBar('train', process.stderr, !values['quiet'] && (process.stderr.isTTY || !values['json']));
   const result = await train(model, data, {
     ...options,
+    ...hsr,
     reduction: reductionOf(values),
     ...(testData ? { testData } : {}),
     ...(backend ? { backend } : {}),

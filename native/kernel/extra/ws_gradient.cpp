@@ -1,0 +1,470 @@
+// Reverse mode of the closed-form traces (derivation: docs/hsr.md).
+//
+// tr H = w sum_n t_n and tr H^2 = w^2 sum_{n,m} Phi(n, m), with t_n and the symmetric pair term Phi
+// written in per-sample quantities: A_n (softmax curvature, c x c), M_n = W2 diag(s_n), C_n = A_n M_n,
+// D_n = diag(M_n^T A_n M_n), e_n, g_n, s_n, z_n and the Grams Kx (constant) and Kz:
+//   t_n = tr(A_n) |z~_n|^2 + (sum D_n + sum e_n) |x~_n|^2
+//   Phi = Kz^2 tr(A_n A_m) + Kx^2 [<M_n^T A_n M_n, M_m^T A_m M_m> + e_m.D_n + e_n.D_m + e_n.e_m]
+//         + 2 Kx [Kz <C_n, C_m> + g_m^T C_n (z_n * s_m) + g_n^T C_m (z_m * s_n) + (g_n.g_m)(s_n.s_m)]
+// Since Phi(n, m) = Phi(m, n), grad sum_{n,m} Phi = 2 sum_n sum_m d_1 Phi(n, m): one pass over the
+// ordered pairs collects the adjoints of sample n's quantities, and one backward pass per sample
+// carries them to (W1, b1, W2, b2) through s = sigma'(u), e = sigma''(u) (W2^T g), z = sigma(u) and
+// p = softmax(v). The per-sample values are the traces' saturation-safe ones (A_kk = p_k (1 - p_k)
+// with 1 - p_k summed from the other classes, C from sum_{k != r} p_k (W2_r - W2_k)), and the
+// softmax adjoint is applied as vbar_k = p_k sum_l p_l (y_k - y_l), which has no cancelling terms.
+#include "ws_gradient.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "../blas.hpp"
+#include "../closed_form.hpp"
+#include "../errors.hpp"
+#include "../json_writer.hpp"
+#include "../traces.hpp"
+
+namespace hessbound {
+namespace {
+
+constexpr double kInvSqrt2Pi = 0.39894228040143267794;
+
+inline double logistic(double u) {
+  if (u >= 0) return 1.0 / (1.0 + std::exp(-u));
+  const double e = std::exp(u);
+  return e / (1.0 + e);
+}
+
+// Dense per-sample matrices the pair loop reads: A_n, M_n, C_n (C from the saturation-safe form).
+struct SampleMatrices {
+  std::vector<double> A, M, C;  // N x c x c, N x c x h, N x c x h
+};
+
+SampleMatrices sample_matrices(const HiddenLayerData& D) {
+  const int N = D.N, c = D.c, h = D.h;
+  SampleMatrices S;
+  S.A.resize(static_cast<std::size_t>(N) * c * c);
+  S.M.resize(static_cast<std::size_t>(N) * c * h);
+  S.C.resize(static_cast<std::size_t>(N) * c * h);
+  for (int n = 0; n < N; ++n) {
+    double* A = S.A.data() + static_cast<std::size_t>(n) * c * c;
+    double* M = S.M.data() + static_cast<std::size_t>(n) * c * h;
+    const double* s = D.s.data() + static_cast<std::size_t>(n) * h;
+    for (int k = 0; k < c; ++k)
+      for (int l = 0; l < c; ++l) A[k * c + l] = D.amat(n, k, l);
+    for (int r = 0; r < c; ++r)
+      for (int j = 0; j < h; ++j) M[static_cast<std::size_t>(r) * h + j] = D.w2[static_cast<std::size_t>(r) * h + j] * s[j];
+    D.fill_c(n, S.C.data() + static_cast<std::size_t>(n) * c * h);
+  }
+  return S;
+}
+
+// Adjoints of the per-sample quantities (Abar, Mbar, ebar, gbar, sbar, zbar).
+struct SampleAdjoints {
+  std::vector<double> A, M, e, g, s, z;
+  SampleAdjoints(int N, int c, int h)
+      : A(static_cast<std::size_t>(N) * c * c, 0.0), M(static_cast<std::size_t>(N) * c * h, 0.0),
+        e(static_cast<std::size_t>(N) * h, 0.0), g(static_cast<std::size_t>(N) * c, 0.0),
+        s(static_cast<std::size_t>(N) * h, 0.0), z(static_cast<std::size_t>(N) * h, 0.0) {}
+};
+
+inline double dotv(int n, const double* a, const double* b) {
+  double t = 0;
+  for (int i = 0; i < n; ++i) t += a[i] * b[i];
+  return t;
+}
+
+// Adjoints of sum_n t_n (unscaled).
+void trace_adjoints(const HiddenLayerData& D, const SampleMatrices& S, SampleAdjoints& a) {
+  const int c = D.c, h = D.h;
+  for (int n = 0; n < D.N; ++n) {
+    const std::size_t cc = static_cast<std::size_t>(n) * c * c, ch = static_cast<std::size_t>(n) * c * h;
+    const double xx = D.xnorm2[n], zz = D.znorm2[n];
+    const double* M = S.M.data() + ch;
+    const double* C = S.C.data() + ch;
+    double* Ab = a.A.data() + cc;
+    double trA = 0;
+    for (int k = 0; k < c; ++k) {
+      trA += S.A[cc + k * c + k];
+      Ab[k * c + k] += zz;
+      for (int l = 0; l < c; ++l) Ab[k * c + l] += xx * dotv(h, M + static_cast<std::size_t>(k) * h, M + static_cast<std::size_t>(l) * h);
+    }
+    const double* z = D.zt.data() + static_cast<std::size_t>(n) * D.h1;
+    double* zb = a.z.data() + static_cast<std::size_t>(n) * h;
+    double* eb = a.e.data() + static_cast<std::size_t>(n) * h;
+    for (int j = 0; j < h; ++j) {
+      zb[j] += 2 * trA * z[j];
+      eb[j] += xx;
+    }
+    double* Mb = a.M.data() + ch;
+    for (std::size_t i = 0; i < static_cast<std::size_t>(c) * h; ++i) Mb[i] += 2 * xx * C[i];
+  }
+}
+
+// Adjoints of sum_n sum_m d_1 Phi(n, m) (unscaled; the caller multiplies by 2 w^2).
+//
+// For a fixed n every sum over m is a matrix-vector product with per-pair weights built from the
+// Gram rows Kx_n., Kz_n. and <A_n, A_m>, <C_n, C_m>, s_n.s_m, g_n.g_m, so a sample costs two GEMMs
+// of c x (N c) x h (the Q_nm = M_n M_m^T terms), one of c x N x h and a few GEMVs over N rows.
+void square_adjoints(const HiddenLayerData& D, const SampleMatrices& S, SampleAdjoints& a, const Progress& progress) {
+  const int N = D.N, c = D.c, h = D.h, d1 = D.d1, h1 = D.h1;
+  const int c2 = c * c, ch = c * h, Nc = N * c;
+  // Per-sample rows that only depend on m: C_m * z_m (column j scaled by z_mj) and D_m + e_m.
+  std::vector<double> CZ(static_cast<std::size_t>(N) * ch), DE(static_cast<std::size_t>(N) * h);
+  for (int m = 0; m < N; ++m) {
+    const double* zm = D.zt.data() + static_cast<std::size_t>(m) * h1;
+    for (int k = 0; k < c; ++k)
+      for (int j = 0; j < h; ++j) {
+        const std::size_t i = static_cast<std::size_t>(m) * ch + static_cast<std::size_t>(k) * h + j;
+        CZ[i] = S.C[i] * zm[j];
+      }
+    for (int j = 0; j < h; ++j) {
+      const std::size_t i = static_cast<std::size_t>(m) * h + j;
+      DE[i] = D.colnorm[i] + D.e[i];
+    }
+  }
+  std::vector<double> kx(N), kz(N), trAA(N), cc(N), ss(N), gg(N), w(N), Gw(static_cast<std::size_t>(N) * c);
+  std::vector<double> U(ch), Cbar(ch), W(ch), GS(ch), Dbar(h), tmp_h(h1);
+  std::vector<double> Qall(static_cast<std::size_t>(c) * Nc);
+  for (int n = 0; n < N; ++n) {
+    const double* xn = D.xt.data() + static_cast<std::size_t>(n) * d1;
+    const double* zn = D.zt.data() + static_cast<std::size_t>(n) * h1;
+    const double* sn = D.s.data() + static_cast<std::size_t>(n) * h;
+    const double* gn = D.g.data() + static_cast<std::size_t>(n) * c;
+    const double* An = S.A.data() + static_cast<std::size_t>(n) * c2;
+    const double* Mn = S.M.data() + static_cast<std::size_t>(n) * ch;
+    const double* Cn = S.C.data() + static_cast<std::size_t>(n) * ch;
+    double* Ab = a.A.data() + static_cast<std::size_t>(n) * c2;
+    double* eb = a.e.data() + static_cast<std::size_t>(n) * h;
+    double* gb = a.g.data() + static_cast<std::size_t>(n) * c;
+    double* sb = a.s.data() + static_cast<std::size_t>(n) * h;
+    double* zb = a.z.data() + static_cast<std::size_t>(n) * h;
+    // Rows of the pair quantities.
+    gemv(false, N, d1, 1.0, D.xt.data(), d1, xn, 0.0, kx.data());
+    gemv(false, N, h1, 1.0, D.zt.data(), h1, zn, 0.0, kz.data());
+    gemv(false, N, c2, 1.0, S.A.data(), c2, An, 0.0, trAA.data());
+    gemv(false, N, ch, 1.0, S.C.data(), ch, Cn, 0.0, cc.data());
+    gemv(false, N, h, 1.0, D.s.data(), h, sn, 0.0, ss.data());
+    gemv(false, N, c, 1.0, D.g.data(), c, gn, 0.0, gg.data());
+
+    // Kz^2 tr(A_n A_m): Abar += sum_m Kz^2 A_m.
+    for (int m = 0; m < N; ++m) w[m] = kz[m] * kz[m];
+    gemv(true, N, c2, 1.0, S.A.data(), c2, w.data(), 1.0, Ab);
+    // Kx^2 (e_m.D_n + e_n.D_m + e_n.e_m): Dbar = sum_m Kx^2 e_m, ebar += sum_m Kx^2 (D_m + e_m).
+    for (int m = 0; m < N; ++m) w[m] = kx[m] * kx[m];
+    gemv(true, N, h, 1.0, D.e.data(), h, w.data(), 0.0, Dbar.data());
+    gemv(true, N, h, 1.0, DE.data(), h, w.data(), 1.0, eb);
+    // Kx^2 <M_n^T A_n M_n, M_m^T A_m M_m>: Mbar = 2 A_n U and Abar = U M_n^T with
+    // U = sum_m Kx^2 Q_nm C_m (Q A_m Q^T = Q C_m M_n^T), Q_nm = M_n M_m^T for all m in one GEMM.
+    gemm(false, true, c, Nc, h, 1.0, Mn, h, S.M.data(), h, 0.0, Qall.data(), Nc);
+    for (int r = 0; r < c; ++r)
+      for (int m = 0; m < N; ++m) {
+        double* q = Qall.data() + static_cast<std::size_t>(r) * Nc + static_cast<std::size_t>(m) * c;
+        for (int k = 0; k < c; ++k) q[k] *= w[m];
+      }
+    gemm(false, false, c, h, Nc, 1.0, Qall.data(), Nc, S.C.data(), h, 0.0, U.data(), h);
+
+    // Cross block, 2 Kx [Kz <C_n, C_m> + g_m^T C_n (z_n * s_m) + g_n^T C_m (z_m * s_n) + (g.g)(s.s)].
+    // GS = sum_m 2 Kx g_m s_m^T (c x h), W = sum_m 2 Kx C_m * z_m.
+    for (int m = 0; m < N; ++m) {
+      const double f = 2 * kx[m];
+      for (int k = 0; k < c; ++k) Gw[static_cast<std::size_t>(m) * c + k] = f * D.g[static_cast<std::size_t>(m) * c + k];
+    }
+    gemm(true, false, c, h, N, 1.0, Gw.data(), c, D.s.data(), h, 0.0, GS.data(), h);
+    for (int m = 0; m < N; ++m) w[m] = 2 * kx[m];
+    gemv(true, N, ch, 1.0, CZ.data(), ch, w.data(), 0.0, W.data());
+    for (int m = 0; m < N; ++m) w[m] = 2 * kx[m] * kz[m];
+    gemv(true, N, ch, 1.0, S.C.data(), ch, w.data(), 0.0, Cbar.data());  // Cbar = sum 2 Kx Kz C_m
+    for (int k = 0; k < c; ++k)
+      for (int j = 0; j < h; ++j) Cbar[static_cast<std::size_t>(k) * h + j] += zn[j] * GS[static_cast<std::size_t>(k) * h + j];
+    // gbar += W s_n + sum_m 2 Kx (s_n.s_m) g_m;  sbar += W^T g_n + sum_m 2 Kx (g_n.g_m) s_m.
+    gemv(false, c, h, 1.0, W.data(), h, sn, 1.0, gb);
+    gemv(true, c, h, 1.0, W.data(), h, gn, 1.0, sb);
+    for (int m = 0; m < N; ++m) w[m] = 2 * kx[m] * ss[m];
+    gemv(true, N, c, 1.0, D.g.data(), c, w.data(), 1.0, gb);
+    for (int m = 0; m < N; ++m) w[m] = 2 * kx[m] * gg[m];
+    gemv(true, N, h, 1.0, D.s.data(), h, w.data(), 1.0, sb);
+    // zbar += sum_k C_n[k, :] * GS[k, :] + sum_m Kzbar_m z_m, Kzbar = 2 Kz tr(A_n A_m) + 2 Kx <C_n, C_m>.
+    for (int k = 0; k < c; ++k)
+      for (int j = 0; j < h; ++j) zb[j] += Cn[static_cast<std::size_t>(k) * h + j] * GS[static_cast<std::size_t>(k) * h + j];
+    for (int m = 0; m < N; ++m) w[m] = 2 * kz[m] * trAA[m] + 2 * kx[m] * cc[m];
+    gemv(true, N, h1, 1.0, D.zt.data(), h1, w.data(), 0.0, tmp_h.data());
+    for (int j = 0; j < h; ++j) zb[j] += tmp_h[j];  // the bias coordinate of z~ is constant
+
+    // D_n = diag(M^T A M): Abar += M diag(Dbar) M^T, Mbar += 2 C diag(Dbar).
+    // C_n = A_n M_n: Abar += Cbar M^T, Mbar += A Cbar. And Mbar += 2 A U, Abar += U M^T.
+    double* Mb = a.M.data() + static_cast<std::size_t>(n) * ch;
+    for (int k = 0; k < c; ++k)
+      for (int l = 0; l < c; ++l) {
+        const double* Mk = Mn + static_cast<std::size_t>(k) * h;
+        const double* Ml = Mn + static_cast<std::size_t>(l) * h;
+        const double* Cbk = Cbar.data() + static_cast<std::size_t>(k) * h;
+        const double* Uk = U.data() + static_cast<std::size_t>(k) * h;
+        double t = 0;
+        for (int j = 0; j < h; ++j) t += Mk[j] * Dbar[j] * Ml[j] + (Cbk[j] + Uk[j]) * Ml[j];
+        Ab[k * c + l] += t;
+      }
+    for (int k = 0; k < c; ++k) {
+      double* Mbk = Mb + static_cast<std::size_t>(k) * h;
+      const double* Cnk = Cn + static_cast<std::size_t>(k) * h;
+      for (int j = 0; j < h; ++j) Mbk[j] += 2 * Cnk[j] * Dbar[j];
+      for (int l = 0; l < c; ++l) {
+        const double akl = An[k * c + l];
+        const double* Cbl = Cbar.data() + static_cast<std::size_t>(l) * h;
+        const double* Ul = U.data() + static_cast<std::size_t>(l) * h;
+        for (int j = 0; j < h; ++j) Mbk[j] += akl * (Cbl[j] + 2 * Ul[j]);
+      }
+    }
+    if (progress && (n % 16 == 15)) report(progress, 0.05 + 0.9 * (n + 1) / N);
+  }
+}
+
+// Carries the per-sample adjoints to the parameters, scaled by `scale`, added into grad.
+void backprop(const Problem& pr, const HiddenLayerData& D, const ForwardCache& cache, const std::vector<double>& d3,
+              const SampleAdjoints& a, double scale, std::vector<double>& grad) {
+  const NetSpec& net = pr.net;
+  const int c = D.c, h = D.h, d = D.d;
+  const double* W1 = pr.weight(0);
+  const double* W2 = D.w2;
+  double* gW1 = grad.data() + net.weight_offset(0);
+  double* gb1 = net.has_bias[0] ? grad.data() + net.bias_offset(0) : nullptr;
+  double* gW2 = grad.data() + net.weight_offset(1);
+  double* gb2 = net.has_bias[1] ? grad.data() + net.bias_offset(1) : nullptr;
+  (void)W1;
+  std::vector<double> sb(h), zb(h), ub(h), gb(c), y(c), act(h), abar(h);
+  for (int n = 0; n < D.N; ++n) {
+    const std::size_t nh = static_cast<std::size_t>(n) * h, nc = static_cast<std::size_t>(n) * c;
+    const double* s = D.s.data() + nh;
+    const double* s2 = cache.d2[0].data() + nh;
+    const double* s3 = d3.data() + nh;
+    const double* z = D.zt.data() + static_cast<std::size_t>(n) * D.h1;
+    const double* x = pr.x + static_cast<std::size_t>(n) * d;
+    const double* g = D.g.data() + nc;
+    const double* p = D.p.data() + nc;
+    const double* omp = D.omp.data() + nc;
+    const double* Mb = a.M.data() + nc * h;
+    const double* eb = a.e.data() + nh;
+    const double* Ab = a.A.data() + nc * c;
+    for (int j = 0; j < h; ++j) {
+      sb[j] = scale * a.s[nh + j];
+      zb[j] = scale * a.z[nh + j];
+    }
+    for (int k = 0; k < c; ++k) gb[k] = scale * a.g[nc + k];
+    // M = W2 diag(s).
+    for (int r = 0; r < c; ++r)
+      for (int j = 0; j < h; ++j) {
+        const double v = scale * Mb[static_cast<std::size_t>(r) * h + j];
+        gW2[static_cast<std::size_t>(r) * h + j] += v * s[j];
+        sb[j] += W2[static_cast<std::size_t>(r) * h + j] * v;
+      }
+    // e = sigma''(u) * (W2^T g).
+    std::fill(act.begin(), act.end(), 0.0);
+    for (int k = 0; k < c; ++k)
+      for (int j = 0; j < h; ++j) act[j] += W2[static_cast<std::size_t>(k) * h + j] * g[k];
+    for (int j = 0; j < h; ++j) {
+      ub[j] = s3[j] * act[j] * scale * eb[j] + s2[j] * sb[j];  // and s = sigma'(u)
+      abar[j] = s2[j] * scale * eb[j];
+    }
+    for (int k = 0; k < c; ++k)
+      for (int j = 0; j < h; ++j) {
+        gW2[static_cast<std::size_t>(k) * h + j] += g[k] * abar[j];
+        gb[k] += W2[static_cast<std::size_t>(k) * h + j] * abar[j];
+      }
+    // A_kk = p_k (1 - p_k), A_kl = -p_k p_l, and g = p - t: y = dF/dp; vbar = (diag p - p p^T) y.
+    for (int k = 0; k < c; ++k) {
+      double t = gb[k] + scale * Ab[k * c + k] * (omp[k] - p[k]);
+      for (int l = 0; l < c; ++l)
+        if (l != k) t -= scale * (Ab[k * c + l] + Ab[l * c + k]) * p[l];
+      y[k] = t;
+    }
+    for (int k = 0; k < c; ++k) {
+      double t = 0;
+      for (int l = 0; l < c; ++l)
+        if (l != k) t += p[l] * (y[k] - y[l]);
+      const double vb = p[k] * t;
+      for (int j = 0; j < h; ++j) {
+        gW2[static_cast<std::size_t>(k) * h + j] += vb * z[j];
+        zb[j] += W2[static_cast<std::size_t>(k) * h + j] * vb;
+      }
+      if (gb2) gb2[k] += vb;
+    }
+    for (int j = 0; j < h; ++j) {
+      ub[j] += s[j] * zb[j];  // z = sigma(u)
+      double* row = gW1 + static_cast<std::size_t>(j) * d;
+      for (int i = 0; i < d; ++i) row[i] += ub[j] * x[i];
+      if (gb1) gb1[j] += ub[j];
+    }
+  }
+}
+
+void require_one_hidden_layer(const Problem& p) {
+  if (p.net.layers() != 2)
+    fail("BAD_MODEL", "the closed-form gradient of the WS bound needs exactly one hidden layer (this network has " +
+                          std::to_string(p.net.layers() - 1) +
+                          "); use a one-hidden-layer model, or differentiate the bound numerically for deeper nets");
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
+void activation_third(Activation act, const double* u, int n, double* d3) {
+  for (int i = 0; i < n; ++i) {
+    const double x = u[i];
+    double f3 = 0;
+    switch (act) {
+      case Activation::Sigmoid: {
+        const double s = logistic(x), f1 = s * (1 - s), f2 = f1 * (1 - 2 * s);
+        f3 = f2 * (1 - 2 * s) - 2 * f1 * f1;
+        break;
+      }
+      case Activation::Tanh: {
+        const double t = std::tanh(x), f1 = 1 - t * t, f2 = -2 * t * f1;
+        f3 = -2 * f1 * f1 - 2 * t * f2;
+        break;
+      }
+      case Activation::Softplus: {
+        const double s = logistic(x);
+        f3 = s * (1 - s) * (1 - 2 * s);
+        break;
+      }
+      case Activation::Gelu: {
+        const double pdf = kInvSqrt2Pi * std::exp(-0.5 * x * x);
+        f3 = pdf * (x * x * x - 4 * x);
+        break;
+      }
+      case Activation::Silu: {
+        const double s = logistic(x), s1 = s * (1 - s), s2 = s1 * (1 - 2 * s);
+        const double s3 = s2 * (1 - 2 * s) - 2 * s1 * s1;
+        f3 = 3 * s2 + x * s3;
+        break;
+      }
+      case Activation::Identity:
+        f3 = 0;
+        break;
+    }
+    d3[i] = f3;
+  }
+}
+
+TraceGradients trace_gradients(const Problem& p, bool with_square, const Progress& progress) {
+  validate(p);
+  require_one_hidden_layer(p);
+  const ForwardCache cache = forward_backward(p);
+  const HiddenLayerData D = hidden_layer_data(p, cache);
+  const SampleMatrices S = sample_matrices(D);
+  std::vector<double> d3(static_cast<std::size_t>(D.N) * D.h);
+  activation_third(p.net.activation, cache.pre[0].data(), D.N * D.h, d3.data());
+  const double w = p.scale();
+  const std::size_t P = p.net.parameter_count();
+  TraceGradients out;
+  out.loss = cache.loss;
+  out.trace_grad.assign(P, 0.0);
+  {
+    SampleAdjoints a(D.N, D.c, D.h);
+    trace_adjoints(D, S, a);
+    backprop(p, D, cache, d3, a, w, out.trace_grad);
+  }
+  if (with_square) {
+    SampleAdjoints a(D.N, D.c, D.h);
+    square_adjoints(D, S, a, progress);
+    out.square_grad.assign(P, 0.0);
+    backprop(p, D, cache, d3, a, 2 * w * w, out.square_grad);
+  }
+  return out;
+}
+
+WsGradients ws_gradients(const TraceGradients& t, double n) {
+  WsGradients out;
+  const double m = t.trace / n;
+  const double var = t.trace_of_square / n - m * m;
+  const std::size_t P = t.trace_grad.size();
+  if (t.trace_of_square > 0 && t.square_grad.size() == P) {
+    out.frobenius.resize(P);
+    const double f = 1 / (2 * std::sqrt(t.trace_of_square));
+    for (std::size_t i = 0; i < P; ++i) out.frobenius[i] = f * t.square_grad[i];
+  }
+  // s = 0: every eigenvalue equal, s is not differentiable there.
+  if (!(var > 0) || t.square_grad.size() != P) return out;
+  out.defined = true;
+  const double s = std::sqrt(var), r = std::sqrt(n - 1), spread = std::sqrt(2 * n);
+  for (auto* v : {&out.upper, &out.lower_of_max, &out.lower_of_min, &out.upper_of_min, &out.spread}) v->resize(P);
+  for (std::size_t i = 0; i < P; ++i) {
+    const double dm = t.trace_grad[i] / n;
+    const double ds = (t.square_grad[i] / n - 2 * m * dm) / (2 * s);
+    out.upper[i] = dm + r * ds;
+    out.lower_of_min[i] = dm - r * ds;
+    out.lower_of_max[i] = r > 0 ? dm + ds / r : dm;
+    out.upper_of_min[i] = r > 0 ? dm - ds / r : dm;
+    out.spread[i] = spread * ds;
+  }
+  return out;
+}
+
+std::string ws_gradient_command(const Problem& p, const CommandOptions& o, const Progress& progress) {
+  validate(p);
+  require_one_hidden_layer(p);
+  const auto start = std::chrono::steady_clock::now();
+  TracesOptions topt;
+  const int method = o.integer("method", 0);
+  if (method < 0 || method > 2) fail("BAD_OPTION", "wsGradient: method must be 0 (auto), 1 (dual) or 2 (primal)");
+  topt.method = static_cast<TraceMethod>(method);
+  topt.orthogonality = false;
+  const double work = o.number("workBytes", static_cast<double>(topt.work_bytes));
+  if (work < 1) fail("BAD_OPTION", "wsGradient: workBytes must be positive");
+  topt.work_bytes = static_cast<std::size_t>(work);
+  const TracesResult traces = compute_traces(p, topt, {});
+  report(progress, 0.05);
+  const auto grad_start = std::chrono::steady_clock::now();
+  TraceGradients t = trace_gradients(p, true, progress);
+  const double seconds_gradient = seconds_since(grad_start);
+  t.trace = traces.trace;
+  t.trace_of_square = traces.trace_of_square;
+  const double n = static_cast<double>(traces.parameters);
+  const WsGradients g = ws_gradients(t, n);
+
+  JsonWriter w;
+  w.begin();
+  w.key("parameters").number(n);
+  w.key("samples").number(traces.samples);
+  w.key("loss").number(traces.loss);
+  w.key("trace").number(traces.trace);
+  w.key("traceOfSquare").number(traces.trace_of_square);
+  w.key("bound").begin();
+  w.key("upper").number(traces.bound.upper);
+  w.key("lowerOfMax").number(traces.bound.lower_of_max);
+  w.key("lowerOfMin").number(traces.bound.lower_of_min);
+  w.key("upperOfMin").number(traces.bound.upper_of_min);
+  w.key("spread").number(traces.bound.spread);
+  w.end();
+  w.key("frobenius").number(traces.bound.frobenius);
+  w.key("method").string(traces.method);
+  w.key("defined").boolean(g.defined);
+  w.key("gradient").begin();
+  w.key("trace").array(t.trace_grad);
+  w.key("traceOfSquare").array(t.square_grad);
+  auto maybe = [&](const char* name, const std::vector<double>& v) {
+    w.key(name);
+    if (v.empty()) w.null();
+    else w.array(v);
+  };
+  maybe("upper", g.upper);
+  maybe("lowerOfMax", g.lower_of_max);
+  maybe("lowerOfMin", g.lower_of_min);
+  maybe("upperOfMin", g.upper_of_min);
+  maybe("spread", g.spread);
+  maybe("frobenius", g.frobenius);
+  w.end();
+  w.key("seconds").begin();
+  w.key("traces").number(traces.seconds_traces);
+  w.key("gradient").number(seconds_gradient);
+  w.key("total").number(seconds_since(start));
+  w.end();
+  w.end();
+  report(progress, 1.0);
+  return w.str();
+}
+
+}  // namespace hessbound

@@ -1,0 +1,41 @@
+// Exact gradient of tr(H), tr(H^2) and the Wolkowicz-Styan numbers with respect to every parameter
+// of a one-hidden-layer network (docs/hsr.md): the adjoint (reverse mode) of the closed form's sum
+// over sample pairs, on the same per-sample quantities as the traces, never forming a P x P matrix.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "../bounds.hpp"
+#include "../commands.hpp"
+#include "../network.hpp"
+#include "../progress.hpp"
+
+namespace hessbound {
+
+// Gradients of the two traces (length P each, PyTorch parameter order), reduction applied.
+struct TraceGradients {
+  double trace = 0, trace_of_square = 0;  // the values, from the same pass (pair sum)
+  std::vector<double> trace_grad, square_grad;
+  double loss = 0;
+};
+
+// One hidden layer only (BAD_MODEL otherwise). `with_square` = false skips the O(N^2) pair sum.
+TraceGradients trace_gradients(const Problem& problem, bool with_square = true, const Progress& progress = {});
+
+// Gradients of the WS numbers by the chain rule through m = trH / P and s = sqrt(trH2 / P - m^2).
+// They are undefined where s = 0 (all eigenvalues equal); `defined` is then false and the arrays
+// depending on s are empty.
+struct WsGradients {
+  bool defined = false;
+  std::vector<double> upper, lower_of_max, lower_of_min, upper_of_min, spread, frobenius;
+};
+WsGradients ws_gradients(const TraceGradients& t, double parameters);
+
+// The kernel command "wsGradient": options method (0 auto, 1 dual, 2 primal; how the reported trace
+// values are evaluated, as in "traces"), workBytes.
+std::string ws_gradient_command(const Problem& problem, const CommandOptions& options, const Progress& progress);
+
+// sigma''' of n pre-activations (the gradient of e = sigma''(u) * (W2^T g) needs it).
+void activation_third(Activation a, const double* u, int n, double* d3);
+
+}  // namespace hessbound

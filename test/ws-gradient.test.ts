@@ -1,0 +1,212 @@
+/**
+ * The kernel's "wsGradient" command (src/analysis/bound-gradient.ts): the exact gradients of tr(H),
+ * tr(H^2) and the WS numbers match central finite differences (Richardson-extrapolated) of the
+ * closed-form traces, evaluated by both the dual and the primal form, on random one-hidden-layer
+ * nets of every activation, with and without biases, one-hot and soft targets, mean and sum; at a
+ * saturated softmax too; and native and WebAssembly agree. Deeper nets fail with BAD_MODEL.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { wsBoundGradient, wsGradientOnSpec } from '../src/analysis/bound-gradient.js';
+import { getBackend } from '../src/backend/select.js';
+import type { KernelBackend, ProblemSpec } from '../src/backend/types.js';
+import { closedFormTraces } from '../src/bound.js';
+import { toDataset } from '../src/data.js';
+import { randomModel } from '../src/model.js';
+import { createRng, type Rng } from '../src/rng.js';
+import { ACTIVATIONS, type Activation, type BackendName } from '../src/types.js';
+import { BACKENDS } from './helpers/backends.js';
+
+interface Net {
+  activation: Activation;
+  N: number;
+  d: number;
+  h: number;
+  c: number;
+  bias1: boolean;
+  bias2: boolean;
+  soft: boolean;
+  sum: boolean;
+  scale: number;
+}
+
+function problem(rng: Rng, net: Net): ProblemSpec {
+  const { N, d, h, c } = net;
+  const params: number[] = [];
+  const push = (count: number, std: number) => {
+    for (let i = 0; i < count; i++) params.push(std * rng.normal());
+  };
+  push(h * d, net.scale / Math.sqrt(d));
+  if (net.bias1) push(h, 0.5);
+  push(c * h, net.scale / Math.sqrt(h));
+  if (net.bias2) push(c, 0.5);
+  const x = Float64Array.from({ length: N * d }, () => rng.normal());
+  const targets = new Float64Array(N * c);
+  for (let n = 0; n < N; n++) {
+    if (net.soft) {
+      const raw = Array.from({ length: c }, () => rng.next() + 0.05);
+      const total = raw.reduce((a, b) => a + b, 0);
+      raw.forEach((v, k) => (targets[n * c + k] = v / total));
+    } else {
+      targets[n * c + rng.int(c)] = 1;
+    }
+  }
+  return {
+    sizes: Int32Array.from([d, h, c]),
+    hasBias: Uint8Array.from([net.bias1 ? 1 : 0, net.bias2 ? 1 : 0]),
+    activation: ACTIVATIONS.indexOf(net.activation),
+    params: Float64Array.from(params),
+    x,
+    targets,
+    samples: N,
+    reduction: net.sum ? 1 : 0,
+  };
+}
+
+type Values = { trace: number; traceOfSquare: number; upper: number; spread: number; lowerOfMin: number; frobenius: number };
+
+async function values(backend: KernelBackend, spec: ProblemSpec, params: Float64Array, method: 'dual' | 'primal'): Promise<Values> {
+  const r = await closedFormTraces(backend, { ...spec, params }, { method, orthogonality: false });
+  return { trace: r.trace, traceOfSquare: r.traceOfSquare, upper: r.bound.upper, spread: r.bound.spread, lowerOfMin: r.bound.lowerOfMin, frobenius: r.frobenius };
+}
+
+/** Central differences at steps h and h/2, Richardson-combined: error O(h^4). */
+async function finiteDifferences(backend: KernelBackend, spec: ProblemSpec, method: 'dual' | 'primal', step: number): Promise<Record<keyof Values, number[]>> {
+  const keys: Array<keyof Values> = ['trace', 'traceOfSquare', 'upper', 'spread', 'lowerOfMin', 'frobenius'];
+  const out = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<keyof Values, number[]>;
+  const central = async (i: number, h: number): Promise<Record<keyof Values, number>> => {
+    const plus = Float64Array.from(spec.params);
+    const minus = Float64Array.from(spec.params);
+    plus[i]! += h;
+    minus[i]! -= h;
+    const [a, b] = await Promise.all([values(backend, spec, plus, method), values(backend, spec, minus, method)]);
+    return Object.fromEntries(keys.map((k) => [k, (a[k] - b[k]) / (2 * h)])) as Record<keyof Values, number>;
+  };
+  for (let i = 0; i < spec.params.length; i++) {
+    const scale = Math.max(1, Math.abs(spec.params[i]!));
+    const coarse = await central(i, step * scale);
+    const fine = await central(i, (step / 2) * scale);
+    for (const k of keys) out[k].push((4 * fine[k] - coarse[k]) / 3);
+  }
+  return out;
+}
+
+/** max |a - b| / max |b|: the gradient's error relative to its size. */
+function relativeError(a: readonly number[], b: readonly number[]): number {
+  expect(a.length).toBe(b.length);
+  let err = 0;
+  let size = 0;
+  for (let i = 0; i < b.length; i++) {
+    err = Math.max(err, Math.abs(a[i]! - b[i]!));
+    size = Math.max(size, Math.abs(b[i]!));
+  }
+  return err / Math.max(size, 1e-300);
+}
+
+// Every activation under four bias / target / reduction combinations; dual and primal alternate.
+const CONFIGS: Array<Pick<Net, 'bias1' | 'bias2' | 'soft' | 'sum'>> = [
+  { bias1: true, bias2: true, soft: false, sum: false },
+  { bias1: false, bias2: false, soft: true, sum: true },
+  { bias1: true, bias2: false, soft: true, sum: false },
+  { bias1: false, bias2: true, soft: false, sum: true },
+];
+
+describe.each(BACKENDS)('wsGradient (%s)', (name: BackendName) => {
+  let backend: KernelBackend;
+  beforeAll(async () => {
+    backend = await getBackend(name);
+  });
+
+  describe.each([...ACTIVATIONS])('%s', (activation) => {
+    it.each(CONFIGS.map((c, i) => [i, c] as const))('config %i matches central finite differences of the closed form', async (i, config) => {
+      const rng = createRng(1000 + 17 * ACTIVATIONS.indexOf(activation) + i);
+      const net: Net = { activation, N: 7, d: 3, h: 4, c: 3, scale: 1.5, ...config };
+      const spec = problem(rng, net);
+      const method = i % 2 === 0 ? 'dual' : 'primal';
+      const g = await wsGradientOnSpec(backend, spec, { method });
+      expect(g.method).toBe(method);
+      expect(g.defined).toBe(true);
+      const fd = await finiteDifferences(backend, spec, method, 1e-3);
+      const tol = 1e-7;
+      expect(relativeError(g.gradient.trace, fd.trace), 'trace').toBeLessThan(tol);
+      expect(relativeError(g.gradient.traceOfSquare, fd.traceOfSquare), 'traceOfSquare').toBeLessThan(tol);
+      expect(relativeError(g.gradient.upper!, fd.upper), 'upper').toBeLessThan(tol);
+      expect(relativeError(g.gradient.spread!, fd.spread), 'spread').toBeLessThan(tol);
+      expect(relativeError(g.gradient.lowerOfMin!, fd.lowerOfMin), 'lowerOfMin').toBeLessThan(tol);
+      expect(relativeError(g.gradient.frobenius!, fd.frobenius), 'frobenius').toBeLessThan(tol);
+      // The reported values are the traces command's.
+      const v = await values(backend, spec, spec.params, method);
+      expect(g.trace).toBe(v.trace);
+      expect(g.traceOfSquare).toBe(v.traceOfSquare);
+    });
+  });
+
+  it('is exact where the softmax saturates (loss < 1e-5)', async () => {
+    const rng = createRng(77);
+    const net: Net = { activation: 'tanh', N: 6, d: 2, h: 3, c: 3, bias1: true, bias2: true, soft: false, sum: false, scale: 1 };
+    const spec = problem(rng, net);
+    // Targets = the argmax of a large-margin net: p is one-hot to ~1e-6.
+    const params = Float64Array.from(spec.params, (v, i) => (i >= 2 * 3 + 3 ? 40 * v : v));
+    const probe = { ...spec, params };
+    // Relabel to the predicted class so that p is one-hot to within the loss.
+    const targets = new Float64Array(spec.targets.length);
+    predictedClasses(probe).forEach((k, n) => (targets[n * 3 + k] = 1));
+    const saturated = { ...probe, targets };
+    const g = await wsGradientOnSpec(backend, saturated, { method: 'dual' });
+    expect(g.loss).toBeLessThan(1e-5);
+    const fd = await finiteDifferences(backend, saturated, 'dual', 1e-3);
+    expect(relativeError(g.gradient.trace, fd.trace)).toBeLessThan(1e-7);
+    expect(relativeError(g.gradient.traceOfSquare, fd.traceOfSquare)).toBeLessThan(1e-7);
+    expect(relativeError(g.gradient.upper!, fd.upper)).toBeLessThan(1e-7);
+  });
+
+  it('fails with BAD_MODEL and a hint for two hidden layers', async () => {
+    const model = randomModel({ inputs: 2, hidden: [3, 3], classes: 2, activation: 'tanh', seed: 1 });
+    const data = toDataset([[0, 1], [1, 0], [1, 1]], [0, 1, 1]);
+    await expect(wsBoundGradient(model, data, { backend: name })).rejects.toMatchObject({ code: 'BAD_MODEL', hint: expect.stringContaining('one hidden layer') });
+    // The kernel refuses too, without the API's check.
+    const spec = problem(createRng(3), { activation: 'tanh', N: 3, d: 2, h: 3, c: 2, bias1: true, bias2: true, soft: false, sum: false, scale: 1 });
+    const deep: ProblemSpec = { ...spec, sizes: Int32Array.from([2, 3, 3, 2]), hasBias: Uint8Array.from([1, 1, 1]), params: new Float64Array(6 + 3 + 9 + 3 + 6 + 2) };
+    await expect(wsGradientOnSpec(backend, deep)).rejects.toMatchObject({ code: 'BAD_MODEL' });
+  });
+});
+
+/** argmax of the logits per sample (tanh net), recomputed in TypeScript. */
+function predictedClasses(spec: ProblemSpec): number[] {
+  const [d, h, c] = Array.from(spec.sizes) as [number, number, number];
+  const p = spec.params;
+  const b1 = spec.hasBias[0] ? h * d : -1;
+  const w2 = h * d + (spec.hasBias[0] ? h : 0);
+  const b2 = w2 + c * h;
+  const out: number[] = [];
+  for (let n = 0; n < spec.samples; n++) {
+    const z: number[] = [];
+    for (let j = 0; j < h; j++) {
+      let u = b1 >= 0 ? p[b1 + j]! : 0;
+      for (let i = 0; i < d; i++) u += p[j * d + i]! * spec.x[n * d + i]!;
+      z.push(Math.tanh(u));
+    }
+    let best = 0;
+    let bestValue = -Infinity;
+    for (let k = 0; k < c; k++) {
+      let v = spec.hasBias[1] ? p[b2 + k]! : 0;
+      for (let j = 0; j < h; j++) v += p[w2 + k * h + j]! * z[j]!;
+      if (v > bestValue) (bestValue = v), (best = k);
+    }
+    out.push(best);
+  }
+  return out;
+}
+
+describe('wsGradient: native and WebAssembly agree', () => {
+  it('to 1e-10 on random nets of every activation', async () => {
+    const native = await getBackend('native');
+    const wasm = await getBackend('wasm');
+    for (const [i, activation] of ACTIVATIONS.entries()) {
+      const spec = problem(createRng(500 + i), { activation, N: 9, d: 4, h: 5, c: 3, scale: 2, ...CONFIGS[i % 4]! });
+      const a = await wsGradientOnSpec(native, spec);
+      const b = await wsGradientOnSpec(wasm, spec);
+      for (const key of ['trace', 'traceOfSquare', 'upper', 'lowerOfMax', 'lowerOfMin', 'upperOfMin', 'spread', 'frobenius'] as const)
+        expect(relativeError(b.gradient[key]!, a.gradient[key]!), `${activation} ${key}`).toBeLessThan(1e-10);
+    }
+  });
+});
