@@ -7,7 +7,7 @@ import { gridJobs, makeJob, type SweepGrid, type SweepJob, type SweepJobInput } 
 import type { SweepResult } from '../sweep/result.js';
 import { sweep, type SweepEvent } from '../sweep/sweep.js';
 import type { BackendName } from '../types.js';
-import { createWorkerPool } from './sweep-pool.js';
+import { createWorkerPool, type WorkerPool } from './sweep-pool.js';
 import { openSweepFiles, type SweepFilesOptions } from './sweep-files.js';
 
 export interface NodeSweepOptions {
@@ -18,6 +18,8 @@ export interface NodeSweepOptions {
   backend?: BackendName | 'auto';
   /** Where results go; without it nothing is written (and nothing can be resumed). */
   files?: SweepFilesOptions;
+  /** Runs the points instead of a local pool (e.g. a queue: src/queue/coordinator.ts); closed at the end. */
+  executor?: Pick<WorkerPool, 'concurrency' | 'run' | 'workers' | 'blasThreads' | 'close'>;
 }
 
 /** The start event also carries the rows of this sweep's jobs that an earlier run already wrote. */
@@ -31,7 +33,7 @@ export async function* runSweep(options: NodeSweepOptions): AsyncGenerator<NodeS
   const jobs = options.jobs ? options.jobs.map((j) => ('spec' in j && 'key' in j ? makeJob(j.spec) : makeJob(j as SweepJobInput))) : gridJobs(options.grid as SweepGrid);
   const files = options.files ? openSweepFiles(options.files) : null;
   const skip = new Set(files ? [...files.previous.keys()] : []);
-  const pool = createWorkerPool({ ...(options.workers !== undefined ? { workers: options.workers } : {}), ...(options.backend ? { backend: options.backend } : {}) });
+  const pool = options.executor ?? createWorkerPool({ ...(options.workers !== undefined ? { workers: options.workers } : {}), ...(options.backend ? { backend: options.backend } : {}) });
   try {
     for await (const event of sweep({ jobs, skip, executor: pool })) {
       if (event.type === 'start') {

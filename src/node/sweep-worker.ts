@@ -6,6 +6,7 @@ import type { SweepJobSpec } from '../sweep/job.js';
 import { runPoint } from '../sweep/run-point.js';
 import type { BackendName, Dataset } from '../types.js';
 import { loadDataset } from './datasets.js';
+import { isContentDatasetId, loadContentDataset } from '../queue/content-data.js';
 
 export type WorkerRequest = { type: 'run'; id: number; spec: SweepJobSpec; backend?: BackendName | 'auto' };
 export type WorkerReply =
@@ -21,7 +22,8 @@ const datasets = new Map<string, Dataset>();
 function loadData(id: string): Dataset {
   let data = datasets.get(id);
   if (!data) {
-    data = loadDatasetById(id, (name) => loadDataset(name));
+    // sha256:<hash> ids: file data fetched from a queue into the local cache (src/queue/content-data.ts).
+    data = isContentDatasetId(id) ? loadContentDataset(id) : loadDatasetById(id, (name) => loadDataset(name));
     datasets.set(id, data);
   }
   return data;

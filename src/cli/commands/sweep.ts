@@ -7,6 +7,7 @@ import { int, intList, parse, str, type ParsedValues } from '../args.js';
 import type { Subcommand } from '../registry.js';
 import { describeFailures, runSweepWithProgress, sweepTable, writePlot } from '../sweep-report.js';
 import { backendOf, reductionOf } from '../sources.js';
+import { QUEUE_HELP, QUEUE_OPTIONS, queueExecutorOf, queueSummary } from '../queue-options.js';
 import { TRAINING_OPTIONS, trainingOptions } from './train.js';
 
 const HELP = `hessbound sweep — lambda_max and the Wolkowicz–Styan bound at trained points, across widths and seeds
@@ -28,6 +29,7 @@ Usage: hessbound sweep --dataset NAME --widths LIST --seeds K [options]
   --dense-max-params N    lambda_max by a dense eigensolve up to N parameters, Lanczos above (default ${JOB_DEFAULTS.denseMaxParameters})
   --reduction mean|sum    loss reduction (default mean)
   --backend native|wasm   force a backend
+${QUEUE_HELP}
   --json                  print the rows as one JSON object instead of the table
   --quiet                 no progress bar
 
@@ -54,6 +56,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
   ...TRAINING_OPTIONS,
+  ...QUEUE_OPTIONS,
 } as const;
 
 function seedsOf(values: ParsedValues): number | number[] {
@@ -102,21 +105,23 @@ async function run(argv: string[]): Promise<void> {
     process.stderr.write(`\nhessbound: interrupted; finished points are in ${csvPath}. Rerun with --resume to continue.\n`);
     process.exit(130);
   });
+  const executor = await queueExecutorOf(values, workers, backend);
   const result = await runSweepWithProgress(
     {
       grid,
       ...(workers !== undefined ? { workers } : {}),
       ...(backend ? { backend } : {}),
       files: { csvPath, jsonlPath, resume: values['resume'] === true, overwrite: values['overwrite'] === true },
+      ...(executor ? { executor } : {}),
     },
     !values['quiet'] && (process.stderr.isTTY || !values['json']),
-  );
+  ).finally(() => executor?.close());
   if (plot && result.rows.length > 0) writePlot(plot, result.rows);
   if (values['json']) {
     process.stdout.write(`${JSON.stringify({ csv: csvPath, jsonl: jsonlPath, plot: plot ?? null, workers: result.workers, blasThreads: result.blasThreads, seconds: result.seconds, resumed: result.resumed, rows: result.rows, failures: result.failures })}\n`);
   } else {
     process.stdout.write(`${sweepTable(result.rows)}\n\n`);
-    process.stdout.write(`${result.rows.length} point(s) in ${csvPath}${jsonlPath ? ` (and ${jsonlPath})` : ''}${plot ? `; plot: ${plot}` : ''}; ${result.seconds.toFixed(1)} s on ${result.workers} worker(s) x ${result.blasThreads} BLAS thread(s)\n`);
+    process.stdout.write(`${result.rows.length} point(s) in ${csvPath}${jsonlPath ? ` (and ${jsonlPath})` : ''}${plot ? `; plot: ${plot}` : ''}; ${result.seconds.toFixed(1)} s ${executor ? queueSummary(executor, result.workers) : `on ${result.workers} worker(s) x ${result.blasThreads} BLAS thread(s)`}\n`);
   }
   const first = result.failures[0];
   if (first) throw new HessboundError(first.error.code as ErrorCode, describeFailures(result.failures).replace(/^hessbound: /, '').trimEnd());
