@@ -8,6 +8,7 @@ import { boundCommand } from './commands/bound.js';
 import { demoCommand } from './commands/demo.js';
 import { sweepCommand } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
+import { workerCommand } from './commands/worker.js';
 import type { Subcommand } from './registry.js';
 import { spectrumCommand } from './commands/spectrum.js';
 import { landscapeCommand } from './commands/landscape.js';
@@ -16,6 +17,7 @@ setPlatformMemoryBudget(() => freemem() * 0.8);
 
 const SUBCOMMANDS: Subcommand[] = [analyzeCommand, boundCommand, trainCommand, sweepCommand, demoCommand];
 SUBCOMMANDS.push(spectrumCommand, landscapeCommand);
+SUBCOMMANDS.push(workerCommand);
 
 function usage(): string {
   const width = Math.max(...SUBCOMMANDS.map((c) => c.name.length));

@@ -10,7 +10,7 @@ import { gridJobs, makeJob, type SweepGrid, type SweepJob, type SweepJobInput } 
 import type { SweepResult } from '../sweep/result.js';
 import { sweep, type SweepEvent } from '../sweep/sweep.js';
 import type { BackendName } from '../types.js';
-import { createWorkerPool } from './sweep-pool.js';
+import { createWorkerPool, type WorkerPool } from './sweep-pool.js';
 import { openSweepFiles, type SweepFilesOptions } from './sweep-files.js';
 import { sweepSpec, validateSweepData } from './sweep-guard.js';
 
@@ -26,6 +26,8 @@ export interface NodeSweepOptions {
   files?: SweepFilesOptions;
   /** Write each trained model to DIR/<key>.json (hessbound.mlp.v1). */
   saveModels?: string;
+  /** Runs the points instead of a local pool (e.g. a queue: src/queue/coordinator.ts); closed at the end. */
+  executor?: Pick<WorkerPool, 'concurrency' | 'run' | 'workers' | 'blasThreads' | 'close'>;
 }
 
 /** The start event also carries the rows of this sweep's jobs that an earlier run already wrote. */
@@ -42,7 +44,7 @@ export async function* runSweep(options: NodeSweepOptions): AsyncGenerator<NodeS
   const files = options.files ? openSweepFiles({ spec: sweepSpec(options.grid, jobs), ...options.files }) : null;
   const skip = new Set(files ? [...files.previous.keys()] : []);
   if (options.saveModels !== undefined) prepareModelDir(options.saveModels);
-  const pool = createWorkerPool({
+  const pool = options.executor ?? createWorkerPool({
     ...(options.force ? { force: true } : {}),
     ...(options.workers !== undefined ? { workers: options.workers } : {}),
     ...(options.backend ? { backend: options.backend } : {}),

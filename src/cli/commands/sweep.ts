@@ -9,6 +9,7 @@ import { int, intList, parse, str, type ParsedValues } from '../args.js';
 import type { Subcommand } from '../registry.js';
 import { describeFailures, runSweepWithProgress, sweepTable, writePlot } from '../sweep-report.js';
 import { backendOf, reductionOf } from '../sources.js';
+import { QUEUE_HELP, QUEUE_OPTIONS, queueExecutorOf, queueSummary } from '../queue-options.js';
 import { TRAINING_OPTIONS, trainingOptions } from './train.js';
 
 const HELP = `hessbound sweep — lambda_max and the Wolkowicz–Styan bound at trained points, across widths and seeds
@@ -44,6 +45,7 @@ Usage: hessbound sweep --dataset NAME --widths LIST --seeds K [options]
   --track K               also lambda_max and the WS bound every K training steps (in the JSON lines)
   --reduction mean|sum    loss reduction (default mean)
   --backend native|wasm   force a backend
+${QUEUE_HELP}
   --json                  print the rows as one JSON object instead of the table
   --quiet                 no progress bar
 
@@ -81,6 +83,7 @@ const OPTIONS = {
   quiet: { type: 'boolean' },
   ...TRAINING_OPTIONS,
   track: { type: 'string' },
+  ...QUEUE_OPTIONS,
 } as const;
 
 function seedsOf(values: ParsedValues): number | number[] {
@@ -173,6 +176,7 @@ async function run(argv: string[]): Promise<void> {
     process.stderr.write(`\nhessbound: interrupted; finished points are in ${csvPath}. Rerun with --resume to continue.\n`);
     process.exit(130);
   });
+  const executor = await queueExecutorOf(values, workers, backend);
   const result = await runSweepWithProgress(
     {
       grid,
@@ -181,15 +185,16 @@ async function run(argv: string[]): Promise<void> {
       ...(backend ? { backend } : {}),
       ...(saveModels !== undefined ? { saveModels } : {}),
       files: { csvPath, jsonlPath, resume: values['resume'] === true, overwrite: values['overwrite'] === true },
+      ...(executor ? { executor } : {}),
     },
     !values['quiet'] && (process.stderr.isTTY || !values['json']),
-  );
+  ).finally(() => executor?.close());
   if (plot && result.rows.length > 0) writePlot(plot, result.rows);
   if (values['json']) {
     process.stdout.write(`${JSON.stringify({ csv: csvPath, jsonl: jsonlPath, plot: plot ?? null, workers: result.workers, blasThreads: result.blasThreads, seconds: result.seconds, resumed: result.resumed, rows: result.rows, failures: result.failures })}\n`);
   } else {
     process.stdout.write(`${sweepTable(result.rows)}\n\n`);
-    process.stdout.write(`${result.rows.length} point(s) in ${csvPath}${jsonlPath ? ` (and ${jsonlPath})` : ''}${plot ? `; plot: ${plot}` : ''}; ${result.seconds.toFixed(1)} s on ${result.workers} worker(s) x ${result.blasThreads} BLAS thread(s)\n`);
+    process.stdout.write(`${result.rows.length} point(s) in ${csvPath}${jsonlPath ? ` (and ${jsonlPath})` : ''}${plot ? `; plot: ${plot}` : ''}; ${result.seconds.toFixed(1)} s ${executor ? queueSummary(executor, result.workers) : `on ${result.workers} worker(s) x ${result.blasThreads} BLAS thread(s)`}\n`);
   }
   const first = result.failures[0];
   if (first) throw new HessboundError(first.error.code as ErrorCode, describeFailures(result.failures).replace(/^hessbound: /, '').trimEnd());

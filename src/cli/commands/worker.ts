@@ -1,0 +1,74 @@
+/** hessbound worker: serve sweep points from a Redis (BullMQ) queue until stopped. */
+import { availableParallelism } from 'node:os';
+import { fail } from '../../errors.js';
+import { startQueueWorker } from '../../queue/worker.js';
+import { int, parse, str } from '../args.js';
+import type { Subcommand } from '../registry.js';
+import { backendOf } from '../sources.js';
+
+const HELP = `hessbound worker — run sweep points from a queue, on this machine, until stopped
+
+Usage: hessbound worker --queue URL [--concurrency N] [--threads T] [--quiet]
+
+  --queue URL             redis://HOST:PORT/DB, or rediss:// for TLS; a password in the URL
+                          (redis://:PASSWORD@HOST:6379/0) or in HESSBOUND_REDIS_PASSWORD
+  --concurrency N         points at once, each on its own thread (default: one per core, ${availableParallelism()} here)
+  --threads T             BLAS threads per point (default: cores / concurrency, as a local sweep)
+  --backend native|wasm   backend for points whose sweep did not choose one
+  --lock-duration MS      a point whose worker stops answering goes back to the queue after MS
+                          milliseconds (default 30000)
+  --quiet                 no line per point
+
+Start the sweep with 'hessbound sweep ... --queue URL' (on any machine that reaches Redis). Ctrl-C or
+SIGTERM: the running points finish (a second Ctrl-C hands them back to the queue), then the worker
+exits. A worker killed outright loses nothing: its points go to another worker once the lock expires.
+Same results as a local sweep, to the bit, for the same backend and --threads. See docs/distributed.md.`;
+
+const OPTIONS = {
+  queue: { type: 'string' },
+  concurrency: { type: 'string' },
+  threads: { type: 'string' },
+  backend: { type: 'string' },
+  'lock-duration': { type: 'string' },
+  quiet: { type: 'boolean' },
+} as const;
+
+async function run(argv: string[]): Promise<void> {
+  const values = parse(argv, OPTIONS);
+  const url = str(values, 'queue');
+  if (url === undefined) fail('BAD_OPTION', 'no --queue given', 'e.g. hessbound worker --queue redis://localhost:6379/0');
+  const concurrency = int(values, 'concurrency', undefined, 1);
+  const threads = int(values, 'threads', undefined, 1);
+  const lockDuration = int(values, 'lock-duration', undefined, 100);
+  const backend = backendOf(values);
+  const quiet = values['quiet'] === true;
+  const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+  const worker = await startQueueWorker({
+    url,
+    ...(concurrency !== undefined ? { concurrency } : {}),
+    ...(threads !== undefined ? { threads } : {}),
+    ...(backend ? { backend } : {}),
+    ...(lockDuration !== undefined ? { lockDuration } : {}),
+    ...(quiet ? {} : { log }),
+  });
+  log(`hessbound worker: serving ${worker.connection.display} with ${worker.concurrency} point(s) at once x ${worker.blasThreads} BLAS thread(s)`);
+
+  await new Promise<void>((resolve) => {
+    let signals = 0;
+    const stop = (signal: string) => {
+      signals++;
+      if (signals === 1) {
+        log(`${signal}: finishing the running point(s); ${signal === 'SIGINT' ? 'Ctrl-C again' : 'again'} hands them back to the queue`);
+        worker.close().then(resolve, resolve);
+      } else {
+        log(`${signal}: handing the running point(s) back to the queue`);
+        worker.handBack().then(resolve, resolve);
+      }
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+  log('hessbound worker: stopped');
+}
+
+export const workerCommand: Subcommand = { name: 'worker', summary: 'serve sweep points from a Redis queue (hessbound sweep --queue)', help: HELP, run };

@@ -1,0 +1,161 @@
+/**
+ * The coordinator's side: a PointExecutor (see src/sweep/sweep.ts) whose points run on queue
+ * workers. Each point becomes one BullMQ job with the job key as its id, so adding a point that is
+ * waiting, running or finished is a no-op, and a finished point's record is read back from Redis
+ * instead of being computed again (a restarted coordinator picks up what finished while it was
+ * away). A point that failed in an earlier run is retried, as a local --resume retries it.
+ * Results arrive through BullMQ's event stream, with a periodic look at every pending job as a
+ * safety net for events missed during a disconnection.
+ */
+import { Job, Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import { HessboundError, fail } from '../errors.js';
+import { jobKey, type SweepJobSpec } from '../sweep/job.js';
+import type { SweepRecord } from '../sweep/result.js';
+import type { PointExecutor } from '../sweep/sweep.js';
+import type { BackendName } from '../types.js';
+import { parseQueueUrl, redact, redisOptions, type QueueConnection } from './connection.js';
+import { isContentDatasetId } from './content-data.js';
+import { DEFAULT_QUEUE_NAME, POINT_JOB_NAME, errorFromReason, queueJobData, validateRecord } from './job-data.js';
+import { dataKey } from './keys.js';
+
+export interface QueueExecutorOptions {
+  url: string;
+  queueName?: string;
+  /** Backend the workers should use for these points (default: each worker's own). */
+  backend?: BackendName | 'auto';
+  /** Tries per point for errors that may pass (a crashed thread, a lost connection). Default 3. */
+  attempts?: number;
+  /** File data sets by content id (`sha256:...`, see content-data.ts): stored in Redis for the workers. */
+  datasets?: ReadonlyMap<string, string>;
+  /** How often pending points are looked up directly (ms), besides the event stream. Default 5000. */
+  pollInterval?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface QueueExecutor extends PointExecutor {
+  readonly connection: QueueConnection;
+  /** Worker processes connected to the queue when the sweep started. */
+  readonly workers: number;
+  readonly blasThreads: number;
+  close(): Promise<void>;
+}
+
+interface Waiter {
+  spec: SweepJobSpec;
+  onProgress: (fraction: number) => void;
+  resolve: (record: SweepRecord) => void;
+  reject: (error: Error) => void;
+}
+
+export async function openQueueExecutor(options: QueueExecutorOptions): Promise<QueueExecutor> {
+  const connection = parseQueueUrl(options.url, options.env ?? process.env);
+  const queueName = options.queueName ?? DEFAULT_QUEUE_NAME;
+  const attempts = options.attempts ?? 3;
+  if (!Number.isSafeInteger(attempts) || attempts < 1) fail('BAD_OPTION', `attempts must be a positive integer, got ${String(attempts)}`);
+  const queue = new Queue(queueName, { connection: redisOptions(connection) });
+  const events = new QueueEvents(queueName, { connection: redisOptions(connection) });
+  queue.on('error', () => {});
+  events.on('error', () => {});
+  const unreachable = (error: unknown): never =>
+    fail('IO', `cannot reach the queue at ${connection.display}: ${redact((error as Error).message, connection)}`, 'is redis-server running there, and are host, port and password right?');
+  let workers = 0;
+  try {
+    // BullMQ retries a refused connection forever; a sweep should say so instead.
+    const ready = Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 10 s')), 10_000).unref());
+    await Promise.race([ready, timeout]);
+    for (const [id, text] of options.datasets ?? []) {
+      if (!isContentDatasetId(id)) fail('BAD_OPTION', `data set id ${id} is not a content id (sha256:...)`);
+      // NX: stored once however many sweeps use it.
+      const client = new Redis({ ...redisOptions(connection), lazyConnect: true });
+      client.on('error', () => {});
+      try {
+        await client.set(dataKey(queueName, id), text, 'NX');
+      } finally {
+        client.disconnect();
+      }
+    }
+    workers = await queue.getWorkersCount();
+  } catch (error) {
+    await Promise.allSettled([queue.close(), events.close()]);
+    if (error instanceof HessboundError) throw error;
+    unreachable(error);
+  }
+
+  const waiting = new Map<string, Waiter>();
+  let closing: Promise<void> | null = null;
+  const settle = (key: string, outcome: { record: unknown } | { error: Error }) => {
+    const waiter = waiting.get(key);
+    if (!waiter) return;
+    waiting.delete(key);
+    if ('error' in outcome) return waiter.reject(outcome.error);
+    try {
+      waiter.resolve(validateRecord(outcome.record, key));
+    } catch (error) {
+      waiter.reject(error as Error);
+    }
+  };
+  // The state of one point in Redis; finished ones settle their waiter.
+  const check = async (key: string, retryFailed: boolean) => {
+    const job = await Job.fromId(queue, key);
+    if (!job) return 'missing';
+    const state = await job.getState();
+    if (state === 'completed') settle(key, { record: job.returnvalue });
+    else if (state === 'failed') {
+      if (retryFailed) await job.retry('failed');
+      else settle(key, { error: errorFromReason(job.failedReason) });
+    }
+    return state;
+  };
+
+  events.on('completed', ({ jobId }) => {
+    if (waiting.has(jobId)) check(jobId, false).catch(() => {});
+  });
+  events.on('failed', ({ jobId, failedReason }) => {
+    // A failed attempt that will be retried also lands here; only the last one is final.
+    if (waiting.has(jobId)) check(jobId, false).catch(() => settle(jobId, { error: errorFromReason(failedReason) }));
+  });
+  events.on('progress', ({ jobId, data }) => {
+    if (typeof data === 'number') waiting.get(jobId)?.onProgress(data);
+  });
+  const poll = setInterval(() => {
+    for (const key of waiting.keys()) check(key, false).catch(() => {});
+  }, options.pollInterval ?? 5000);
+  poll.unref();
+
+  return {
+    connection,
+    // Every point is handed to the queue at once; the workers decide how many run.
+    concurrency: Number.MAX_SAFE_INTEGER,
+    workers,
+    blasThreads: 0,
+    run(spec, onProgress) {
+      const key = jobKey(spec);
+      return new Promise<SweepRecord>((resolve, reject) => {
+        waiting.set(key, { spec, onProgress, resolve, reject });
+        (async () => {
+          await queue.add(POINT_JOB_NAME, queueJobData({ key, spec }, options.backend), {
+            jobId: key,
+            attempts,
+            backoff: { type: 'exponential', delay: 1000 },
+            // Finished jobs stay: they are how a restarted coordinator finds the results.
+            removeOnComplete: false,
+            removeOnFail: false,
+          });
+          // Finished before (another run of this sweep) or failed before (retry, as --resume does).
+          await check(key, true);
+        })().catch((error: unknown) => settle(key, { error: new HessboundError('IO', `the queue at ${connection.display} failed: ${redact((error as Error).message, connection)}`) }));
+      });
+    },
+    close() {
+      // Idempotent: the sweep closes its executor, and the CLI closes it again if the sweep never started.
+      closing ??= (async () => {
+        clearInterval(poll);
+        for (const key of [...waiting.keys()]) settle(key, { error: new HessboundError('BAD_OPTION', 'the queue connection was closed') });
+        await Promise.allSettled([queue.close(), events.close()]);
+      })();
+      return closing;
+    },
+  };
+}

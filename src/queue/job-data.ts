@@ -1,0 +1,77 @@
+/**
+ * What travels through the queue: one BullMQ job per sweep point, its id the job key (SHA-256 of
+ * the canonical spec), its data `{format, key, spec, backend?}`. Workers validate every job with
+ * the same normalizeJob/jobKey as a local sweep, so a malformed or foreign job is refused before
+ * anything runs. Failures travel as "[CODE] message" (BullMQ's failedReason is a string).
+ */
+import { HessboundError, fail, type ErrorCode } from '../errors.js';
+import { jobKey, normalizeJob, type SweepJob, type SweepJobInput, type SweepJobSpec } from '../sweep/job.js';
+import type { SweepRecord } from '../sweep/result.js';
+import type { BackendName } from '../types.js';
+
+export const QUEUE_JOB_FORMAT = 'hessbound.queue-job.v1';
+/** The BullMQ queue (Redis keys `bull:<name>:*`) unless told otherwise. */
+export const DEFAULT_QUEUE_NAME = 'hessbound-points';
+/** The BullMQ job name of a sweep point. */
+export const POINT_JOB_NAME = 'point';
+
+export interface QueueJobData {
+  format: typeof QUEUE_JOB_FORMAT;
+  key: string;
+  spec: SweepJobSpec;
+  /** Backend the sweep asked for; a worker's own --backend applies when absent. */
+  backend?: BackendName | 'auto';
+}
+
+export function queueJobData(job: SweepJob, backend?: BackendName | 'auto'): QueueJobData {
+  return { format: QUEUE_JOB_FORMAT, key: job.key, spec: job.spec, ...(backend ? { backend } : {}) };
+}
+
+const FOREIGN_HINT = `queue jobs come from 'hessbound sweep --queue'; do not share the queue name with other programs`;
+
+/** The job's spec and key, or a BAD_OPTION error saying what is wrong with it. */
+export function validateQueueJob(data: unknown, jobId: string | undefined): { key: string; spec: SweepJobSpec; backend?: BackendName | 'auto' } {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) fail('BAD_OPTION', `queue job ${jobId ?? '?'} is not an object`, FOREIGN_HINT);
+  const d = data as Partial<QueueJobData> & Record<string, unknown>;
+  if (d.format !== QUEUE_JOB_FORMAT) fail('BAD_OPTION', `queue job ${jobId ?? '?'} has format ${JSON.stringify(d.format)}, expected "${QUEUE_JOB_FORMAT}"`, FOREIGN_HINT);
+  const unknown = Object.keys(d).filter((k) => !['format', 'key', 'spec', 'backend'].includes(k));
+  if (unknown.length > 0) fail('BAD_OPTION', `queue job ${jobId ?? '?'} has unknown field(s) ${unknown.join(', ')}`, FOREIGN_HINT);
+  let spec: SweepJobSpec;
+  try {
+    spec = normalizeJob(d.spec as SweepJobInput);
+  } catch (error) {
+    const reason = error instanceof HessboundError ? error.message : String(error);
+    return fail('BAD_OPTION', `queue job ${jobId ?? '?'} has an invalid spec: ${reason.split('\n')[0]}`, FOREIGN_HINT);
+  }
+  const key = jobKey(spec);
+  // The key is recomputed, never trusted: a job whose id or key disagree with its spec would store a
+  // result under the wrong point.
+  if (d.key !== key || (jobId !== undefined && jobId !== key))
+    fail('BAD_OPTION', `queue job ${jobId ?? '?'} carries key ${JSON.stringify(d.key)}, but its spec hashes to ${key}`, FOREIGN_HINT);
+  const backend = d.backend;
+  if (backend !== undefined && backend !== 'native' && backend !== 'wasm' && backend !== 'auto')
+    fail('BAD_OPTION', `queue job ${jobId ?? '?'} asks for backend ${JSON.stringify(backend)}`, 'native, wasm or auto');
+  return { key, spec, ...(backend ? { backend } : {}) };
+}
+
+/** A returned record is checked the same way before it reaches the CSV. */
+export function validateRecord(value: unknown, key: string): SweepRecord {
+  const r = value as Partial<SweepRecord> | null;
+  if (typeof r !== 'object' || r === null || typeof r.result !== 'object' || r.result === null || !Array.isArray(r.history))
+    fail('KERNEL', `the queue returned no result record for point ${key}`);
+  if (r.key !== key || jobKey(normalizeJob(r.spec as SweepJobSpec)) !== key || r.result.key !== key)
+    fail('KERNEL', `the queue returned a record for another point under ${key}`);
+  return r as SweepRecord;
+}
+
+export function failureReason(error: unknown): string {
+  const code = error instanceof HessboundError ? error.code : ((error as { code?: unknown })?.code as string | undefined);
+  const message = error instanceof Error ? error.message : String(error);
+  return `[${typeof code === 'string' && /^[A-Z_]+$/.test(code) ? code : 'KERNEL'}] ${message}`;
+}
+
+export function errorFromReason(reason: string | undefined): HessboundError {
+  const m = /^\[([A-Z_]+)\] ([\s\S]*)$/.exec(reason ?? '');
+  if (m) return new HessboundError(m[1] as ErrorCode, m[2] as string);
+  return new HessboundError('KERNEL', reason || 'the point failed on a worker (no reason given)');
+}

@@ -1,0 +1,179 @@
+/**
+ * A queue worker: takes sweep points from BullMQ and runs them on the same worker-thread pool as a
+ * local sweep (src/node/sweep-pool.ts), so a point gives the same record, to the bit, for the same
+ * backend and BLAS thread count. Points run in threads, so this process's event loop stays free to
+ * renew job locks and report progress however long a point takes.
+ *
+ * Failures: a job that fails validation, or a point that fails for a reason that repeats (bad
+ * options, bad data), fails at once (UnrecoverableError: retrying cannot help). Other errors are
+ * retried up to the job's attempts; a worker that dies (SIGKILL) leaves its job locked until the lock
+ * expires, and BullMQ's stalled-job check hands it to another worker, at most `maxStalledCount` times.
+ */
+import { Worker as BullWorker, UnrecoverableError, type Job } from 'bullmq';
+import { availableParallelism } from 'node:os';
+import { Redis } from 'ioredis';
+import { HessboundError, fail } from '../errors.js';
+import { createWorkerPool, type WorkerPool } from '../node/sweep-pool.js';
+import type { SweepRecord } from '../sweep/result.js';
+import type { BackendName } from '../types.js';
+import { parseQueueUrl, redact, redisOptions, type QueueConnection } from './connection.js';
+import { contentCacheDir, isContentDatasetId, readContentCache, writeContentCache } from './content-data.js';
+import { DEFAULT_QUEUE_NAME, POINT_JOB_NAME, failureReason, validateQueueJob } from './job-data.js';
+import { dataKey } from './keys.js';
+
+export interface QueueWorkerOptions {
+  url: string;
+  queueName?: string;
+  /** Points at once (worker threads). Default: one per core, as a local sweep. */
+  concurrency?: number;
+  /** OPENBLAS_NUM_THREADS for the points; default floor(cores / concurrency), as a local sweep. */
+  threads?: number;
+  /** Backend for jobs that do not name one. */
+  backend?: BackendName | 'auto';
+  /** How long a job stays locked without renewal (ms) before another worker may take it (BullMQ default 30000). */
+  lockDuration?: number;
+  /** How often stalled jobs are looked for (ms); default lockDuration. */
+  stalledInterval?: number;
+  /** Times a job may be recovered from a dead worker before it fails (default 2). */
+  maxStalledCount?: number;
+  /** One line per event (already free of passwords). */
+  log?: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface QueueWorker {
+  readonly connection: QueueConnection;
+  readonly concurrency: number;
+  readonly blasThreads: number;
+  /** Finish the running points, take no new ones, disconnect. */
+  close(): Promise<void>;
+  /** Hand the running points back to the queue (another worker takes them at once), then disconnect. */
+  handBack(): Promise<void>;
+}
+
+// Deterministic failures: the same spec fails the same way on any worker.
+const PERMANENT = new Set(['BAD_OPTION', 'BAD_DATA', 'BAD_MODEL', 'BAD_LABELS', 'BAD_ACTIVATION', 'SHAPE_MISMATCH', 'NON_FINITE', 'TOO_LARGE']);
+
+function positive(value: number | undefined, name: string): void {
+  if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) fail('BAD_OPTION', `${name} must be a positive integer, got ${String(value)}`);
+}
+
+export async function startQueueWorker(options: QueueWorkerOptions): Promise<QueueWorker> {
+  const env = options.env ?? process.env;
+  const connection = parseQueueUrl(options.url, env);
+  const queueName = options.queueName ?? DEFAULT_QUEUE_NAME;
+  const log = (line: string) => options.log?.(redact(line, connection));
+  positive(options.concurrency, 'concurrency');
+  positive(options.threads, 'threads');
+  positive(options.lockDuration, 'lockDuration');
+  // The pool reads OPENBLAS_NUM_THREADS (when set) instead of dividing the cores.
+  if (options.threads !== undefined) process.env['OPENBLAS_NUM_THREADS'] = String(options.threads);
+  const concurrency = options.concurrency ?? availableParallelism();
+  // One pool per backend a job asks for, made when first needed (threads start on demand).
+  const pools = new Map<string, WorkerPool>();
+  const poolFor = (backend: BackendName | 'auto' | undefined): WorkerPool => {
+    const name = backend ?? 'default';
+    let pool = pools.get(name);
+    if (!pool) {
+      pool = createWorkerPool({ workers: concurrency, ...(backend ? { backend } : {}) });
+      pools.set(name, pool);
+    }
+    return pool;
+  };
+  const first = poolFor(options.backend);
+  const closePools = () => Promise.all([...pools.values()].map((p) => p.close()));
+  const redis = new Redis({ ...redisOptions(connection), lazyConnect: true });
+  redis.on('error', () => {}); // reported through the failing commands
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    redis.disconnect();
+    await closePools();
+    fail('IO', `cannot reach the queue at ${connection.display}: ${redact((error as Error).message, connection)}`, 'is redis-server running there, and are host, port and password right?');
+  }
+  const cacheDir = contentCacheDir(env);
+
+  // Fetches file data once per worker, checked against its hash before it is used.
+  const ensureData = async (id: string) => {
+    if (!isContentDatasetId(id) || readContentCache(id, cacheDir)) return;
+    const text = await redis.get(dataKey(queueName, id));
+    if (text === null) fail('IO', `the data set ${id} is not stored in the queue`, 'the coordinator stores it when the sweep starts; run the sweep again');
+    writeContentCache(id, text, cacheDir);
+  };
+
+  const running = new Map<string, Job>();
+  const processor = async (job: Job): Promise<SweepRecord> => {
+    let point: ReturnType<typeof validateQueueJob>;
+    try {
+      if (job.name !== POINT_JOB_NAME) fail('BAD_OPTION', `queue job ${job.id} is named '${job.name}', not '${POINT_JOB_NAME}'`);
+      point = validateQueueJob(job.data, job.id);
+    } catch (error) {
+      log(`rejected job ${job.id}: ${(error as Error).message.split('\n')[0]}`);
+      throw new UnrecoverableError(failureReason(error));
+    }
+    const { key, spec } = point;
+    const backend = point.backend ?? options.backend;
+    log(`start ${key} ${spec.dataset} width ${spec.width} depth ${spec.depth} seed ${spec.seed}${job.attemptsMade > 0 || job.stalledCounter > 0 ? ' (again)' : ''}`);
+    running.set(key, job);
+    const started = Date.now();
+    let reported = 0;
+    try {
+      await ensureData(spec.dataset);
+      const record = await poolFor(backend).run(spec, (fraction) => {
+        if (fraction - reported < 0.02 && fraction < 1) return;
+        reported = fraction;
+        job.updateProgress(fraction).catch(() => {});
+      });
+      log(`done ${key} in ${((Date.now() - started) / 1000).toFixed(2)} s`);
+      return record;
+    } catch (error) {
+      const reason = failureReason(error);
+      log(`failed ${key}: ${reason.split('\n')[0]}`);
+      const code = error instanceof HessboundError ? error.code : '';
+      throw PERMANENT.has(code) ? new UnrecoverableError(reason) : new Error(reason);
+    } finally {
+      running.delete(key);
+    }
+  };
+
+  const lockDuration = options.lockDuration ?? 30_000;
+  const worker = new BullWorker(queueName, processor, {
+    connection: redisOptions(connection),
+    concurrency,
+    lockDuration,
+    stalledInterval: options.stalledInterval ?? lockDuration,
+    maxStalledCount: options.maxStalledCount ?? 2,
+    autorun: false,
+  });
+  worker.on('error', (error) => log(`queue error: ${error.message}`));
+  void worker.run();
+  await worker.waitUntilReady();
+
+  let closing: Promise<void> | null = null;
+  const shutdown = async (force: boolean) => {
+    await worker.close(force);
+    await closePools();
+    redis.disconnect();
+  };
+  return {
+    connection,
+    concurrency,
+    blasThreads: first.blasThreads,
+    close: () => (closing ??= shutdown(false)),
+    async handBack() {
+      // Back to the waiting list without using an attempt; the pool's threads stop with the process.
+      await Promise.all(
+        [...running.values()].map(async (job) => {
+          try {
+            await job.moveToWait(job.token);
+          } catch {
+            // Lost the lock already: the stalled check returns it.
+          }
+        }),
+      );
+      closing ??= shutdown(true);
+      await closing;
+    },
+  };
+}
