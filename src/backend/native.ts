@@ -1,4 +1,4 @@
-/** Loads the Node-API addon built by cmake-js (build/Release/hessbound.node). */
+/** Loads the Node-API addon: a prebuild shipped in prebuilds/, or one built from source in build/Release. */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -17,20 +17,53 @@ export function packageRoot(): string {
   return dir;
 }
 
+interface NodeGypBuild {
+  (dir: string): unknown;
+  /** The file node-gyp-build would load: build/Release first, then the best-matching prebuild. */
+  path(dir: string): string;
+}
+
+/**
+ * The addon file to load: HESSBOUND_ADDON, else what node-gyp-build picks (a from-source build in
+ * build/Release wins over the shipped prebuilds/<platform>-<arch>/*.node). Throws when there is none.
+ */
 export function addonPath(): string {
-  return process.env.HESSBOUND_ADDON ?? join(packageRoot(), 'build', 'Release', 'hessbound.node');
+  if (process.env.HESSBOUND_ADDON) return process.env.HESSBOUND_ADDON;
+  const nodeGypBuild = createRequire(import.meta.url)('node-gyp-build') as NodeGypBuild;
+  try {
+    return nodeGypBuild.path(packageRoot());
+  } catch (e) {
+    throw new Error(
+      `no native addon for ${process.platform}-${process.arch} (no prebuild matches and none was built from source: ` +
+        `npm rebuild hessbound --build-from-source; ${(e as Error).message.split('\n')[0]})`,
+    );
+  }
+}
+
+/** What the addon's info() reports. */
+export interface NativeAddonInfo {
+  linalg: string;
+  /** OpenBLAS threads (0 when unknown). */
+  threads?: number;
+  /** 'static' when OpenBLAS/LAPACK/gfortran are linked into the addon, else 'shared'. */
+  linkage?: string;
 }
 
 /** Throws (with the reason) when the addon is missing or does not load. */
 export function loadNativeBackend(): KernelBackend {
   const path = addonPath();
-  if (!existsSync(path)) throw new Error(`native addon not built (${path} is missing; run npm run build:native)`);
-  const addon = createRequire(import.meta.url)(path) as Omit<KernelBackend, 'name' | 'linalg' | 'maxDenseBytes'> & {
-    info(): { linalg: string };
-  };
+  if (!existsSync(path)) throw new Error(`native addon not found (${path} is missing; run npm run build:native)`);
+  let addon: Omit<KernelBackend, 'name' | 'linalg' | 'maxDenseBytes'> & { info(): NativeAddonInfo };
+  try {
+    addon = createRequire(import.meta.url)(path) as typeof addon;
+  } catch (e) {
+    throw new Error(`${path} does not load: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const info = addon.info();
   const backend: KernelBackend = {
     name: 'native',
-    linalg: addon.info().linalg,
+    linalg: info.linalg,
+    addonInfo: { ...info, path },
     // Natively the limit is the machine's memory; the facade checks it against free memory.
     maxDenseBytes: Number.MAX_SAFE_INTEGER,
     // async: argument errors the addon throws synchronously become rejections, as in WebAssembly.
