@@ -37,6 +37,8 @@ export interface AnalyzeOptions {
   bound?: boolean;
   /** Memory the dense path may use, in bytes (default: what the machine/heap has available). */
   maxMemoryBytes?: number;
+  /** Cancels the call: it rejects with HessboundError code ABORTED (native: checked in the kernel's loops). */
+  signal?: AbortSignal;
   onProgress?: ProgressCallback;
 }
 
@@ -135,6 +137,7 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
       maxDenseBytes: Math.min(budget, Number.MAX_SAFE_INTEGER),
     },
     options.onProgress,
+    options.signal,
   );
   const r = JSON.parse(text) as KernelResult;
   let traceSource: AnalyzeResult['traceSource'] = r.trace !== null ? 'dense' : 'none';

@@ -29,6 +29,8 @@ export interface ClosedFormTracesOptions {
   confidence?: number;
   /** Compute the data-orthogonality summary (O(N^2 d); default true). */
   orthogonality?: boolean;
+  /** Cancels the call: it rejects with HessboundError code ABORTED (native: checked in the kernel's loops). */
+  signal?: AbortSignal;
   onProgress?: ProgressCallback;
 }
 
@@ -146,7 +148,7 @@ export async function closedFormTraces(
   spec: ProblemSpec,
   options: ClosedFormTracesOptions = {},
 ): Promise<ClosedFormTraces> {
-  const text = await backend.run('traces', spec, tracesKernelOptions(backend, options), options.onProgress);
+  const text = await backend.run('traces', spec, tracesKernelOptions(backend, options), options.onProgress, options.signal);
   return JSON.parse(text) as ClosedFormTraces;
 }
 

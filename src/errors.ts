@@ -13,7 +13,9 @@ export type ErrorCode =
   | 'TOO_LARGE'
   | 'IO'
   | 'BACKEND'
-  | 'KERNEL';
+  | 'KERNEL'
+  /** The caller cancelled (AbortSignal, Ctrl-C, SIGTERM). */
+  | 'ABORTED';
 
 export class HessboundError extends Error {
   readonly code: ErrorCode;

@@ -35,6 +35,8 @@ export interface TrainOptions {
   /** L-BFGS correction pairs kept. Default 20. */
   memory?: number;
   backend?: BackendName | 'auto';
+  /** Cancels the call: it rejects with HessboundError code ABORTED (native: checked in the kernel's loops). */
+  signal?: AbortSignal;
   /** Fraction done in [0, 1]: the larger of steps / maxSteps and the log-scale way to gradTol. */
   onProgress?: ProgressCallback;
 }
@@ -65,7 +67,7 @@ export interface TrainResult {
 
 export const TRAIN_DEFAULTS = { gradTol: 1e-6, maxSteps: 20000, adamSteps: 200, lr: 0.01, weightDecay: 0, memory: 20 } as const;
 
-const KNOWN_OPTIONS = new Set(['reduction', 'gradTol', 'maxSteps', 'adamSteps', 'lr', 'weightDecay', 'memory', 'backend', 'onProgress']);
+const KNOWN_OPTIONS = new Set(['reduction', 'gradTol', 'maxSteps', 'adamSteps', 'lr', 'weightDecay', 'memory', 'backend', 'onProgress', 'signal']);
 
 // The kernel reads step counts as int32.
 const MAX_STEPS = 1_000_000_000;
@@ -119,7 +121,7 @@ export async function train(modelInput: ModelInput, dataInput: DataInput, option
   const data = toDatasetInput(dataInput);
   const spec = toProblemSpec(model, data, options.reduction);
   const backend = await getBackend(options.backend);
-  const r = JSON.parse(await backend.run('train', spec, kernelOptions, options.onProgress)) as KernelTrainResult;
+  const r = JSON.parse(await backend.run('train', spec, kernelOptions, options.onProgress, options.signal)) as KernelTrainResult;
   if (r.params.some((v) => v === null)) fail('NON_FINITE', 'training produced non-finite parameters', 'lower lr or add weightDecay');
   return {
     model: unflattenParams(model, r.params),

@@ -3,8 +3,9 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { KernelBackend } from './types.js';
+import type { KernelBackend, ProblemSpec, ProgressCallback } from './types.js';
 import { wrapKernelCall } from './kernel-errors.js';
+import { abortedError, cancelFlag, effectiveSignal, throwIfAborted } from './cancel.js';
 
 /** The package root: the nearest folder above this module holding package.json. */
 export function packageRoot(): string {
@@ -40,6 +41,13 @@ export function addonPath(): string {
   }
 }
 
+/** The addon's exports (native/binding/addon.cpp); the last argument of run/hessian is the cancel flag. */
+type NativeAddon = Omit<KernelBackend, 'name' | 'linalg' | 'maxDenseBytes' | 'run' | 'hessian'> & {
+  info(): NativeAddonInfo;
+  run(name: string, spec: ProblemSpec, options: Record<string, number>, onProgress?: ProgressCallback, cancel?: Int32Array): Promise<string>;
+  hessian(spec: ProblemSpec, assembly: number, maxDenseBytes: number, onProgress?: ProgressCallback, cancel?: Int32Array): Promise<Float64Array>;
+};
+
 /** What the addon's info() reports. */
 export interface NativeAddonInfo {
   linalg: string;
@@ -49,11 +57,25 @@ export interface NativeAddonInfo {
   linkage?: string;
 }
 
+/** A kernel call the addon polls a cancel flag in (addon.cpp's KernelTask); ABORTED when it stops early. */
+async function cancellable<T>(signal: AbortSignal | undefined, call: (flag: Int32Array | undefined) => Promise<T>): Promise<T> {
+  const effective = effectiveSignal(signal);
+  throwIfAborted(effective);
+  const { flag, done } = cancelFlag(effective);
+  try {
+    return await wrapKernelCall(() => call(flag));
+  } catch (e) {
+    throw (e as { code?: string }).code === 'ABORTED' ? abortedError(effective) : e;
+  } finally {
+    done();
+  }
+}
+
 /** Throws (with the reason) when the addon is missing or does not load. */
 export function loadNativeBackend(): KernelBackend {
   const path = addonPath();
   if (!existsSync(path)) throw new Error(`native addon not found (${path} is missing; run npm run build:native)`);
-  let addon: Omit<KernelBackend, 'name' | 'linalg' | 'maxDenseBytes'> & { info(): NativeAddonInfo };
+  let addon: NativeAddon;
   try {
     addon = createRequire(import.meta.url)(path) as typeof addon;
   } catch (e) {
@@ -67,9 +89,10 @@ export function loadNativeBackend(): KernelBackend {
     // Natively the limit is the machine's memory; the facade checks it against free memory.
     maxDenseBytes: Number.MAX_SAFE_INTEGER,
     // async: argument errors the addon throws synchronously become rejections, as in WebAssembly.
-    run: async (name, spec, options, onProgress) => wrapKernelCall(() => addon.run(name, spec, options, onProgress)),
-    hessian: async (spec, assembly, maxBytes, onProgress) =>
-      wrapKernelCall(() => addon.hessian(spec, assembly, maxBytes, onProgress)),
+    run: async (name, spec, options, onProgress, signal) =>
+      cancellable(signal, (flag) => addon.run(name, spec, options, onProgress, flag)),
+    hessian: async (spec, assembly, maxBytes, onProgress, signal) =>
+      cancellable(signal, (flag) => addon.hessian(spec, assembly, maxBytes, onProgress, flag)),
     hvp: async (spec, directions, k) => wrapKernelCall(() => addon.hvp(spec, directions, k)),
     lossGrad: (spec) => wrapKernelCall(() => addon.lossGrad(spec)),
     eigh: async (matrix, n, first, last, vectors) => wrapKernelCall(() => addon.eigh(matrix, n, first, last, vectors)),

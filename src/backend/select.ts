@@ -36,8 +36,8 @@ async function load(name: BackendName): Promise<KernelBackend> {
     const { loadNativeBackend } = (await import(specifier)) as typeof import('./native.js');
     return loadNativeBackend();
   }
-  const { loadWasmBackend } = await import('./wasm.js');
-  return loadWasmBackend();
+  const { loadWasmBackendForHost } = await import('./wasm.js');
+  return loadWasmBackendForHost();
 }
 
 function loadOnce(name: BackendName): Promise<KernelBackend> {

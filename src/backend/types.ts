@@ -58,8 +58,8 @@ export interface KernelBackend {
    * Runs a named kernel command (native/kernel/commands.cpp: "analyze", ...) with numeric options;
    * resolves with the kernel's JSON result text.
    */
-  run(name: string, spec: ProblemSpec, options: Record<string, number>, onProgress?: ProgressCallback): Promise<string>;
-  hessian(spec: ProblemSpec, assembly: number, maxDenseBytes: number, onProgress?: ProgressCallback): Promise<Float64Array>;
+  run(name: string, spec: ProblemSpec, options: Record<string, number>, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<string>;
+  hessian(spec: ProblemSpec, assembly: number, maxDenseBytes: number, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<Float64Array>;
   /** k directions as k rows of length P; resolves with k rows of H v. */
   hvp(spec: ProblemSpec, directions: Float64Array, k: number): Promise<Float64Array>;
   lossGrad(spec: ProblemSpec): { loss: number; gradient: Float64Array };

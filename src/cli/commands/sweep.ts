@@ -5,6 +5,7 @@ import { defaultJsonlPath } from '../../node/sweep-files.js';
 import { JOB_DEFAULTS, type SweepGrid } from '../../sweep/job.js';
 import { int, intList, parse, str, type ParsedValues } from '../args.js';
 import type { Subcommand } from '../registry.js';
+import { onInterrupt } from '../signals.js';
 import { describeFailures, runSweepWithProgress, sweepTable, writePlot } from '../sweep-report.js';
 import { backendOf, reductionOf } from '../sources.js';
 import { TRAINING_OPTIONS, trainingOptions } from './train.js';
@@ -98,9 +99,9 @@ async function run(argv: string[]): Promise<void> {
   const plot = str(values, 'plot');
 
   // Ctrl-C: every finished point is already on disk.
-  process.once('SIGINT', () => {
+  // Ctrl-C / SIGTERM (signals.ts exits 130/143): every finished point is already on disk.
+  onInterrupt(() => {
     process.stderr.write(`\nhessbound: interrupted; finished points are in ${csvPath}. Rerun with --resume to continue.\n`);
-    process.exit(130);
   });
   const result = await runSweepWithProgress(
     {
