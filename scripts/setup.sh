@@ -19,6 +19,7 @@ fi
 
 # npm ci runs our install script (native addon) and prepare (WebAssembly + TypeScript).
 npm ci --no-audit --no-fund
+test -f prebuilds/linux-x64/hessbound.napi.glibc.node || { echo "hessbound setup: the self-contained prebuilt addon was not made" >&2; exit 1; }
 test -f build/Release/hessbound.node || { echo "hessbound setup: the native addon did not build" >&2; exit 1; }
 test -f dist/src/cli/main.js || { echo "hessbound setup: the TypeScript build is missing" >&2; exit 1; }
 echo "hessbound setup: done (native addon, WebAssembly module and TypeScript build are ready)"

@@ -43,6 +43,8 @@ export interface AnalyzeOptions {
   maxMemoryBytes?: number;
   /** The weight decay the model was trained with: adds the objective's lambda_max and bound (each + wd). */
   weightDecay?: number;
+  /** Cancels the call: it rejects with HessboundError code ABORTED (native: checked in the kernel's loops). */
+  signal?: AbortSignal;
   onProgress?: ProgressCallback;
   /** Also report every layer's diagonal Hessian block (src/analysis/blocks.ts). */
   blocks?: boolean;
@@ -187,6 +189,7 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
       maxDenseBytes: Math.min(budget, Number.MAX_SAFE_INTEGER),
     },
     options.onProgress,
+    options.signal,
   );
   const r = JSON.parse(text) as KernelResult;
   let traceSource: AnalyzeResult['traceSource'] = r.trace !== null ? 'dense' : 'none';

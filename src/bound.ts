@@ -32,6 +32,8 @@ export interface ClosedFormTracesOptions {
   confidence?: number;
   /** Compute the data-orthogonality summary (O(N^2 d); default true). */
   orthogonality?: boolean;
+  /** Cancels the call: it rejects with HessboundError code ABORTED (native: checked in the kernel's loops). */
+  signal?: AbortSignal;
   onProgress?: ProgressCallback;
 }
 
@@ -160,7 +162,7 @@ export async function closedFormTraces(
       ? [closedFormWork(sizes, spec.samples)]
       : [hvpScratch(sizes, spec.samples), hutchppBasis(P, kernelOptions['probes'] ?? 150)]),
   ]);
-  const text = await backend.run('traces', spec, kernelOptions, options.onProgress).catch((e: unknown) => {
+  const text = await backend.run('traces', spec, kernelOptions, options.onProgress, options.signal).catch((e: unknown) => {
     // Finite inputs whose traces overflow: say so, instead of "need finite traces".
     if (e instanceof HessboundError && e.code === 'NON_FINITE' && /WS bounds need finite traces/.test(e.message))
       fail('NON_FINITE', 'the traces overflow float64: the weights are so large that the squared Hessian entries exceed 1.8e308', 'rescale the model (its curvature grows with the square of the weight scale)');

@@ -13,7 +13,9 @@ export type ErrorCode =
   | 'TOO_LARGE'
   | 'IO'
   | 'BACKEND'
-  | 'KERNEL';
+  | 'KERNEL'
+  /** The caller cancelled (AbortSignal, Ctrl-C, SIGTERM). */
+  | 'ABORTED';
 
 /** What to do about an error of each code, for the places that have nothing more specific to say. */
 export const DEFAULT_HINTS: Readonly<Record<ErrorCode, string>> = {
@@ -28,6 +30,7 @@ export const DEFAULT_HINTS: Readonly<Record<ErrorCode, string>> = {
   IO: 'check the path, that the file exists and that it can be read or written',
   BACKEND: 'build the native addon (npm run build:native) or use the WebAssembly backend (backend wasm)',
   KERNEL: 'this is a bug in hessbound; please report it with the model and data that caused it',
+  ABORTED: 'the call was cancelled on request (AbortSignal, Ctrl-C or SIGTERM); run it again to finish it',
 };
 
 export class HessboundError extends Error {

@@ -52,6 +52,8 @@ export interface TrainOptions {
   /** HSR: add beta x the WS upper (or spread) bound to the objective (one hidden layer; docs/hsr.md). */
   hsr?: HsrOptions;
   backend?: BackendName | 'auto';
+  /** Cancels the call: it rejects with HessboundError code ABORTED (native: checked in the kernel's loops). */
+  signal?: AbortSignal;
   /** Fraction done in [0, 1]: the larger of steps / maxSteps and the log-scale way to gradTol. */
   onProgress?: ProgressCallback;
   /** Every `track` steps (and at the end): lambda_max and the WS bound (src/analysis/tracking.ts). */
@@ -107,7 +109,7 @@ export type StopReason = 'gradTol' | 'targetLoss' | 'maxSteps' | 'stalled';
 
 export const TRAIN_DEFAULTS = { gradTol: 1e-6, maxSteps: 20000, adamSteps: 200, lr: 0.01, weightDecay: 0, targetLoss: 0, memory: 20 } as const;
 
-const KNOWN_OPTIONS = new Set(['reduction', 'gradTol', 'maxSteps', 'adamSteps', 'lr', 'weightDecay', 'targetLoss', 'memory', 'testFraction', 'splitSeed', 'testData', 'backend', 'onProgress', 'hsr']);
+const KNOWN_OPTIONS = new Set(['reduction', 'gradTol', 'maxSteps', 'adamSteps', 'lr', 'weightDecay', 'targetLoss', 'memory', 'testFraction', 'splitSeed', 'testData', 'backend', 'onProgress', 'hsr', 'signal']);
 for (const key of TRACK_OPTIONS) KNOWN_OPTIONS.add(key);
 
 // The kernel reads step counts as int32.
@@ -187,7 +189,7 @@ export async function train(modelInput: ModelInput, dataInput: DataInput, option
     forwardCache(Array.from(spec.sizes), spec.samples),
     { what: `the optimizer state (${P.toLocaleString('en-US')} parameters)`, bytes: 8 * P * 48, hint: 'use smaller hidden widths (--hidden)' },
   ]);
-  const r = JSON.parse(await backend.run('train', spec, kernelOptions, options.onProgress)) as KernelTrainResult;
+  const r = JSON.parse(await backend.run('train', spec, kernelOptions, options.onProgress, options.signal)) as KernelTrainResult;
   if (r.params.some((v) => v === null)) fail('NON_FINITE', 'training produced non-finite parameters', 'lower lr or add weightDecay');
   const trained = unflattenParams(model, r.params);
   const trainEval = evaluateModel(trained, data);

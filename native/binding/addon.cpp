@@ -2,6 +2,7 @@
 // and turns kernel exceptions into JS errors with a `code`. No numerics here.
 #include <napi.h>
 
+#include <atomic>
 #include <memory>
 #include <new>
 #include <string>
@@ -13,6 +14,7 @@
 #include "../kernel/eigensolver.hpp"
 #include "../kernel/errors.hpp"
 #include "../kernel/owned_problem.hpp"
+#include "../kernel/progress.hpp"
 
 namespace {
 
@@ -77,23 +79,48 @@ Napi::Float64Array to_float64(Napi::Env env, const std::vector<double>& v) {
   return out;
 }
 
-// Runs `work` on the pool, reports progress fractions to an optional JS callback, resolves with `finish`.
+// Cancellation and exit safety, shared by every asynchronous entry point (so new commands get both):
+//  - the caller may pass an Int32Array as the last argument; writing a non-zero value to element 0
+//    (e.g. from an AbortSignal listener) makes the kernel's next report()/check_cancelled() throw
+//    ABORTED on the worker thread (progress.hpp);
+//  - when the Node environment shuts down (process.exit, a terminated worker thread), a cleanup hook
+//    cancels the running task the same way, and the completion callbacks below never let an
+//    exception escape: during teardown every N-API call may fail, and a Napi::Error thrown out of a
+//    completion callback would end in std::terminate (SIGABRT).
 class KernelTask : public Napi::AsyncProgressQueueWorker<double> {
  public:
   using Work = std::function<void(const hessbound::Progress&)>;
   using Finish = std::function<Napi::Value(Napi::Env)>;
 
-  KernelTask(Napi::Env env, Napi::Value progress, Work work, Finish finish)
+  KernelTask(Napi::Env env, Napi::Value progress, Napi::Value cancel, Work work, Finish finish)
       : Napi::AsyncProgressQueueWorker<double>(env), deferred_(Napi::Promise::Deferred::New(env)),
         work_(std::move(work)), finish_(std::move(finish)) {
     if (progress.IsFunction()) progress_ = Napi::Persistent(progress.As<Napi::Function>());
+    if (cancel.IsEmpty() || cancel.IsUndefined() || cancel.IsNull()) {
+      // no cancel flag
+    } else if (cancel.IsTypedArray() && cancel.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array) {
+      auto flag = cancel.As<Napi::Int32Array>();
+      if (flag.ElementLength() < 1) throw hessbound::KernelError("BAD_OPTION", "the cancel flag must hold one element");
+      cancel_ref_ = Napi::Persistent(cancel.As<Napi::Object>());  // keeps the memory alive while we read it
+      js_flag_ = flag.Data();
+    } else {
+      throw hessbound::KernelError("BAD_OPTION", "the cancel flag must be an Int32Array");
+    }
+    napi_add_env_cleanup_hook(env, &KernelTask::OnEnvCleanup, this);
+    hooked_ = true;
   }
+  ~KernelTask() override { Unhook(); }
 
   Napi::Promise promise() { return deferred_.Promise(); }
 
  protected:
   void Execute(const ExecutionProgress& channel) override {
+    const hessbound::CancelProbe probe = [this]() {
+      return shutdown_.load(std::memory_order_relaxed) || (js_flag_ && __atomic_load_n(js_flag_, __ATOMIC_RELAXED) != 0);
+    };
+    hessbound::CancelScope scope(&probe);
     try {
+      hessbound::check_cancelled();  // aborted before it started
       const bool wants = !progress_.IsEmpty();
       work_(wants ? hessbound::Progress([&channel](double f) { channel.Send(&f, 1); }) : hessbound::Progress());
     } catch (...) {
@@ -102,26 +129,50 @@ class KernelTask : public Napi::AsyncProgressQueueWorker<double> {
     }
   }
   void OnProgress(const double* data, size_t count) override {
-    if (count == 0 || progress_.IsEmpty()) return;
-    Napi::HandleScope scope(Env());
-    progress_.Call({Napi::Number::New(Env(), data[count - 1])});
+    if (count == 0 || progress_.IsEmpty() || shutdown_) return;
+    try {
+      Napi::HandleScope scope(Env());
+      progress_.Call({Napi::Number::New(Env(), data[count - 1])});
+    } catch (...) {
+      // A throwing progress callback or a dying environment: the result still settles below.
+    }
   }
   void OnOK() override {
-    Napi::HandleScope scope(Env());
-    if (failed_) {
-      deferred_.Reject(to_js(Env(), failure_).Value());
-      return;
-    }
+    Unhook();
+    if (shutdown_) return;  // nobody is left to receive the result
     try {
-      deferred_.Resolve(finish_(Env()));
+      Napi::HandleScope scope(Env());
+      if (failed_) {
+        deferred_.Reject(to_js(Env(), failure_).Value());
+        return;
+      }
+      try {
+        deferred_.Resolve(finish_(Env()));
+      } catch (...) {
+        deferred_.Reject(to_js(Env(), describe(std::current_exception())).Value());
+      }
     } catch (...) {
-      deferred_.Reject(to_js(Env(), describe(std::current_exception())).Value());
     }
   }
+  void OnError(const Napi::Error&) override { OnOK(); }
 
  private:
+  static void OnEnvCleanup(void* self) {
+    auto* task = static_cast<KernelTask*>(self);
+    task->shutdown_ = true;
+    task->hooked_ = false;  // Node removes the hook as it runs it
+  }
+  void Unhook() {
+    if (hooked_) napi_remove_env_cleanup_hook(Env(), &KernelTask::OnEnvCleanup, this);
+    hooked_ = false;
+  }
+
   Napi::Promise::Deferred deferred_;
   Napi::FunctionReference progress_;
+  Napi::ObjectReference cancel_ref_;
+  const int32_t* js_flag_ = nullptr;
+  std::atomic<bool> shutdown_{false};
+  bool hooked_ = false;
   Work work_;
   Finish finish_;
   Failure failure_;
@@ -140,7 +191,7 @@ Napi::Value guarded(const Napi::CallbackInfo& info, F body) {
   }
 }
 
-// run(name, spec, options, onProgress?) -> Promise<string>: any kernel command (commands.hpp).
+// run(name, spec, options, onProgress?, cancelFlag?) -> Promise<string>: any kernel command (commands.hpp).
 Napi::Value Run(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     if (!info[0].IsString()) throw KernelError("BAD_OPTION", "command name must be a string");
@@ -159,7 +210,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
     }
     auto json = std::make_shared<std::string>();
     auto* task = new KernelTask(
-        info.Env(), info[3],
+        info.Env(), info[3], info[4],
         [name, problem, options, json](const hessbound::Progress& progress) {
           *json = hessbound::run_command(name, problem->problem, options, progress);
         },
@@ -177,7 +228,7 @@ Napi::Value Hessian(const Napi::CallbackInfo& info) {
     hessbound::check_dense_fits(problem->problem.net.parameter_count(), max_bytes);
     auto h = std::make_shared<std::vector<double>>();
     auto* task = new KernelTask(
-        info.Env(), info[3],
+        info.Env(), info[3], info[4],
         [problem, how, max_bytes, h](const hessbound::Progress& progress) {
           *h = hessbound::hessian_matrix(problem->problem, how, max_bytes, progress);
         },
@@ -198,7 +249,7 @@ Napi::Value Hvp(const Napi::CallbackInfo& info) {
     auto v = std::make_shared<std::vector<double>>(dirs.Data(), dirs.Data() + dirs.ElementLength());
     auto out = std::make_shared<std::vector<double>>();
     auto* task = new KernelTask(
-        info.Env(), Napi::Value(),
+        info.Env(), Napi::Value(), Napi::Value(),
         [problem, v, k, out](const hessbound::Progress&) {
           *out = hessbound::hessian_vector_products(problem->problem, v->data(), k);
         },
@@ -232,7 +283,7 @@ Napi::Value Eigh(const Napi::CallbackInfo& info) {
     auto a = std::make_shared<std::vector<double>>(m.Data(), m.Data() + m.ElementLength());
     auto result = std::make_shared<hessbound::EigenPairs>();
     auto* task = new KernelTask(
-        info.Env(), Napi::Value(),
+        info.Env(), Napi::Value(), Napi::Value(),
         [a, n, first, last, vectors, result](const hessbound::Progress&) {
           if (first == 0 && last == n - 1 && !vectors) result->values = hessbound::symmetric_eigenvalues(n, a->data());
           else *result = hessbound::symmetric_eigen_range(n, a->data(), first, last, vectors);
@@ -267,6 +318,12 @@ Napi::Value WsBounds(const Napi::CallbackInfo& info) {
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("linalg", hessbound::linalg_backend());
+  out.Set("threads", hessbound::blas_threads());
+#ifdef HESSBOUND_LINALG_STATIC
+  out.Set("linkage", "static");
+#else
+  out.Set("linkage", "shared");
+#endif
   return out;
 }
 

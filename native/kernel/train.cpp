@@ -87,6 +87,7 @@ class TrainProgress {
       : progress_(progress), max_steps_(max_steps), grad_tol_(grad_tol), start_norm_(start_norm) {}
 
   void update(int steps, double grad_norm) {
+    check_cancelled();  // every step, even when the reported fraction does not move
     if (!progress_) return;
     double f = max_steps_ > 0 ? static_cast<double>(steps) / max_steps_ : 1.0;
     if (grad_tol_ > 0 && start_norm_ > grad_tol_ && grad_norm < start_norm_)

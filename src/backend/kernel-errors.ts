@@ -3,11 +3,12 @@ import { HessboundError, type ErrorCode } from '../errors.js';
 
 const KNOWN: ReadonlySet<string> = new Set<ErrorCode>([
   'BAD_MODEL', 'BAD_DATA', 'BAD_OPTION', 'SHAPE_MISMATCH', 'NON_FINITE', 'BAD_LABELS', 'BAD_ACTIVATION', 'TOO_LARGE', 'IO',
-  'BACKEND', 'KERNEL',
+  'BACKEND', 'KERNEL', 'ABORTED',
 ]);
 
 const HINTS: Partial<Record<ErrorCode, string>> = {
   TOO_LARGE: "use method 'lanczos' (matrix-free, O(P) memory) or a smaller network",
+  ABORTED: 'the call was cancelled on request; run it again to get a result',
   KERNEL: 'this is a bug in hessbound; please report it with the model and data that caused it',
 };
 

@@ -1,11 +1,12 @@
-/** Loads the Node-API addon built by cmake-js (build/Release/hessbound.node). */
+/** Loads the Node-API addon: a prebuild shipped in prebuilds/, or one built from source in build/Release. */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { KernelBackend } from './types.js';
+import type { KernelBackend, ProblemSpec, ProgressCallback } from './types.js';
 import { wrapKernelCall } from './kernel-errors.js';
 import { createCallQueue, withGuardedProgress } from './call-queue.js';
+import { abortedError, cancelFlag, effectiveSignal, throwIfAborted } from './cancel.js';
 
 /** The package root: the nearest folder above this module holding package.json. */
 export function packageRoot(): string {
@@ -18,28 +19,82 @@ export function packageRoot(): string {
   return dir;
 }
 
+interface NodeGypBuild {
+  (dir: string): unknown;
+  /** The file node-gyp-build would load: build/Release first, then the best-matching prebuild. */
+  path(dir: string): string;
+}
+
+/**
+ * The addon file to load: HESSBOUND_ADDON, else what node-gyp-build picks (a from-source build in
+ * build/Release wins over the shipped prebuilds/<platform>-<arch>/*.node). Throws when there is none.
+ */
 export function addonPath(): string {
-  return process.env.HESSBOUND_ADDON ?? join(packageRoot(), 'build', 'Release', 'hessbound.node');
+  if (process.env.HESSBOUND_ADDON) return process.env.HESSBOUND_ADDON;
+  const nodeGypBuild = createRequire(import.meta.url)('node-gyp-build') as NodeGypBuild;
+  try {
+    return nodeGypBuild.path(packageRoot());
+  } catch (e) {
+    throw new Error(
+      `no native addon for ${process.platform}-${process.arch} (no prebuild matches and none was built from source: ` +
+        `npm rebuild hessbound --build-from-source; ${(e as Error).message.split('\n')[0]})`,
+    );
+  }
+}
+
+/** The addon's exports (native/binding/addon.cpp); the last argument of run/hessian is the cancel flag. */
+type NativeAddon = Omit<KernelBackend, 'name' | 'linalg' | 'maxDenseBytes' | 'run' | 'hessian'> & {
+  info(): NativeAddonInfo;
+  run(name: string, spec: ProblemSpec, options: Record<string, number>, onProgress?: ProgressCallback, cancel?: Int32Array): Promise<string>;
+  hessian(spec: ProblemSpec, assembly: number, maxDenseBytes: number, onProgress?: ProgressCallback, cancel?: Int32Array): Promise<Float64Array>;
+};
+
+/** What the addon's info() reports. */
+export interface NativeAddonInfo {
+  linalg: string;
+  /** OpenBLAS threads (0 when unknown). */
+  threads?: number;
+  /** 'static' when OpenBLAS/LAPACK/gfortran are linked into the addon, else 'shared'. */
+  linkage?: string;
+}
+
+/** A kernel call the addon polls a cancel flag in (addon.cpp's KernelTask); ABORTED when it stops early. */
+async function cancellable<T>(signal: AbortSignal | undefined, call: (flag: Int32Array | undefined) => Promise<T>): Promise<T> {
+  const effective = effectiveSignal(signal);
+  throwIfAborted(effective);
+  const { flag, done } = cancelFlag(effective);
+  try {
+    return await wrapKernelCall(() => call(flag));
+  } catch (e) {
+    throw (e as { code?: string }).code === 'ABORTED' ? abortedError(effective) : e;
+  } finally {
+    done();
+  }
 }
 
 /** Throws (with the reason) when the addon is missing or does not load. */
 export function loadNativeBackend(): KernelBackend {
   const path = addonPath();
-  if (!existsSync(path)) throw new Error(`native addon not built (${path} is missing; run npm run build:native)`);
-  const addon = createRequire(import.meta.url)(path) as Omit<KernelBackend, 'name' | 'linalg' | 'maxDenseBytes'> & {
-    info(): { linalg: string };
-  };
+  if (!existsSync(path)) throw new Error(`native addon not found (${path} is missing; run npm run build:native)`);
+  let addon: NativeAddon;
+  try {
+    addon = createRequire(import.meta.url)(path) as typeof addon;
+  } catch (e) {
+    throw new Error(`${path} does not load: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const info = addon.info();
   const queue = createCallQueue();
   const backend: KernelBackend = {
     name: 'native',
-    linalg: addon.info().linalg,
+    linalg: info.linalg,
+    addonInfo: { ...info, path },
     // Natively the limit is the machine's memory; the facade checks it against free memory.
     maxDenseBytes: Number.MAX_SAFE_INTEGER,
     // async: argument errors the addon throws synchronously become rejections, as in WebAssembly.
-    run: async (name, spec, options, onProgress) =>
-      queue(() => withGuardedProgress(onProgress, (progress) => wrapKernelCall(() => addon.run(name, spec, options, progress)))),
-    hessian: async (spec, assembly, maxBytes, onProgress) =>
-      queue(() => withGuardedProgress(onProgress, (progress) => wrapKernelCall(() => addon.hessian(spec, assembly, maxBytes, progress)))),
+    run: async (name, spec, options, onProgress, signal) =>
+      queue(() => withGuardedProgress(onProgress, (progress) => cancellable(signal, (flag) => addon.run(name, spec, options, progress, flag)))),
+    hessian: async (spec, assembly, maxBytes, onProgress, signal) =>
+      queue(() => withGuardedProgress(onProgress, (progress) => cancellable(signal, (flag) => addon.hessian(spec, assembly, maxBytes, progress, flag)))),
     hvp: async (spec, directions, k) => queue(() => wrapKernelCall(() => addon.hvp(spec, directions, k))),
     lossGrad: (spec) => wrapKernelCall(() => addon.lossGrad(spec)),
     eigh: async (matrix, n, first, last, vectors) => queue(() => wrapKernelCall(() => addon.eigh(matrix, n, first, last, vectors))),

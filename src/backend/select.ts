@@ -7,6 +7,22 @@ import type { BackendName } from '../types.js';
 import type { KernelBackend } from './types.js';
 
 const loaded = new Map<BackendName, Promise<KernelBackend>>();
+/** Why each backend last failed to load (cleared when it loads). */
+const failures = new Map<BackendName, string>();
+let fallbackListener: ((reason: string) => void) | undefined;
+
+/** Why `name` did not load the last time it was tried (undefined: it loaded, or was never tried). */
+export function backendLoadFailure(name: BackendName): string | undefined {
+  return failures.get(name);
+}
+
+/**
+ * Called once per automatic fallback from native to WebAssembly with the reason (the CLI prints a
+ * one-line note; the library stays quiet and keeps the reason for backendLoadFailure()).
+ */
+export function onBackendFallback(listener: ((reason: string) => void) | undefined): void {
+  fallbackListener = listener;
+}
 
 function inNode(): boolean {
   return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
@@ -20,8 +36,8 @@ async function load(name: BackendName): Promise<KernelBackend> {
     const { loadNativeBackend } = (await import(specifier)) as typeof import('./native.js');
     return loadNativeBackend();
   }
-  const { loadWasmBackend } = await import('./wasm.js');
-  return loadWasmBackend();
+  const { loadWasmBackendForHost } = await import('./wasm.js');
+  return loadWasmBackendForHost();
 }
 
 function loadOnce(name: BackendName): Promise<KernelBackend> {
@@ -51,8 +67,12 @@ export async function getBackend(name?: BackendName | 'auto'): Promise<KernelBac
   const reasons: string[] = [];
   for (const candidate of order) {
     try {
-      return await loadOnce(candidate);
+      const backend = await loadOnce(candidate);
+      failures.delete(candidate);
+      if (reasons.length > 0 && !forced) fallbackListener?.(reasons.join('; '));
+      return backend;
     } catch (e) {
+      failures.set(candidate, (e as Error).message);
       reasons.push(`${candidate}: ${(e as Error).message}`);
     }
   }

@@ -50,14 +50,16 @@ export interface KernelBackend {
   readonly name: BackendName;
   /** 'openblas' or 'eigen'. */
   readonly linalg: string;
+  /** Native only: which addon file loaded, OpenBLAS threads, and whether linear algebra is linked statically. */
+  readonly addonInfo?: { path: string; linalg: string; threads?: number; linkage?: string };
   /** Largest dense P x P matrix (bytes) this backend can hold at all. */
   readonly maxDenseBytes: number;
   /**
    * Runs a named kernel command (native/kernel/commands.cpp: "analyze", ...) with numeric options;
    * resolves with the kernel's JSON result text.
    */
-  run(name: string, spec: ProblemSpec, options: Record<string, number>, onProgress?: ProgressCallback): Promise<string>;
-  hessian(spec: ProblemSpec, assembly: number, maxDenseBytes: number, onProgress?: ProgressCallback): Promise<Float64Array>;
+  run(name: string, spec: ProblemSpec, options: Record<string, number>, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<string>;
+  hessian(spec: ProblemSpec, assembly: number, maxDenseBytes: number, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<Float64Array>;
   /** k directions as k rows of length P; resolves with k rows of H v. */
   hvp(spec: ProblemSpec, directions: Float64Array, k: number): Promise<Float64Array>;
   lossGrad(spec: ProblemSpec): { loss: number; gradient: Float64Array };

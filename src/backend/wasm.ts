@@ -8,6 +8,7 @@
  */
 import { HessboundError } from '../errors.js';
 import { toHessboundError } from './kernel-errors.js';
+import { effectiveSignal, throwIfAborted } from './cancel.js';
 import type { KernelBackend, ProblemSpec, ProgressCallback } from './types.js';
 import {
   browserWasmLoader,
@@ -47,6 +48,22 @@ async function defaultLoader(): Promise<WasmArtifacts> {
 
 export async function loadWasmBackend(): Promise<KernelBackend> {
   return createWasmBackend(await (configuredLoader ?? defaultLoader)());
+}
+
+/**
+ * The backend getBackend('wasm') uses: in Node's main thread (with the default loader) long calls run
+ * on a worker thread (wasm-thread.ts); elsewhere (browsers, worker threads, custom loaders) in-thread.
+ */
+export async function loadWasmBackendForHost(): Promise<KernelBackend> {
+  const inThread = await loadWasmBackend();
+  if (!inNode() || configuredLoader || process.env['HESSBOUND_WASM_THREAD'] === '0') return inThread;
+  // Computed specifiers: browser bundles must not follow them into Node built-ins.
+  const threads = 'node:worker_threads';
+  const { isMainThread } = (await import(threads)) as typeof import('node:worker_threads');
+  if (!isMainThread) return inThread;
+  const specifier = './wasm-thread.js';
+  const { wasmOnThread } = (await import(specifier)) as typeof import('./wasm-thread.js');
+  return wasmOnThread(inThread);
 }
 
 const encoder = new TextEncoder();
@@ -225,7 +242,8 @@ export async function createWasmBackend({ factory, module }: WasmArtifacts): Pro
     linalg: info.linalg,
     maxDenseBytes: info.maxDenseBytes,
 
-    async run(name, spec, options, onProgress) {
+    async run(name, spec, options, onProgress, signal) {
+      throwIfAborted(effectiveSignal(signal));
       const m = await ready();
       return call(m, onProgress, (arena, progress) => {
         if (typeof name !== 'string') badOption('command name must be a string');
@@ -244,7 +262,8 @@ export async function createWasmBackend({ factory, module }: WasmArtifacts): Pro
       });
     },
 
-    async hessian(spec, assembly, maxDenseBytes, onProgress) {
+    async hessian(spec, assembly, maxDenseBytes, onProgress, signal) {
+      throwIfAborted(effectiveSignal(signal));
       const m = await ready();
       return call(m, onProgress, (arena, progress) => {
         check(m, m._hb_hessian(...specArgs(arena, spec), assembly | 0, Number(maxDenseBytes), progress));

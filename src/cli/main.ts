@@ -12,18 +12,23 @@ import { workerCommand } from './commands/worker.js';
 import type { Subcommand } from './registry.js';
 import { spectrumCommand } from './commands/spectrum.js';
 import { landscapeCommand } from './commands/landscape.js';
+import { infoCommand, versionLine } from './commands/info.js';
+import { installExitSignals } from './signals.js';
+import { onBackendFallback } from '../backend/select.js';
 
 setPlatformMemoryBudget(() => freemem() * 0.8);
 
 const SUBCOMMANDS: Subcommand[] = [analyzeCommand, boundCommand, trainCommand, sweepCommand, demoCommand];
 SUBCOMMANDS.push(spectrumCommand, landscapeCommand);
 SUBCOMMANDS.push(workerCommand);
+SUBCOMMANDS.push(infoCommand);
 
 function usage(): string {
   const width = Math.max(...SUBCOMMANDS.map((c) => c.name.length));
   return `hessbound — exact Hessian spectra and the Wolkowicz–Styan sharpness bound for smooth MLPs
 
-Usage: hessbound <command> [options]     (hessbound <command> --help for its options)
+Usage: hessbound <command> [options]     (hessbound help <command> or hessbound <command> --help for its options)
+       hessbound --version                (version, backend, BLAS, threads)
 
 Commands:
 ${SUBCOMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
@@ -32,6 +37,19 @@ ${SUBCOMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(`${await versionLine()}\n`);
+    return 0;
+  }
+  if (name === 'help' && rest[0] !== undefined) {
+    const topic = SUBCOMMANDS.find((c) => c.name === rest[0]);
+    if (topic) {
+      process.stdout.write(`${topic.help}\n`);
+      return 0;
+    }
+    process.stderr.write(`hessbound: no command '${rest[0]}'\n\n${usage()}\n`);
+    return 2;
+  }
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     process.stdout.write(`${usage()}\n`);
     return name === undefined ? 2 : 0;
@@ -49,11 +67,21 @@ async function main(argv: string[]): Promise<number> {
   return typeof status === 'number' ? status : 0;
 }
 
+installExitSignals();
+// Falling back to WebAssembly is fine, but not silently: one line, once (details: hessbound info).
+let fallbackNoted = false;
+onBackendFallback((reason) => {
+  if (fallbackNoted) return;
+  fallbackNoted = true;
+  process.stderr.write(`hessbound: note: native addon not loaded, using WebAssembly (${reason.split('\n')[0]}); see hessbound info\n`);
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (error: unknown) => {
+    if (error instanceof HessboundError && error.code === 'ABORTED' && process.exitCode) return; // Ctrl-C/SIGTERM: exit code set
     if (error instanceof HessboundError) {
       process.stderr.write(`\nhessbound: error [${error.code}]: ${error.message}\n`);
       process.exitCode = error.code === 'BAD_OPTION' ? 2 : 1;

@@ -7,6 +7,7 @@ import { defaultJsonlPath } from '../../node/sweep-files.js';
 import { JOB_DEFAULTS, type SweepGrid } from '../../sweep/job.js';
 import { int, intList, parse, str, type ParsedValues } from '../args.js';
 import type { Subcommand } from '../registry.js';
+import { onInterrupt } from '../signals.js';
 import { describeFailures, runSweepWithProgress, sweepTable, writePlot } from '../sweep-report.js';
 import { backendOf, reductionOf } from '../sources.js';
 import { QUEUE_HELP, QUEUE_OPTIONS, queueExecutorOf, queueSummary } from '../queue-options.js';
@@ -172,9 +173,9 @@ async function run(argv: string[]): Promise<void> {
   const saveModels = str(values, 'save-models');
 
   // Ctrl-C: every finished point is already on disk.
-  process.once('SIGINT', () => {
+  // Ctrl-C / SIGTERM (signals.ts exits 130/143): every finished point is already on disk.
+  onInterrupt(() => {
     process.stderr.write(`\nhessbound: interrupted; finished points are in ${csvPath}. Rerun with --resume to continue.\n`);
-    process.exit(130);
   });
   const executor = await queueExecutorOf(values, workers, backend);
   const result = await runSweepWithProgress(
