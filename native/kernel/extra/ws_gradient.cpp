@@ -103,119 +103,150 @@ void trace_adjoints(const HiddenLayerData& D, const SampleMatrices& S, SampleAdj
 
 // Adjoints of sum_n sum_m d_1 Phi(n, m) (unscaled; the caller multiplies by 2 w^2).
 //
-// For a fixed n every sum over m is a matrix-vector product with per-pair weights built from the
-// Gram rows Kx_n., Kz_n. and <A_n, A_m>, <C_n, C_m>, s_n.s_m, g_n.g_m, so a sample costs two GEMMs
-// of c x (N c) x h (the Q_nm = M_n M_m^T terms), one of c x N x h and a few GEMVs over N rows.
+// For a sample n every sum over m is a product of a row of per-pair weights (built from the Grams
+// Kx, Kz, <A_n, A_m>, <C_n, C_m>, s_n.s_m, g_n.g_m) with a matrix of per-sample rows. The samples
+// n are taken in blocks of B, so those products are GEMMs of B x N by N x (c^2, c h or h) and each
+// per-sample matrix is read once per block. The Q_nm = M_n M_m^T terms need two GEMMs of
+// (B c) x (N c) x h: Abar = Q A_m Q^T = Q C_m M_n^T and Mbar = 2 A_n Q C_m both follow from
+// U_n = sum_m Kx^2 Q_nm C_m.
 void square_adjoints(const HiddenLayerData& D, const SampleMatrices& S, SampleAdjoints& a, const Progress& progress) {
   const int N = D.N, c = D.c, h = D.h, d1 = D.d1, h1 = D.h1;
   const int c2 = c * c, ch = c * h, Nc = N * c;
-  // Per-sample rows that only depend on m: C_m * z_m (column j scaled by z_mj) and D_m + e_m.
-  std::vector<double> CZ(static_cast<std::size_t>(N) * ch), DE(static_cast<std::size_t>(N) * h);
+  // Per-sample rows that depend on m only: C_m * z_m (column j scaled by z_mj), g_m s_m^T, D_m + e_m.
+  std::vector<double> CZ(static_cast<std::size_t>(N) * ch), GSm(static_cast<std::size_t>(N) * ch),
+      DE(static_cast<std::size_t>(N) * h);
   for (int m = 0; m < N; ++m) {
     const double* zm = D.zt.data() + static_cast<std::size_t>(m) * h1;
+    const double* sm = D.s.data() + static_cast<std::size_t>(m) * h;
+    const double* gm = D.g.data() + static_cast<std::size_t>(m) * c;
     for (int k = 0; k < c; ++k)
       for (int j = 0; j < h; ++j) {
         const std::size_t i = static_cast<std::size_t>(m) * ch + static_cast<std::size_t>(k) * h + j;
         CZ[i] = S.C[i] * zm[j];
+        GSm[i] = gm[k] * sm[j];
       }
     for (int j = 0; j < h; ++j) {
       const std::size_t i = static_cast<std::size_t>(m) * h + j;
       DE[i] = D.colnorm[i] + D.e[i];
     }
   }
-  std::vector<double> kx(N), kz(N), trAA(N), cc(N), ss(N), gg(N), w(N), Gw(static_cast<std::size_t>(N) * c);
-  std::vector<double> U(ch), Cbar(ch), W(ch), GS(ch), Dbar(h), tmp_h(h1);
-  std::vector<double> Qall(static_cast<std::size_t>(c) * Nc);
-  for (int n = 0; n < N; ++n) {
-    const double* xn = D.xt.data() + static_cast<std::size_t>(n) * d1;
-    const double* zn = D.zt.data() + static_cast<std::size_t>(n) * h1;
-    const double* sn = D.s.data() + static_cast<std::size_t>(n) * h;
-    const double* gn = D.g.data() + static_cast<std::size_t>(n) * c;
-    const double* An = S.A.data() + static_cast<std::size_t>(n) * c2;
-    const double* Mn = S.M.data() + static_cast<std::size_t>(n) * ch;
-    const double* Cn = S.C.data() + static_cast<std::size_t>(n) * ch;
-    double* Ab = a.A.data() + static_cast<std::size_t>(n) * c2;
-    double* eb = a.e.data() + static_cast<std::size_t>(n) * h;
-    double* gb = a.g.data() + static_cast<std::size_t>(n) * c;
-    double* sb = a.s.data() + static_cast<std::size_t>(n) * h;
-    double* zb = a.z.data() + static_cast<std::size_t>(n) * h;
-    // Rows of the pair quantities.
-    gemv(false, N, d1, 1.0, D.xt.data(), d1, xn, 0.0, kx.data());
-    gemv(false, N, h1, 1.0, D.zt.data(), h1, zn, 0.0, kz.data());
-    gemv(false, N, c2, 1.0, S.A.data(), c2, An, 0.0, trAA.data());
-    gemv(false, N, ch, 1.0, S.C.data(), ch, Cn, 0.0, cc.data());
-    gemv(false, N, h, 1.0, D.s.data(), h, sn, 0.0, ss.data());
-    gemv(false, N, c, 1.0, D.g.data(), c, gn, 0.0, gg.data());
+  // Block size: the (B c) x (N c) Q block at most ~4M doubles (32 MB).
+  const int B = static_cast<int>(std::max<double>(1, std::min<double>({64.0, static_cast<double>(N), 4.0e6 / (static_cast<double>(N) * c2)})));
+  const std::size_t BN = static_cast<std::size_t>(B) * N;
+  std::vector<double> kx(BN), kz(BN), trAA(BN), cc(BN), ss(BN), gg(BN), w(BN);
+  std::vector<double> U(static_cast<std::size_t>(B) * ch), Cbar(static_cast<std::size_t>(B) * ch),
+      W(static_cast<std::size_t>(B) * ch), GS(static_cast<std::size_t>(B) * ch), Dbar(static_cast<std::size_t>(B) * h),
+      Zb(static_cast<std::size_t>(B) * h1);
+  std::vector<double> Q(static_cast<std::size_t>(B) * c * Nc);
+  auto wfill = [&](int bn, auto f) {
+    for (int i = 0; i < bn; ++i)
+      for (int m = 0; m < N; ++m) {
+        const std::size_t im = static_cast<std::size_t>(i) * N + m;
+        w[im] = f(im);
+      }
+  };
+  for (int n0 = 0; n0 < N; n0 += B) {
+    const int bn = std::min(B, N - n0);
+    const std::size_t o = static_cast<std::size_t>(n0);
+    // Pair Grams, bn x N.
+    gemm(false, true, bn, N, d1, 1.0, D.xt.data() + o * d1, d1, D.xt.data(), d1, 0.0, kx.data(), N);
+    gemm(false, true, bn, N, h1, 1.0, D.zt.data() + o * h1, h1, D.zt.data(), h1, 0.0, kz.data(), N);
+    gemm(false, true, bn, N, c2, 1.0, S.A.data() + o * c2, c2, S.A.data(), c2, 0.0, trAA.data(), N);
+    gemm(false, true, bn, N, ch, 1.0, S.C.data() + o * ch, ch, S.C.data(), ch, 0.0, cc.data(), N);
+    gemm(false, true, bn, N, h, 1.0, D.s.data() + o * h, h, D.s.data(), h, 0.0, ss.data(), N);
+    gemm(false, true, bn, N, c, 1.0, D.g.data() + o * c, c, D.g.data(), c, 0.0, gg.data(), N);
+    double* Ab = a.A.data() + o * c2;
+    double* eb = a.e.data() + o * h;
+    double* gb = a.g.data() + o * c;
+    double* sb = a.s.data() + o * h;
 
     // Kz^2 tr(A_n A_m): Abar += sum_m Kz^2 A_m.
-    for (int m = 0; m < N; ++m) w[m] = kz[m] * kz[m];
-    gemv(true, N, c2, 1.0, S.A.data(), c2, w.data(), 1.0, Ab);
+    wfill(bn, [&](std::size_t i) { return kz[i] * kz[i]; });
+    gemm(false, false, bn, c2, N, 1.0, w.data(), N, S.A.data(), c2, 1.0, Ab, c2);
     // Kx^2 (e_m.D_n + e_n.D_m + e_n.e_m): Dbar = sum_m Kx^2 e_m, ebar += sum_m Kx^2 (D_m + e_m).
-    for (int m = 0; m < N; ++m) w[m] = kx[m] * kx[m];
-    gemv(true, N, h, 1.0, D.e.data(), h, w.data(), 0.0, Dbar.data());
-    gemv(true, N, h, 1.0, DE.data(), h, w.data(), 1.0, eb);
-    // Kx^2 <M_n^T A_n M_n, M_m^T A_m M_m>: Mbar = 2 A_n U and Abar = U M_n^T with
-    // U = sum_m Kx^2 Q_nm C_m (Q A_m Q^T = Q C_m M_n^T), Q_nm = M_n M_m^T for all m in one GEMM.
-    gemm(false, true, c, Nc, h, 1.0, Mn, h, S.M.data(), h, 0.0, Qall.data(), Nc);
-    for (int r = 0; r < c; ++r)
-      for (int m = 0; m < N; ++m) {
-        double* q = Qall.data() + static_cast<std::size_t>(r) * Nc + static_cast<std::size_t>(m) * c;
-        for (int k = 0; k < c; ++k) q[k] *= w[m];
+    wfill(bn, [&](std::size_t i) { return kx[i] * kx[i]; });
+    gemm(false, false, bn, h, N, 1.0, w.data(), N, D.e.data(), h, 0.0, Dbar.data(), h);
+    gemm(false, false, bn, h, N, 1.0, w.data(), N, DE.data(), h, 1.0, eb, h);
+    // Kx^2 <M_n^T A_n M_n, M_m^T A_m M_m>: Q rows (n, r), columns (m, q); scaled by Kx_nm^2; U = Q C.
+    gemm(false, true, bn * c, Nc, h, 1.0, S.M.data() + o * ch, h, S.M.data(), h, 0.0, Q.data(), Nc);
+    for (int i = 0; i < bn; ++i)
+      for (int r = 0; r < c; ++r) {
+        double* q = Q.data() + (static_cast<std::size_t>(i) * c + r) * Nc;
+        const double* wi = w.data() + static_cast<std::size_t>(i) * N;
+        for (int m = 0; m < N; ++m)
+          for (int k = 0; k < c; ++k) q[static_cast<std::size_t>(m) * c + k] *= wi[m];
       }
-    gemm(false, false, c, h, Nc, 1.0, Qall.data(), Nc, S.C.data(), h, 0.0, U.data(), h);
+    gemm(false, false, bn * c, h, Nc, 1.0, Q.data(), Nc, S.C.data(), h, 0.0, U.data(), h);
 
     // Cross block, 2 Kx [Kz <C_n, C_m> + g_m^T C_n (z_n * s_m) + g_n^T C_m (z_m * s_n) + (g.g)(s.s)].
-    // GS = sum_m 2 Kx g_m s_m^T (c x h), W = sum_m 2 Kx C_m * z_m.
-    for (int m = 0; m < N; ++m) {
-      const double f = 2 * kx[m];
-      for (int k = 0; k < c; ++k) Gw[static_cast<std::size_t>(m) * c + k] = f * D.g[static_cast<std::size_t>(m) * c + k];
-    }
-    gemm(true, false, c, h, N, 1.0, Gw.data(), c, D.s.data(), h, 0.0, GS.data(), h);
-    for (int m = 0; m < N; ++m) w[m] = 2 * kx[m];
-    gemv(true, N, ch, 1.0, CZ.data(), ch, w.data(), 0.0, W.data());
-    for (int m = 0; m < N; ++m) w[m] = 2 * kx[m] * kz[m];
-    gemv(true, N, ch, 1.0, S.C.data(), ch, w.data(), 0.0, Cbar.data());  // Cbar = sum 2 Kx Kz C_m
-    for (int k = 0; k < c; ++k)
-      for (int j = 0; j < h; ++j) Cbar[static_cast<std::size_t>(k) * h + j] += zn[j] * GS[static_cast<std::size_t>(k) * h + j];
-    // gbar += W s_n + sum_m 2 Kx (s_n.s_m) g_m;  sbar += W^T g_n + sum_m 2 Kx (g_n.g_m) s_m.
-    gemv(false, c, h, 1.0, W.data(), h, sn, 1.0, gb);
-    gemv(true, c, h, 1.0, W.data(), h, gn, 1.0, sb);
-    for (int m = 0; m < N; ++m) w[m] = 2 * kx[m] * ss[m];
-    gemv(true, N, c, 1.0, D.g.data(), c, w.data(), 1.0, gb);
-    for (int m = 0; m < N; ++m) w[m] = 2 * kx[m] * gg[m];
-    gemv(true, N, h, 1.0, D.s.data(), h, w.data(), 1.0, sb);
-    // zbar += sum_k C_n[k, :] * GS[k, :] + sum_m Kzbar_m z_m, Kzbar = 2 Kz tr(A_n A_m) + 2 Kx <C_n, C_m>.
-    for (int k = 0; k < c; ++k)
-      for (int j = 0; j < h; ++j) zb[j] += Cn[static_cast<std::size_t>(k) * h + j] * GS[static_cast<std::size_t>(k) * h + j];
-    for (int m = 0; m < N; ++m) w[m] = 2 * kz[m] * trAA[m] + 2 * kx[m] * cc[m];
-    gemv(true, N, h1, 1.0, D.zt.data(), h1, w.data(), 0.0, tmp_h.data());
-    for (int j = 0; j < h; ++j) zb[j] += tmp_h[j];  // the bias coordinate of z~ is constant
+    // With weights 2 Kx: GS = sum_m g_m s_m^T, W = sum_m C_m * z_m.
+    wfill(bn, [&](std::size_t i) { return 2 * kx[i]; });
+    gemm(false, false, bn, ch, N, 1.0, w.data(), N, GSm.data(), ch, 0.0, GS.data(), ch);
+    gemm(false, false, bn, ch, N, 1.0, w.data(), N, CZ.data(), ch, 0.0, W.data(), ch);
+    wfill(bn, [&](std::size_t i) { return 2 * kx[i] * kz[i]; });
+    gemm(false, false, bn, ch, N, 1.0, w.data(), N, S.C.data(), ch, 0.0, Cbar.data(), ch);  // sum 2 Kx Kz C_m
+    wfill(bn, [&](std::size_t i) { return 2 * kx[i] * ss[i]; });
+    gemm(false, false, bn, c, N, 1.0, w.data(), N, D.g.data(), c, 1.0, gb, c);  // sum 2 Kx (s.s) g_m
+    wfill(bn, [&](std::size_t i) { return 2 * kx[i] * gg[i]; });
+    gemm(false, false, bn, h, N, 1.0, w.data(), N, D.s.data(), h, 1.0, sb, h);  // sum 2 Kx (g.g) s_m
+    // Kzbar = 2 Kz tr(A_n A_m) + 2 Kx <C_n, C_m> flows to z_n through Kz = z~_n . z~_m.
+    wfill(bn, [&](std::size_t i) { return 2 * kz[i] * trAA[i] + 2 * kx[i] * cc[i]; });
+    gemm(false, false, bn, h1, N, 1.0, w.data(), N, D.zt.data(), h1, 0.0, Zb.data(), h1);
 
-    // D_n = diag(M^T A M): Abar += M diag(Dbar) M^T, Mbar += 2 C diag(Dbar).
-    // C_n = A_n M_n: Abar += Cbar M^T, Mbar += A Cbar. And Mbar += 2 A U, Abar += U M^T.
-    double* Mb = a.M.data() + static_cast<std::size_t>(n) * ch;
-    for (int k = 0; k < c; ++k)
-      for (int l = 0; l < c; ++l) {
-        const double* Mk = Mn + static_cast<std::size_t>(k) * h;
-        const double* Ml = Mn + static_cast<std::size_t>(l) * h;
-        const double* Cbk = Cbar.data() + static_cast<std::size_t>(k) * h;
-        const double* Uk = U.data() + static_cast<std::size_t>(k) * h;
-        double t = 0;
-        for (int j = 0; j < h; ++j) t += Mk[j] * Dbar[j] * Ml[j] + (Cbk[j] + Uk[j]) * Ml[j];
-        Ab[k * c + l] += t;
-      }
-    for (int k = 0; k < c; ++k) {
-      double* Mbk = Mb + static_cast<std::size_t>(k) * h;
-      const double* Cnk = Cn + static_cast<std::size_t>(k) * h;
-      for (int j = 0; j < h; ++j) Mbk[j] += 2 * Cnk[j] * Dbar[j];
-      for (int l = 0; l < c; ++l) {
-        const double akl = An[k * c + l];
-        const double* Cbl = Cbar.data() + static_cast<std::size_t>(l) * h;
-        const double* Ul = U.data() + static_cast<std::size_t>(l) * h;
-        for (int j = 0; j < h; ++j) Mbk[j] += akl * (Cbl[j] + 2 * Ul[j]);
+    for (int i = 0; i < bn; ++i) {
+      const int n = n0 + i;
+      const double* zn = D.zt.data() + static_cast<std::size_t>(n) * h1;
+      const double* sn = D.s.data() + static_cast<std::size_t>(n) * h;
+      const double* gn = D.g.data() + static_cast<std::size_t>(n) * c;
+      const double* An = S.A.data() + static_cast<std::size_t>(n) * c2;
+      const double* Mn = S.M.data() + static_cast<std::size_t>(n) * ch;
+      const double* Cn = S.C.data() + static_cast<std::size_t>(n) * ch;
+      double* Abn = a.A.data() + static_cast<std::size_t>(n) * c2;
+      double* Mb = a.M.data() + static_cast<std::size_t>(n) * ch;
+      double* gbn = a.g.data() + static_cast<std::size_t>(n) * c;
+      double* sbn = a.s.data() + static_cast<std::size_t>(n) * h;
+      double* zb = a.z.data() + static_cast<std::size_t>(n) * h;
+      const double* Un = U.data() + static_cast<std::size_t>(i) * ch;
+      const double* Wn = W.data() + static_cast<std::size_t>(i) * ch;
+      const double* GSn = GS.data() + static_cast<std::size_t>(i) * ch;
+      const double* Dbn = Dbar.data() + static_cast<std::size_t>(i) * h;
+      double* Cbn = Cbar.data() + static_cast<std::size_t>(i) * ch;
+      // Cbar += 2 Kx g_m (z_n * s_m)^T summed: z_n[j] GS[k, j]. zbar += sum_k C_n[k, :] * GS[k, :] + Zb.
+      // gbar += W s_n, sbar += W^T g_n (the g_n^T C_m (z_m * s_n) term).
+      for (int j = 0; j < h; ++j) zb[j] += Zb[static_cast<std::size_t>(i) * h1 + j];  // bias coordinate is constant
+      for (int k = 0; k < c; ++k)
+        for (int j = 0; j < h; ++j) {
+          const std::size_t kj = static_cast<std::size_t>(k) * h + j;
+          Cbn[kj] += zn[j] * GSn[kj];
+          zb[j] += Cn[kj] * GSn[kj];
+          gbn[k] += Wn[kj] * sn[j];
+          sbn[j] += Wn[kj] * gn[k];
+        }
+      // D_n = diag(M^T A M): Abar += M diag(Dbar) M^T, Mbar += 2 C diag(Dbar).
+      // C_n = A_n M_n: Abar += Cbar M^T, Mbar += A Cbar. And Mbar += 2 A U, Abar += U M^T.
+      for (int k = 0; k < c; ++k)
+        for (int l = 0; l < c; ++l) {
+          const double* Mk = Mn + static_cast<std::size_t>(k) * h;
+          const double* Ml = Mn + static_cast<std::size_t>(l) * h;
+          const double* Cbk = Cbn + static_cast<std::size_t>(k) * h;
+          const double* Uk = Un + static_cast<std::size_t>(k) * h;
+          double t = 0;
+          for (int j = 0; j < h; ++j) t += Mk[j] * Dbn[j] * Ml[j] + (Cbk[j] + Uk[j]) * Ml[j];
+          Abn[k * c + l] += t;
+        }
+      for (int k = 0; k < c; ++k) {
+        double* Mbk = Mb + static_cast<std::size_t>(k) * h;
+        const double* Cnk = Cn + static_cast<std::size_t>(k) * h;
+        for (int j = 0; j < h; ++j) Mbk[j] += 2 * Cnk[j] * Dbn[j];
+        for (int l = 0; l < c; ++l) {
+          const double akl = An[k * c + l];
+          const double* Cbl = Cbn + static_cast<std::size_t>(l) * h;
+          const double* Ul = Un + static_cast<std::size_t>(l) * h;
+          for (int j = 0; j < h; ++j) Mbk[j] += akl * (Cbl[j] + 2 * Ul[j]);
+        }
       }
     }
-    if (progress && (n % 16 == 15)) report(progress, 0.05 + 0.9 * (n + 1) / N);
+    report(progress, 0.05 + 0.9 * static_cast<double>(n0 + bn) / N);
   }
 }
 
