@@ -92,13 +92,14 @@ export function logAxis(min: number, max: number): Axis {
 
 /** "1e-5" as 10 with a superscript; other labels as they are. */
 function tickText(text: string, x: number, y: number, anchor: 'end' | 'middle'): string {
-  const m = /^(\d)e(-?\d+)$/.exec(text);
+  const m = /^(-?\d)e(-?\d+)$/.exec(text);
   const attrs = `x="${px(x)}" y="${px(y)}" text-anchor="${anchor}" font-size="12" fill="${COLORS.text}"`;
   if (!m) return `<text ${attrs}>${escapeXml(text)}</text>`;
   const [, mantissa, exponent] = m as unknown as [string, string, string];
   const k = Number(exponent);
   if (k >= -2 && k <= 3) return `<text ${attrs}>${String(Number(mantissa) * 10 ** k).replace(/(\.\d*?)0+$/, '$1')}</text>`;
-  return `<text ${attrs}>${mantissa === '1' ? '' : `${mantissa}\u00d7`}10<tspan dy="-6" font-size="9">${k < 0 ? '\u2212' : ''}${Math.abs(k)}</tspan></text>`;
+  const lead = mantissa === '1' ? '' : mantissa === '-1' ? '\u2212' : `${mantissa.replace('-', '\u2212')}\u00d7`;
+  return `<text ${attrs}>${lead}10<tspan dy="-6" font-size="9">${k < 0 ? '\u2212' : ''}${Math.abs(k)}</tspan></text>`;
 }
 
 /** A rectangle of the drawing in pixels, with its two axes. */
