@@ -4,7 +4,7 @@
  * WebAssembly kernel; the numbers match the reference fixture (or Node on the same files) to 1e-9,
  * and a corrupt file shows the parser's error in the page.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, normalize, sep } from 'node:path';
@@ -113,6 +113,8 @@ describe('the example page reads dropped PyTorch models and NumPy/CSV data', () 
     for (const [key, want] of [['loss', r.loss], ['lambdaMax', r.lambdaMax!], ['bound', r.bound!.upper]] as const) {
       expect(relErr(got[key]!, want), key).toBeLessThan(1e-9);
     }
+    mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
+    await page.locator('#own-files').screenshot({ path: join(ROOT, 'test-artifacts', 'browser-formats.png') });
   }, 90_000);
 
   it('a truncated file shows the parser\'s error', async () => {

@@ -111,6 +111,13 @@ describe('ONNX graphs that are MLPs', () => {
     ], weights));
     expect(gelu.activation).toBe('gelu');
   });
+  it('unused integer initializers (shape constants) are ignored', () => {
+    const m = modelFromOnnx(model([
+      { op: 'Gemm', inputs: ['x', 'W1', 'B1'], output: 'z1', attributes: [int('transB', 1)] },
+      { op: 'Gemm', inputs: ['z1', 'W2', 'B2'], output: 'y', attributes: [int('transB', 1)] },
+    ], [...weights, tensor('shape', [2], [1, -1], 6)]));
+    expect(m.layers).toHaveLength(2);
+  });
   it('is found by its magic bytes', () => {
     const bytes = model([
       { op: 'Gemm', inputs: ['x', 'W1', 'B1'], output: 'z1', attributes: [int('transB', 1)] },
@@ -148,6 +155,10 @@ describe('ONNX graphs that are refused, naming the node and its op', () => {
     const deeper = [...weights, tensor('W3', [2, 2], [1, 0, 0, 1], 11)];
     expectRefusal(model([gemm('x', 'z1', 'W1', 'B1'), { op: 'Tanh', inputs: ['z1'], output: 'h1' }, gemm('h1', 'z2', 'W2', 'B2'), { op: 'Sigmoid', inputs: ['z2'], output: 'h2' },
       { op: 'MatMul', inputs: ['h2', 'W3'], output: 'y' }], deeper), /different activations \(tanh, sigmoid\)/);
+  });
+  it('a bias that would broadcast per sample ([out, 1])', () => {
+    expectRefusal(model([gemm('x', 'z1', 'W1', 'B1c', 'first'), gemm('z1', 'y', 'W2', 'B2')], [...weights, tensor('B1c', [3, 1], B1, 11)]),
+      /node "first" \(op Gemm\) has a bias of shape \[3, 1\] that does not broadcast/);
   });
   it('integer weights, weights computed in the graph, external data, garbage bytes', () => {
     expectRefusal(model([gemm('x', 'z1', 'W1', 'B1'), gemm('z1', 'y', 'W2', 'B2')], [tensor('W1', [3, 2], W1, 6), ...weights.slice(1)]),

@@ -197,7 +197,8 @@ function affineFromWeights(node: NodeProto, inputDepth: number, weightOutIn: Con
   let b: Float64Array | null = null;
   if (bias) {
     const scalar = bias.values.length === 1 && out !== 1;
-    const shapeOk = scalar || (bias.values.length === out && bias.dims.filter((d) => d !== 1).length <= 1);
+    // Broadcast along the batch: [out] or [1, out]; [out, 1] would add per sample, not per unit.
+    const shapeOk = scalar || (bias.dims[bias.dims.length - 1] === out && bias.dims.slice(0, -1).every((d) => d === 1));
     if (!shapeOk) refuse(node, `has a bias of shape ${describeShape(bias.dims)} that does not broadcast to its ${out} outputs`);
     b = scalar ? new Float64Array(out).fill(bias.values[0] as number) : Float64Array.from(bias.values);
   }
@@ -375,8 +376,15 @@ function readGraph(model: onnxProto.onnx.ModelProto): Model {
   const graph = model.graph;
   if (!graph || (graph.node ?? []).length === 0) fail('BAD_MODEL', 'the ONNX model has no graph nodes', 'export it again with torch.onnx.export');
   const values = new Map<string, Value>();
-  for (const init of graph.initializer ?? []) values.set(init.name ?? '', tensorValues(init, `initializer "${init.name ?? ''}"`));
-  const dataInputs = (graph.input ?? []).filter((i) => !values.has(i.name ?? ''));
+  // Initializers are converted when a node uses them, so that an unused one (or one of a node
+  // that is refused anyway) does not cause a misleading error.
+  const initializers = new Map((graph.initializer ?? []).map((init) => [init.name ?? '', init]));
+  const lookup = (name: string): Value | undefined => {
+    const init = values.has(name) ? undefined : initializers.get(name);
+    if (init) values.set(name, tensorValues(init, `initializer "${name}"`));
+    return values.get(name);
+  };
+  const dataInputs = (graph.input ?? []).filter((i) => !initializers.has(i.name ?? ''));
   if (dataInputs.length !== 1) {
     fail('BAD_MODEL', `the ONNX graph has ${dataInputs.length} data inputs (${dataInputs.map((i) => i.name).join(', ')}); an MLP has one`,
       'export with the weights as initializers and one input tensor (batch x features)');
@@ -385,7 +393,7 @@ function readGraph(model: onnxProto.onnx.ModelProto): Model {
   const chain = new ChainBuilder();
   for (const node of graph.node ?? []) {
     const inputs = (node.input ?? []).filter((name) => name !== '').map((name) => {
-      const value = values.get(name);
+      const value = lookup(name);
       if (!value) return refuse(node, `uses the value "${name}", which no earlier node or initializer produces`);
       return value;
     });
@@ -395,7 +403,7 @@ function readGraph(model: onnxProto.onnx.ModelProto): Model {
   }
   const outputs = graph.output ?? [];
   if (outputs.length !== 1) fail('BAD_MODEL', `the ONNX graph has ${outputs.length} outputs; an MLP has one (the logits)`);
-  const logits = values.get(outputs[0]?.name ?? '');
+  const logits = lookup(outputs[0]?.name ?? '');
   if (!logits || logits.kind !== 'affine') {
     fail('BAD_MODEL', `the ONNX graph's output "${outputs[0]?.name ?? ''}" is not the output of a linear layer`,
       'export the logits: no activation, Softmax or LogSoftmax after the last layer (hessbound applies softmax cross-entropy itself)');
