@@ -12,3 +12,6 @@ export { train, type TrainOptions, type TrainResult, type TrainHistoryEntry } fr
 export { syntheticDataset, pairwiseCosines, type SyntheticOptions, type SyntheticDataset } from './synthetic.js';
 export * from './sweep/index.js';
 export { wsBound, closedFormTraces, TRACE_METHODS, type WsBoundOptions, type WsBoundResult, type ClosedFormTraces, type TraceMethod } from './bound.js';
+export { evaluateModel, type Evaluation } from './analysis/evaluate.js';
+export { stratifiedSplit, checkTestData, type DataSplit } from './analysis/split.js';
+export { computeDiagnostics, DIAGNOSTIC_FLAGS, type Diagnostics, type DiagnosticFlag } from './analysis/diagnostics.js';

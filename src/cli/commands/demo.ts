@@ -13,7 +13,7 @@ import { runSweepWithProgress, sig, sweepTable, writePlot } from '../sweep-repor
  * Weight decay 1e-3 (the sweep default) gives every point a finite minimiser, so lambda_max is a
  * property of the network, not of the tolerance; a fifth of each class is held out for testing.
  */
-export const DEMO_GRID: SweepGrid = { dataset: 'iris', activation: 'tanh', widths: [4, 8, 16, 32, 64, 128], seeds: 3, depth: 1, weightDecay: 1e-3, testFraction: 0.2 };
+export const DEMO_GRID: SweepGrid = { dataset: 'iris', activation: 'tanh', widths: [4, 8, 16, 32, 64], seeds: 3, depth: 1, weightDecay: 1e-3, testFraction: 0.2 };
 
 const HELP = `hessbound demo — how sharpness and the Wolkowicz–Styan bound change with width, on iris
 
