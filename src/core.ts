@@ -21,3 +21,6 @@ export { spectrumPlotSvg } from './plot/spectrum-plot.js';
 export { trackPlotSvg } from './plot/track-plot.js';
 export { landscapePlotSvg } from './plot/landscape-plot.js';
 export { wsBoundGradient, type WsBoundGradientOptions, type WsBoundGradientResult, type WsBoundGradients } from './analysis/bound-gradient.js';
+export { evaluateModel, type Evaluation } from './analysis/evaluate.js';
+export { stratifiedSplit, checkTestData, type DataSplit } from './analysis/split.js';
+export { computeDiagnostics, DIAGNOSTIC_FLAGS, type Diagnostics, type DiagnosticFlag } from './analysis/diagnostics.js';

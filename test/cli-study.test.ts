@@ -83,6 +83,21 @@ describe.each(BACKENDS)('study axes and data sources, %s backend', (backend) => 
     expect(readFileSync(join(dir, 'rho.svg'), 'utf8')).toContain('rho 0.5');
   });
 
+  it('sweep takes a data file and a separate test file', () => {
+    const dir = tmp();
+    const { train, test } = irisParts(dir);
+    const csv = join(dir, 'files.csv');
+    const r = runCli(['sweep', '--data', train, '--test-data', test, '--widths', '4', '--seeds', '1', '--out', csv, '--workers', '1', '--backend', backend, '--quiet']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const [row] = readFileSync(csv, 'utf8').trimEnd().split('\n').slice(1).map(parseCsvRow);
+    expect(row?.dataset).toBe(`file:${train}`);
+    expect(row?.testData).toBe(`file:${test}`);
+    expect(row?.samples).toBe(120);
+    expect(row?.testSamples).toBe(30);
+    expect(row?.testAccuracy).toBeGreaterThan(0.8);
+  });
+
   it('analyze and bound take synthetic ids', () => {
     for (const command of ['analyze', 'bound']) {
       const r = runCli([command, '--dataset', 'synthetic:n=12,d=16,classes=3,rho=0.3', '--hidden', '5', '--backend', backend, '--json', '--quiet']);

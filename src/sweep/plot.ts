@@ -281,8 +281,8 @@ export function sweepPlotSvg(rows: readonly SweepResult[], options: PlotOptions 
       ? legend(
           [
             ...groups.labels.map((g, i) => ({ label: g, color: colorOf(i), marker: 'line' as const })),
-            { label: '\u25cf lambda_max (solid)', color: COLORS.muted, marker: 'circle' as const },
-            { label: '\u25a0 WS bound (dashed)', color: COLORS.muted, marker: 'square' as const },
+            { label: 'lambda_max (solid)', color: COLORS.muted, marker: 'circle' as const },
+            { label: 'WS bound (dashed)', color: COLORS.muted, marker: 'square' as const },
             ...(flagged ? [{ label: `grey hollow: flagged (${flagged})`, color: FLAGGED_COLOR, marker: 'hollow' as const }] : []),
           ],
           LEFT + 10,

@@ -1,5 +1,5 @@
 /** hessbound demo: the main job on an embedded default, a small width sweep on iris in seconds. */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fail } from '../../errors.js';
 import type { SweepGrid } from '../../sweep/job.js';
 import type { SweepResult } from '../../sweep/result.js';
@@ -8,16 +8,19 @@ import { table } from '../format.js';
 import type { Subcommand } from '../registry.js';
 import { backendOf } from '../sources.js';
 import { runSweepWithProgress, sig, sweepTable, writePlot } from '../sweep-report.js';
+import { TRAINING_OPTIONS, trainingOptions } from './train.js';
 
 /**
  * Weight decay 1e-3 (the sweep default) gives every point a finite minimiser, so lambda_max is a
  * property of the network, not of the tolerance; a fifth of each class is held out for testing.
  */
-export const DEMO_GRID: SweepGrid = { dataset: 'iris', activation: 'tanh', widths: [4, 8, 16, 32, 64, 128], seeds: 3, depth: 1, weightDecay: 1e-3, testFraction: 0.2 };
+export const DEMO_GRID: SweepGrid = { dataset: 'iris', activation: 'tanh', widths: [4, 8, 16, 32, 64], seeds: 3, depth: 1, weightDecay: 1e-3, testFraction: 0.2 };
 
 const HELP = `hessbound demo — how sharpness and the Wolkowicz–Styan bound change with width, on iris
 
 Usage: hessbound demo [--out-dir DIR] [--workers W] [--backend native|wasm] [--quiet]
+                      [--weight-decay WD] [--target-loss L] [--grad-tol T] [--max-steps N]
+                      [--test-fraction F | --test-data FILE] [--split-seed S]
 
 Trains one-hidden-layer tanh MLPs of widths ${DEMO_GRID.widths.join(', ')} on 80% of iris (${String(DEMO_GRID.seeds)} seeds each,
 weight decay ${String(DEMO_GRID.weightDecay)}) to a minimiser, then computes the closed-form WS bound and the exact
@@ -71,19 +74,24 @@ export function summaryLine(rows: readonly SweepResult[]): string {
 }
 
 async function run(argv: string[]): Promise<void> {
-  const values = parse(argv, { 'out-dir': { type: 'string' }, workers: { type: 'string' }, backend: { type: 'string' }, quiet: { type: 'boolean' } });
+  const values = parse(argv, { 'out-dir': { type: 'string' }, workers: { type: 'string' }, backend: { type: 'string' }, quiet: { type: 'boolean' }, 'test-data': { type: 'string' }, ...TRAINING_OPTIONS });
+  // The protocol options override the demo's defaults (the same meaning as in train and sweep).
+  const training = trainingOptions(values);
+  const testData = str(values, 'test-data');
+  if (testData !== undefined && training.testFraction !== undefined) fail('BAD_OPTION', 'give --test-fraction or --test-data, not both');
+  const grid: SweepGrid = { ...DEMO_GRID, ...training, ...(testData !== undefined ? { testFraction: 0, testData: `file:${resolve(testData)}` } : {}) };
   const dir = str(values, 'out-dir') ?? '.';
   const workers = int(values, 'workers', undefined, 1);
   const backend = backendOf(values);
   const csvPath = join(dir, 'hessbound-demo.csv');
   const svgPath = join(dir, 'hessbound-demo.svg');
   process.stdout.write(
-    `hessbound demo: tanh MLPs with one hidden layer of width ${DEMO_GRID.widths.join(', ')} on iris (150 samples, 4 features, 3 classes;\n` +
-      `120 for training, 30 held out), ${String(DEMO_GRID.seeds)} seeds each, weight decay ${String(DEMO_GRID.weightDecay)}, trained to gradient norm <= 1e-6;\n` +
+    `hessbound demo: tanh MLPs with one hidden layer of width ${grid.widths.join(', ')} on iris (150 samples, 4 features, 3 classes;\n` +
+      `${grid.testData ? `tested on ${testData}` : `${150 - Math.round(150 * (grid.testFraction ?? 0))} for training, ${Math.round(150 * (grid.testFraction ?? 0))} held out`}), ${String(grid.seeds)} seeds each, weight decay ${String(grid.weightDecay)}, trained to gradient norm <= ${(grid.gradTol ?? 1e-6).toExponential(0)}${grid.targetLoss ? ` or loss <= ${grid.targetLoss}` : ''};\n` +
       `then the closed-form Wolkowicz–Styan bound and the exact lambda_max of the cross-entropy Hessian on the training samples.\n\n`,
   );
   const result = await runSweepWithProgress(
-    { grid: DEMO_GRID, ...(workers !== undefined ? { workers } : {}), ...(backend ? { backend } : {}), files: { csvPath, overwrite: true } },
+    { grid, ...(workers !== undefined ? { workers } : {}), ...(backend ? { backend } : {}), files: { csvPath, overwrite: true } },
     !values['quiet'],
   );
   if (result.failures.length > 0) fail('KERNEL', `${result.failures.length} demo point(s) failed: ${result.failures[0]?.error.message ?? ''}`);
