@@ -59,8 +59,15 @@ export function canonicalDatasetId(text: string): string {
   return formatDatasetId(parseDatasetId(text));
 }
 
+let defaultEmbedded: ((name: string) => Dataset) | undefined;
+
+/** Where embedded data sets come from when no loader is passed (the Node entry sets loadDataset). */
+export function setDefaultEmbeddedLoader(loader: ((name: string) => Dataset) | undefined): void {
+  defaultEmbedded = loader;
+}
+
 /** Loads a data set by identifier; embedded data sets come from `loadEmbedded` (Node: loadDataset). */
-export function loadDatasetById(text: string, loadEmbedded?: (name: string) => Dataset): Dataset {
+export function loadDatasetById(text: string, loadEmbedded: ((name: string) => Dataset) | undefined = defaultEmbedded): Dataset {
   const id = parseDatasetId(text);
   if (id.kind === 'synthetic') return syntheticDataset(id.options);
   if (!loadEmbedded)
