@@ -4,9 +4,13 @@
  */
 import { freemem } from 'node:os';
 import { setPlatformMemoryBudget } from './memory.js';
+import { loadDataset } from './node/datasets.js';
+import { setDefaultEmbeddedLoader } from './sweep/dataset-id.js';
 
 // Dense work may use most of what the machine has free right now.
 setPlatformMemoryBudget(() => freemem() * 0.8);
+// sweep() in Node loads the embedded data sets (iris, digits, ...) without a loadData option.
+setDefaultEmbeddedLoader((name) => loadDataset(name));
 
 export * from './core.js';
 export { DATASET_NAMES, loadDataset, readDataFile, readModelFile, writeModelFile } from './node/datasets.js';

@@ -47,8 +47,10 @@ describe.each(BACKENDS)('signals (%s)', (backend) => {
   }, 240_000);
 
   it('SIGTERM during train: exit 143', async () => {
-    const run = start(['train', '--dataset', 'digits', '--hidden', '32', '--grad-tol', '0', '--max-steps', '100000', '--backend', backend, '--quiet']);
-    await new Promise((r) => setTimeout(r, 4000));
+    const run = start(['train', '--out', join(tmp(), 'model.json'), '--dataset', 'digits', '--hidden', '32', '--grad-tol', '0', '--max-steps', '100000', '--backend', backend]);
+    // The progress bar's first output: the command is running (signal handlers are installed first).
+    for (let i = 0; i < 1200 && run.stderr() === ''; i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 500));
     run.child.kill('SIGTERM');
     const { code, signal } = await run.exited;
     expect(run.stderr()).not.toMatch(/terminate called|Napi::Error/);

@@ -68,6 +68,16 @@ type GlobalWithGlue = typeof globalThis & {
   document?: Document;
 };
 
+/** Classic workers: importScripts. Module workers (what Vite and webpack create) define it but throw. */
+function classicWorker(g: GlobalWithGlue, url: string): boolean {
+  try {
+    g.importScripts!(url);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Runs the glue as a classic script (it defines the global `HessboundWasm`). */
 async function loadGlue(url: string): Promise<HessboundWasmFactory> {
   const g = globalThis as GlobalWithGlue;
@@ -80,8 +90,8 @@ async function loadGlue(url: string): Promise<HessboundWasmFactory> {
       script.onerror = () => reject(new Error(`cannot load ${url}`));
       g.document!.head.appendChild(script);
     });
-  } else if (typeof g.importScripts === 'function') {
-    g.importScripts(url); // classic worker
+  } else if (typeof g.importScripts === 'function' && classicWorker(g, url)) {
+    // loaded by importScripts
   } else {
     // Module workers and other hosts without script tags or importScripts.
     const response = await fetch(url);

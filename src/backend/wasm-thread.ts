@@ -13,6 +13,7 @@ import { HessboundError, type ErrorCode } from '../errors.js';
 import { abortedError, effectiveSignal, throwIfAborted } from './cancel.js';
 import type { KernelBackend, ProgressCallback } from './types.js';
 import type { ThreadReply, ThreadRequest } from './wasm-thread-worker.js';
+import type { WasmKernelBackend } from './wasm.js';
 
 interface Pending {
   request: ThreadRequest;
@@ -108,5 +109,7 @@ export function wasmOnThread(inThread: KernelBackend): KernelBackend {
     eigh: (matrix, n, first, last, vectors) => call('eigh', [matrix, n, first, last, vectors]),
     lossGrad: (spec) => inThread.lossGrad(spec),
     wsBounds: (trace, traceOfSquare, n) => inThread.wsBounds(trace, traceOfSquare, n),
-  };
+    // WasmKernelBackend's test hook, on the in-thread instance.
+    ...('probeAllocation' in inThread ? { probeAllocation: (bytes: number) => (inThread as WasmKernelBackend).probeAllocation(bytes) } : {}),
+  } as KernelBackend;
 }

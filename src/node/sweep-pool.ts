@@ -69,8 +69,13 @@ function blasThreadsFor(workers: number): number {
   const fromEnv = Number(process.env['OPENBLAS_NUM_THREADS']);
   if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
   const threads = Math.max(1, Math.floor(availableParallelism() / workers));
-  const path = addonPath();
-  if (existsSync(path) && require.cache[path])
+  let path: string | undefined;
+  try {
+    path = addonPath();
+  } catch {
+    path = undefined; // no native addon at all: nothing to warn about
+  }
+  if (path && existsSync(path) && require.cache[path])
     process.emitWarning(`the native addon was loaded before the sweep pool started, so OpenBLAS keeps its thread count; set OPENBLAS_NUM_THREADS=${threads} before starting`, { code: 'HESSBOUND_BLAS_THREADS' });
   else process.env['OPENBLAS_NUM_THREADS'] = String(threads);
   return threads;

@@ -68,11 +68,22 @@ export function canonicalDatasetId(text: string): string {
   return formatDatasetId(parseDatasetId(text));
 }
 
+let defaultEmbedded: ((name: string) => Dataset) | undefined;
+
+/** Where embedded data sets come from when no loader is passed (the Node entry sets loadDataset). */
+export function setDefaultEmbeddedLoader(loader: ((name: string) => Dataset) | undefined): void {
+  defaultEmbedded = loader;
+}
+
 /**
- * Loads a data set by identifier; embedded data sets come from `loadEmbedded` (Node: loadDataset),
- * files from `loadFile` (Node: readDataFile, CSV standardized).
+ * Loads a data set by identifier; embedded data sets come from `loadEmbedded` (default: the loader
+ * the Node entry registers, loadDataset), files from `loadFile` (Node: readDataFile, CSV standardized).
  */
-export function loadDatasetById(text: string, loadEmbedded?: (name: string) => Dataset, loadFile?: (path: string) => Dataset): Dataset {
+export function loadDatasetById(
+  text: string,
+  loadEmbedded: ((name: string) => Dataset) | undefined = defaultEmbedded,
+  loadFile?: (path: string) => Dataset,
+): Dataset {
   const id = parseDatasetId(text);
   if (id.kind === 'synthetic') return syntheticDataset(id.options);
   if (id.kind === 'file') {

@@ -3,6 +3,7 @@ export { canonicalJson, gridJobs, jobKey, makeJob, normalizeJob, JOB_DEFAULTS, J
 export type { SweepGrid, SweepJob, SweepJobInput, SweepJobSpec } from './job.js';
 export { canonicalDatasetId, loadDatasetById, parseDatasetId } from './dataset-id.js';
 export { runPoint, type PointContext } from './run-point.js';
+export { sweepToEnd, type SweepSummary } from './summary.js';
 export { inProcessExecutor, sweep, type PointExecutor, type SweepEvent, type SweepOptions } from './sweep.js';
 export { CSV_COLUMNS, CSV_HEADER, csvRow, parseCsvRow } from './csv.js';
 export { sweepPlotSvg, type PlotOptions } from './plot.js';

@@ -1,0 +1,89 @@
+/**
+ * The package as a user gets it: `npm pack`, then `npm install --ignore-scripts` into a fresh
+ * project with a PATH that has no cmake or compiler. The prebuilt addon must load (native backend)
+ * and be self-contained (ldd: no OpenBLAS, LAPACK or gfortran), and the CLI must work.
+ * (Packs the current build with --ignore-scripts: `npm run build` is what prepack would run.)
+ */
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from './helpers/cli.js';
+
+function run(command: string, args: string[], options: SpawnSyncOptions = {}) {
+  const r = spawnSync(command, args, { encoding: 'utf8', timeout: 300_000, ...options });
+  return { status: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+}
+
+/** A bin folder with node, npm, npx and sh only. */
+function bareBin(dir: string): string {
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  const npmRoot = join(process.execPath, '..', '..', 'lib', 'node_modules', 'npm', 'bin');
+  symlinkSync(process.execPath, join(bin, 'node'));
+  symlinkSync(join(npmRoot, 'npm-cli.js'), join(bin, 'npm'));
+  symlinkSync(join(npmRoot, 'npx-cli.js'), join(bin, 'npx'));
+  symlinkSync('/bin/sh', join(bin, 'sh'));
+  return bin;
+}
+
+describe('npm pack, then install without a compiler', () => {
+  it('loads the prebuilt self-contained addon, and the CLI runs', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hb-pack-'));
+    const packed = run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: ROOT });
+    expect(packed.status, packed.stderr).toBe(0);
+    const [info] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
+    const files = info!.files.map((f) => f.path);
+    expect(files).toContain('prebuilds/linux-x64/hessbound.napi.glibc.node');
+    expect(files).toContain('LICENSE');
+    expect(files.some((f) => f.startsWith('build/'))).toBe(false);
+
+    const project = join(dir, 'project');
+    mkdirSync(project);
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'hb-user', version: '1.0.0', private: true, type: 'module' }));
+    const env = { ...process.env, PATH: bareBin(dir), HESSBOUND_BACKEND: '', HESSBOUND_ADDON: '', npm_config_audit: 'false', npm_config_fund: 'false' };
+    delete env.HESSBOUND_ADDON;
+    delete env.HESSBOUND_BACKEND;
+    for (const tool of ['cmake', 'g++', 'c++', 'cc']) expect(run('sh', ['-c', `command -v ${tool}`], { env }).status).not.toBe(0);
+    const installed = run('npm', ['install', '--ignore-scripts', '--prefer-offline', join(dir, info!.filename)], { cwd: project, env });
+    expect(installed.status, installed.stderr).toBe(0);
+    const pkg = join(project, 'node_modules', 'hessbound');
+    // Source maps carry their sources (src/ is not shipped).
+    const map = JSON.parse(readFileSync(join(pkg, 'dist', 'src', 'index.js.map'), 'utf8')) as { sources: string[]; sourcesContent?: string[] };
+    expect(map.sourcesContent?.length).toBe(map.sources.length);
+    expect(map.sourcesContent?.every((s) => s.length > 0)).toBe(true);
+    // Build-only packages are not installed for users.
+    for (const dev of ['cmake-js', 'node-addon-api', 'node-api-headers']) expect(existsSync(join(project, 'node_modules', dev))).toBe(false);
+
+    const probe = run('node', ['-e', "import('hessbound').then(async (h) => { const b = await h.getBackend(); console.log(JSON.stringify({ name: b.name, ...b.addonInfo })); })"], { cwd: project, env });
+    expect(probe.status, probe.stderr).toBe(0);
+    const backend = JSON.parse(probe.stdout) as { name: string; path: string; linkage: string; linalg: string };
+    expect(backend).toMatchObject({ name: 'native', linalg: 'openblas', linkage: 'static' });
+    expect(backend.path).toBe(join(pkg, 'prebuilds', 'linux-x64', 'hessbound.napi.glibc.node'));
+
+    const ldd = run('ldd', [backend.path]);
+    expect(ldd.status).toBe(0);
+    expect(ldd.stdout).not.toMatch(/openblas|lapack|blas|gfortran|quadmath/i);
+    expect(ldd.stdout).toMatch(/libc\.so/);
+
+    // The install script (skipped above) says what it would use, and never fails.
+    const hook = run('node', ['scripts/install-native.mjs'], { cwd: pkg, env });
+    expect(hook.status).toBe(0);
+    expect(hook.stdout).toMatch(/using the native addon .*prebuilds\/linux-x64\/hessbound\.napi\.glibc\.node \(openblas\)/);
+    const fromSource = run('node', ['scripts/install-native.mjs'], { cwd: pkg, env: { ...env, HESSBOUND_BUILD_FROM_SOURCE: '1' } });
+    expect(fromSource.status).toBe(0);
+    expect(fromSource.stdout).toMatch(/cmake-js is not installed[\s\S]*needs cmake/);
+
+    const version = run('npx', ['hessbound', '--version'], { cwd: project, env });
+    expect(version.status, version.stderr).toBe(0);
+    const ours = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(version.stdout).toMatch(new RegExp(`^hessbound ${ours.version.replace(/\./g, '\\.')} — backend: native \\(openblas, static linkage, \\d+ OpenBLAS thread`));
+
+    const demo = run('npx', ['hessbound', 'demo', '--quiet', '--out-dir', dir], { cwd: project, env });
+    expect(demo.status, demo.stderr).toBe(0);
+    expect(demo.stderr).not.toMatch(/WebAssembly/);
+    expect(readFileSync(join(dir, 'hessbound-demo.csv'), 'utf8')).toMatch(/,native\n/);
+    expect(readFileSync(join(dir, 'hessbound-demo.svg'), 'utf8')).toMatch(/^<svg/);
+  }, 600_000);
+});
