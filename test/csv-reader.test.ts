@@ -44,6 +44,20 @@ describe('class-count guard', () => {
     expectError(() => parseDataJson({ x, y }), 'BAD_LABELS', 'label 7 is 500, which implies 501 classes');
     expect(parseDataJson({ x, y, classes: 501 }).classes).toBe(501);
   });
+  it('takes --classes and --no-header in the CLI', () => {
+    const file = join(dir, 'stray.csv');
+    writeFileSync(file, `f0,label\n${Array.from({ length: 30 }, (_, i) => `${i},${i === 29 ? 40 : i % 2}`).join('\n')}\n`);
+    const refused = runCli(['analyze', '--data', file, '--hidden', '2', '--json', '--quiet']);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/line 31: the label is 40, which implies 41 classes/);
+    const stated = runCli(['analyze', '--data', file, '--classes', '41', '--hidden', '2', '--json', '--quiet']);
+    expect(stated.status).toBe(0);
+    expect((JSON.parse(stated.stdout) as { parameters: number }).parameters).toBe(2 * 2 + 2 * 41 + 41);
+    const headerless = join(dir, 'headerless.csv');
+    writeFileSync(headerless, '1,2,0\n3,4,1\n5,5,1\n');
+    expect(runCli(['analyze', '--data', headerless, '--hidden', '2', '--quiet']).stderr).toMatch(/--no-header/);
+    expect(runCli(['analyze', '--data', headerless, '--no-header', '--hidden', '2', '--json', '--quiet']).status).toBe(0);
+  });
   it('keeps subsets that simply lack some classes', () => {
     expect(parseDataJson({ x: [[1], [2], [3]], y: [0, 9, 3] }).classes).toBe(10);
   });
