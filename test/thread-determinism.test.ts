@@ -8,21 +8,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BACKENDS } from './helpers/backends.js';
-import { runCli } from './helpers/cli.js';
+import { runCliAsync } from './helpers/cli-async.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hessbound-threads-'));
 
 describe.each(BACKENDS.filter((b) => b === 'native'))('training on %s with 1 and 2 OpenBLAS threads', (backend) => {
-  it('gives the same model bit for bit (digits, width 4, seed 0)', () => {
-    const models = ['1', '2'].map((threads) => {
+  it('gives the same model bit for bit (digits, width 4, seed 0)', async () => {
+    const models: string[] = [];
+    for (const threads of ['1', '2']) {
       const out = join(dir, `digits-${threads}.json`);
-      const r = runCli(
+      const r = await runCliAsync(
         ['train', '--dataset', 'digits', '--hidden', '4', '--seed', '0', '--max-steps', '300', '--backend', backend, '--quiet', '--out', out],
         { OPENBLAS_NUM_THREADS: threads, HESSBOUND_THREADS: threads },
       );
       expect(r.status).toBe(0);
-      return readFileSync(out, 'utf8');
-    });
+      models.push(readFileSync(out, 'utf8'));
+    }
     expect(models[1]).toBe(models[0]);
   }, 120_000);
 });
