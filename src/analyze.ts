@@ -36,6 +36,12 @@ export interface AnalyzeOptions {
    * (default true; costs O(N^2 c^2 h), which can exceed the Lanczos time on large data sets).
    */
   bound?: boolean;
+  /**
+   * Run on one BLAS thread, so the result is bit-identical for any OPENBLAS_NUM_THREADS (default
+   * false: a multithreaded OpenBLAS is faster for large dense problems and changes the last bits).
+   * Sweeps set it.
+   */
+  deterministic?: boolean;
   /** Memory the dense path may use, in bytes (default: what the machine/heap has available). */
   maxMemoryBytes?: number;
   onProgress?: ProgressCallback;
@@ -169,6 +175,7 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
       maxIterations,
       seed,
       maxDenseBytes: Math.min(budget, Number.MAX_SAFE_INTEGER),
+      ...(options.deterministic ? { deterministic: 1 } : {}),
     },
     options.onProgress,
   );

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BACKENDS } from './helpers/backends.js';
+import { spawn } from 'node:child_process';
+import { ROOT } from './helpers/cli.js';
 import { runCliAsync } from './helpers/cli-async.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hessbound-threads-'));
@@ -25,5 +27,24 @@ describe.each(BACKENDS.filter((b) => b === 'native'))('training on %s with 1 and
       models.push(readFileSync(out, 'utf8'));
     }
     expect(models[1]).toBe(models[0]);
+  }, 120_000);
+
+  it('gives a sweep point (training, bound, dense lambda_max) the same row bit for bit', async () => {
+    const rows: string[] = [];
+    for (const threads of ['1', '2']) {
+      const out = await new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/sweep-point.ts'), 'wine', '4', '0'], {
+          cwd: ROOT,
+          env: { ...process.env, OPENBLAS_NUM_THREADS: threads, HESSBOUND_THREADS: threads },
+        });
+        let text = '';
+        child.stdout.setEncoding('utf8').on('data', (c: string) => (text += c));
+        child.on('error', reject);
+        child.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`exit ${code}`))));
+      });
+      rows.push(out);
+    }
+    expect(JSON.parse(rows[0]!)).toMatchObject({ dataset: 'wine', width: 4, lambdaMethod: 'dense' });
+    expect(rows[1]).toBe(rows[0]);
   }, 120_000);
 });

@@ -74,6 +74,8 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
   const spectrum = await analyze(trained.model, data, {
     method: lambdaMethod,
     which: 'largest',
+    // One answer per job key, whatever the BLAS thread count of the machine or worker.
+    deterministic: true,
     // The bound phase above already has the traces.
     bound: false,
     reduction: spec.reduction,
