@@ -2,7 +2,7 @@
  * Concurrent native calls against the same calls in sequence (issue 16, item 8): 50 `analyze` calls
  * (iris, width 16, dense) started at once, against one after another, in the same process, with
  * the native backend's call queue. Reported per round as the ratio concurrent / sequential (1 or a
- * little below is the goal; before the queue it was 35-120x here). Rounds alternate the order.
+ * little above is the goal; issue 16 measured 35-120x before the queue). Rounds alternate the order.
  *
  *   node --import tsx bench/concurrency.ts [rounds]   (output kept in bench/results/concurrency.txt)
  */
