@@ -39,6 +39,12 @@ export interface AnalyzeOptions {
    * (default true; costs O(N^2 c^2 h), which can exceed the Lanczos time on large data sets).
    */
   bound?: boolean;
+  /**
+   * Run on one BLAS thread, so the result is bit-identical for any OPENBLAS_NUM_THREADS (default
+   * false: a multithreaded OpenBLAS is faster for large dense problems and changes the last bits).
+   * Sweeps set it.
+   */
+  deterministic?: boolean;
   /** Memory the dense path may use, in bytes (default: what the machine/heap has available). */
   maxMemoryBytes?: number;
   /** The weight decay the model was trained with: adds the objective's lambda_max and bound (each + wd). */
@@ -187,6 +193,7 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
       maxIterations,
       seed,
       maxDenseBytes: Math.min(budget, Number.MAX_SAFE_INTEGER),
+      ...(options.deterministic ? { deterministic: 1 } : {}),
     },
     options.onProgress,
     options.signal,
@@ -241,7 +248,8 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
       topEigenvalues: r.topEigenvalues,
       trace: r.trace,
       traceOfSquare: r.traceOfSquare,
-      ...(r.lanczos ? { eigenConverged: r.lanczos.converged } : {}),
+      // Only the ends asked for count: `which: 'largest'` does not wait for lambda_min.
+      ...(r.lanczos ? { eigenConverged: !partial.top && !partial.bottom } : {}),
     }),
   };
 }

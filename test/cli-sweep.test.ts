@@ -9,6 +9,7 @@ import { gridJobs } from '../src/sweep/job.js';
 import type { SweepRecord, SweepResult } from '../src/sweep/result.js';
 import { BACKENDS } from './helpers/backends.js';
 import { ROOT, runCli } from './helpers/cli.js';
+import { runCliAsync } from './helpers/cli-async.js';
 import { checkSvg } from './helpers/svg.js';
 
 const TIMINGS = new Set(['seconds', 'secondsTrain', 'secondsBound', 'secondsLambdaMax']);
@@ -83,11 +84,11 @@ describe('hessbound sweep', () => {
     expect(before.length).toBeGreaterThanOrEqual(2);
     expect(before.length).toBeLessThan(keys.length);
 
-    const refused = runCli(['sweep', ...args, '--out', csvPath]);
+    const refused = await runCliAsync(['sweep', ...args, '--out', csvPath]);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toMatch(/already exists[\s\S]*--resume/);
 
-    const resumed = runCli(['sweep', ...args, '--out', csvPath, '--resume', '--plot', join(dir, 'sweep.svg')]);
+    const resumed = await runCliAsync(['sweep', ...args, '--out', csvPath, '--resume', '--plot', join(dir, 'sweep.svg')]);
     expect(resumed.stderr).toBe('');
     expect(resumed.status).toBe(0);
     const rows = readRows(csvPath);
@@ -101,7 +102,7 @@ describe('hessbound sweep', () => {
     // Determinism by seed: an uninterrupted run gives the same numbers to the bit. (Same --workers:
     // the BLAS thread count per worker follows from it, and OpenBLAS rounds differently per count.)
     const fresh = join(dir, 'fresh.csv');
-    const again = runCli(['sweep', ...args, '--out', fresh]);
+    const again = await runCliAsync(['sweep', ...args, '--out', fresh]);
     expect(again.status).toBe(0);
     const byKey = new Map(readRows(fresh).map((r) => [r.key, r]));
     for (const r of rows) expect(withoutTimings(byKey.get(r.key)!)).toEqual(withoutTimings(r));

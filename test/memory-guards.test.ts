@@ -11,7 +11,8 @@ import { randomModel } from '../src/model.js';
 import { loadDataset } from '../src/node/datasets.js';
 import { train } from '../src/train.js';
 import { BACKENDS } from './helpers/backends.js';
-import { ROOT, runCli } from './helpers/cli.js';
+import { ROOT } from './helpers/cli.js';
+import { runCliAsync } from './helpers/cli-async.js';
 
 const data = loadDataset('iris');
 const model = randomModel({ inputs: 4, hidden: [64], classes: 3, activation: 'tanh', seed: 0 });
@@ -57,7 +58,7 @@ describe.each(BACKENDS)('memory guards on %s', (backend) => {
 });
 
 describe('models and CLI requests that cannot fit', () => {
-  it('refuses a random model that cannot fit, without allocating', () => {
+  it('refuses a random model that cannot fit, without allocating', async () => {
     // As the Node entry (src/index.ts) and the CLI install it.
     setPlatformMemoryBudget(() => freemem() * 0.8);
     const before = process.memoryUsage().rss;
@@ -78,8 +79,8 @@ describe('models and CLI requests that cannot fit', () => {
     expect(process.memoryUsage().rss - before).toBeLessThan(100e6);
   });
 
-  it.each([['10000000'], ['1000000000']])('analyze --hidden %s exits 1 with TOO_LARGE and stays small', (width) => {
-    const r = runCli(['analyze', '--dataset', 'iris', '--hidden', width, '--quiet'], {
+  it.each([['10000000'], ['1000000000']])('analyze --hidden %s exits 1 with TOO_LARGE and stays small', async (width) => {
+    const r = await runCliAsync(['analyze', '--dataset', 'iris', '--hidden', width, '--quiet'], {
       NODE_OPTIONS: `--import ${join(ROOT, 'test/helpers/report-rss.mjs')}`,
     });
     expect(r.status).toBe(1);

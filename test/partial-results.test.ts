@@ -3,9 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { analyze } from '../src/analyze.js';
 import { randomModel } from '../src/model.js';
 import { loadDataset } from '../src/node/datasets.js';
-import { eigenFlags, NOT_CONVERGED_EIGEN } from '../src/sweep/eigen-flags.js';
 import { BACKENDS } from './helpers/backends.js';
-import { runCli } from './helpers/cli.js';
+import { runCliAsync } from './helpers/cli-async.js';
 
 const data = loadDataset('iris');
 const model = randomModel({ inputs: 4, hidden: [16], classes: 3, activation: 'tanh', seed: 0 });
@@ -30,6 +29,8 @@ describe.each(BACKENDS)('partial Lanczos results on %s', (backend) => {
     expect(r.bottomEigenvalues).toHaveLength(1);
     expect(r.topEigenvalues[0]!).toBeGreaterThan(r.bottomEigenvalues[0]!);
     expect(r.lanczos?.topResiduals[0]!).toBeGreaterThan(1e-3);
+    // The point is flagged, so sweeps and summaries leave it out.
+    expect(r.diagnostics.flags).toContain('eigensolver-not-converged');
   });
 
   it('splits few Ritz values between the ends without sharing one', async () => {
@@ -43,26 +44,21 @@ describe.each(BACKENDS)('partial Lanczos results on %s', (backend) => {
     expect(r.converged).toBe(true);
     expect(r.lambdaMax).not.toBeNull();
     expect(r.lambdaMaxLowerBound).toBeNull();
-    expect(eigenFlags(r)).toEqual([]);
+    expect(r.diagnostics.flags).not.toContain('eigensolver-not-converged');
   });
 });
 
 describe('partial results in the CLI and sweeps', () => {
-  it('prints Ritz values with residuals and the lower-bound wording, then exits 3', () => {
-    const r = runCli(['analyze', '--dataset', 'iris', '--hidden', '16', '--method', 'lanczos', '--max-iterations', '1', '--quiet']);
+  it('prints Ritz values with residuals and the lower-bound wording, then exits 3', async () => {
+    const r = await runCliAsync(['analyze', '--dataset', 'iris', '--hidden', '16', '--method', 'lanczos', '--max-iterations', '1', '--quiet']);
     expect(r.status).toBe(3);
     expect(r.stdout).not.toContain('lambda_max (exact)');
     expect(r.stdout).toMatch(/lambda_max\s+NOT CONVERGED: >= 0\.72\d+ \(largest Ritz value, a lower bound on lambda_max; residual/);
     expect(r.stdout).toMatch(/top Ritz values\s+0\.72\d+ \(residual/);
     expect(r.stderr).toContain('exit status 3');
-    const json = runCli(['analyze', '--dataset', 'iris', '--hidden', '16', '--method', 'lanczos', '--max-iterations', '1', '--json', '--quiet']);
+    const json = await runCliAsync(['analyze', '--dataset', 'iris', '--hidden', '16', '--method', 'lanczos', '--max-iterations', '1', '--json', '--quiet']);
     expect(json.status).toBe(3);
     const out = JSON.parse(json.stdout) as Record<string, unknown>;
     expect(out).toMatchObject({ converged: false, lambdaMax: null, lanczos: { converged: false, topConverged: false } });
-  });
-
-  it('flags a sweep value that is only a Ritz value', () => {
-    expect(eigenFlags({ lambdaMax: null, lambdaMaxLowerBound: 0.72 })).toEqual([NOT_CONVERGED_EIGEN]);
-    expect(eigenFlags({ lambdaMax: 2.2, lambdaMaxLowerBound: null })).toEqual([]);
   });
 });

@@ -8,21 +8,43 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BACKENDS } from './helpers/backends.js';
-import { runCli } from './helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { ROOT } from './helpers/cli.js';
+import { runCliAsync } from './helpers/cli-async.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hessbound-threads-'));
 
 describe.each(BACKENDS.filter((b) => b === 'native'))('training on %s with 1 and 2 OpenBLAS threads', (backend) => {
-  it('gives the same model bit for bit (digits, width 4, seed 0)', () => {
-    const models = ['1', '2'].map((threads) => {
+  it('gives the same model bit for bit (digits, width 4, seed 0)', async () => {
+    const models: string[] = [];
+    for (const threads of ['1', '2']) {
       const out = join(dir, `digits-${threads}.json`);
-      const r = runCli(
+      const r = await runCliAsync(
         ['train', '--dataset', 'digits', '--hidden', '4', '--seed', '0', '--max-steps', '300', '--backend', backend, '--quiet', '--out', out],
         { OPENBLAS_NUM_THREADS: threads, HESSBOUND_THREADS: threads },
       );
       expect(r.status).toBe(0);
-      return readFileSync(out, 'utf8');
-    });
+      models.push(readFileSync(out, 'utf8'));
+    }
     expect(models[1]).toBe(models[0]);
+  }, 120_000);
+
+  it('gives a sweep point (training, bound, dense lambda_max) the same row bit for bit', async () => {
+    const rows: string[] = [];
+    for (const threads of ['1', '2']) {
+      const out = await new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/sweep-point.ts'), 'wine', '4', '0'], {
+          cwd: ROOT,
+          env: { ...process.env, OPENBLAS_NUM_THREADS: threads, HESSBOUND_THREADS: threads },
+        });
+        let text = '';
+        child.stdout.setEncoding('utf8').on('data', (c: string) => (text += c));
+        child.on('error', reject);
+        child.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`exit ${code}`))));
+      });
+      rows.push(out);
+    }
+    expect(JSON.parse(rows[0]!)).toMatchObject({ dataset: 'wine', width: 4, lambdaMethod: 'dense' });
+    expect(rows[1]).toBe(rows[0]);
   }, 120_000);
 });

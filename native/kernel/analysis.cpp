@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <memory>
 
 #include "blas.hpp"
 #include "eigensolver.hpp"
@@ -98,6 +99,8 @@ void dense_traces(const double* h, std::size_t n, double& trace, double& trace_o
 
 AnalyzeResult analyze(const Problem& p, const AnalyzeOptions& opt, const Progress& progress) {
   validate(p);
+  std::unique_ptr<BlasSerialScope> serial;
+  if (opt.deterministic) serial = std::make_unique<BlasSerialScope>();
   if (opt.k < 1) fail("BAD_OPTION", "k must be at least 1");
   AnalyzeResult r;
   r.parameters = p.net.parameter_count();

@@ -22,6 +22,9 @@ struct AnalyzeOptions {
   int max_iterations = 300;       // Lanczos Krylov dimension cap
   std::uint64_t seed = 0;         // Lanczos start vector
   std::uint64_t max_dense_bytes = 8ull << 30;
+  // Run every BLAS/LAPACK call on one thread: a multithreaded OpenBLAS changes the last bits of the
+  // dense eigenvalues with its thread count (sweeps set this so a job key has one answer).
+  bool deterministic = false;
 };
 
 struct AnalyzeResult {

@@ -38,6 +38,7 @@ std::string analyze_command(const Problem& p, const CommandOptions& o, const Pro
   opt.max_iterations = o.integer("maxIterations", 300);
   opt.seed = static_cast<std::uint64_t>(o.number("seed", 0));
   opt.max_dense_bytes = static_cast<std::uint64_t>(o.number("maxDenseBytes", 8.0 * (1ull << 30)));
+  opt.deterministic = o.integer("deterministic", 0) != 0;
   return to_json(analyze(p, opt, progress));
 }
 

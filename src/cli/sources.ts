@@ -21,6 +21,7 @@ export const SOURCE_OPTIONS: OptionSpec = {
   dataset: { type: 'string' },
   'no-standardize': { type: 'boolean' },
   'no-header': { type: 'boolean' },
+  classes: { type: 'string' },
   reduction: { type: 'string' },
   backend: { type: 'string' },
   'data-x': { type: 'string' },
@@ -41,6 +42,8 @@ export const SOURCE_HELP = `  --model FILE            model: JSON (hessbound.mlp
                           or synthetic data: synthetic:n=120,d=32,classes=3,rho=0.5[,seed=S]
   --no-standardize        keep embedded data sets' (and CSV files') raw features
   --no-header             the CSV file has no header line (by default a numeric first line is refused)
+  --classes C             the CSV file's number of classes (default: largest label + 1, at most 4x the
+                          distinct labels)
   --reduction mean|sum    loss reduction (default mean)
   --backend native|wasm   force a backend (default: native, else WebAssembly)`;
 
@@ -48,10 +51,12 @@ export function loadData(values: ParsedValues): Dataset {
   const file = str(values, 'data');
   const name = str(values, 'dataset');
   if (file && name) fail('BAD_OPTION', 'give either --data FILE or --dataset NAME, not both');
+  if (!file && (values['classes'] !== undefined || values['no-header'])) fail('BAD_OPTION', '--classes and --no-header apply to --data FILE.csv', 'drop them, or read the data from a CSV file');
   const arrays = loadDataArrays(values, file ?? name);
   if (arrays) return arrays;
   if (file) {
-    const data = readDataFile(file, values['no-header'] ? { header: false } : {});
+    const classes = int(values, 'classes', undefined, 2);
+    const data = readDataFile(file, { ...(values['no-header'] ? { header: false } : {}), ...(classes !== undefined ? { classes } : {}) });
     return values['no-standardize'] || !isCsvPath(file) ? data : standardize(data);
   }
   if (name?.trim().toLowerCase().startsWith('synthetic:')) return loadDatasetById(name);

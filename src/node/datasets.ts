@@ -112,13 +112,15 @@ function stripExtensions(path: string): string {
 }
 
 /** Reads a data file by extension: .json (optionally .gz) or .csv / .csv.gz. Not standardized. */
-export function readDataFile(path: string, opts: { header?: boolean } = {}): Dataset {
+export function readDataFile(path: string, opts: { header?: boolean; classes?: number } = {}): Dataset {
   if (isBinaryDataPath(path)) return readBinaryDataFile(path); // .npz (and a clear error for a lone .npy)
   const lower = path.toLowerCase().replace(/\.gz$/, '');
   const isJson = lower.endsWith('.json');
   if (!isJson && !lower.endsWith('.csv')) {
     fail('IO', `cannot tell the format of ${path} from its extension`, 'use .json, .csv or .csv.gz');
   }
+  if (isJson && opts.classes !== undefined)
+    fail('BAD_OPTION', 'a class count for a JSON data file goes in the file', 'add "classes": N to the JSON object instead of --classes');
   const text = readText(path);
   const name = stripExtensions(path);
   return withPath(path, () => (isJson ? parseDataJson(text, { name }) : parseCsv(text, { name, ...opts })));

@@ -103,6 +103,8 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
     // Two: lambda_2 / lambda_1 for the rank-one diagnostic.
     k: 2,
     weightDecay: spec.weightDecay,
+    // One answer per job key, whatever the BLAS thread count of the machine or worker.
+    deterministic: true,
     // The bound phase above already has the traces.
     bound: false,
     reduction: spec.reduction,
