@@ -4,7 +4,7 @@
  * content hash. Results must equal a local sweep of the same spec.
  */
 import { Queue } from 'bullmq';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,11 +55,18 @@ describe.each(BACKENDS)('sweeps on a Redis queue (%s backend)', (backend) => {
   // Points of a few tenths of a second (a fixed step budget), so a kill lands while one runs.
   const maxSteps = backend === 'native' ? '3000' : '1000';
   const training = ['--grad-tol', '0', '--max-steps', maxSteps];
+  // The workers' own data cache, empty at the start: file data must come through Redis.
+  const workerCache = tmp();
   const startWorker = async () => {
-    const w = startCli(['worker', '--queue', redis.url, '--concurrency', '1', '--threads', '1', '--backend', backend, '--lock-duration', LOCK_MS]);
+    const w = startCli(['worker', '--queue', redis.url, '--concurrency', '1', '--threads', '1', '--backend', backend, '--lock-duration', LOCK_MS], { HESSBOUND_DATA_CACHE: workerCache });
     workers.push(w);
     await w.waitFor((o) => o.includes('hessbound worker: serving'), 'the worker to start');
     return w;
+  };
+  const alive = () => workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
+  // Each test can run alone (vitest -t): it starts the workers it needs.
+  const ensureWorkers = async (count: number) => {
+    while (alive().length < count) await startWorker();
   };
   const localSweep = (grid: string[]) => {
     const out = join(tmp(), 'local.csv');
@@ -96,7 +103,7 @@ describe.each(BACKENDS)('sweeps on a Redis queue (%s backend)', (backend) => {
   });
 
   it('a coordinator killed and restarted: nothing lost, duplicated or computed twice', async () => {
-    await startWorker(); // replaces the killed one
+    await ensureWorkers(2); // replaces the killed one
     const grid = ['--dataset', 'iris', '--widths', '6,7', '--seeds', '3'];
     const out = join(tmp(), 'queue.csv');
     const args = ['sweep', ...grid, ...training, '--backend', backend, '--queue', redis.url, '--out', out, '--quiet'];
@@ -130,6 +137,7 @@ describe.each(BACKENDS)('sweeps on a Redis queue (%s backend)', (backend) => {
   });
 
   it('malformed and foreign jobs become failure records and the workers keep serving', async () => {
+    await ensureWorkers(2);
     const queue = new Queue('hessbound-points', { connection: { host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: null } });
     try {
       const spec = makeJob({ dataset: 'iris', width: 3, seed: 9 });
@@ -154,9 +162,8 @@ describe.each(BACKENDS)('sweeps on a Redis queue (%s backend)', (backend) => {
     } finally {
       await queue.close();
     }
-    const alive = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
-    expect(alive.length).toBeGreaterThanOrEqual(2);
-    expect(alive.map((w) => w.output()).join('')).toMatch(/rejected job foreign-1/);
+    expect(alive()).toHaveLength(2);
+    expect(alive().map((w) => w.output()).join('')).toMatch(/rejected job foreign-1/);
     // ...and still run points.
     const out = join(tmp(), 'after.csv');
     const r = runCli(['sweep', '--dataset', 'iris', '--widths', '2', '--seeds', '2', '--backend', backend, '--queue', redis.url, '--out', out, '--quiet']);
@@ -170,6 +177,7 @@ describe.each(BACKENDS)('sweeps on a Redis queue (%s backend)', (backend) => {
     const data = toDataset(x, x.map((_, i) => i % 3), { name: 'mine' });
     const text = serializeDataset(data);
     const id = contentDatasetId(text);
+    await ensureWorkers(1);
     const forged = `sha256:${'0'.repeat(64)}`;
     const jobs = [makeJob({ dataset: id, width: 3, seed: 0 }), makeJob({ dataset: id, width: 4, seed: 1 }), makeJob({ dataset: forged, width: 3, seed: 0 })];
     const executor = await openQueueExecutor({ url: redis.url, backend, datasets: new Map([[id, text], [forged, text]]) });
@@ -186,12 +194,28 @@ describe.each(BACKENDS)('sweeps on a Redis queue (%s backend)', (backend) => {
       for (const field of ['loss', 'lambdaMax', 'bound'] as const) expect(relative(row[field], local.result[field])).toBeLessThanOrEqual(1e-9);
       expect(row.samples).toBe(24);
     }
+    expect(existsSync(join(workerCache, `${id.slice('sha256:'.length)}.json`))).toBe(true);
+    expect(existsSync(join(workerCache, `${'0'.repeat(64)}.json`))).toBe(false);
+
+    // The CLI: a CSV file on this machine only; the queue sweep equals the local one.
+    const dir = tmp();
+    const csv = join(dir, 'mine.csv');
+    writeFileSync(csv, ['f1,f2,f3,label', ...x.map((r, i) => `${r.join(',')},${i % 3}`)].join('\n') + '\n');
+    const grid = ['--data', csv, '--widths', '3,4', '--seeds', '1', '--backend', backend, '--quiet'];
+    const local = runCli(['sweep', ...grid, '--workers', '1', '--out', join(dir, 'local.csv')], { OPENBLAS_NUM_THREADS: '1', HESSBOUND_DATA_CACHE: tmp() });
+    expect(local.status, local.stderr).toBe(0);
+    const queued = runCli(['sweep', ...grid, '--queue', redis.url, '--out', join(dir, 'queue.csv')], { HESSBOUND_DATA_CACHE: tmp() });
+    expect(queued.status, queued.stderr).toBe(0);
+    const localRows = readRows(join(dir, 'local.csv'));
+    expect(localRows[0]?.dataset).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expectSameAsLocal(readRows(join(dir, 'queue.csv')), localRows, localRows.map((r) => r.key));
   });
 
   it('SIGTERM: the workers finish and exit 0', async () => {
-    const alive = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
-    for (const w of alive) w.child.kill('SIGTERM');
-    for (const w of alive) expect((await w.exited).code, w.output()).toBe(0);
-    expect(alive.map((w) => w.output()).join('')).toMatch(/SIGTERM: finishing/);
+    await ensureWorkers(1);
+    const running = alive();
+    for (const w of running) w.child.kill('SIGTERM');
+    for (const w of running) expect((await w.exited).code, w.output()).toBe(0);
+    for (const w of running) expect(w.output()).toMatch(/SIGTERM: finishing[\s\S]*hessbound worker: stopped/);
   });
 });

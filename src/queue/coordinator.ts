@@ -8,7 +8,6 @@
  * safety net for events missed during a disconnection.
  */
 import { Job, Queue, QueueEvents } from 'bullmq';
-import { Redis } from 'ioredis';
 import { HessboundError, fail } from '../errors.js';
 import { jobKey, type SweepJobSpec } from '../sweep/job.js';
 import type { SweepRecord } from '../sweep/result.js';
@@ -18,6 +17,7 @@ import { parseQueueUrl, redact, redisOptions, type QueueConnection } from './con
 import { isContentDatasetId } from './content-data.js';
 import { DEFAULT_QUEUE_NAME, POINT_JOB_NAME, errorFromReason, queueJobData, validateRecord } from './job-data.js';
 import { dataKey } from './keys.js';
+import { connectOnce } from './reach.js';
 
 export interface QueueExecutorOptions {
   url: string;
@@ -53,35 +53,24 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
   const queueName = options.queueName ?? DEFAULT_QUEUE_NAME;
   const attempts = options.attempts ?? 3;
   if (!Number.isSafeInteger(attempts) || attempts < 1) fail('BAD_OPTION', `attempts must be a positive integer, got ${String(attempts)}`);
+  // Reachable (and the password right) before BullMQ, which would retry a refused connection forever.
+  const probe = await connectOnce(connection);
+  let workers = 0;
+  try {
+    for (const [id, text] of options.datasets ?? []) {
+      if (!isContentDatasetId(id)) fail('BAD_OPTION', `data set id ${id} is not a content id (sha256:...)`);
+      // NX: stored once however many sweeps use it.
+      await probe.set(dataKey(queueName, id), text, 'NX');
+    }
+  } finally {
+    probe.disconnect();
+  }
   const queue = new Queue(queueName, { connection: redisOptions(connection) });
   const events = new QueueEvents(queueName, { connection: redisOptions(connection) });
   queue.on('error', () => {});
   events.on('error', () => {});
-  const unreachable = (error: unknown): never =>
-    fail('IO', `cannot reach the queue at ${connection.display}: ${redact((error as Error).message, connection)}`, 'is redis-server running there, and are host, port and password right?');
-  let workers = 0;
-  try {
-    // BullMQ retries a refused connection forever; a sweep should say so instead.
-    const ready = Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
-    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 10 s')), 10_000).unref());
-    await Promise.race([ready, timeout]);
-    for (const [id, text] of options.datasets ?? []) {
-      if (!isContentDatasetId(id)) fail('BAD_OPTION', `data set id ${id} is not a content id (sha256:...)`);
-      // NX: stored once however many sweeps use it.
-      const client = new Redis({ ...redisOptions(connection), lazyConnect: true });
-      client.on('error', () => {});
-      try {
-        await client.set(dataKey(queueName, id), text, 'NX');
-      } finally {
-        client.disconnect();
-      }
-    }
-    workers = await queue.getWorkersCount();
-  } catch (error) {
-    await Promise.allSettled([queue.close(), events.close()]);
-    if (error instanceof HessboundError) throw error;
-    unreachable(error);
-  }
+  await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+  workers = await queue.getWorkersCount();
 
   const waiting = new Map<string, Waiter>();
   let closing: Promise<void> | null = null;

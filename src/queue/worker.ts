@@ -10,8 +10,8 @@
  * expires, and BullMQ's stalled-job check hands it to another worker, at most `maxStalledCount` times.
  */
 import { Worker as BullWorker, UnrecoverableError, type Job } from 'bullmq';
-import { availableParallelism } from 'node:os';
 import { Redis } from 'ioredis';
+import { availableParallelism } from 'node:os';
 import { HessboundError, fail } from '../errors.js';
 import { createWorkerPool, type WorkerPool } from '../node/sweep-pool.js';
 import type { SweepRecord } from '../sweep/result.js';
@@ -20,6 +20,7 @@ import { parseQueueUrl, redact, redisOptions, type QueueConnection } from './con
 import { contentCacheDir, isContentDatasetId, readContentCache, writeContentCache } from './content-data.js';
 import { DEFAULT_QUEUE_NAME, POINT_JOB_NAME, failureReason, validateQueueJob } from './job-data.js';
 import { dataKey } from './keys.js';
+import { connectOnce } from './reach.js';
 
 export interface QueueWorkerOptions {
   url: string;
@@ -82,16 +83,15 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   };
   const first = poolFor(options.backend);
   const closePools = () => Promise.all([...pools.values()].map((p) => p.close()));
-  const redis = new Redis({ ...redisOptions(connection), lazyConnect: true });
-  redis.on('error', () => {}); // reported through the failing commands
   try {
-    await redis.connect();
-    await redis.ping();
+    (await connectOnce(connection)).disconnect();
   } catch (error) {
-    redis.disconnect();
     await closePools();
-    fail('IO', `cannot reach the queue at ${connection.display}: ${redact((error as Error).message, connection)}`, 'is redis-server running there, and are host, port and password right?');
+    throw error;
   }
+  // For file data; unlike the probe, it reconnects after a Redis restart.
+  const redis = new Redis(redisOptions(connection));
+  redis.on('error', () => {});
   const cacheDir = contentCacheDir(env);
 
   // Fetches file data once per worker, checked against its hash before it is used.

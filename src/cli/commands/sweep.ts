@@ -8,6 +8,7 @@ import type { Subcommand } from '../registry.js';
 import { describeFailures, runSweepWithProgress, sweepTable, writePlot } from '../sweep-report.js';
 import { backendOf, reductionOf } from '../sources.js';
 import { QUEUE_HELP, QUEUE_OPTIONS, queueExecutorOf, queueSummary } from '../queue-options.js';
+import { SWEEP_DATA_HELP, SWEEP_DATA_OPTIONS, sweepFileData } from '../sweep-data.js';
 import { TRAINING_OPTIONS, trainingOptions } from './train.js';
 
 const HELP = `hessbound sweep — lambda_max and the Wolkowicz–Styan bound at trained points, across widths and seeds
@@ -15,6 +16,7 @@ const HELP = `hessbound sweep — lambda_max and the Wolkowicz–Styan bound at 
 Usage: hessbound sweep --dataset NAME --widths LIST --seeds K [options]
 
   --dataset NAME          iris|wine|breast_cancer|digits, or synthetic:n=120,d=32,classes=3,rho=0.5[,seed=S]
+${SWEEP_DATA_HELP}
   --widths LIST           hidden widths, e.g. 4,8,16,32,64
   --seeds K               seeds 0..K-1 of the random initialisation (or a list, e.g. 0,5,9)
   --activation A          sigmoid|tanh|softplus|gelu|silu|identity (default ${JOB_DEFAULTS.activation})
@@ -57,6 +59,7 @@ const OPTIONS = {
   quiet: { type: 'boolean' },
   ...TRAINING_OPTIONS,
   ...QUEUE_OPTIONS,
+  ...SWEEP_DATA_OPTIONS,
 } as const;
 
 function seedsOf(values: ParsedValues): number | number[] {
@@ -91,7 +94,8 @@ export function gridOf(values: ParsedValues): SweepGrid {
 
 async function run(argv: string[]): Promise<void> {
   const values = parse(argv, OPTIONS);
-  const grid = gridOf(values);
+  const fileData = sweepFileData(values);
+  const grid = gridOf(fileData ? { ...values, dataset: fileData.id } : values);
   const workers = int(values, 'workers', undefined, 1);
   const backend = backendOf(values);
   const csvPath = str(values, 'out') ?? 'results.csv';
@@ -105,7 +109,7 @@ async function run(argv: string[]): Promise<void> {
     process.stderr.write(`\nhessbound: interrupted; finished points are in ${csvPath}. Rerun with --resume to continue.\n`);
     process.exit(130);
   });
-  const executor = await queueExecutorOf(values, workers, backend);
+  const executor = await queueExecutorOf(values, workers, backend, fileData);
   const result = await runSweepWithProgress(
     {
       grid,
