@@ -1,6 +1,6 @@
 /** `--queue URL` for hessbound sweep: the points run on queue workers (src/queue/) instead of local threads. */
 import { fail } from '../errors.js';
-import { openQueueExecutor, type QueueExecutor } from '../queue/coordinator.js';
+import type { QueueExecutor } from '../queue/coordinator.js';
 import type { BackendName } from '../types.js';
 import { str, type ParsedValues } from './args.js';
 import type { SweepFileData } from './sweep-data.js';
@@ -14,6 +14,8 @@ export async function queueExecutorOf(values: ParsedValues, workers: number | un
   const url = str(values, 'queue');
   if (url === undefined) return undefined;
   if (workers !== undefined) fail('BAD_OPTION', '--workers does not apply with --queue', "the queue's workers decide: start more 'hessbound worker' processes, or give them --concurrency");
+  // Loaded only when asked for: BullMQ and ioredis are not needed otherwise.
+  const { openQueueExecutor } = await import('../queue/coordinator.js');
   return openQueueExecutor({ url, ...(backend ? { backend } : {}), ...(fileData ? { datasets: new Map([[fileData.id, fileData.text]]) } : {}) });
 }
 

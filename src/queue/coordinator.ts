@@ -108,8 +108,22 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
   events.on('progress', ({ jobId, data }) => {
     if (typeof data === 'number') waiting.get(jobId)?.onProgress(data);
   });
+  const enqueue = async (key: string, spec: SweepJobSpec) => {
+    await queue.add(POINT_JOB_NAME, queueJobData({ key, spec }, options.backend), {
+      jobId: key,
+      attempts,
+      backoff: { type: 'exponential', delay: 1000 },
+      // Finished jobs stay: they are how a restarted coordinator finds the results.
+      removeOnComplete: false,
+      removeOnFail: false,
+    });
+  };
   const poll = setInterval(() => {
-    for (const key of waiting.keys()) check(key, false).catch(() => {});
+    for (const [key, waiter] of waiting)
+      check(key, false)
+        // Gone: Redis restarted without persistence (or someone deleted it). Queue it again.
+        .then((state) => (state === 'missing' ? enqueue(key, waiter.spec) : undefined))
+        .catch(() => {});
   }, options.pollInterval ?? 5000);
   poll.unref();
 
@@ -124,14 +138,7 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
       return new Promise<SweepRecord>((resolve, reject) => {
         waiting.set(key, { spec, onProgress, resolve, reject });
         (async () => {
-          await queue.add(POINT_JOB_NAME, queueJobData({ key, spec }, options.backend), {
-            jobId: key,
-            attempts,
-            backoff: { type: 'exponential', delay: 1000 },
-            // Finished jobs stay: they are how a restarted coordinator finds the results.
-            removeOnComplete: false,
-            removeOnFail: false,
-          });
+          await enqueue(key, spec);
           // Finished before (another run of this sweep) or failed before (retry, as --resume does).
           await check(key, true);
         })().catch((error: unknown) => settle(key, { error: new HessboundError('IO', `the queue at ${connection.display} failed: ${redact((error as Error).message, connection)}`) }));

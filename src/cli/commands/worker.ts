@@ -1,7 +1,6 @@
 /** hessbound worker: serve sweep points from a Redis (BullMQ) queue until stopped. */
 import { availableParallelism } from 'node:os';
 import { fail } from '../../errors.js';
-import { startQueueWorker } from '../../queue/worker.js';
 import { int, parse, str } from '../args.js';
 import type { Subcommand } from '../registry.js';
 import { backendOf } from '../sources.js';
@@ -43,6 +42,7 @@ async function run(argv: string[]): Promise<void> {
   const backend = backendOf(values);
   const quiet = values['quiet'] === true;
   const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+  const { startQueueWorker } = await import('../../queue/worker.js');
   const worker = await startQueueWorker({
     url,
     ...(concurrency !== undefined ? { concurrency } : {}),
