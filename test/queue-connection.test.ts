@@ -4,7 +4,7 @@ import { HessboundError } from '../src/errors.js';
 import { parseQueueUrl, redact, redisOptions } from '../src/queue/connection.js';
 import { errorFromReason, failureReason, validateQueueJob, queueJobData } from '../src/queue/job-data.js';
 import { makeJob } from '../src/sweep/job.js';
-import { runCli } from './helpers/cli.js';
+import { runCliAsync } from './helpers/queue-procs.js';
 
 describe('parseQueueUrl', () => {
   it('reads host, port, database and TLS', () => {
@@ -77,18 +77,18 @@ describe('queue job data', () => {
 });
 
 describe('hessbound worker / sweep --queue errors', () => {
-  it('needs --queue, refuses --workers with --queue, and hides the password when Redis is unreachable', () => {
-    const none = runCli(['worker']);
+  it('needs --queue, refuses --workers with --queue, and hides the password when Redis is unreachable', async () => {
+    const none = await runCliAsync(['worker']);
     expect(none.status).toBe(2);
     expect(none.stderr).toMatch(/no --queue given[\s\S]*hint: e\.g\. hessbound worker --queue redis:/);
-    const both = runCli(['sweep', '--dataset', 'iris', '--widths', '4', '--seeds', '1', '--queue', 'redis://127.0.0.1:1/0', '--workers', '2']);
+    const both = await runCliAsync(['sweep', '--dataset', 'iris', '--widths', '4', '--seeds', '1', '--queue', 'redis://127.0.0.1:1/0', '--workers', '2']);
     expect(both.status).toBe(2);
     expect(both.stderr).toMatch(/--workers does not apply with --queue/);
     // Port 1 on loopback: nothing listens there.
-    const worker = runCli(['worker', '--queue', 'redis://:hunter2@127.0.0.1:1/0']);
+    const worker = await runCliAsync(['worker', '--queue', 'redis://:hunter2@127.0.0.1:1/0']);
     expect(worker.status).toBe(1);
     expect(worker.stderr).toMatch(/\[IO\]: cannot reach the queue at redis:\/\/:\*\*\*@127\.0\.0\.1:1\/0/);
-    const sweep = runCli(['sweep', '--dataset', 'iris', '--widths', '4', '--seeds', '1', '--queue', 'redis://127.0.0.1:1/0', '--out', '/tmp/hb-never.csv'], { HESSBOUND_REDIS_PASSWORD: 'hunter2' });
+    const sweep = await runCliAsync(['sweep', '--dataset', 'iris', '--widths', '4', '--seeds', '1', '--queue', 'redis://127.0.0.1:1/0', '--out', '/tmp/hb-never.csv'], { HESSBOUND_REDIS_PASSWORD: 'hunter2' });
     expect(sweep.status).toBe(1);
     expect(sweep.stderr).toMatch(/cannot reach the queue at redis:\/\/127\.0\.0\.1:1\/0/);
     for (const r of [worker, sweep]) expect(r.stdout + r.stderr).not.toMatch(/hunter2/);

@@ -18,8 +18,7 @@ import { gridJobs, makeJob } from '../src/sweep/job.js';
 import type { SweepResult } from '../src/sweep/result.js';
 import { runPoint } from '../src/sweep/run-point.js';
 import { BACKENDS } from './helpers/backends.js';
-import { runCli } from './helpers/cli.js';
-import { loggedKeys, startCli, type Proc } from './helpers/queue-procs.js';
+import { loggedKeys, runCliAsync, startCli, type Proc } from './helpers/queue-procs.js';
 import { startRedis, type TestRedis } from './helpers/redis.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'hb-queue-'));
@@ -72,9 +71,9 @@ describe.each(BACKENDS)('sweeps on a Redis queue (%s backend)', (backend) => {
   const ensureWorkers = async (count: number) => {
     while (alive().length < count) await startWorker();
   };
-  const localSweep = (grid: string[]) => {
+  const localSweep = async (grid: string[]) => {
     const out = join(tmp(), 'local.csv');
-    const r = runCli(['sweep', ...grid, ...training, '--backend', backend, '--workers', '1', '--out', out, '--quiet', '--json'], { OPENBLAS_NUM_THREADS: '1' });
+    const r = await runCliAsync(['sweep', ...grid, ...training, '--backend', backend, '--workers', '1', '--out', out, '--quiet', '--json'], { OPENBLAS_NUM_THREADS: '1' });
     expect(r.status, r.stderr).toBe(0);
     return readRows(out);
   };
@@ -102,7 +101,7 @@ describe.each(BACKENDS)('sweeps on a Redis queue (%s backend)', (backend) => {
     expect(code, sweep.output()).toBe(0);
     // The killed worker's point went back to the queue and the other worker ran it.
     expect(loggedKeys(b.output(), 'done')).toContain(killedKey);
-    expectSameAsLocal(readRows(out), localSweep(grid), keysOf([3, 4, 5], 2));
+    expectSameAsLocal(readRows(out), await localSweep(grid), keysOf([3, 4, 5], 2));
     expect(sweep.output()).toMatch(/6 point\(s\) in .*on the queue redis:\/\/127\.0\.0\.1/);
   });
 
@@ -127,14 +126,14 @@ describe.each(BACKENDS)('sweeps on a Redis queue (%s backend)', (backend) => {
     const { code } = await second.exited;
     expect(code, second.output()).toBe(0);
     const rows = readRows(out);
-    expectSameAsLocal(rows, localSweep(grid), keysOf([6, 7], 3));
+    expectSameAsLocal(rows, await localSweep(grid), keysOf([6, 7], 3));
     const jsonlKeys = readFileSync(out.replace(/\.csv$/, '.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { key: string }).key);
     expect(jsonlKeys.sort()).toEqual(rows.map((r) => r.key).sort());
     // Points that finished while no coordinator ran were read back from Redis, not run again.
     const started = workers.flatMap((w) => loggedKeys(w.output(), 'start')).filter((k) => keysOf([6, 7], 3).includes(k));
     expect(started.sort()).toEqual(keysOf([6, 7], 3).sort());
     // Running the finished sweep again (fresh files) reads every point back.
-    const again = runCli(['sweep', ...grid, ...training, '--backend', backend, '--queue', redis.url, '--out', join(tmp(), 'again.csv'), '--quiet', '--json']);
+    const again = await runCliAsync(['sweep', ...grid, ...training, '--backend', backend, '--queue', redis.url, '--out', join(tmp(), 'again.csv'), '--quiet', '--json']);
     expect(again.status, again.stderr).toBe(0);
     expect((JSON.parse(again.stdout) as { rows: SweepResult[] }).rows.map((r) => r.lambdaMax).sort()).toEqual(rows.map((r) => r.lambdaMax).sort());
     expect(workers.flatMap((w) => loggedKeys(w.output(), 'start')).filter((k) => keysOf([6, 7], 3).includes(k))).toHaveLength(6);
@@ -154,7 +153,7 @@ describe.each(BACKENDS)('sweeps on a Redis queue (%s backend)', (backend) => {
           const job = await queue.getJob(id);
           if (job && (await job.getState()) === 'failed') {
             reasons[id] = job.failedReason;
-            expect(job.attemptsMade, id).toBe(1); // not retried: it would fail the same way
+            expect(job.attemptsMade, id).toBeLessThanOrEqual(1); // not retried: it would fail the same way
             break;
           }
           await new Promise((r) => setTimeout(r, 50));
@@ -170,7 +169,7 @@ describe.each(BACKENDS)('sweeps on a Redis queue (%s backend)', (backend) => {
     expect(alive().map((w) => w.output()).join('')).toMatch(/rejected job foreign-1/);
     // ...and still run points.
     const out = join(tmp(), 'after.csv');
-    const r = runCli(['sweep', '--dataset', 'iris', '--widths', '2', '--seeds', '2', '--backend', backend, '--queue', redis.url, '--out', out, '--quiet']);
+    const r = await runCliAsync(['sweep', '--dataset', 'iris', '--widths', '2', '--seeds', '2', '--backend', backend, '--queue', redis.url, '--out', out, '--quiet']);
     expect(r.status, r.stderr).toBe(0);
     expect(readRows(out)).toHaveLength(2);
   });
@@ -206,9 +205,9 @@ describe.each(BACKENDS)('sweeps on a Redis queue (%s backend)', (backend) => {
     const csv = join(dir, 'mine.csv');
     writeFileSync(csv, ['f1,f2,f3,label', ...x.map((r, i) => `${r.join(',')},${i % 3}`)].join('\n') + '\n');
     const grid = ['--data', csv, '--widths', '3,4', '--seeds', '1', '--backend', backend, '--quiet'];
-    const local = runCli(['sweep', ...grid, '--workers', '1', '--out', join(dir, 'local.csv')], { OPENBLAS_NUM_THREADS: '1', HESSBOUND_DATA_CACHE: tmp() });
+    const local = await runCliAsync(['sweep', ...grid, '--workers', '1', '--out', join(dir, 'local.csv')], { OPENBLAS_NUM_THREADS: '1', HESSBOUND_DATA_CACHE: tmp() });
     expect(local.status, local.stderr).toBe(0);
-    const queued = runCli(['sweep', ...grid, '--queue', redis.url, '--out', join(dir, 'queue.csv')], { HESSBOUND_DATA_CACHE: tmp() });
+    const queued = await runCliAsync(['sweep', ...grid, '--queue', redis.url, '--out', join(dir, 'queue.csv')], { HESSBOUND_DATA_CACHE: tmp() });
     expect(queued.status, queued.stderr).toBe(0);
     const localRows = readRows(join(dir, 'local.csv'));
     expect(localRows[0]?.dataset).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -225,7 +224,7 @@ describe.each(BACKENDS)('sweeps on a Redis queue (%s backend)', (backend) => {
     redis = await startRedis(redis.port); // same port, empty
     const { code } = await sweep.exited;
     expect(code, sweep.output()).toBe(0);
-    expectSameAsLocal(readRows(out), localSweep(grid), keysOf([9, 10], 3));
+    expectSameAsLocal(readRows(out), await localSweep(grid), keysOf([9, 10], 3));
     expect(alive()).toHaveLength(2);
   });
 
