@@ -11,13 +11,14 @@
  */
 import { Worker as BullWorker, UnrecoverableError, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { HessboundError, fail } from '../errors.js';
 import { createWorkerPool, type WorkerPool } from '../node/sweep-pool.js';
 import type { SweepRecord } from '../sweep/result.js';
 import type { BackendName } from '../types.js';
 import { parseQueueUrl, redact, redisOptions, type QueueConnection } from './connection.js';
-import { contentCacheDir, isContentDatasetId, readContentCache, writeContentCache } from './content-data.js';
+import { cachePath, contentCacheDir, isContentDatasetId, writeContentCache } from './content-data.js';
 import { DEFAULT_QUEUE_NAME, POINT_JOB_NAME, failureReason, validateQueueJob } from './job-data.js';
 import { dataKey } from './keys.js';
 import { connectOnce } from './reach.js';
@@ -96,7 +97,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
 
   // Fetches file data once per worker, checked against its hash before it is used.
   const ensureData = async (id: string) => {
-    if (!isContentDatasetId(id) || readContentCache(id, cacheDir)) return;
+    // Already here (verified when written; the pool's threads check the hash again when loading).
+    if (!isContentDatasetId(id) || existsSync(cachePath(id, cacheDir))) return;
     const text = await redis.get(dataKey(queueName, id));
     if (text === null) fail('IO', `the data set ${id} is not stored in the queue`, 'the coordinator stores it when the sweep starts; run the sweep again');
     writeContentCache(id, text, cacheDir);
