@@ -9,17 +9,17 @@
  * `npm run build:ts` first), with one BLAS thread per point everywhere (OPENBLAS_NUM_THREADS=1 for
  * the local sweeps, --threads 1 for the workers), so every configuration does the same arithmetic.
  * A private redis-server (no persistence) on a free loopback port is started and stopped here;
- * Redis is flushed between configurations (finished points would otherwise be read back). Workers
+ * each queue configuration gets a fresh Redis (finished points would otherwise be read back). Workers
  * are started and warmed (one point each, addon loaded) before a queue sweep is timed; the local
  * pool starts its threads inside the timed sweep, as it does in use. The time is the sweep's own
  * `seconds` (--json): from the first point handed out to the last result written.
- * Each configuration runs twice, interleaved; the table shows both and ratios of the minima.
+ * Each configuration runs BENCH_REPEATS times (default 2), interleaved; the table shows every run and
+ * ratios of the minima.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 
 import { startRedis, type TestRedis } from '../test/helpers/redis.js';
 import { cliCommand } from './lib/cli.js';
@@ -27,6 +27,7 @@ import { cliCommand } from './lib/cli.js';
 const CLI = cliCommand();
 const dir = mkdtempSync(join(tmpdir(), 'hb-bench-queue-'));
 let outCount = 0;
+const REPEATS = Number(process.env['BENCH_REPEATS'] ?? 2);
 
 interface Sweep {
   label: string;
@@ -47,7 +48,9 @@ function sweepSeconds(args: string[], env: NodeJS.ProcessEnv = {}): number {
   return json.seconds;
 }
 
-async function withWorkers<T>(redis: TestRedis, count: number, body: () => T): Promise<T> {
+async function withWorkers<T>(count: number, body: (redis: TestRedis) => Promise<T>): Promise<T> {
+  // A fresh Redis per configuration: nothing finished earlier can be read back.
+  const redis = await startRedis();
   const procs = Array.from({ length: count }, () =>
     spawn(CLI.argv[0] as string, [...CLI.argv.slice(1), 'worker', '--queue', redis.url, '--concurrency', '1', '--threads', '1', '--quiet'], { stdio: 'ignore' }),
   );
@@ -55,47 +58,36 @@ async function withWorkers<T>(redis: TestRedis, count: number, body: () => T): P
     // Warm-up: one point per worker (distinct seeds), so threads and addon are loaded.
     await new Promise((r) => setTimeout(r, 500));
     sweepSeconds(['--dataset', 'iris', '--widths', '4', '--seeds', Array.from({ length: count * 2 }, (_, i) => 1000 + i).join(','), '--grad-tol', '0', '--max-steps', '2000', '--queue', redis.url]);
-    const client = new Redis(redis.port, '127.0.0.1');
-    await client.flushall();
-    client.disconnect();
-    return body();
+    return await body(redis);
   } finally {
     for (const p of procs) p.kill('SIGTERM');
     await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.on('exit', r)))));
+    await redis.stop();
   }
 }
 
 async function main(): Promise<void> {
   console.log(`Bench F: local pool vs Redis queue (BullMQ); CLI: ${CLI.note}`);
   console.log(`start ${new Date().toISOString()}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  const redis = await startRedis();
   const times: Record<string, number[]> = {};
   const record = (name: string, seconds: number) => (times[name] ??= []).push(seconds);
-  try {
-    for (let rep = 0; rep < 2; rep++) {
-      for (const s of [MEDIUM, TINY]) {
-        record(`${s.label}|local 1`, sweepSeconds([...s.grid, '--workers', '1'], { OPENBLAS_NUM_THREADS: '1' }));
-        record(`${s.label}|local 2`, sweepSeconds([...s.grid, '--workers', '2'], { OPENBLAS_NUM_THREADS: '1' }));
-      }
-      for (const count of [1, 2])
-        await withWorkers(redis, count, async () => {
-          for (const s of [MEDIUM, TINY]) {
-            record(`${s.label}|queue ${count}`, sweepSeconds([...s.grid, '--queue', redis.url]));
-            const client = new Redis(redis.port, '127.0.0.1');
-            await client.flushall();
-            client.disconnect();
-          }
-        });
+  for (let rep = 0; rep < REPEATS; rep++) {
+    for (const s of [MEDIUM, TINY]) {
+      record(`${s.label}|local 1`, sweepSeconds([...s.grid, '--workers', '1'], { OPENBLAS_NUM_THREADS: '1' }));
+      record(`${s.label}|local 2`, sweepSeconds([...s.grid, '--workers', '2'], { OPENBLAS_NUM_THREADS: '1' }));
     }
-  } finally {
-    await redis.stop();
+    for (const count of [1, 2])
+      await withWorkers(count, async (redis) => {
+        // Different grids, so different keys: no point of the second is done by the first.
+        for (const s of [MEDIUM, TINY]) record(`${s.label}|queue ${count}`, sweepSeconds([...s.grid, '--queue', redis.url]));
+      });
   }
   console.log(`end ${new Date().toISOString()}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
 
   const min = (name: string) => Math.min(...(times[name] as number[]));
   for (const s of [MEDIUM, TINY]) {
     console.log(`${s.label} (${s.points} points)\n`);
-    console.log('| configuration | wall time (two runs) | points / minute (best) | time / local pool with as many workers |');
+    console.log('| configuration | wall time (each run) | points / minute (best) | time / local pool with as many workers |');
     console.log('| --- | --- | --- | --- |');
     for (const config of ['local 1', 'local 2', 'queue 1', 'queue 2']) {
       const name = `${s.label}|${config}`;

@@ -87,9 +87,12 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
   };
   // The state of one point in Redis; finished ones settle their waiter.
   const check = async (key: string, retryFailed: boolean) => {
+    // State first, then the job: a job read while still active would carry no return value yet.
+    const state = await queue.getJobState(key);
+    if (state === 'unknown') return 'missing';
+    if (state !== 'completed' && state !== 'failed') return state;
     const job = await Job.fromId(queue, key);
     if (!job) return 'missing';
-    const state = await job.getState();
     if (state === 'completed') settle(key, { record: job.returnvalue });
     else if (state === 'failed') {
       if (retryFailed) await job.retry('failed');
