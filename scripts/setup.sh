@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake g++ libopenblas-dev liblapacke-dev libeigen3-dev emscripten chromium)
+packages+=(redis-server) # distributed sweeps: test/queue*.test.ts start their own server (docs/distributed.md)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -14,6 +14,7 @@ import { abortedError, effectiveSignal, throwIfAborted } from './cancel.js';
 import type { KernelBackend, ProgressCallback } from './types.js';
 import type { ThreadReply, ThreadRequest } from './wasm-thread-worker.js';
 import type { WasmKernelBackend } from './wasm.js';
+import { withGuardedProgress } from './call-queue.js';
 
 interface Pending {
   request: ThreadRequest;
@@ -103,8 +104,11 @@ export function wasmOnThread(inThread: KernelBackend): KernelBackend {
     name: 'wasm',
     linalg: inThread.linalg,
     maxDenseBytes: inThread.maxDenseBytes,
-    run: (name, spec, options, onProgress, signal) => call('run', [name, spec, options], onProgress, signal),
-    hessian: (spec, assembly, maxDenseBytes, onProgress, signal) => call('hessian', [spec, assembly, maxDenseBytes], onProgress, signal),
+    // A throwing progress callback rejects the call with its error, as on the native backend.
+    run: (name, spec, options, onProgress, signal) =>
+      withGuardedProgress(onProgress, (progress) => call('run', [name, spec, options], progress, signal)),
+    hessian: (spec, assembly, maxDenseBytes, onProgress, signal) =>
+      withGuardedProgress(onProgress, (progress) => call('hessian', [spec, assembly, maxDenseBytes], progress, signal)),
     hvp: (spec, directions, k) => call('hvp', [spec, directions, k]),
     eigh: (matrix, n, first, last, vectors) => call('eigh', [matrix, n, first, last, vectors]),
     lossGrad: (spec) => inThread.lossGrad(spec),

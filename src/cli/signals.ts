@@ -16,11 +16,24 @@ export function onInterrupt(hook: Hook): void {
   hooks.push(hook);
 }
 
+const installed = new Map<keyof typeof EXIT_CODES, () => void>();
+
+/**
+ * For a command with its own signal handling (`hessbound worker` finishes its points and exits 0):
+ * removes the handlers installExitSignals set, so signals no longer cancel kernel calls or exit.
+ */
+export function releaseExitSignals(): void {
+  for (const [signal, listener] of installed) process.off(signal, listener);
+  installed.clear();
+  setAmbientSignal(undefined);
+}
+
 export function installExitSignals(): void {
   const controller = new AbortController();
   setAmbientSignal(controller.signal);
   for (const signal of Object.keys(EXIT_CODES) as (keyof typeof EXIT_CODES)[]) {
-    process.once(signal, () => {
+    const listener = () => {
+      installed.clear();
       controller.abort(new HessboundError('ABORTED', `interrupted by ${signal}`));
       for (const hook of hooks) {
         try {
@@ -33,6 +46,8 @@ export function installExitSignals(): void {
       // process does not exit under a running BLAS call, then exit regardless.
       setTimeout(() => process.exit(EXIT_CODES[signal]), 200).unref();
       process.exitCode = EXIT_CODES[signal];
-    });
+    };
+    installed.set(signal, listener);
+    process.once(signal, listener);
   }
 }

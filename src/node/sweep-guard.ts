@@ -6,9 +6,8 @@
 import { closeSync, existsSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fail } from '../errors.js';
-import { loadDatasetById } from '../sweep/dataset-id.js';
 import { JOB_DEFAULTS, type SweepGrid, type SweepJob } from '../sweep/job.js';
-import { loadDataset } from './datasets.js';
+import { loadDataById } from './dataset-ids.js';
 
 export const SPEC_FORMAT = 'hessbound.sweep-spec.v1';
 
@@ -134,5 +133,6 @@ export function checkSweepSpec(csvPath: string, spec: Spec, resuming: boolean): 
 
 /** Loads each data set of the jobs once, so an unknown or bad one fails before any point or file. */
 export function validateSweepData(jobs: readonly SweepJob[]): void {
-  for (const id of new Set(jobs.map((j) => j.spec.dataset))) loadDatasetById(id, (name) => loadDataset(name));
+  const ids = new Set(jobs.flatMap((j) => (j.spec.testData ? [j.spec.dataset, j.spec.testData] : [j.spec.dataset])));
+  for (const id of ids) loadDataById(id);
 }

@@ -8,7 +8,6 @@
  * safety net for events missed during a disconnection.
  */
 import { Job, Queue, QueueEvents } from 'bullmq';
-import { Redis } from 'ioredis';
 import { HessboundError, fail } from '../errors.js';
 import { jobKey, type SweepJobSpec } from '../sweep/job.js';
 import type { SweepRecord } from '../sweep/result.js';
@@ -18,6 +17,7 @@ import { parseQueueUrl, redact, redisOptions, type QueueConnection } from './con
 import { isContentDatasetId } from './content-data.js';
 import { DEFAULT_QUEUE_NAME, POINT_JOB_NAME, errorFromReason, queueJobData, validateRecord } from './job-data.js';
 import { dataKey } from './keys.js';
+import { connectOnce } from './reach.js';
 
 export interface QueueExecutorOptions {
   url: string;
@@ -53,35 +53,24 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
   const queueName = options.queueName ?? DEFAULT_QUEUE_NAME;
   const attempts = options.attempts ?? 3;
   if (!Number.isSafeInteger(attempts) || attempts < 1) fail('BAD_OPTION', `attempts must be a positive integer, got ${String(attempts)}`);
+  // Reachable (and the password right) before BullMQ, which would retry a refused connection forever.
+  const probe = await connectOnce(connection);
+  let workers = 0;
+  try {
+    for (const [id, text] of options.datasets ?? []) {
+      if (!isContentDatasetId(id)) fail('BAD_OPTION', `data set id ${id} is not a content id (sha256:...)`);
+      // NX: stored once however many sweeps use it.
+      await probe.set(dataKey(queueName, id), text, 'NX');
+    }
+  } finally {
+    probe.disconnect();
+  }
   const queue = new Queue(queueName, { connection: redisOptions(connection) });
   const events = new QueueEvents(queueName, { connection: redisOptions(connection) });
   queue.on('error', () => {});
   events.on('error', () => {});
-  const unreachable = (error: unknown): never =>
-    fail('IO', `cannot reach the queue at ${connection.display}: ${redact((error as Error).message, connection)}`, 'is redis-server running there, and are host, port and password right?');
-  let workers = 0;
-  try {
-    // BullMQ retries a refused connection forever; a sweep should say so instead.
-    const ready = Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
-    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 10 s')), 10_000).unref());
-    await Promise.race([ready, timeout]);
-    for (const [id, text] of options.datasets ?? []) {
-      if (!isContentDatasetId(id)) fail('BAD_OPTION', `data set id ${id} is not a content id (sha256:...)`);
-      // NX: stored once however many sweeps use it.
-      const client = new Redis({ ...redisOptions(connection), lazyConnect: true });
-      client.on('error', () => {});
-      try {
-        await client.set(dataKey(queueName, id), text, 'NX');
-      } finally {
-        client.disconnect();
-      }
-    }
-    workers = await queue.getWorkersCount();
-  } catch (error) {
-    await Promise.allSettled([queue.close(), events.close()]);
-    if (error instanceof HessboundError) throw error;
-    unreachable(error);
-  }
+  await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+  workers = await queue.getWorkersCount();
 
   const waiting = new Map<string, Waiter>();
   let closing: Promise<void> | null = null;
@@ -98,9 +87,12 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
   };
   // The state of one point in Redis; finished ones settle their waiter.
   const check = async (key: string, retryFailed: boolean) => {
+    // State first, then the job: a job read while still active would carry no return value yet.
+    const state = await queue.getJobState(key);
+    if (state === 'unknown') return 'missing';
+    if (state !== 'completed' && state !== 'failed') return state;
     const job = await Job.fromId(queue, key);
     if (!job) return 'missing';
-    const state = await job.getState();
     if (state === 'completed') settle(key, { record: job.returnvalue });
     else if (state === 'failed') {
       if (retryFailed) await job.retry('failed');
@@ -119,8 +111,22 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
   events.on('progress', ({ jobId, data }) => {
     if (typeof data === 'number') waiting.get(jobId)?.onProgress(data);
   });
+  const enqueue = async (key: string, spec: SweepJobSpec) => {
+    await queue.add(POINT_JOB_NAME, queueJobData({ key, spec }, options.backend), {
+      jobId: key,
+      attempts,
+      backoff: { type: 'exponential', delay: 1000 },
+      // Finished jobs stay: they are how a restarted coordinator finds the results.
+      removeOnComplete: false,
+      removeOnFail: false,
+    });
+  };
   const poll = setInterval(() => {
-    for (const key of waiting.keys()) check(key, false).catch(() => {});
+    for (const [key, waiter] of waiting)
+      check(key, false)
+        // Gone: Redis restarted without persistence (or someone deleted it). Queue it again.
+        .then((state) => (state === 'missing' ? enqueue(key, waiter.spec) : undefined))
+        .catch(() => {});
   }, options.pollInterval ?? 5000);
   poll.unref();
 
@@ -135,14 +141,7 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
       return new Promise<SweepRecord>((resolve, reject) => {
         waiting.set(key, { spec, onProgress, resolve, reject });
         (async () => {
-          await queue.add(POINT_JOB_NAME, queueJobData({ key, spec }, options.backend), {
-            jobId: key,
-            attempts,
-            backoff: { type: 'exponential', delay: 1000 },
-            // Finished jobs stay: they are how a restarted coordinator finds the results.
-            removeOnComplete: false,
-            removeOnFail: false,
-          });
+          await enqueue(key, spec);
           // Finished before (another run of this sweep) or failed before (retry, as --resume does).
           await check(key, true);
         })().catch((error: unknown) => settle(key, { error: new HessboundError('IO', `the queue at ${connection.display} failed: ${redact((error as Error).message, connection)}`) }));

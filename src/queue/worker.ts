@@ -10,16 +10,18 @@
  * expires, and BullMQ's stalled-job check hands it to another worker, at most `maxStalledCount` times.
  */
 import { Worker as BullWorker, UnrecoverableError, type Job } from 'bullmq';
-import { availableParallelism } from 'node:os';
 import { Redis } from 'ioredis';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { HessboundError, fail } from '../errors.js';
 import { createWorkerPool, type WorkerPool } from '../node/sweep-pool.js';
 import type { SweepRecord } from '../sweep/result.js';
 import type { BackendName } from '../types.js';
 import { parseQueueUrl, redact, redisOptions, type QueueConnection } from './connection.js';
-import { contentCacheDir, isContentDatasetId, readContentCache, writeContentCache } from './content-data.js';
+import { cachePath, contentCacheDir, isContentDatasetId, writeContentCache } from './content-data.js';
 import { DEFAULT_QUEUE_NAME, POINT_JOB_NAME, failureReason, validateQueueJob } from './job-data.js';
 import { dataKey } from './keys.js';
+import { connectOnce } from './reach.js';
 
 export interface QueueWorkerOptions {
   url: string;
@@ -82,21 +84,21 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   };
   const first = poolFor(options.backend);
   const closePools = () => Promise.all([...pools.values()].map((p) => p.close()));
-  const redis = new Redis({ ...redisOptions(connection), lazyConnect: true });
-  redis.on('error', () => {}); // reported through the failing commands
   try {
-    await redis.connect();
-    await redis.ping();
+    (await connectOnce(connection)).disconnect();
   } catch (error) {
-    redis.disconnect();
     await closePools();
-    fail('IO', `cannot reach the queue at ${connection.display}: ${redact((error as Error).message, connection)}`, 'is redis-server running there, and are host, port and password right?');
+    throw error;
   }
+  // For file data; unlike the probe, it reconnects after a Redis restart.
+  const redis = new Redis(redisOptions(connection));
+  redis.on('error', () => {});
   const cacheDir = contentCacheDir(env);
 
   // Fetches file data once per worker, checked against its hash before it is used.
   const ensureData = async (id: string) => {
-    if (!isContentDatasetId(id) || readContentCache(id, cacheDir)) return;
+    // Already here (verified when written; the pool's threads check the hash again when loading).
+    if (!isContentDatasetId(id) || existsSync(cachePath(id, cacheDir))) return;
     const text = await redis.get(dataKey(queueName, id));
     if (text === null) fail('IO', `the data set ${id} is not stored in the queue`, 'the coordinator stores it when the sweep starts; run the sweep again');
     writeContentCache(id, text, cacheDir);
@@ -120,6 +122,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     let reported = 0;
     try {
       await ensureData(spec.dataset);
+      if (spec.testData) await ensureData(spec.testData);
       const record = await poolFor(backend).run(spec, (fraction) => {
         if (fraction - reported < 0.02 && fraction < 1) return;
         reported = fraction;

@@ -58,3 +58,16 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
 export function loggedKeys(output: string, verb: 'start' | 'done'): string[] {
   return [...output.matchAll(new RegExp(`Z ${verb} ([0-9a-f]{16})`, 'g'))].map((m) => m[1] as string);
 }
+
+/** runCli without blocking the test's event loop (vitest's worker must keep answering its RPCs). */
+export async function runCliAsync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
+  const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  clearTimeout(timer);
+  return { status, stdout, stderr };
+}

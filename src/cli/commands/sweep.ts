@@ -11,6 +11,7 @@ import { onInterrupt } from '../signals.js';
 import { describeFailures, runSweepWithProgress, sweepTable, writePlot } from '../sweep-report.js';
 import { backendOf, reductionOf } from '../sources.js';
 import { QUEUE_HELP, QUEUE_OPTIONS, queueExecutorOf, queueSummary } from '../queue-options.js';
+import { SWEEP_DATA_HELP, SWEEP_DATA_OPTIONS, sweepFileData, sweepTestData } from '../sweep-data.js';
 import { TRAINING_OPTIONS, trainingOptions } from './train.js';
 
 const HELP = `hessbound sweep — lambda_max and the Wolkowicz–Styan bound at trained points, across widths and seeds
@@ -19,7 +20,7 @@ Usage: hessbound sweep --dataset NAME --widths LIST --seeds K [options]
 
   --dataset NAME          iris|wine|breast_cancer|digits, or synthetic:n=120,d=32,classes=3,rho=0.5[,seed=S]
   --datasets LIST         several data sets, e.g. iris,wine (one set of points each)
-  --data FILE             or a data file (CSV standardized, as elsewhere)
+${SWEEP_DATA_HELP}
   --rhos LIST             synthetic data: one set of points per pairwise cosine, e.g. 0,0.5,0.9
                           (then rho may be left out of --dataset: synthetic:n=24,d=32,classes=3)
   --widths LIST           hidden widths, e.g. 4,8,16,32,64
@@ -58,7 +59,6 @@ the points that were running; rerun with --resume.`;
 const OPTIONS = {
   dataset: { type: 'string' },
   datasets: { type: 'string' },
-  data: { type: 'string' },
   'test-data': { type: 'string' },
   rhos: { type: 'string' },
   activations: { type: 'string' },
@@ -85,6 +85,7 @@ const OPTIONS = {
   ...TRAINING_OPTIONS,
   track: { type: 'string' },
   ...QUEUE_OPTIONS,
+  ...SWEEP_DATA_OPTIONS,
 } as const;
 
 function seedsOf(values: ParsedValues): number | number[] {
@@ -148,7 +149,7 @@ export function gridOf(values: ParsedValues): SweepGrid {
     ...(rhos ? { rhos } : {}),
     ...(activations ? { activations: activations as Activation[] } : {}),
     ...(weightDecays ? { weightDecays } : {}),
-    ...(testData !== undefined ? { testData: `file:${resolve(testData)}` } : {}),
+    ...(testData !== undefined ? { testData } : {}),
     widths,
     seeds: seedsOf(values),
     ...(depths ? { depth: depths.length === 1 ? (depths[0] as number) : depths } : {}),
@@ -162,7 +163,10 @@ export function gridOf(values: ParsedValues): SweepGrid {
 
 async function run(argv: string[]): Promise<void> {
   const values = parse(argv, OPTIONS);
-  const grid = gridOf(values);
+  // File data enters the jobs by content hash (a path exists only on this machine).
+  const fileData = sweepFileData(values);
+  const testFile = sweepTestData(values);
+  const grid = gridOf({ ...values, ...(fileData ? { dataset: fileData.id, data: undefined } : {}), ...(testFile ? { 'test-data': testFile.id } : {}) });
   const workers = int(values, 'workers', undefined, 1);
   const backend = backendOf(values);
   const csvPath = str(values, 'out') ?? 'results.csv';
@@ -177,7 +181,7 @@ async function run(argv: string[]): Promise<void> {
   onInterrupt(() => {
     process.stderr.write(`\nhessbound: interrupted; finished points are in ${csvPath}. Rerun with --resume to continue.\n`);
   });
-  const executor = await queueExecutorOf(values, workers, backend);
+  const executor = await queueExecutorOf(values, workers, backend, [fileData, testFile]);
   const result = await runSweepWithProgress(
     {
       grid,

@@ -1,10 +1,10 @@
 /** hessbound worker: serve sweep points from a Redis (BullMQ) queue until stopped. */
 import { availableParallelism } from 'node:os';
 import { fail } from '../../errors.js';
-import { startQueueWorker } from '../../queue/worker.js';
 import { int, parse, str } from '../args.js';
 import type { Subcommand } from '../registry.js';
 import { backendOf } from '../sources.js';
+import { releaseExitSignals } from '../signals.js';
 
 const HELP = `hessbound worker — run sweep points from a queue, on this machine, until stopped
 
@@ -43,6 +43,7 @@ async function run(argv: string[]): Promise<void> {
   const backend = backendOf(values);
   const quiet = values['quiet'] === true;
   const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+  const { startQueueWorker } = await import('../../queue/worker.js');
   const worker = await startQueueWorker({
     url,
     ...(concurrency !== undefined ? { concurrency } : {}),
@@ -53,6 +54,8 @@ async function run(argv: string[]): Promise<void> {
   });
   log(`hessbound worker: serving ${worker.connection.display} with ${worker.concurrency} point(s) at once x ${worker.blasThreads} BLAS thread(s)`);
 
+  // The worker handles its own signals: finish (or hand back) the points, then exit 0.
+  releaseExitSignals();
   await new Promise<void>((resolve) => {
     let signals = 0;
     const stop = (signal: string) => {

@@ -1,0 +1,7 @@
+/** Distributed sweeps on BullMQ/Redis (`hessbound/queue`; docs/distributed.md). Node only. */
+export { openQueueExecutor, type QueueExecutor, type QueueExecutorOptions } from './coordinator.js';
+export { startQueueWorker, type QueueWorker, type QueueWorkerOptions } from './worker.js';
+export { parseQueueUrl, redact, PASSWORD_ENV, type QueueConnection } from './connection.js';
+export { contentDatasetId, serializeDataset, parseContentDataset } from './content-data.js';
+export { validateQueueJob, queueJobData, QUEUE_JOB_FORMAT, DEFAULT_QUEUE_NAME, type QueueJobData } from './job-data.js';
+export { runSweep } from '../node/sweep-run.js';
