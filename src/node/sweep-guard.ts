@@ -7,6 +7,7 @@ import { closeSync, existsSync, openSync, readFileSync, renameSync, unlinkSync, 
 import { hostname } from 'node:os';
 import { fail } from '../errors.js';
 import { JOB_DEFAULTS, type SweepGrid, type SweepJob } from '../sweep/job.js';
+import { isContentDatasetId } from '../queue/content-data.js';
 import { loadDataById } from './dataset-ids.js';
 
 export const SPEC_FORMAT = 'hessbound.sweep-spec.v1';
@@ -134,5 +135,6 @@ export function checkSweepSpec(csvPath: string, spec: Spec, resuming: boolean): 
 /** Loads each data set of the jobs once, so an unknown or bad one fails before any point or file. */
 export function validateSweepData(jobs: readonly SweepJob[]): void {
   const ids = new Set(jobs.flatMap((j) => (j.spec.testData ? [j.spec.dataset, j.spec.testData] : [j.spec.dataset])));
-  for (const id of ids) loadDataById(id);
+  // Content ids (sha256:...) were made from loaded data and are checked by hash where they run.
+  for (const id of ids) if (!isContentDatasetId(id)) loadDataById(id);
 }
