@@ -72,7 +72,7 @@ function chart(r: AnalyzeResult, W: number): string {
     ${dots}
     ${line(bound, '#cf222e', 'WS bound', 0, 'stroke-dasharray="6 4"')}
     ${line(r.lambdaMax ?? 0, '#1a7f37', 'λmax', 1)}
-    <text x="${left}" y="${H - 6}">eigenvalue index, ascending (${values.length} eigenvalues of the exact Hessian)</text>
+    <text x="${left}" y="${H - 6}">${narrow ? `eigenvalue index (${values.length}, ascending)` : `eigenvalue index, ascending (${values.length} eigenvalues of the exact Hessian)`}</text>
   </svg>`;
 }
 
