@@ -10,3 +10,8 @@
 export * from './core.js';
 export { browserWasmLoader, configureWasm, setWasmLoader, type BrowserWasmOptions, type WasmLoader } from './backend/wasm.js';
 export type { WasmConfiguration } from './backend/wasm.js';
+import { setWebWorkerHost } from './backend/wasm.js';
+import { wasmOnWebWorker } from './backend/wasm-web.js';
+
+// Long kernel calls from a page go to a Web Worker (see loadWasmBackendForHost).
+setWebWorkerHost(wasmOnWebWorker);

@@ -76,7 +76,7 @@ beforeAll(async () => {
   });
   const { port } = server.address() as AddressInfo;
   await page.goto(`http://127.0.0.1:${port}/test-artifacts/browser-worker/index.html`);
-  await page.waitForSelector('body[data-ready="1"]');
+  await page.waitForSelector('body[data-ready="1"]', { state: 'attached' });
 }, 120_000);
 
 afterAll(async () => {

@@ -11,7 +11,7 @@ import { HessboundError } from '../errors.js';
 import { toHessboundError } from './kernel-errors.js';
 import { effectiveSignal, throwIfAborted } from './cancel.js';
 import type { KernelBackend, ProblemSpec, ProgressCallback } from './types.js';
-import { wasmOnWebWorker, type KernelWorkerOptions } from './wasm-web.js';
+import type { KernelWorkerOptions, wasmOnWebWorker } from './wasm-web.js';
 import {
   assetUrlsIn,
   urlWasmLoader,
@@ -29,6 +29,16 @@ let configuredLoader: WasmLoader | undefined;
 let configuredAssets: WasmAssetUrls | undefined;
 let workerOption: boolean | string | URL = true;
 let workerType: KernelWorkerOptions['type'];
+/**
+ * Set by hessbound/browser (src/browser.ts), not imported here: the kernel worker's own bundle
+ * (browser-worker.ts imports this module) must not contain `new Worker(...)` of itself, which
+ * bundlers that follow it (Vite, webpack) would bundle again inside it.
+ */
+let webWorkerHost: typeof wasmOnWebWorker | undefined;
+
+export function setWebWorkerHost(host: typeof wasmOnWebWorker | undefined): void {
+  webWorkerHost = host;
+}
 
 /** Replaces how the module is found (undefined restores the default). A custom loader runs in-thread. */
 export function setWasmLoader(loader: WasmLoader | undefined): void {
@@ -106,9 +116,9 @@ export async function loadWasmBackendForHost(): Promise<KernelBackend> {
   const inThread = await loadWasmBackend();
   if (!inNode()) {
     const assets = configuredLoader ? configuredAssets : defaultAssets();
-    if (workerOption === false || !inPage() || !assets) return inThread;
+    if (!webWorkerHost || workerOption === false || !inPage() || !assets) return inThread;
     const url = workerOption === true ? undefined : workerOption;
-    return wasmOnWebWorker(inThread, assets, { ...(url !== undefined ? { url } : {}), ...(workerType ? { type: workerType } : {}) });
+    return webWorkerHost(inThread, assets, { ...(url !== undefined ? { url } : {}), ...(workerType ? { type: workerType } : {}) });
   }
   if (configuredLoader || process.env['HESSBOUND_WASM_THREAD'] === '0') return inThread;
   // Computed specifiers: browser bundles must not follow them into Node built-ins.
