@@ -82,15 +82,14 @@ describe('hessbound/browser in a Vite build, without configureWasm', () => {
     expect(assets.some((f) => /^browser-worker.*\.js$/.test(f)), assets.join(' ')).toBe(true);
   });
 
-  it('analyzes in the kernel worker, drawing frames, with the Node result', async () => {
+  it('analyzes in the kernel worker, with progress and the Node result', async () => {
     const width = 16;
-    type Run = { lambdaMax: number; backend: string; progress: number; frames: number; maxFrameGapMs: number; workers: string[] };
+    type Run = { lambdaMax: number; backend: string; progress: number; workers: string[] };
     const r = await page.evaluate((w) => (window as unknown as { run(w: number): Promise<Run> }).run(w), width);
     expect(r.backend).toBe('wasm');
     expect(r.workers).toHaveLength(1);
     expect(r.workers[0]).toMatch(/\/assets\/browser-worker[^/]*\.js$/);
     expect(r.progress).toBeGreaterThan(0);
-    expect(r.maxFrameGapMs).toBeLessThan(100);
     const data = loadDataset('breast_cancer');
     const model = randomModel({ inputs: data.d, hidden: [width], classes: data.classes, activation: 'tanh', seed: 0 });
     const want = (await analyze(model, data, { method: 'dense', backend: BACKENDS[0] })).lambdaMax!;

@@ -27,8 +27,8 @@ export interface KernelThread {
 
 export interface KernelThreadEvents {
   message(reply: ThreadReply): void;
-  /** The thread failed or exited on its own; every call in flight fails with this reason. */
-  failed(reason: string): void;
+  /** The thread failed or exited on its own; every call in flight fails with this reason (or error). */
+  failed(reason: string | HessboundError): void;
 }
 
 /** Serving side: answers requests with `backend`, posting replies (and progress) through `post`. */
@@ -90,7 +90,8 @@ export function kernelOnThread(inThread: KernelBackend, spawn: (events: KernelTh
       failed(reason) {
         if (thread !== t) return; // terminated on purpose (cancellation)
         thread = undefined;
-        for (const p of pending.values()) p.reject(new HessboundError('KERNEL', `the WebAssembly worker thread stopped: ${reason}`));
+        const error = reason instanceof HessboundError ? reason : new HessboundError('KERNEL', `the WebAssembly worker thread stopped: ${reason}`);
+        for (const p of pending.values()) p.reject(error);
         pending.clear();
       },
     });

@@ -124,10 +124,10 @@ export function assetUrlsIn(baseUrl: string | URL): WasmAssetUrls {
   return { glueUrl: new URL(GLUE_FILE, dir).href, wasmUrl: new URL(WASM_FILE, dir).href };
 }
 
-/** A loader fetching the glue and the .wasm from their URLs. */
-export function urlWasmLoader(urls: WasmAssetUrls, factory?: HessboundWasmFactory): WasmLoader {
+/** A loader fetching the glue and the .wasm from their URLs (unless given the compiled module). */
+export function urlWasmLoader(urls: WasmAssetUrls, factory?: HessboundWasmFactory, compiled?: WebAssembly.Module): WasmLoader {
   return async () => {
-    const [glue, module] = await Promise.all([factory ?? loadGlue(urls.glueUrl), compileFrom(urls.wasmUrl)]);
+    const [glue, module] = await Promise.all([factory ?? loadGlue(urls.glueUrl), compiled ?? compileFrom(urls.wasmUrl)]);
     return { factory: glue, module };
   };
 }

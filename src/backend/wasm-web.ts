@@ -3,6 +3,7 @@
  * so the page keeps drawing frames while the kernel works. The worker runs src/browser-worker.ts and
  * is told where the glue and the .wasm are served.
  */
+import { HessboundError } from '../errors.js';
 import { kernelOnThread, type KernelThread, type ThreadReply } from './kernel-thread.js';
 import type { KernelBackend } from './types.js';
 import type { WasmAssetUrls } from './wasm-loader.js';
@@ -18,6 +19,8 @@ export interface KernelWorkerOptions {
 export interface KernelWorkerInit {
   type: 'init';
   assets: WasmAssetUrls;
+  /** The page's compiled module (structured-cloneable to its workers): no second compilation. */
+  module?: WebAssembly.Module;
 }
 
 function startWorker(options: KernelWorkerOptions): Worker {
@@ -26,19 +29,21 @@ function startWorker(options: KernelWorkerOptions): Worker {
   return new Worker(new URL('../browser-worker.js', import.meta.url), { type: 'module' });
 }
 
-export function wasmOnWebWorker(inThread: KernelBackend, assets: WasmAssetUrls, options: KernelWorkerOptions): KernelBackend {
+export function wasmOnWebWorker(inThread: KernelBackend, assets: WasmAssetUrls, options: KernelWorkerOptions, module?: WebAssembly.Module): KernelBackend {
   return kernelOnThread(inThread, (events): KernelThread => {
     const w = startWorker(options);
     w.onmessage = (e: MessageEvent<ThreadReply>) => events.message(e.data);
+    const where = options.url === undefined ? "the package's browser-worker.js" : String(options.url);
+    // A script that does not load (404, wrong type) reports an ErrorEvent without a message.
     w.onerror = (e: ErrorEvent) => {
       e.preventDefault();
       events.failed(
-        `${e.message || 'the worker script did not load'} (configureWasm({ worker: url }) says where hessbound/browser-worker is served; ` +
-          'configureWasm({ worker: false }) runs the kernel on this thread)',
+        new HessboundError('BACKEND', `the kernel's Web Worker (${where}) failed: ${e.message || 'its script did not load'}`,
+          "serve a bundle of hessbound/browser-worker and pass its URL: configureWasm({ worker: url }); or run the kernel on this thread: configureWasm({ worker: false })"),
       );
     };
     w.onmessageerror = () => events.failed('a message could not be deserialized');
-    w.postMessage({ type: 'init', assets } satisfies KernelWorkerInit);
+    w.postMessage({ type: 'init', assets, ...(module ? { module } : {}) } satisfies KernelWorkerInit);
     return { post: (request) => w.postMessage(request), terminate: () => w.terminate() };
   });
 }

@@ -113,12 +113,14 @@ function inPage(): boolean {
  * configureWasm({ worker: false }); elsewhere (workers, worker threads, custom loaders) in-thread.
  */
 export async function loadWasmBackendForHost(): Promise<KernelBackend> {
-  const inThread = await loadWasmBackend();
+  const artifacts = await (configuredLoader ?? defaultLoader)();
+  const inThread = await createWasmBackend(artifacts);
   if (!inNode()) {
     const assets = configuredLoader ? configuredAssets : defaultAssets();
     if (!webWorkerHost || workerOption === false || !inPage() || !assets) return inThread;
     const url = workerOption === true ? undefined : workerOption;
-    return webWorkerHost(inThread, assets, { ...(url !== undefined ? { url } : {}), ...(workerType ? { type: workerType } : {}) });
+    // The compiled module goes to each kernel worker, which then only instantiates it.
+    return webWorkerHost(inThread, assets, { ...(url !== undefined ? { url } : {}), ...(workerType ? { type: workerType } : {}) }, artifacts.module);
   }
   if (configuredLoader || process.env['HESSBOUND_WASM_THREAD'] === '0') return inThread;
   // Computed specifiers: browser bundles must not follow them into Node built-ins.

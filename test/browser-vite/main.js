@@ -17,21 +17,7 @@ window.run = async (width) => {
   const data = standardize(parseCsv(csvText, { name: 'breast_cancer' }));
   const model = randomModel({ inputs: data.d, hidden: [width], classes: data.classes, activation: 'tanh', seed: 0 });
   let progress = 0;
-  let frames = 0;
-  let maxGap = 0;
-  let last = performance.now();
-  let running = true;
-  const tick = (now) => {
-    if (!running) return;
-    maxGap = Math.max(maxGap, now - last);
-    last = now;
-    frames++;
-    requestAnimationFrame(tick);
-  };
-  requestAnimationFrame(tick);
   const r = await analyze(model, data, { method: 'dense', backend: 'wasm', onProgress: () => progress++ });
-  running = false;
-  maxGap = Math.max(maxGap, performance.now() - last);
-  return { lambdaMax: r.lambdaMax, backend: r.backend, progress, frames, maxFrameGapMs: maxGap, workers };
+  return { lambdaMax: r.lambdaMax, backend: r.backend, progress, workers };
 };
 document.body.dataset.ready = '1';
