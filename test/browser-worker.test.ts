@@ -25,7 +25,7 @@ import { serveStatic } from './helpers/static-server.js';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SRC = join(ROOT, 'test', 'browser-worker');
 const OUT = join(ROOT, 'test-artifacts', 'browser-worker');
-// Large enough that a dense analyze takes a while in WebAssembly (1-3 s here).
+// Large enough that a dense analyze takes a while in WebAssembly (0.7-2 s on this shared 2-core machine).
 const BIG: Problem = { dataset: 'breast_cancer', width: 40, activation: 'tanh' };
 const SMALL: Problem = { dataset: 'iris', width: 8, activation: 'tanh' };
 
