@@ -8,6 +8,7 @@
  * run on an instance in the calling thread.
  */
 import { HessboundError, type ErrorCode } from '../errors.js';
+import { guardProgress } from './call-queue.js';
 import { abortedError, effectiveSignal, throwIfAborted } from './cancel.js';
 import type { KernelBackend, ProgressCallback } from './types.js';
 
@@ -119,12 +120,23 @@ export function kernelOnThread(inThread: KernelBackend, spawn: (events: KernelTh
         old?.terminate();
         for (const other of pending.values()) post(other);
       };
-      const done = () => effective?.removeEventListener('abort', onAbort);
+      // A callback that throws gets no more progress; the call finishes and rejects with its error,
+      // as on the native backend and in-thread.
+      const guard = guardProgress(onProgress);
+      const settle = (outcome: () => void) => {
+        effective?.removeEventListener('abort', onAbort);
+        try {
+          guard.rethrow();
+        } catch (error) {
+          return reject(error as Error);
+        }
+        outcome();
+      };
       pending.set(id, {
         request: { id, method, args, progress: onProgress !== undefined },
-        onProgress,
-        resolve: (v) => (done(), resolve(v as T)),
-        reject: (e) => (done(), reject(e)),
+        onProgress: guard.callback,
+        resolve: (v) => settle(() => resolve(v as T)),
+        reject: (e) => settle(() => reject(e)),
       });
       effective?.addEventListener('abort', onAbort, { once: true });
       post(pending.get(id) as Pending);
