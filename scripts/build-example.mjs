@@ -20,6 +20,18 @@ export async function buildBrowserExample() {
     // The backends' computed import() specifiers are meant to stay unbundled (Node-only paths).
     logOverride: { 'unsupported-dynamic-import': 'silent' },
   });
+  // The kernel's Web Worker: esbuild does not follow `new Worker(new URL(...))`, so it is an entry of its own.
+  await build({
+    entryPoints: [join(root, 'src', 'browser-worker.ts')],
+    outfile: join(root, 'examples', 'browser', 'dist', 'kernel-worker.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    sourcemap: true,
+    logLevel: 'warning',
+    logOverride: { 'unsupported-dynamic-import': 'silent' },
+  });
   return outfile;
 }
 

@@ -1,18 +1,25 @@
 /**
- * The example page's script (bundled by `npm run build:example` into dist/main.js). Everything runs
- * on the page's thread: fine for these sizes; use a Worker for large problems.
+ * The example page's script (bundled by `npm run build:example` into dist/main.js, with the kernel's
+ * Web Worker in dist/kernel-worker.js). The kernel runs in that worker, so the page stays responsive:
+ * it shows progress and can cancel a computation.
  */
-import { analyze, configureWasm, parseCsv, randomModel, standardize, type AnalyzeResult, type Dataset } from '../../src/browser.js';
+import { analyze, configureWasm, HessboundError, parseCsv, randomModel, standardize, type AnalyzeResult, type Dataset } from '../../src/browser.js';
 import type { Activation } from '../../src/types.js';
+import { linearAxis } from '../../src/plot/svg.js';
 import { setupOwnFiles } from './own-files.js';
 import { spectrum, spectrumPlotSvg } from '../../src/browser.js';
 
 // The page lives in examples/browser/ of the package; wasm/dist/ and data/ are served beside it.
-configureWasm({ baseUrl: new URL('../../wasm/dist/', location.href) });
+// esbuild does not bundle workers by itself: build-example.mjs bundles hessbound/browser-worker too.
+configureWasm({ baseUrl: new URL('../../wasm/dist/', location.href), worker: new URL('./kernel-worker.js', import.meta.url) });
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $('status');
 const button = $<HTMLButtonElement>('run');
+const cancel = $<HTMLButtonElement>('cancel');
+const progress = $<HTMLProgressElement>('progress');
+let running: AbortController | undefined;
+let shownResult: AnalyzeResult | undefined;
 
 const datasets = new Map<string, Promise<Dataset>>();
 function loadDataset(name: string): Promise<Dataset> {
@@ -35,43 +42,64 @@ function setStatus(state: string, text: string): void {
   status.textContent = text;
 }
 
-/** The sorted spectrum as a scree plot, with lambda_max and the WS bound as horizontal lines. */
-function chart(r: AnalyzeResult): string {
+/** The sorted spectrum as a scree plot, with lambda_max and the WS bound as horizontal lines, `W` px wide. */
+function chart(r: AnalyzeResult, W: number): string {
   const values = r.eigenvalues ?? [];
   const bound = r.bound?.upper ?? r.lambdaMax ?? 0;
-  const W = 720, H = 280, left = 56, right = 150, top = 14, bottom = 30;
-  const lo = Math.min(0, values[0] ?? 0);
-  const hi = Math.max(bound, r.lambdaMax ?? 0) * 1.06;
-  const x = (i: number) => left + ((W - left - right) * i) / Math.max(1, values.length - 1);
-  const y = (v: number) => top + ((H - top - bottom) * (hi - v)) / (hi - lo || 1);
+  const H = Math.round(Math.min(320, Math.max(200, W * 0.42)));
+  const narrow = W < 520;
+  const left = 60, right = narrow ? 16 : 130, top = narrow ? 40 : 14, bottom = 44;
+  const yAxis = linearAxis(Math.min(0, values[0] ?? 0), Math.max(bound, r.lambdaMax ?? 0) * 1.04, Math.max(3, Math.round(H / 60)));
+  const xAxis = linearAxis(1, Math.max(2, values.length), Math.max(2, Math.round((W - left - right) / 90)), true);
+  const x = (i: number) => left + (W - left - right) * xAxis.position(i + 1);
+  const y = (v: number) => top + (H - top - bottom) * (1 - yAxis.position(v));
   const dots = values.map((v, i) => `<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="2" fill="#0969da"/>`).join('');
-  const line = (v: number, color: string, label: string, dash = '') =>
+  const line = (v: number, color: string, label: string, row: number, dash = '') =>
     `<line x1="${left}" x2="${W - right}" y1="${y(v)}" y2="${y(v)}" stroke="${color}" stroke-width="1.5" ${dash}/>` +
-    `<text x="${W - right + 6}" y="${y(v) + 4}" style="fill:${color}">${label} ${v.toPrecision(4)}</text>`;
-  const ticks = [lo, 0, hi / 2, hi].filter((v, i, a) => a.indexOf(v) === i)
-    .map((v) => `<text x="${left - 6}" y="${y(v) + 4}" text-anchor="end">${v.toPrecision(3)}</text>`).join('');
+    (narrow
+      ? `<text x="${left + row * 150}" y="${14}" style="fill:${color}">${label} ${v.toPrecision(4)}</text>`
+      : `<text x="${W - right + 6}" y="${y(v) + 4 + (row ? 12 : 0)}" style="fill:${color}">${label} ${v.toPrecision(4)}</text>`);
+  const yTicks = yAxis.ticks.map((t) =>
+    `<line x1="${left - 4}" x2="${W - right}" y1="${y(t.value)}" y2="${y(t.value)}" stroke="#d0d7de" stroke-width="0.5"/>` +
+    `<text x="${left - 7}" y="${y(t.value) + 4}" text-anchor="end">${t.text}</text>`).join('');
+  const xTicks = xAxis.ticks.map((t) =>
+    `<line x1="${x(t.value - 1)}" x2="${x(t.value - 1)}" y1="${H - bottom}" y2="${H - bottom + 4}" stroke="#57606a"/>` +
+    `<text x="${x(t.value - 1)}" y="${H - bottom + 16}" text-anchor="middle">${t.text}</text>`).join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" role="img" aria-label="Hessian spectrum">
     <rect x="${left}" y="${top}" width="${W - left - right}" height="${H - top - bottom}" fill="#f6f8fa"/>
+    ${yTicks}${xTicks}
     <line x1="${left}" x2="${W - right}" y1="${y(0)}" y2="${y(0)}" stroke="#8c959f" stroke-width="0.5"/>
-    ${ticks}${dots}
-    ${line(bound, '#cf222e', 'WS bound', 'stroke-dasharray="6 4"')}
-    ${line(r.lambdaMax ?? 0, '#1a7f37', 'λmax')}
-    <text x="${left}" y="${H - 8}">eigenvalues of the exact Hessian, ascending (${values.length})</text>
+    ${dots}
+    ${line(bound, '#cf222e', 'WS bound', 0, 'stroke-dasharray="6 4"')}
+    ${line(r.lambdaMax ?? 0, '#1a7f37', 'λmax', 1)}
+    <text x="${left}" y="${H - 6}">${narrow ? `eigenvalue index (${values.length}, ascending)` : `eigenvalue index, ascending (${values.length} eigenvalues of the exact Hessian)`}</text>
   </svg>`;
 }
 
+/** Draws the chart at the width its container has now (called again when the viewport changes). */
+function drawChart(): void {
+  if (shownResult) $('chart').innerHTML = chart(shownResult, Math.max(280, Math.floor($('chart').clientWidth)));
+}
+new ResizeObserver(drawChart).observe($('chart'));
+
 async function run(): Promise<void> {
+  running?.abort();
+  const controller = new AbortController();
+  running = controller;
   button.disabled = true;
+  cancel.hidden = false;
+  progress.hidden = false;
+  progress.value = 0;
   const name = $<HTMLSelectElement>('dataset').value;
   const width = Number($<HTMLInputElement>('width').value);
   const activation = $<HTMLSelectElement>('activation').value as Activation;
   setStatus('running', `Computing the exact Hessian of ${name}, width ${width}, ${activation}…`);
-  await new Promise((resolve) => setTimeout(resolve, 0)); // let the status paint before blocking
   try {
     const data = await loadDataset(name);
     const model = randomModel({ inputs: data.d, hidden: [width], classes: data.classes, activation, seed: 0 });
     const started = performance.now();
-    const r = await analyze(model, data, { method: 'dense', backend: 'wasm' });
+    // The kernel runs in a Web Worker: progress arrives as it works, Cancel terminates it.
+    const r = await analyze(model, data, { method: 'dense', backend: 'wasm', signal: controller.signal, onProgress: (f) => (progress.value = 0.8 * f) });
     const ms = performance.now() - started;
     $('shape').textContent = `${r.parameters} × ${r.samples}`;
     $('loss').textContent = fmt(r.loss);
@@ -81,16 +109,28 @@ async function run(): Promise<void> {
     $('lambda-min').textContent = fmt(r.lambdaMin);
     $('backend').textContent = `${r.backend}, ${ms.toFixed(0)} ms`;
     $('results').hidden = false;
-    $('chart').innerHTML = chart(r);
+    shownResult = r;
+    drawChart();
     // The eigenvalue density (the exact eigenvalues smoothed by a Gaussian kernel), as the CLI plots it.
-    $('density').innerHTML = spectrumPlotSvg(await spectrum(model, data, { method: 'dense', backend: 'wasm' }));
+    const density = await spectrum(model, data, { method: 'dense', backend: 'wasm', onProgress: (f) => (progress.value = 0.8 + 0.2 * f) });
+    if (controller.signal.aborted) throw new HessboundError('ABORTED', 'the computation was cancelled');
+    $('density').innerHTML = spectrumPlotSvg(density);
     setStatus('done', `${name}, hidden width ${width}, ${activation}: done.`);
   } catch (e) {
-    setStatus('error', (e as Error).message);
+    if (running !== controller) return; // replaced by a newer run
+    if (e instanceof HessboundError && e.code === 'ABORTED') setStatus('cancelled', `${name}, hidden width ${width}, ${activation}: cancelled.`);
+    else setStatus('error', (e as Error).message);
   } finally {
-    button.disabled = false;
+    if (running === controller) {
+      running = undefined;
+      button.disabled = false;
+      cancel.hidden = true;
+      progress.hidden = true;
+    }
   }
 }
+
+cancel.addEventListener('click', () => running?.abort());
 
 $('controls').addEventListener('submit', (event) => {
   event.preventDefault();

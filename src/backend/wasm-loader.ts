@@ -111,15 +111,28 @@ async function compileFrom(url: string): Promise<WebAssembly.Module> {
   return WebAssembly.compile(await response.arrayBuffer());
 }
 
+/** The two assets' absolute URLs (what a kernel Web Worker is told to load). */
+export interface WasmAssetUrls {
+  glueUrl: string;
+  wasmUrl: string;
+}
+
+/** The assets in the folder `baseUrl` (resolved against the page or worker location). */
+export function assetUrlsIn(baseUrl: string | URL): WasmAssetUrls {
+  const base = new URL(String(baseUrl), (globalThis as { location?: { href: string } }).location?.href);
+  const dir = base.href.endsWith('/') ? base.href : `${base.href}/`;
+  return { glueUrl: new URL(GLUE_FILE, dir).href, wasmUrl: new URL(WASM_FILE, dir).href };
+}
+
+/** A loader fetching the glue and the .wasm from their URLs (unless given the compiled module). */
+export function urlWasmLoader(urls: WasmAssetUrls, factory?: HessboundWasmFactory, compiled?: WebAssembly.Module): WasmLoader {
+  return async () => {
+    const [glue, module] = await Promise.all([factory ?? loadGlue(urls.glueUrl), compiled ?? compileFrom(urls.wasmUrl)]);
+    return { factory: glue, module };
+  };
+}
+
 /** A loader fetching the glue and the .wasm from a URL (browsers, workers, Deno, ...). */
 export function browserWasmLoader(options: BrowserWasmOptions): WasmLoader {
-  const base = new URL(String(options.baseUrl), (globalThis as { location?: { href: string } }).location?.href);
-  const dir = base.href.endsWith('/') ? base.href : `${base.href}/`;
-  return async () => {
-    const [factory, module] = await Promise.all([
-      options.factory ?? loadGlue(new URL(GLUE_FILE, dir).href),
-      compileFrom(new URL(WASM_FILE, dir).href),
-    ]);
-    return { factory, module };
-  };
+  return urlWasmLoader(assetUrlsIn(options.baseUrl), options.factory);
 }

@@ -2,17 +2,21 @@
  * The WebAssembly backend: the same C++ kernel compiled by Emscripten (wasm/capi.cpp), with the
  * KernelBackend contract of the native addon and identical results and error codes.
  *
- * The WASM backend blocks the calling thread: every call runs synchronously inside, and the
- * Promise-returning methods only honour the interface. Run it in a Worker for long work.
+ * An instance blocks the thread it runs on: every call runs synchronously inside. The backend
+ * getBackend('wasm') returns therefore sends the long calls to a worker thread (Node: wasm-thread.ts)
+ * or a Web Worker (browsers: wasm-web.ts) where it can; see loadWasmBackendForHost.
  * Progress callbacks are called synchronously from inside the kernel while it runs.
  */
 import { HessboundError } from '../errors.js';
 import { toHessboundError } from './kernel-errors.js';
 import { effectiveSignal, throwIfAborted } from './cancel.js';
 import type { KernelBackend, ProblemSpec, ProgressCallback } from './types.js';
+import type { KernelWorkerOptions, wasmOnWebWorker } from './wasm-web.js';
 import {
-  browserWasmLoader,
+  assetUrlsIn,
+  urlWasmLoader,
   type BrowserWasmOptions,
+  type WasmAssetUrls,
   type HessboundWasmModule,
   type WasmArtifacts,
   type WasmLoader,
@@ -21,15 +25,63 @@ import {
 export { browserWasmLoader, type BrowserWasmOptions, type WasmLoader } from './wasm-loader.js';
 
 let configuredLoader: WasmLoader | undefined;
+/** The asset URLs behind configuredLoader, when it loads from URLs (a kernel Web Worker needs them). */
+let configuredAssets: WasmAssetUrls | undefined;
+let workerOption: boolean | string | URL = true;
+let workerType: KernelWorkerOptions['type'];
+/**
+ * Set by hessbound/browser (src/browser.ts), not imported here: the kernel worker's own bundle
+ * (browser-worker.ts imports this module) must not contain `new Worker(...)` of itself, which
+ * bundlers that follow it (Vite, webpack) would bundle again inside it.
+ */
+let webWorkerHost: typeof wasmOnWebWorker | undefined;
 
-/** Replaces how the module is found (undefined restores the default). */
-export function setWasmLoader(loader: WasmLoader | undefined): void {
-  configuredLoader = loader;
+export function setWebWorkerHost(host: typeof wasmOnWebWorker | undefined): void {
+  webWorkerHost = host;
 }
 
-/** Browsers: where the package's wasm/dist/ is served (default: relative to this module's URL). */
-export function configureWasm(options: BrowserWasmOptions): void {
-  configuredLoader = browserWasmLoader(options);
+/** Replaces how the module is found (undefined restores the default). A custom loader runs in-thread. */
+export function setWasmLoader(loader: WasmLoader | undefined): void {
+  configuredLoader = loader;
+  configuredAssets = undefined;
+}
+
+/** Options of configureWasm (browsers); every field is optional. */
+export interface WasmConfiguration extends Partial<BrowserWasmOptions> {
+  /**
+   * Where long kernel calls run: true (default in a page) = a Web Worker running this package's
+   * browser-worker.js; a URL = a Web Worker running that script (your bundle of
+   * `hessbound/browser-worker`); false = this thread (the default already inside a worker).
+   */
+  worker?: boolean | string | URL;
+  /** The type of the worker at `worker` (default 'module'). */
+  workerType?: 'module' | 'classic';
+}
+
+/**
+ * Browsers: where the package's wasm/dist/ is served (default: the package's own files, resolved
+ * relative to this module by `new URL(..., import.meta.url)`), and where long calls run.
+ * Takes effect for backends not yet created (before the first call).
+ */
+export function configureWasm(options: WasmConfiguration): void {
+  if (options.baseUrl !== undefined) {
+    configuredAssets = assetUrlsIn(options.baseUrl);
+    configuredLoader = urlWasmLoader(configuredAssets, options.factory);
+  }
+  if (options.worker !== undefined) workerOption = options.worker;
+  if (options.workerType !== undefined) workerType = options.workerType;
+}
+
+/** The package's assets: literal `new URL(..., import.meta.url)` forms, which Vite and webpack rewrite. */
+function defaultAssets(): WasmAssetUrls {
+  // Classic-script bundles (IIFE) have no import.meta.url to resolve against.
+  if (typeof import.meta.url !== 'string')
+    throw new HessboundError('BACKEND', 'cannot tell where the WebAssembly files are served (this bundle has no import.meta.url)',
+      "call configureWasm({ baseUrl: '<URL of the package's wasm/dist/>' }) before the first call");
+  return {
+    glueUrl: new URL('../../../wasm/dist/hessbound-wasm.js', import.meta.url).href,
+    wasmUrl: new URL('../../../wasm/dist/hessbound-wasm.wasm', import.meta.url).href,
+  };
 }
 
 function inNode(): boolean {
@@ -43,20 +95,34 @@ async function defaultLoader(): Promise<WasmArtifacts> {
     const { loadNodeWasm } = (await import(specifier)) as typeof import('./wasm-loader-node.js');
     return loadNodeWasm();
   }
-  return browserWasmLoader({ baseUrl: new URL('../../../wasm/dist/', import.meta.url) })();
+  return urlWasmLoader(defaultAssets())();
 }
 
 export async function loadWasmBackend(): Promise<KernelBackend> {
   return createWasmBackend(await (configuredLoader ?? defaultLoader)());
 }
 
+/** A page (not a worker) that can start Web Workers. */
+function inPage(): boolean {
+  return typeof Worker === 'function' && typeof document !== 'undefined';
+}
+
 /**
  * The backend getBackend('wasm') uses: in Node's main thread (with the default loader) long calls run
- * on a worker thread (wasm-thread.ts); elsewhere (browsers, worker threads, custom loaders) in-thread.
+ * on a worker thread (wasm-thread.ts); in a browser page on a Web Worker (wasm-web.ts) unless
+ * configureWasm({ worker: false }); elsewhere (workers, worker threads, custom loaders) in-thread.
  */
 export async function loadWasmBackendForHost(): Promise<KernelBackend> {
-  const inThread = await loadWasmBackend();
-  if (!inNode() || configuredLoader || process.env['HESSBOUND_WASM_THREAD'] === '0') return inThread;
+  const artifacts = await (configuredLoader ?? defaultLoader)();
+  const inThread = await createWasmBackend(artifacts);
+  if (!inNode()) {
+    const assets = configuredLoader ? configuredAssets : defaultAssets();
+    if (!webWorkerHost || workerOption === false || !inPage() || !assets) return inThread;
+    const url = workerOption === true ? undefined : workerOption;
+    // The compiled module goes to each kernel worker, which then only instantiates it.
+    return webWorkerHost(inThread, assets, { ...(url !== undefined ? { url } : {}), ...(workerType ? { type: workerType } : {}) }, artifacts.module);
+  }
+  if (configuredLoader || process.env['HESSBOUND_WASM_THREAD'] === '0') return inThread;
   // Computed specifiers: browser bundles must not follow them into Node built-ins.
   const threads = 'node:worker_threads';
   const { isMainThread } = (await import(threads)) as typeof import('node:worker_threads');
