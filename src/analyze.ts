@@ -12,6 +12,7 @@ import { parameterCount } from './model.js';
 import { toProblemSpec } from './problem.js';
 import type { BackendName, Reduction } from './types.js';
 import { layerBlocks, type LayerBlock } from './analysis/blocks.js';
+import { assertDeterministicHonoured } from './analysis/deterministic-guard.js';
 
 export type Method = 'dense' | 'lanczos' | 'auto';
 export type Assembly = 'auto' | 'kronecker' | 'hvp';
@@ -130,7 +131,10 @@ function positiveInteger(value: number | undefined, fallback: number, name: stri
 }
 
 /** What the kernel's "analyze" command returns: the result before the facade adds its parts. */
-type KernelResult = Omit<AnalyzeResult, 'backend' | 'bound' | 'boundRatio' | 'traceSource' | 'converged' | 'lambdaMaxLowerBound' | 'lambdaMinUpperBound'>;
+type KernelResult = Omit<AnalyzeResult, 'backend' | 'bound' | 'boundRatio' | 'traceSource' | 'converged' | 'lambdaMaxLowerBound' | 'lambdaMinUpperBound'> & {
+  /** The deterministic option as the kernel understood it (absent from kernels that predate it). */
+  deterministic?: boolean;
+};
 
 /** Chooses dense or Lanczos; throws TOO_LARGE when dense was asked for and cannot fit. */
 export function chooseMethod(method: Method, parameters: number, backend: KernelBackend, maxMemoryBytes?: number): 'dense' | 'lanczos' {
@@ -199,6 +203,7 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
     options.signal,
   );
   const r = JSON.parse(text) as KernelResult;
+  assertDeterministicHonoured(options.deterministic, r.deterministic, backend.name);
   let traceSource: AnalyzeResult['traceSource'] = r.trace !== null ? 'dense' : 'none';
   if (r.trace === null && model.layers.length === 2 && options.bound !== false) {
     // Lanczos gives no traces; for one hidden layer the closed form does, exactly.

@@ -103,6 +103,7 @@ AnalyzeResult analyze(const Problem& p, const AnalyzeOptions& opt, const Progres
   if (opt.deterministic) serial = std::make_unique<BlasSerialScope>();
   if (opt.k < 1) fail("BAD_OPTION", "k must be at least 1");
   AnalyzeResult r;
+  r.deterministic = opt.deterministic;
   r.parameters = p.net.parameter_count();
   r.samples = p.samples;
   r.method = opt.method == SpectrumMethod::Dense ? "dense" : "lanczos";
@@ -153,6 +154,7 @@ std::string to_json(const AnalyzeResult& r) {
   w.begin();
   w.key("method").string(r.method);
   w.key("assembly").string(r.assembly.empty() ? "none" : r.assembly);
+  w.key("deterministic").boolean(r.deterministic);
   w.key("parameters").number(static_cast<double>(r.parameters));
   w.key("samples").number(r.samples);
   w.key("loss").number(r.loss);

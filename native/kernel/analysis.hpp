@@ -29,6 +29,9 @@ struct AnalyzeOptions {
 
 struct AnalyzeResult {
   std::string method, assembly;
+  // Echoes AnalyzeOptions::deterministic, so the caller can tell an addon that honours the option
+  // from one built before it existed (which ignores unknown options).
+  bool deterministic = false;
   std::size_t parameters = 0;
   int samples = 0;
   double loss = 0, grad_norm = 0;
