@@ -70,8 +70,9 @@ describe('queue job data', () => {
     for (const [data, id, message] of bad) expect(() => validateQueueJob(data, id)).toThrow(message);
   });
   it('round-trips error codes through BullMQ failure reasons', () => {
-    const e = errorFromReason(failureReason(new HessboundError('TOO_LARGE', 'too big')));
-    expect([e.code, e.message]).toEqual(['TOO_LARGE', 'too big']);
+    const original = new HessboundError('TOO_LARGE', 'too big', 'use a smaller width');
+    const e = errorFromReason(failureReason(original));
+    expect([e.code, e.message, e.hint]).toEqual(['TOO_LARGE', original.message, 'use a smaller width']);
     expect(errorFromReason('job stalled more than allowable limit').code).toBe('KERNEL');
   });
 });

@@ -71,7 +71,8 @@ export function failureReason(error: unknown): string {
 }
 
 export function errorFromReason(reason: string | undefined): HessboundError {
-  const m = /^\[([A-Z_]+)\] ([\s\S]*)$/.exec(reason ?? '');
-  if (m) return new HessboundError(m[1] as ErrorCode, m[2] as string);
+  // A HessboundError's message ends with its hint: split it off so it is not repeated.
+  const m = /^\[([A-Z_]+)\] ([\s\S]*?)(?:\n {2}hint: ([\s\S]*))?$/.exec(reason ?? '');
+  if (m) return new HessboundError(m[1] as ErrorCode, m[2] as string, m[3]);
   return new HessboundError('KERNEL', reason || 'the point failed on a worker (no reason given)');
 }
