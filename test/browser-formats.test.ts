@@ -4,12 +4,12 @@
  * WebAssembly kernel; the numbers match the reference fixture (or Node on the same files) to 1e-9,
  * and a corrupt file shows the parser's error in the page.
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { mkdirSync, readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join, normalize, sep } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../src/analyze.js';
 import { parseData, parseModel } from '../src/io/model-source.js';
@@ -17,24 +17,11 @@ import { standardize } from '../src/data.js';
 // @ts-expect-error: a plain .mjs build script without type declarations
 import { buildBrowserExample } from '../scripts/build-example.mjs';
 import { BACKENDS } from './helpers/backends.js';
+import { launchChromium, serveStatic } from './helpers/static-server.js';
 import { FIXTURE_DIR, loadFixtures, relErr } from './helpers/fixtures.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const INTEROP = join(FIXTURE_DIR, 'interop');
-const TYPES: Record<string, string> = { html: 'text/html', js: 'text/javascript', wasm: 'application/wasm', csv: 'text/csv' };
-
-function serveStatic(): Promise<Server> {
-  const server = createServer((req, res) => {
-    const path = normalize(join(ROOT, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)));
-    const file = path.startsWith(ROOT + sep) && existsSync(path) && statSync(path).isDirectory() ? join(path, 'index.html') : path;
-    if (!file.startsWith(ROOT + sep) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404).end('not found');
-      return;
-    }
-    res.writeHead(200, { 'content-type': TYPES[file.split('.').pop() ?? ''] ?? 'application/octet-stream' }).end(readFileSync(file));
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
 
 let server: Server;
 let browser: Browser;
@@ -43,11 +30,8 @@ const pageErrors: string[] = [];
 
 beforeAll(async () => {
   await buildBrowserExample();
-  server = await serveStatic();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  server = await serveStatic(ROOT);
+  browser = await launchChromium();
   page = await browser.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/examples/browser/index.html`);

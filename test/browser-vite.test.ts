@@ -10,7 +10,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../src/analyze.js';
@@ -18,7 +18,7 @@ import { randomModel } from '../src/model.js';
 import { loadDataset } from '../src/node/datasets.js';
 import { BACKENDS } from './helpers/backends.js';
 import { relErr } from './helpers/fixtures.js';
-import { serveStatic } from './helpers/static-server.js';
+import { launchChromium, serveStatic } from './helpers/static-server.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const APP = join(ROOT, 'test', 'browser-vite');
@@ -54,11 +54,7 @@ beforeAll(async () => {
     build: { outDir: join(OUT, 'dist'), emptyOutDir: true, target: 'es2022' },
   });
   server = await serveStatic(join(OUT, 'dist'));
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('console', (m) => {

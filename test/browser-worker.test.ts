@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../src/analyze.js';
 import { randomModel } from '../src/model.js';
@@ -20,7 +20,7 @@ import { loadDataset } from '../src/node/datasets.js';
 import type { Measured, Problem } from './browser-worker/page.js';
 import { BACKENDS } from './helpers/backends.js';
 import { relErr } from './helpers/fixtures.js';
-import { serveStatic } from './helpers/static-server.js';
+import { launchChromium, serveStatic } from './helpers/static-server.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SRC = join(ROOT, 'test', 'browser-worker');
@@ -64,11 +64,7 @@ beforeAll(async () => {
   await bundle('user-worker.ts', 'user-worker.js', 'esm');
   await bundle('user-worker.ts', 'user-worker-classic.js', 'iife');
   server = await serveStatic(ROOT);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 400, height: 300 } });
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('console', (m) => {

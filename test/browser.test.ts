@@ -4,12 +4,12 @@
  * WS bound it shows match the same model and data analysed in Node to 1e-9 relative.
  * Screenshot: test-artifacts/browser.png.
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { existsSync, mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, extname, join, normalize, sep } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../src/analyze.js';
 import { randomModel } from '../src/model.js';
@@ -18,32 +18,11 @@ import type { Activation } from '../src/types.js';
 // @ts-expect-error: a plain .mjs build script without type declarations
 import { buildBrowserExample } from '../scripts/build-example.mjs';
 import { BACKENDS } from './helpers/backends.js';
+import { launchChromium, serveStatic } from './helpers/static-server.js';
 import { relErr } from './helpers/fixtures.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ARTIFACTS = join(ROOT, 'test-artifacts');
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.map': 'application/json',
-  '.json': 'application/json',
-  '.wasm': 'application/wasm',
-  '.csv': 'text/csv; charset=utf-8',
-};
-
-/** A static file server over the package root, like any web server a user would use. */
-function serveStatic(): Promise<Server> {
-  const server = createServer((req, res) => {
-    const path = normalize(join(ROOT, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)));
-    const file = path.startsWith(ROOT + sep) && existsSync(path) && statSync(path).isDirectory() ? join(path, 'index.html') : path;
-    if (!file.startsWith(ROOT + sep) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404).end('not found');
-      return;
-    }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
 
 let server: Server;
 let browser: Browser;
@@ -53,12 +32,8 @@ const pageErrors: string[] = [];
 beforeAll(async () => {
   if (!existsSync(join(ROOT, 'wasm', 'dist', 'hessbound-wasm.wasm'))) throw new Error('run npm run build:wasm first');
   await buildBrowserExample();
-  server = await serveStatic();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  server = await serveStatic(ROOT);
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 820, height: 900 } });
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('console', (m) => {
