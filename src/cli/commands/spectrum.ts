@@ -7,8 +7,7 @@ import { choice, int, num, parse, str } from '../args.js';
 import { fmt, keyValueTable } from '../format.js';
 import { createProgressBar } from '../progress.js';
 import type { Subcommand } from '../registry.js';
-import { backendOf, loadModel, reductionOf, SOURCE_HELP, SOURCE_OPTIONS } from '../sources.js';
-import { loadDataOrSynthetic } from './train.js';
+import { backendOf, loadData, loadModel, reductionOf, SOURCE_HELP, SOURCE_OPTIONS } from '../sources.js';
 
 const HELP = `hessbound spectrum — eigenvalue spectral density of the Hessian, smoothed by a Gaussian kernel
 
@@ -66,7 +65,7 @@ async function run(argv: string[]): Promise<void> {
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
   });
-  const data = loadDataOrSynthetic(values);
+  const data = loadData(values);
   const model = loadModel(values, data);
   const plot = str(values, 'plot');
   if (plot === '') fail('BAD_OPTION', '--plot needs a file name');

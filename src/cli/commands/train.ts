@@ -1,11 +1,9 @@
 /** hessbound train: train a model to a near-critical point and save it (hessbound.mlp.v1 JSON). */
 import { writeModelFile } from '../../node/datasets.js';
 import { train, TRAIN_DEFAULTS, type TrainOptions, type TrainResult } from '../../train.js';
-import type { Dataset } from '../../types.js';
 import { fail } from '../../errors.js';
-import { int, num, parse, str, type ParsedValues } from '../args.js';
+import { choice, int, num, parse, str, type ParsedValues } from '../args.js';
 import { fmt, keyValueTable } from '../format.js';
-import { choice } from '../args.js';
 import { HSR_TARGETS } from '../../analysis/hsr.js';
 import { createProgressBar } from '../progress.js';
 import type { Subcommand } from '../registry.js';
@@ -77,11 +75,6 @@ export function trainingOptions(values: ParsedValues): Pick<TrainOptions, 'gradT
     ...(testFraction !== undefined ? { testFraction } : {}),
     ...(splitSeed !== undefined ? { splitSeed } : {}),
   };
-}
-
-/** Embedded, file and synthetic data (every command takes all three; kept for importers). */
-export function loadDataOrSynthetic(values: ParsedValues): Dataset {
-  return loadData(values);
 }
 
 const STOPPED_BY: Record<TrainResult['stopReason'], string> = {
