@@ -12,55 +12,11 @@ import type { KernelBackend, ProblemSpec } from '../src/backend/types.js';
 import { closedFormTraces } from '../src/bound.js';
 import { toDataset } from '../src/data.js';
 import { randomModel } from '../src/model.js';
-import { createRng, type Rng } from '../src/rng.js';
-import { ACTIVATIONS, type Activation, type BackendName } from '../src/types.js';
+import { createRng } from '../src/rng.js';
+import { ACTIVATIONS, type BackendName } from '../src/types.js';
 import { BACKENDS } from './helpers/backends.js';
+import { tinyProblem, type TinyNet } from './helpers/tiny-problem.js';
 
-interface Net {
-  activation: Activation;
-  N: number;
-  d: number;
-  h: number;
-  c: number;
-  bias1: boolean;
-  bias2: boolean;
-  soft: boolean;
-  sum: boolean;
-  scale: number;
-}
-
-function problem(rng: Rng, net: Net): ProblemSpec {
-  const { N, d, h, c } = net;
-  const params: number[] = [];
-  const push = (count: number, std: number) => {
-    for (let i = 0; i < count; i++) params.push(std * rng.normal());
-  };
-  push(h * d, net.scale / Math.sqrt(d));
-  if (net.bias1) push(h, 0.5);
-  push(c * h, net.scale / Math.sqrt(h));
-  if (net.bias2) push(c, 0.5);
-  const x = Float64Array.from({ length: N * d }, () => rng.normal());
-  const targets = new Float64Array(N * c);
-  for (let n = 0; n < N; n++) {
-    if (net.soft) {
-      const raw = Array.from({ length: c }, () => rng.next() + 0.05);
-      const total = raw.reduce((a, b) => a + b, 0);
-      raw.forEach((v, k) => (targets[n * c + k] = v / total));
-    } else {
-      targets[n * c + rng.int(c)] = 1;
-    }
-  }
-  return {
-    sizes: Int32Array.from([d, h, c]),
-    hasBias: Uint8Array.from([net.bias1 ? 1 : 0, net.bias2 ? 1 : 0]),
-    activation: ACTIVATIONS.indexOf(net.activation),
-    params: Float64Array.from(params),
-    x,
-    targets,
-    samples: N,
-    reduction: net.sum ? 1 : 0,
-  };
-}
 
 type Values = { trace: number; traceOfSquare: number; upper: number; spread: number; lowerOfMin: number; frobenius: number };
 
@@ -103,7 +59,7 @@ function relativeError(a: readonly number[], b: readonly number[]): number {
 }
 
 // Every activation under four bias / target / reduction combinations; dual and primal alternate.
-const CONFIGS: Array<Pick<Net, 'bias1' | 'bias2' | 'soft' | 'sum'>> = [
+const CONFIGS: Array<Pick<TinyNet, 'bias1' | 'bias2' | 'soft' | 'sum'>> = [
   { bias1: true, bias2: true, soft: false, sum: false },
   { bias1: false, bias2: false, soft: true, sum: true },
   { bias1: true, bias2: false, soft: true, sum: false },
@@ -119,8 +75,8 @@ describe.each(BACKENDS)('wsGradient (%s)', (name: BackendName) => {
   describe.each([...ACTIVATIONS])('%s', (activation) => {
     it.each(CONFIGS.map((c, i) => [i, c] as const))('config %i matches central finite differences of the closed form', async (i, config) => {
       const rng = createRng(1000 + 17 * ACTIVATIONS.indexOf(activation) + i);
-      const net: Net = { activation, N: 7, d: 3, h: 4, c: 3, scale: 1.5, ...config };
-      const spec = problem(rng, net);
+      const net: TinyNet = { activation, N: 7, d: 3, h: 4, c: 3, scale: 1.5, ...config };
+      const spec = tinyProblem(rng, net);
       const method = i % 2 === 0 ? 'dual' : 'primal';
       const g = await wsGradientOnSpec(backend, spec, { method });
       expect(g.method).toBe(method);
@@ -142,8 +98,8 @@ describe.each(BACKENDS)('wsGradient (%s)', (name: BackendName) => {
 
   it('is exact where the softmax saturates (loss < 1e-5)', async () => {
     const rng = createRng(77);
-    const net: Net = { activation: 'tanh', N: 6, d: 2, h: 3, c: 3, bias1: true, bias2: true, soft: false, sum: false, scale: 1 };
-    const spec = problem(rng, net);
+    const net: TinyNet = { activation: 'tanh', N: 6, d: 2, h: 3, c: 3, bias1: true, bias2: true, soft: false, sum: false, scale: 1 };
+    const spec = tinyProblem(rng, net);
     // Targets = the argmax of a large-margin net: p is one-hot to ~1e-6.
     const params = Float64Array.from(spec.params, (v, i) => (i >= 2 * 3 + 3 ? 40 * v : v));
     const probe = { ...spec, params };
@@ -164,7 +120,7 @@ describe.each(BACKENDS)('wsGradient (%s)', (name: BackendName) => {
     const data = toDataset([[0, 1], [1, 0], [1, 1]], [0, 1, 1]);
     await expect(wsBoundGradient(model, data, { backend: name })).rejects.toMatchObject({ code: 'BAD_MODEL', hint: expect.stringContaining('one hidden layer') });
     // The kernel refuses too, without the API's check.
-    const spec = problem(createRng(3), { activation: 'tanh', N: 3, d: 2, h: 3, c: 2, bias1: true, bias2: true, soft: false, sum: false, scale: 1 });
+    const spec = tinyProblem(createRng(3), { activation: 'tanh', N: 3, d: 2, h: 3, c: 2, bias1: true, bias2: true, soft: false, sum: false, scale: 1 });
     const deep: ProblemSpec = { ...spec, sizes: Int32Array.from([2, 3, 3, 2]), hasBias: Uint8Array.from([1, 1, 1]), params: new Float64Array(6 + 3 + 9 + 3 + 6 + 2) };
     await expect(wsGradientOnSpec(backend, deep)).rejects.toMatchObject({ code: 'BAD_MODEL' });
   });
@@ -202,7 +158,7 @@ describe('wsGradient: native and WebAssembly agree', () => {
     const native = await getBackend('native');
     const wasm = await getBackend('wasm');
     for (const [i, activation] of ACTIVATIONS.entries()) {
-      const spec = problem(createRng(500 + i), { activation, N: 9, d: 4, h: 5, c: 3, scale: 2, ...CONFIGS[i % 4]! });
+      const spec = tinyProblem(createRng(500 + i), { activation, N: 9, d: 4, h: 5, c: 3, scale: 2, ...CONFIGS[i % 4]! });
       const a = await wsGradientOnSpec(native, spec);
       const b = await wsGradientOnSpec(wasm, spec);
       for (const key of ['trace', 'traceOfSquare', 'upper', 'lowerOfMax', 'lowerOfMin', 'upperOfMin', 'spread', 'frobenius'] as const)
