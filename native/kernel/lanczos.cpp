@@ -41,6 +41,31 @@ void end_counts(int m, int k, Extremes which, int& top, int& bottom) {
 
 }  // namespace
 
+double lanczos_orthogonalize(const double* basis, std::size_t n, int j, double beta_prev, double* w,
+                             double* coeff, double& beta) {
+  const int nn = static_cast<int>(n);
+  const double* q = basis + static_cast<std::size_t>(j) * n;
+  const double a = dot(nn, q, w);
+  axpy(nn, -a, q, w);
+  if (j > 0) axpy(nn, -beta_prev, q - n, w);
+  // Full reorthogonalization by classical Gram-Schmidt against the whole basis (two GEMVs), with
+  // a second pass only when the first removed most of w (the DGKS criterion, as ARPACK does):
+  // otherwise one pass already leaves w orthogonal to working precision. Each pass reads the
+  // whole basis twice; always two passes, as GEMMs with n = 1 (OpenBLAS packs the basis first),
+  // cost 5 ms per step over 60 steps for P = 76 810, a fifth of a Hessian-vector product there;
+  // now about 1.5 ms.
+  double before = norm2(nn, w), b = before;
+  for (int pass = 0; pass < 2; ++pass) {
+    gemv(false, j + 1, nn, 1.0, basis, nn, w, 0.0, coeff);
+    gemv(true, j + 1, nn, -1.0, basis, nn, coeff, 1.0, w);
+    b = norm2(nn, w);
+    if (b > kDgks * before) break;
+    before = b;
+  }
+  beta = b;
+  return a;
+}
+
 LanczosResult lanczos(const LinearOperator& op, std::size_t n, const LanczosOptions& opt, const Progress& progress) {
   if (n == 0) fail("BAD_OPTION", "Lanczos: empty operator");
   if (opt.k < 1) fail("BAD_OPTION", "Lanczos: k must be at least 1");
@@ -81,24 +106,9 @@ LanczosResult lanczos(const LinearOperator& op, std::size_t n, const LanczosOpti
     const double* q = basis + static_cast<std::size_t>(j) * n;
     op(q, w.data());
     ++out.products;
-    const double a = dot(nn, q, w.data());
+    double b = 0;
+    const double a = lanczos_orthogonalize(basis, n, j, j > 0 ? beta[j - 1] : 0.0, w.data(), coeff.data(), b);
     alpha.push_back(a);
-    axpy(nn, -a, q, w.data());
-    if (j > 0) axpy(nn, -beta[j - 1], q - n, w.data());
-    // Full reorthogonalization by classical Gram-Schmidt against the whole basis (two GEMVs), with
-    // a second pass only when the first removed most of w (the DGKS criterion, as ARPACK does):
-    // otherwise one pass already leaves w orthogonal to working precision. Each pass reads the
-    // whole basis twice; always two passes, as GEMMs with n = 1 (OpenBLAS packs the basis first),
-    // cost 5 ms per step over 60 steps for P = 76 810, a fifth of a Hessian-vector product there;
-    // now about 1.5 ms.
-    double before = norm2(nn, w.data()), b = before;
-    for (int pass = 0; pass < 2; ++pass) {
-      gemv(false, j + 1, nn, 1.0, basis, nn, w.data(), 0.0, coeff.data());
-      gemv(true, j + 1, nn, -1.0, basis, nn, coeff.data(), 1.0, w.data());
-      b = norm2(nn, w.data());
-      if (b > kDgks * before) break;
-      before = b;
-    }
     beta.push_back(b);
     m = j + 1;
     scale = std::max({scale, std::fabs(a) + b + (j > 0 ? beta[j - 1] : 0.0)});

@@ -43,4 +43,11 @@ struct LanczosResult {
 LanczosResult lanczos(const LinearOperator& op, std::size_t n, const LanczosOptions& options,
                       const Progress& progress = {});
 
+// The rest of Lanczos step j once w = A q_j is computed (q_j is row j of the n-wide row-major
+// `basis`, rows 0..j orthonormal): w -= alpha q_j + beta_prev q_{j-1}, then full reorthogonalization
+// against rows 0..j. Returns alpha = q_j . A q_j and sets beta = ||w||. coeff holds j + 1 values.
+// Shared by lanczos() and stochastic Lanczos quadrature (extra/slq.cpp).
+double lanczos_orthogonalize(const double* basis, std::size_t n, int j, double beta_prev, double* w,
+                             double* coeff, double& beta);
+
 }  // namespace hessbound

@@ -14,13 +14,13 @@
 #include "../errors.hpp"
 #include "../hvp.hpp"
 #include "../json_writer.hpp"
+#include "../lanczos.hpp"
 #include "../rng.hpp"
 #include "views.hpp"
 
 namespace hessbound {
 namespace {
 
-constexpr double kDgks = 0.7071067811865476;  // second Gram-Schmidt pass below this fraction (DGKS)
 
 struct Quadrature {
   std::vector<double> nodes, weights;  // ascending nodes; weights sum to 1
@@ -31,7 +31,6 @@ struct Quadrature {
 
 // m Lanczos steps from the unit vector q0 (written into row 0 of basis, m x n scratch).
 Quadrature lanczos_quadrature(HvpEngine& engine, std::size_t n, int m, double* basis) {
-  const int nn = static_cast<int>(n);
   std::vector<double> alpha, beta, w(n), coeff(m);
   double scale = 0;
   int steps = 0;
@@ -40,18 +39,9 @@ Quadrature lanczos_quadrature(HvpEngine& engine, std::size_t n, int m, double* b
   for (int j = 0; j < m; ++j) {
     const double* q = basis + static_cast<std::size_t>(j) * n;
     engine.apply(q, w.data());
-    const double a = dot(nn, q, w.data());
+    double b = 0;
+    const double a = lanczos_orthogonalize(basis, n, j, j > 0 ? beta[j - 1] : 0.0, w.data(), coeff.data(), b);
     alpha.push_back(a);
-    axpy(nn, -a, q, w.data());
-    if (j > 0) axpy(nn, -beta[j - 1], q - n, w.data());
-    double before = norm2(nn, w.data()), b = before;
-    for (int pass = 0; pass < 2; ++pass) {
-      gemv(false, j + 1, nn, 1.0, basis, nn, w.data(), 0.0, coeff.data());
-      gemv(true, j + 1, nn, -1.0, basis, nn, coeff.data(), 1.0, w.data());
-      b = norm2(nn, w.data());
-      if (b > kDgks * before) break;
-      before = b;
-    }
     steps = j + 1;
     scale = std::max({scale, std::fabs(a) + b + (j > 0 ? beta[j - 1] : 0.0)});
     last_beta = b;
