@@ -1,10 +1,11 @@
 /** safetensors: exact dtype conversion, module-name layouts, writing, and every bad input as a HessboundError. */
 import { describe, expect, it } from 'vitest';
-import { HessboundError } from '../src/errors.js';
+import { HessboundError, type ErrorCode } from '../src/errors.js';
 import { bfloat16BitsToNumber, float16BitsToNumber } from '../src/io/half.js';
 import { modelFromSafetensors, modelToSafetensors, parseSafetensors, writeSafetensors } from '../src/io/safetensors.js';
 import { parseModel } from '../src/io/model-source.js';
 import { flattenParams, randomModel } from '../src/model.js';
+import { expectError as expectSharedError } from './helpers/expect.js';
 
 /** A safetensors file written byte by byte from the spec (independent of writeSafetensors). */
 function rawFile(header: object, data: Uint8Array, lengthOverride?: bigint): Uint8Array {
@@ -20,17 +21,9 @@ function f32Bytes(values: number[]): Uint8Array {
   return new Uint8Array(Float32Array.from(values).buffer);
 }
 
-function expectError(fn: () => unknown, code: string, message: RegExp): HessboundError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(HessboundError);
-  const e = caught as HessboundError;
-  expect(e.code).toBe(code);
-  expect(e.message).toMatch(message);
+/** The shared check, plus: every error carries a hint. */
+function expectError(fn: () => unknown, code: ErrorCode, message: RegExp): HessboundError {
+  const e = expectSharedError(fn, code, message);
   expect(e.hint ?? e.message).toBeTruthy();
   return e;
 }

@@ -12,7 +12,7 @@ import { HessboundError, fail } from '../errors.js';
 import { decodeText, MAX_TEXT_BYTES } from '../io/text.js';
 import { modelToJson, parseModelJson } from '../model.js';
 import type { Dataset, Model } from '../types.js';
-import { isBinaryDataPath, readBinaryDataFile, readModelBytesFile, writeSafetensorsFile, type ModelFileOptions } from './format-files.js';
+import { isBinaryDataPath, readBinaryDataFile, readModelBytesFile, withPath, writeSafetensorsFile, type ModelFileOptions } from './format-files.js';
 
 export const DATASET_NAMES = ['iris', 'wine', 'breast_cancer', 'digits'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
@@ -93,18 +93,6 @@ function osReason(err: unknown): string {
     return code && !err.message.startsWith(code) ? `${code}: ${err.message}` : err.message;
   }
   return String(err);
-}
-
-/** Re-throws parse errors with the file path in front, so CLI messages say which file was bad. */
-function withPath<T>(path: string, parse: () => T): T {
-  try {
-    return parse();
-  } catch (err) {
-    if (!(err instanceof HessboundError) || err.message.startsWith(path)) throw err;
-    const suffix = err.hint ? `\n  hint: ${err.hint}` : '';
-    const message = suffix && err.message.endsWith(suffix) ? err.message.slice(0, -suffix.length) : err.message;
-    throw new HessboundError(err.code, `${path}: ${message}`, err.hint);
-  }
 }
 
 function stripExtensions(path: string): string {

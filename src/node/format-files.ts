@@ -25,7 +25,8 @@ function readBytes(path: string): Uint8Array {
   }
 }
 
-function atPath<T>(path: string, parse: () => T): T {
+/** Re-throws parse errors with the file path in front, so CLI messages say which file was bad. */
+export function withPath<T>(path: string, parse: () => T): T {
   try {
     return parse();
   } catch (err) {
@@ -39,20 +40,20 @@ function atPath<T>(path: string, parse: () => T): T {
 /** A model from any supported file (by magic bytes, then extension): JSON, safetensors, ONNX. */
 export function readModelBytesFile(path: string, options: ModelFileOptions = {}): Model {
   const bytes = readBytes(path);
-  return atPath(path, () => parseModel(bytes, { ...options, fileName: path }));
+  return withPath(path, () => parseModel(bytes, { ...options, fileName: path }));
 }
 
 /** A data set from an .npz archive (x and y, or targets). */
 export function readBinaryDataFile(path: string): Dataset {
   const bytes = readBytes(path);
-  return atPath(path, () => parseData(bytes, { fileName: path, name: basename(path).replace(/\.npz$/i, '') }));
+  return withPath(path, () => parseData(bytes, { fileName: path, name: basename(path).replace(/\.npz$/i, '') }));
 }
 
 /** A data set from two .npy files: features and labels (or soft targets). */
 export function readDataArrayFiles(xPath: string, yPath: string): Dataset {
   const x = readBytes(xPath);
   const y = readBytes(yPath);
-  return atPath(`${xPath} + ${yPath}`, () => parseDataArrays(x, y, { name: basename(xPath).replace(/\.npy$/i, '') }));
+  return withPath(`${xPath} + ${yPath}`, () => parseDataArrays(x, y, { name: basename(xPath).replace(/\.npy$/i, '') }));
 }
 
 /** Writes the model as F64 safetensors with nn.Sequential names (see modelToSafetensors). */
