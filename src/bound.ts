@@ -3,6 +3,7 @@
  * One hidden layer: the closed form (docs/closed-form.md), exact, with its decomposition. Deeper
  * networks: exact traces of the dense Hessian when it fits, else Hutch++ estimates with an interval.
  */
+import { assertDeterministicHonoured } from './analysis/deterministic-guard.js';
 import type { Diagnostics } from './analysis/diagnostics.js';
 import { checkWeightDecay, objectiveCurvature, pointDiagnostics, type ObjectiveCurvature } from './analysis/point-diagnostics.js';
 import type { KernelBackend, ProblemSpec, ProgressCallback } from './backend/types.js';
@@ -32,6 +33,11 @@ export interface ClosedFormTracesOptions {
   confidence?: number;
   /** Compute the data-orthogonality summary (O(N^2 d); default true). */
   orthogonality?: boolean;
+  /**
+   * Run every BLAS call on one thread, so the traces do not change in the last bits with the BLAS
+   * thread count or with other threads' calls in the process (sweeps set it; default false).
+   */
+  deterministic?: boolean;
   /** Cancels the call: it rejects with HessboundError code ABORTED (native: checked in the kernel's loops). */
   signal?: AbortSignal;
   onProgress?: ProgressCallback;
@@ -94,6 +100,8 @@ export interface ClosedFormTraces {
   /** sqrt(tr H^2) >= |lambda| for every eigenvalue. */
   frobenius: number;
   closedForm: boolean;
+  /** The deterministic option as the kernel understood it. */
+  deterministic?: boolean;
   estimated: boolean;
   method: Exclude<TraceMethod, 'auto'>;
   decomposition: TraceDecomposition | null;
@@ -142,6 +150,7 @@ export function tracesKernelOptions(backend: KernelBackend, options: ClosedFormT
     out['confidence'] = options.confidence;
   }
   if (options.orthogonality !== undefined) out['orthogonality'] = options.orthogonality ? 1 : 0;
+  if (options.deterministic) out['deterministic'] = 1;
   return out;
 }
 
@@ -168,7 +177,9 @@ export async function closedFormTraces(
       fail('NON_FINITE', 'the traces overflow float64: the weights are so large that the squared Hessian entries exceed 1.8e308', 'rescale the model (its curvature grows with the square of the weight scale)');
     throw e;
   });
-  return JSON.parse(text) as ClosedFormTraces;
+  const result = JSON.parse(text) as ClosedFormTraces;
+  assertDeterministicHonoured(options.deterministic, result.deterministic, backend.name);
+  return result;
 }
 
 export interface WsBoundOptions extends ClosedFormTracesOptions {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <memory>
 #include <vector>
 
 #include "analysis.hpp"
@@ -130,8 +131,11 @@ void write_decomposition(JsonWriter& w, const TraceTerms& t) {
 
 TracesResult compute_traces(const Problem& p, const TracesOptions& opt, const Progress& progress) {
   validate(p);
+  std::unique_ptr<BlasSerialScope> serial;
+  if (opt.deterministic) serial = std::make_unique<BlasSerialScope>();
   const auto start = std::chrono::steady_clock::now();
   TracesResult r;
+  r.deterministic = opt.deterministic;
   r.parameters = p.net.parameter_count();
   r.samples = p.samples;
   if (p.net.layers() == 2) {
@@ -185,6 +189,7 @@ std::string to_json(const TracesResult& r) {
   write_bounds(w, r.bound);
   w.key("frobenius").number(r.bound.frobenius);
   w.key("closedForm").boolean(r.closed_form);
+  w.key("deterministic").boolean(r.deterministic);
   w.key("estimated").boolean(r.estimated);
   w.key("method").string(r.method);
   w.key("decomposition");
@@ -253,6 +258,7 @@ std::string traces_command(const Problem& p, const CommandOptions& o, const Prog
   const int orthogonality = o.integer("orthogonality", 1);
   if (orthogonality != 0 && orthogonality != 1) fail("BAD_OPTION", "traces: orthogonality must be 0 or 1");
   opt.orthogonality = orthogonality == 1;
+  opt.deterministic = o.integer("deterministic", 0) != 0;
   return to_json(compute_traces(p, opt, progress));
 }
 

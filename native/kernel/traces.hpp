@@ -21,10 +21,14 @@ struct TracesOptions {
   std::size_t work_bytes = 256u << 20;        // scratch of the closed-form tiles and panels
   HutchppOptions hutchpp;
   bool orthogonality = true;  // the O(N^2 d) cosine summary and the as-if-orthogonal bound
+  // Every BLAS call on one thread: a multithreaded OpenBLAS changes the last bits with its thread
+  // count, and with the load of other threads in the process (sweep pools), as analyze's option.
+  bool deterministic = false;
 };
 
 struct TracesResult {
   std::string method;  // "dual", "primal", "dense", "hutch++"
+  bool deterministic = false;
   bool closed_form = false, estimated = false;
   std::size_t parameters = 0;
   int samples = 0;

@@ -40,8 +40,9 @@ const now = (): number => globalThis.performance.now() / 1000;
 async function wsBound(model: Model, data: Dataset, reduction: Reduction, backendName?: BackendName | 'auto'): Promise<ClosedFormTraces> {
   const backend = await getBackend(backendName);
   // The orthogonality summary (O(N^2 d)) gives the rho study its cosine columns and the bound as if
-  // the samples were orthogonal (one hidden layer).
-  return closedFormTraces(backend, toProblemSpec(model, data, reduction), { orthogonality: true });
+  // the samples were orthogonal (one hidden layer). Deterministic: one answer per job key, even when
+  // other pool workers of the process call the BLAS at the same time.
+  return closedFormTraces(backend, toProblemSpec(model, data, reduction), { orthogonality: true, deterministic: true });
 }
 
 function complement(n: number, excluded: readonly number[]): number[] {
