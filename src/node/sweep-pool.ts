@@ -17,6 +17,7 @@ import { Worker } from 'node:worker_threads';
 import { addonPath } from '../backend/native.js';
 import { HessboundError, fail, type ErrorCode } from '../errors.js';
 import type { SweepJobSpec } from '../sweep/job.js';
+import { abortedError } from '../backend/cancel.js';
 import type { SweepRecord } from '../sweep/result.js';
 import type { PointExecutor } from '../sweep/sweep.js';
 import type { BackendName } from '../types.js';
@@ -140,14 +141,29 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     }
   };
 
+  // Queued: dropped here. Running: the worker aborts the point's kernel calls and replies ABORTED.
+  const cancel = (task: Task, signal: AbortSignal) => {
+    const queued = queue.indexOf(task);
+    if (queued >= 0) {
+      queue.splice(queued, 1);
+      task.reject(abortedError(signal));
+      return;
+    }
+    const slot = slots.find((s) => s.task === task);
+    slot?.worker.postMessage({ type: 'cancel', id: task.id } satisfies WorkerRequest);
+  };
+
   return {
     concurrency: workers,
     workers,
     blasThreads,
-    run(spec, onProgress) {
+    run(spec, onProgress, signal) {
       if (closed) return Promise.reject(new HessboundError('BAD_OPTION', 'the worker pool is closed'));
+      if (signal?.aborted) return Promise.reject(abortedError(signal));
       return new Promise<SweepRecord>((resolve, reject) => {
-        queue.push({ id: nextId++, spec, onProgress, resolve, reject });
+        const task: Task = { id: nextId++, spec, onProgress, resolve, reject };
+        queue.push(task);
+        signal?.addEventListener('abort', () => cancel(task, signal), { once: true });
         dispatch();
       });
     },

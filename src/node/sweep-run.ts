@@ -28,6 +28,8 @@ export interface NodeSweepOptions {
   saveModels?: string;
   /** Runs the points instead of a local pool (e.g. a queue: src/queue/coordinator.ts); closed at the end. */
   executor?: Pick<WorkerPool, 'concurrency' | 'run' | 'workers' | 'blasThreads' | 'close'>;
+  /** Cancels the sweep: finished points stay written, the generator throws ABORTED (resume later). */
+  signal?: AbortSignal;
 }
 
 /** The start event also carries the rows of this sweep's jobs that an earlier run already wrote. */
@@ -51,7 +53,7 @@ export async function* runSweep(options: NodeSweepOptions): AsyncGenerator<NodeS
     ...(options.saveModels !== undefined ? { keepModels: true } : {}),
   });
   try {
-    for await (const event of sweep({ jobs, skip, executor: pool })) {
+    for await (const event of sweep({ jobs, skip, executor: pool, ...(options.signal ? { signal: options.signal } : {}) })) {
       if (event.type === 'start') {
         const previous = event.skipped.map((j) => files?.previous.get(j.key)).filter((r): r is SweepResult => r !== undefined);
         yield { ...event, previous, workers: pool.workers, blasThreads: pool.blasThreads };

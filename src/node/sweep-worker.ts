@@ -6,7 +6,9 @@ import { runPoint } from '../sweep/run-point.js';
 import type { BackendName, Dataset } from '../types.js';
 import { loadDataById, loadTestDataById } from './dataset-ids.js';
 
-export type WorkerRequest = { type: 'run'; id: number; spec: SweepJobSpec; backend?: BackendName | 'auto'; keepModel?: boolean };
+export type WorkerRequest =
+  | { type: 'run'; id: number; spec: SweepJobSpec; backend?: BackendName | 'auto'; keepModel?: boolean }
+  | { type: 'cancel'; id: number };
 export type WorkerReply =
   | { type: 'progress'; id: number; fraction: number }
   | { type: 'result'; id: number; record: import('../sweep/result.js').SweepRecord }
@@ -26,10 +28,20 @@ function loadData(id: string): Dataset {
   return data;
 }
 
+// The running point's cancellation, by request id (one point at a time per worker).
+const running = new Map<number, AbortController>();
+
 port.on('message', (request: WorkerRequest) => {
   const { id } = request;
+  if (request.type === 'cancel') {
+    running.get(id)?.abort();
+    return;
+  }
+  const controller = new AbortController();
+  running.set(id, controller);
   let last = -1;
   runPoint(request.spec, {
+    signal: controller.signal,
     ...(request.backend ? { backend: request.backend } : {}),
     loadData,
     loadTestData: loadTestDataById,
@@ -39,12 +51,14 @@ port.on('message', (request: WorkerRequest) => {
       last = fraction;
       port.postMessage({ type: 'progress', id, fraction } satisfies WorkerReply);
     },
-  }).then(
-    (record) => port.postMessage({ type: 'result', id, record } satisfies WorkerReply),
-    (error: unknown) => {
-      const code = error instanceof HessboundError ? error.code : 'KERNEL';
-      const message = error instanceof Error ? error.message : String(error);
-      port.postMessage({ type: 'error', id, code, message } satisfies WorkerReply);
-    },
-  );
+  })
+    .finally(() => running.delete(id))
+    .then(
+      (record) => port.postMessage({ type: 'result', id, record } satisfies WorkerReply),
+      (error: unknown) => {
+        const code = error instanceof HessboundError ? error.code : 'KERNEL';
+        const message = error instanceof Error ? error.message : String(error);
+        port.postMessage({ type: 'error', id, code, message } satisfies WorkerReply);
+      },
+    );
 });

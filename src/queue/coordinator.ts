@@ -7,6 +7,7 @@
  * Results arrive through BullMQ's event stream, with a periodic look at every pending job as a
  * safety net for events missed during a disconnection.
  */
+import { abortedError } from '../backend/cancel.js';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { HessboundError, fail } from '../errors.js';
 import { jobKey, type SweepJobSpec } from '../sweep/job.js';
@@ -136,10 +137,13 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
     concurrency: Number.MAX_SAFE_INTEGER,
     workers,
     blasThreads: 0,
-    run(spec, onProgress) {
+    run(spec, onProgress, signal) {
       const key = jobKey(spec);
+      if (signal?.aborted) return Promise.reject(abortedError(signal));
       return new Promise<SweepRecord>((resolve, reject) => {
         waiting.set(key, { spec, onProgress, resolve, reject });
+        // The coordinator stops waiting; the job stays on the queue (workers may finish it) for a resume.
+        signal?.addEventListener('abort', () => settle(key, { error: abortedError(signal) }), { once: true });
         (async () => {
           await enqueue(key, spec);
           // Finished before (another run of this sweep) or failed before (retry, as --resume does).

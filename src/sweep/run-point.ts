@@ -28,6 +28,8 @@ export interface PointContext {
   keepModel?: boolean;
   /** Fraction of this point done, in [0, 1]. */
   onProgress?: (fraction: number) => void;
+  /** Cancels the point (its kernel calls reject with ABORTED). */
+  signal?: AbortSignal;
 }
 
 // Share of a point's time per phase, for progress reports (training dominates on every data set).
@@ -37,12 +39,12 @@ const BOUND_SHARE = 0.05;
 const now = (): number => globalThis.performance.now() / 1000;
 
 /** tr(H), tr(H^2) and the WS bound: closed form for one hidden layer; exact dense or Hutch++ traces deeper. */
-async function wsBound(model: Model, data: Dataset, reduction: Reduction, backendName?: BackendName | 'auto'): Promise<ClosedFormTraces> {
+async function wsBound(model: Model, data: Dataset, reduction: Reduction, backendName?: BackendName | 'auto', signal?: AbortSignal): Promise<ClosedFormTraces> {
   const backend = await getBackend(backendName);
   // The orthogonality summary (O(N^2 d)) gives the rho study its cosine columns and the bound as if
   // the samples were orthogonal (one hidden layer). Deterministic: one answer per job key, even when
   // other pool workers of the process call the BLAS at the same time.
-  return closedFormTraces(backend, toProblemSpec(model, data, reduction), { orthogonality: true, deterministic: true });
+  return closedFormTraces(backend, toProblemSpec(model, data, reduction), { orthogonality: true, deterministic: true, ...(signal ? { signal } : {}) });
 }
 
 function complement(n: number, excluded: readonly number[]): number[] {
@@ -85,6 +87,7 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
     ...(testData ? { testData } : {}),
     ...(context.backend ? { backend: context.backend } : {}),
     onProgress: (f) => report(TRAIN_SHARE * f),
+    ...(context.signal ? { signal: context.signal } : {}),
     ...(spec.track ? { track: spec.track } : {}),
   });
   const secondsTrain = now() - t;
@@ -92,7 +95,7 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
   const trainData = trained.split?.kind === 'fraction' ? selectSamples(data, complement(data.n, trained.split.testIndices), 'train') : data;
 
   t = now();
-  const traces = await wsBound(trained.model, trainData, spec.reduction, context.backend);
+  const traces = await wsBound(trained.model, trainData, spec.reduction, context.backend, context.signal);
   const secondsBound = now() - t;
   report(TRAIN_SHARE + BOUND_SHARE);
 
@@ -111,6 +114,7 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
     reduction: spec.reduction,
     ...(context.backend ? { backend: context.backend } : {}),
     onProgress: (f) => report(TRAIN_SHARE + BOUND_SHARE + (1 - TRAIN_SHARE - BOUND_SHARE) * f),
+    ...(context.signal ? { signal: context.signal } : {}),
   });
   const secondsLambdaMax = now() - t;
   // Unconverged Lanczos: keep the largest Ritz value (a lower bound), flagged, and no ratio.

@@ -4,6 +4,7 @@
  * a worker-thread pool in Node (src/node/sweep-pool.ts), or anything else that maps a spec to a
  * record. Pure: no Node built-ins.
  */
+import { abortedError } from '../backend/cancel.js';
 import { HessboundError } from '../errors.js';
 import type { BackendName, Dataset } from '../types.js';
 import { gridJobs, makeJob, type SweepGrid, type SweepJob, type SweepJobInput, type SweepJobSpec } from './job.js';
@@ -13,13 +14,14 @@ import { runPoint } from './run-point.js';
 /** Runs one job; `concurrency` jobs may be in flight at once. */
 export interface PointExecutor {
   readonly concurrency: number;
-  run(spec: SweepJobSpec, onProgress: (fraction: number) => void): Promise<SweepRecord>;
+  /** `signal` cancels the point: the promise then rejects (code ABORTED). */
+  run(spec: SweepJobSpec, onProgress: (fraction: number) => void, signal?: AbortSignal): Promise<SweepRecord>;
 }
 
 export function inProcessExecutor(options: { backend?: BackendName | 'auto'; loadData?: (id: string) => Dataset } = {}): PointExecutor {
   return {
     concurrency: 1,
-    run: (spec, onProgress) => runPoint(spec, { ...options, onProgress }),
+    run: (spec, onProgress, signal) => runPoint(spec, { ...options, onProgress, ...(signal ? { signal } : {}) }),
   };
 }
 
@@ -33,6 +35,11 @@ export interface SweepOptions {
   /** For the default in-process executor. */
   backend?: BackendName | 'auto';
   loadData?: (id: string) => Dataset;
+  /**
+   * Cancels the sweep: no new point starts, running points are cancelled, and the generator throws
+   * HessboundError ABORTED after yielding every point that finished before (nothing is lost).
+   */
+  signal?: AbortSignal;
 }
 
 interface Counts {
@@ -69,6 +76,8 @@ function describeError(error: unknown): { code: string; message: string } {
 export async function* sweep(options: SweepOptions): AsyncGenerator<SweepEvent, void, undefined> {
   const all = options.jobs ? options.jobs.map(toJob) : options.grid ? gridJobs(options.grid) : [];
   if (all.length === 0) throw new HessboundError('BAD_OPTION', 'the sweep has no jobs', 'give a grid (dataset, widths, seeds) or a job list');
+  const signal = options.signal;
+  if (signal?.aborted) throw abortedError(signal);
   const skip = options.skip ?? new Set<string>();
   const skipped = all.filter((j) => skip.has(j.key));
   const executor = options.executor ?? inProcessExecutor({ ...(options.backend ? { backend: options.backend } : {}), ...(options.loadData ? { loadData: options.loadData } : {}) });
@@ -105,11 +114,20 @@ export async function* sweep(options: SweepOptions): AsyncGenerator<SweepEvent, 
           push({ type: 'progress', fraction: now, running: partial.size, done, total });
         }
       };
-      executor.run(job.spec, onProgress).then(
+      executor.run(job.spec, onProgress, signal).then(
         (record) => finish(job, { type: 'result', record }),
-        (error: unknown) => finish(job, { type: 'failure', failure: { key: job.key, spec: job.spec, error: describeError(error) } }),
+        (error: unknown) => {
+          // A point cut short by the sweep's cancellation is not a failure of the point.
+          if (signal?.aborted) settle(job);
+          else finish(job, { type: 'failure', failure: { key: job.key, spec: job.spec, error: describeError(error) } });
+        },
       );
     }
+  };
+  const settle = (job: SweepJob) => {
+    partial.delete(job.key);
+    wake?.();
+    wake = null;
   };
   const finish = (job: SweepJob, outcome: { type: 'result'; record: SweepRecord } | { type: 'failure'; failure: SweepFailure }) => {
     partial.delete(job.key);
@@ -119,14 +137,27 @@ export async function* sweep(options: SweepOptions): AsyncGenerator<SweepEvent, 
     launch();
   };
 
+  const onAbort = () => {
+    stopped = true;
+    wake?.();
+    wake = null;
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
     launch();
     while (done < total || events.length > 0) {
-      if (events.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-      while (events.length > 0) yield events.shift() as SweepEvent;
+      if (events.length > 0) {
+        yield events.shift() as SweepEvent;
+        continue;
+      }
+      // Cancelled: every finished point has been yielded; wait for the running ones to stop.
+      if (signal?.aborted && partial.size === 0) throw abortedError(signal);
+      await new Promise<void>((resolve) => (wake = resolve));
     }
   } finally {
-    // The consumer stopped early (break / return): start nothing new; running points finish on their own.
+    // The consumer stopped early (break / return) or cancelled: start nothing new; running points
+    // finish on their own (or stop, when cancelled).
     stopped = true;
+    signal?.removeEventListener('abort', onAbort);
   }
 }
