@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stratifiedSplit } from '../src/analysis/split.js';
 import { analyze } from '../src/analyze.js';
+import { standardize } from '../src/data.js';
 import { lossAndGradient } from '../src/curvature.js';
 import { loadDatasetById } from '../src/sweep/dataset-id.js';
 import { pairwiseCosines, syntheticDataset } from '../src/synthetic.js';
@@ -125,6 +126,38 @@ describe.each(BACKENDS)('study axes and data sources, %s backend', (backend) => 
     expect(s.testAccuracy).toBe(accuracyByHand(model, testX, testY));
     expect(s.gap).toBeCloseTo(s.trainAccuracy - s.testAccuracy, 15);
     expect(s.diagnostics.flags).toEqual([]);
+  });
+
+  it('train --test-data on CSV files (any case) standardizes the test set with the training statistics', async () => {
+    const dir = tmp();
+    const { testX, testY } = irisParts(dir);
+    const raw = loadDataset('iris', { standardize: false });
+    const rawRows = Array.from({ length: raw.n }, (_, i) => Array.from(raw.x.subarray(i * 4, i * 4 + 4)));
+    const labels = Array.from(raw.labels as Int32Array);
+    const csv = (pickTest: boolean) => rawRows.map((r, i) => (i % 5 === 0) === pickTest ? `${r.join(',')},${labels[i]}\n` : '').join('');
+    const train = join(dir, 'train.CSV');
+    const test = join(dir, 'test.csv');
+    writeFileSync(train, `a,b,c,d,label\n${csv(false)}`);
+    writeFileSync(test, `a,b,c,d,label\n${csv(true)}`);
+    const out = join(dir, 'model.json');
+    const r = runCli(['train', '--data', train, '--test-data', test, '--hidden', '6', '--weight-decay', '1e-3', '--out', out, '--backend', backend, '--json', '--quiet']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const s = JSON.parse(r.stdout) as { testLoss: number; testAccuracy: number };
+    // By hand: the raw training rows' mean and population standard deviation, applied to the test rows.
+    const trainRows = rawRows.filter((_, i) => i % 5 !== 0);
+    const mean = [0, 1, 2, 3].map((j) => trainRows.reduce((a, row) => a + row[j]!, 0) / trainRows.length);
+    const std = [0, 1, 2, 3].map((j) => Math.sqrt(trainRows.reduce((a, row) => a + (row[j]! - mean[j]!) ** 2, 0) / trainRows.length));
+    const byHand = testX.map((_, i) => rawRows.filter((__, k) => k % 5 === 0)[i]!.map((v, j) => (v - mean[j]!) / std[j]!));
+    const model = readModelFile(out);
+    const kernel = await lossAndGradient(model, { x: byHand, y: testY, classes: 3 }, { backend });
+    expect(s.testLoss).toBeCloseTo(kernel.loss, 10);
+    expect(s.testAccuracy).toBe(accuracyByHand(model, byHand, testY));
+    // Standardized with its own statistics instead, the loss differs: the check above can tell them apart.
+    const own = standardize({ x: Float64Array.from(byHand.flat()), n: byHand.length, d: 4, classes: 3, labels: Int32Array.from(testY) } as never);
+    const ownRows = byHand.map((_, i) => Array.from((own.x as Float64Array).subarray(i * 4, i * 4 + 4)));
+    const ownLoss = (await lossAndGradient(model, { x: ownRows, y: testY, classes: 3 }, { backend })).loss;
+    expect(Math.abs(ownLoss - s.testLoss)).toBeGreaterThan(1e-6);
   });
 
   it('gives clear errors for bad fractions, unfit test files and splits that empty a class', () => {

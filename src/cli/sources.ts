@@ -123,7 +123,7 @@ export function loadTestData(values: ParsedValues): Dataset | undefined {
   if (values['no-standardize']) return test;
   const trainFile = str(values, 'data');
   const name = str(values, 'dataset');
-  if (trainFile) return trainFile.endsWith('.csv') ? standardizeLike(readDataFile(trainFile), test) : test;
+  if (trainFile) return isCsvPath(trainFile) ? standardizeLike(readDataFile(trainFile), test) : test;
   if (name && !name.trim().toLowerCase().startsWith('synthetic:')) return standardizeLike(loadDataset(name, { standardize: false }), test);
   return test;
 }
