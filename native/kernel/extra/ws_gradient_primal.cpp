@@ -27,6 +27,7 @@ namespace hessbound {
 namespace {
 
 constexpr double kInvSqrt2 = 0.70710678118654752440;
+constexpr std::size_t kMaxScratch = std::size_t{16} << 20;
 
 using AdjointVisitor = std::function<void(std::size_t first, int count, const double* adjoint)>;
 
@@ -35,8 +36,9 @@ using AdjointVisitor = std::function<void(std::size_t first, int count, const do
 double adjoint_blocks(int rows, const ColumnSource& a, const ColumnSource& b, std::size_t work_bytes,
                       const AdjointVisitor& onA, const AdjointVisitor& onB, const Progress& progress) {
   if (a.columns == 0 || b.columns == 0) return 0;
-  // Scratch: A panel and its adjoint, B panel and its adjoint, Y: about work_bytes in all.
-  const std::size_t doubles = std::max<std::size_t>(work_bytes / 8, 64);
+  // Scratch: A panel and its adjoint, B panel and its adjoint, Y: about work_bytes in all, and at
+  // most kMaxScratch: fresh pages cost more (zeroing, page faults) than the extra panel passes save.
+  const std::size_t doubles = std::max<std::size_t>(std::min(work_bytes, kMaxScratch) / 8, 64);
   const std::size_t R = static_cast<std::size_t>(rows);
   const std::size_t wb = std::max<std::size_t>(1, std::min<std::size_t>(b.columns, doubles / 4 / R));
   const std::size_t wa = std::max<std::size_t>(1, std::min<std::size_t>(a.columns, (doubles - std::min(doubles, 2 * R * wb)) / (2 * R + wb)));
