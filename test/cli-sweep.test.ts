@@ -128,6 +128,25 @@ describe('hessbound sweep', () => {
     expect(existsSync(join(dir, 'x.csv'))).toBe(false);
   });
 
+  it('--hsrs adds one set of points per HSR beta, with hsr columns, a table column and a plot group', () => {
+    const dir = tmp();
+    const csvPath = join(dir, 'h.csv');
+    const args = ['sweep', '--dataset', 'iris', '--widths', '3', '--seeds', '1', '--hsrs', '0,0.05', '--hsr-target', 'spread', '--out', csvPath, '--plot', join(dir, 'h.svg'), '--quiet'];
+    const r = runCli(args);
+    expect(r.status, r.stderr).toBe(0);
+    const rows = readRows(csvPath);
+    expect(rows.map((x) => [x.hsr, x.hsrTarget])).toEqual([[0, ''], [0.05, 'spread']]);
+    expect(rows[0]!.key).toBe(gridJobs({ dataset: 'iris', widths: [3], seeds: 1 })[0]!.key);
+    expect(r.stdout.split('\n')[0]).toMatch(/\bhsr\b/);
+    expect(readFileSync(join(dir, 'h.svg'), 'utf8')).toMatch(/hsr 0\.05/);
+    const noBeta = runCli(['sweep', '--dataset', 'iris', '--widths', '3', '--seeds', '1', '--hsr-target', 'spread', '--out', join(dir, 'n.csv')]);
+    expect(noBeta.status).toBe(2);
+    expect(noBeta.stderr).toMatch(/--hsr-target needs --hsr BETA or --hsrs LIST/);
+    const deep = runCli(['sweep', '--dataset', 'iris', '--widths', '3', '--seeds', '1', '--depth', '2', '--hsrs', '0.1', '--out', join(dir, 'd.csv')]);
+    expect(deep.status).toBe(2);
+    expect(deep.stderr).toMatch(/hsr needs one hidden layer/);
+  });
+
   it('reports failed points, keeps the others, and exits non-zero', () => {
     const dir = tmp();
     const r = runCli(['sweep', '--dataset', 'iris', '--widths', '4', '--seeds', '1', '--lr', '1e300', '--activation', 'identity', '--out', join(dir, 'f.csv'), '--quiet']);

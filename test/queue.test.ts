@@ -184,7 +184,8 @@ describe.each(BACKENDS)('sweeps on a Redis queue (%s backend)', (backend) => {
     const id = contentDatasetId(text);
     await ensureWorkers(1);
     const forged = `sha256:${'0'.repeat(64)}`;
-    const jobs = [makeJob({ dataset: id, width: 3, seed: 0 }), makeJob({ dataset: id, width: 4, seed: 1 }), makeJob({ dataset: forged, width: 3, seed: 0 })];
+    // The fourth job trains with HSR (the spec's hsr fields travel to the worker unchanged).
+    const jobs = [makeJob({ dataset: id, width: 3, seed: 0 }), makeJob({ dataset: id, width: 4, seed: 1 }), makeJob({ dataset: forged, width: 3, seed: 0 }), makeJob({ dataset: id, width: 3, seed: 0, hsr: 0.1 })];
     const executor = await openQueueExecutor({ url: redis.url, backend, datasets: new Map([[id, text], [forged, text]]) });
     const results = new Map<string, SweepResult>();
     const failures = new Map<string, string>();
@@ -193,12 +194,14 @@ describe.each(BACKENDS)('sweeps on a Redis queue (%s backend)', (backend) => {
       if (e.type === 'failure') failures.set(e.failure.key, `[${e.failure.error.code}] ${e.failure.error.message}`);
     }
     expect(failures.get(jobs[2]!.key)).toMatch(/^\[BAD_DATA\] the data for sha256:0+ does not match its hash/);
-    for (const job of jobs.slice(0, 2)) {
+    for (const job of [jobs[0]!, jobs[1]!, jobs[3]!]) {
       const local = await runPoint(job.spec, { backend, loadData: () => data });
       const row = results.get(job.key) as SweepResult;
       for (const field of ['loss', 'lambdaMax', 'bound'] as const) expect(relative(row[field], local.result[field])).toBeLessThanOrEqual(1e-9);
       expect(row.samples).toBe(24);
+      expect(row.hsr).toBe(job.spec.hsr ?? 0);
     }
+    expect(results.get(jobs[3]!.key)!.bound).toBeLessThan(results.get(jobs[0]!.key)!.bound);
     expect(existsSync(join(workerCache, `${id.slice('sha256:'.length)}.json`))).toBe(true);
     expect(existsSync(join(workerCache, `${'0'.repeat(64)}.json`))).toBe(false);
 

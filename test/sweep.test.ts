@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../src/node/datasets.js';
 import { openSweepFiles } from '../src/node/sweep-files.js';
 import { createWorkerPool } from '../src/node/sweep-pool.js';
-import { CSV_COLUMNS, CSV_HEADER, csvRow, parseCsvRow } from '../src/sweep/csv.js';
+import { CSV_COLUMNS, CSV_COLUMNS_BEFORE_HSR, CSV_HEADER, csvRow, parseCsvRow } from '../src/sweep/csv.js';
 import { canonicalDatasetId, loadDatasetById } from '../src/sweep/dataset-id.js';
 import { canonicalJson, gridJobs, jobKey, makeJob, normalizeJob } from '../src/sweep/job.js';
 import { sweepPlotSvg } from '../src/sweep/plot.js';
@@ -71,6 +71,34 @@ describe('sweep jobs', () => {
         '"gradTol":0.000001,"lr":0.01,"maxSteps":20000,"reduction":"mean","seed":0,"splitSeed":0,"targetLoss":0,"testData":"","testFraction":0,"weightDecay":0.001,"width":16}',
     );
     expect(job.key).toBe('fd88a70562147736');
+    // HSR beta 0 (given, or from an --hsrs list, with or without a target) is the same plain point.
+    for (const input of [{ hsr: 0 }, { hsr: 0, hsrTarget: 'spread' as const }]) {
+      const plain = makeJob({ dataset: 'iris', width: 16, seed: 0, ...input });
+      expect(canonicalJson(plain.spec)).toBe(canonicalJson(job.spec));
+      expect(plain.key).toBe('fd88a70562147736');
+    }
+    const zero = gridJobs({ dataset: 'iris', widths: [16], seeds: 1, hsrs: [0, 0.1], hsrTarget: 'spread' });
+    expect(zero.map((j) => j.key)[0]).toBe('fd88a70562147736');
+    expect(zero[1]!.spec).toMatchObject({ hsr: 0.1, hsrTarget: 'spread' });
+  });
+
+  it('key HSR points by beta and target (the default target is written out)', () => {
+    const base = { dataset: 'iris', width: 16, seed: 0 };
+    const upper = makeJob({ ...base, hsr: 0.1 });
+    expect(upper.spec).toMatchObject({ hsr: 0.1, hsrTarget: 'upper' });
+    expect(makeJob({ ...base, hsr: 0.1, hsrTarget: 'upper' }).key).toBe(upper.key);
+    expect(upper.key).not.toBe(makeJob(base).key);
+    expect(makeJob({ ...base, hsr: 0.1, hsrTarget: 'spread' }).key).not.toBe(upper.key);
+    expect(makeJob({ ...base, hsr: 0.2 }).key).not.toBe(upper.key);
+    // A job read back from a queue or a file keeps its key.
+    expect(makeJob(upper.spec).key).toBe(upper.key);
+    expect(() => normalizeJob({ ...base, hsr: -1 })).toThrow(/hsr must be a non-negative number/);
+    expect(() => normalizeJob({ ...base, hsr: 0.1, hsrTarget: 'lower' as never })).toThrow(/hsrTarget must be one of upper, spread/);
+    expect(() => normalizeJob({ ...base, hsr: 0.1, depth: 2 })).toThrow(/hsr needs one hidden layer/);
+    expect(() => gridJobs({ ...base, widths: [4], seeds: 1, hsr: 0.1, hsrs: [0] })).toThrow(/give hsr or hsrs, not both/);
+    const grid = gridJobs({ dataset: 'iris', widths: [4, 8], seeds: 2, hsrs: [0, 0.01, 0.1] });
+    expect(grid).toHaveLength(12);
+    expect(new Set(grid.map((j) => j.key)).size).toBe(12);
   });
 
   it('canonicalise synthetic data set ids', () => {
@@ -122,6 +150,24 @@ describe.each(BACKENDS)('runPoint on the %s backend', (backend) => {
     const deep = await runPoint({ dataset: 'wine', width: 6, depth: 2, seed: 0, activation: 'gelu' }, { backend, loadData });
     expect(deep.result.boundMethod).toBe('dense');
     expect(deep.result.bound).toBeGreaterThanOrEqual(deep.result.lambdaMax * (1 - 1e-9));
+  });
+
+  it('runs an --hsrs sweep: the beta-0 point is the plain point, the HSR point from the same start has a smaller bound', async () => {
+    const grid = { dataset: 'wine', widths: [4], seeds: 1, hsrs: [0, 0.1] };
+    const events: SweepEvent[] = [];
+    for await (const e of sweep({ grid, backend, loadData })) events.push(e);
+    const rows = events.flatMap((e) => (e.type === 'result' ? [e.record.result] : []));
+    expect(events.filter((e) => e.type === 'failure')).toEqual([]);
+    const plain = rows.find((r) => r.hsr === 0)!;
+    const hsr = rows.find((r) => r.hsr === 0.1)!;
+    expect(plain.key).toBe(makeJob({ dataset: 'wine', width: 4, seed: 0 }).key);
+    expect(plain).toMatchObject({ hsrTarget: '', hsrPenalty: null });
+    expect(hsr).toMatchObject({ hsrTarget: 'upper', width: 4, seed: 0 });
+    expect(hsr.bound).toBeLessThan(plain.bound);
+    expect(hsr.bound).toBeGreaterThanOrEqual(hsr.lambdaMax * (1 - 1e-9));
+    // The penalty is beta x the WS bound at the trained point, which the point's bound phase recomputes.
+    expect(Math.abs(hsr.hsrPenalty! - 0.1 * hsr.bound)).toBeLessThanOrEqual(1e-9 * hsr.hsrPenalty!);
+    expect(csvRow(hsr).split(',').slice(-3)).toEqual(['0.1', 'upper', String(hsr.hsrPenalty)]);
   });
 
   it('runs on synthetic data without a loader', async () => {
@@ -182,7 +228,7 @@ function fakeResult(key: string, overrides: Partial<SweepResult> = {}): SweepRes
     rho: 0.5, meanAbsCosine: 0.5000000000000001, maxAbsCosine: 0.5000000000000002, boundIfOrthogonal: null, weightDecay: 0.001, targetLoss: 0,
     testFraction: 0.2, testData: '', testSamples: 4, trainAccuracy: 1, testAccuracy: 0.75, testLoss: 0.3, gap: 0.25, objectiveLambdaMax: 0.301,
     objectiveBound: 1 / 3 + 0.001, parameterNorm: 7.5, scaleDerivative: -1e-9, saturatedFraction: 0.0125, collapsedCells: 0, lambdaRatio: 0.25,
-    effectiveRank: 3.5, flags: '', ...overrides,
+    effectiveRank: 3.5, flags: '', hsr: 0, hsrTarget: '', hsrPenalty: null, ...overrides,
   };
 }
 
@@ -228,6 +274,23 @@ describe('sweep files', () => {
     expect(csv.at(-1)).toBe('');
     const jsonl = readFileSync(join(dir, 'r.jsonl'), 'utf8').trimEnd().split('\n').map((l) => (JSON.parse(l) as SweepRecord).key);
     expect(jsonl).toEqual(['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb', 'cccccccccccccccc']);
+  });
+
+  it('resume a CSV written before the HSR columns: its rows are plain points, the file gains the columns', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hb-files-'));
+    const csvPath = join(dir, 'old.csv');
+    const old = fakeResult('aaaaaaaaaaaaaaaa', { width: 4 });
+    expect(CSV_COLUMNS.slice(CSV_COLUMNS_BEFORE_HSR.length)).toEqual(['hsr', 'hsrTarget', 'hsrPenalty']);
+    // The old layout: the same row without the three HSR cells at the end.
+    const cut = csvRow(old).split(',').slice(0, -3).join(',');
+    writeFileSync(csvPath, `${CSV_COLUMNS_BEFORE_HSR.join(',')}\n${cut}\n`);
+    const resumed = openSweepFiles({ csvPath, resume: true, jsonlPath: null });
+    expect(resumed.previous.get('aaaaaaaaaaaaaaaa')).toEqual(old);
+    resumed.append(record('bbbbbbbbbbbbbbbb', 8));
+    resumed.close();
+    const csv = readFileSync(csvPath, 'utf8').split('\n');
+    expect(csv[0]).toBe(CSV_HEADER);
+    expect(csv.slice(1, -1).map((l) => parseCsvRow(l))).toEqual([old, fakeResult('bbbbbbbbbbbbbbbb', { width: 8 })]);
   });
 
   it('refuse a CSV with other columns', () => {

@@ -78,21 +78,28 @@ describe.each(BACKENDS)('wsGradient (%s)', (name: BackendName) => {
       const net: TinyNet = { activation, N: 7, d: 3, h: 4, c: 3, scale: 1.5, ...config };
       const spec = tinyProblem(rng, net);
       const method = i % 2 === 0 ? 'dual' : 'primal';
-      const g = await wsGradientOnSpec(backend, spec, { method });
-      expect(g.method).toBe(method);
-      expect(g.defined).toBe(true);
       const fd = await finiteDifferences(backend, spec, method, 1e-3);
-      const tol = 1e-7;
-      expect(relativeError(g.gradient.trace, fd.trace), 'trace').toBeLessThan(tol);
-      expect(relativeError(g.gradient.traceOfSquare, fd.traceOfSquare), 'traceOfSquare').toBeLessThan(tol);
-      expect(relativeError(g.gradient.upper!, fd.upper), 'upper').toBeLessThan(tol);
-      expect(relativeError(g.gradient.spread!, fd.spread), 'spread').toBeLessThan(tol);
-      expect(relativeError(g.gradient.lowerOfMin!, fd.lowerOfMin), 'lowerOfMin').toBeLessThan(tol);
-      expect(relativeError(g.gradient.frobenius!, fd.frobenius), 'frobenius').toBeLessThan(tol);
-      // The reported values are the traces command's.
-      const v = await values(backend, spec, spec.params, method);
-      expect(g.trace).toBe(v.trace);
-      expect(g.traceOfSquare).toBe(v.traceOfSquare);
+      // Both adjoints (of the pair and of the block evaluation) against the differences, and each other.
+      const both = { dual: await wsGradientOnSpec(backend, spec, { method: 'dual' }), primal: await wsGradientOnSpec(backend, spec, { method: 'primal' }) };
+      for (const form of ['dual', 'primal'] as const) {
+        const g = both[form];
+        expect(g.method).toBe(form);
+        expect(g.adjoint).toBe(form);
+        expect(g.defined).toBe(true);
+        const tol = 1e-7;
+        expect(relativeError(g.gradient.trace, fd.trace), `${form} trace`).toBeLessThan(tol);
+        expect(relativeError(g.gradient.traceOfSquare, fd.traceOfSquare), `${form} traceOfSquare`).toBeLessThan(tol);
+        expect(relativeError(g.gradient.upper!, fd.upper), `${form} upper`).toBeLessThan(tol);
+        expect(relativeError(g.gradient.spread!, fd.spread), `${form} spread`).toBeLessThan(tol);
+        expect(relativeError(g.gradient.lowerOfMin!, fd.lowerOfMin), `${form} lowerOfMin`).toBeLessThan(tol);
+        expect(relativeError(g.gradient.frobenius!, fd.frobenius), `${form} frobenius`).toBeLessThan(tol);
+        // The reported values are the traces command's.
+        const v = await values(backend, spec, spec.params, form);
+        expect(g.trace).toBe(v.trace);
+        expect(g.traceOfSquare).toBe(v.traceOfSquare);
+      }
+      for (const key of ['trace', 'traceOfSquare', 'upper', 'lowerOfMax', 'lowerOfMin', 'upperOfMin', 'spread', 'frobenius'] as const)
+        expect(relativeError(both.primal.gradient[key]!, both.dual.gradient[key]!), `primal vs dual ${key}`).toBeLessThan(1e-10);
     });
   });
 
@@ -107,12 +114,35 @@ describe.each(BACKENDS)('wsGradient (%s)', (name: BackendName) => {
     const targets = new Float64Array(spec.targets.length);
     predictedClasses(probe).forEach((k, n) => (targets[n * 3 + k] = 1));
     const saturated = { ...probe, targets };
-    const g = await wsGradientOnSpec(backend, saturated, { method: 'dual' });
-    expect(g.loss).toBeLessThan(1e-5);
     const fd = await finiteDifferences(backend, saturated, 'dual', 1e-3);
-    expect(relativeError(g.gradient.trace, fd.trace)).toBeLessThan(1e-7);
-    expect(relativeError(g.gradient.traceOfSquare, fd.traceOfSquare)).toBeLessThan(1e-7);
-    expect(relativeError(g.gradient.upper!, fd.upper)).toBeLessThan(1e-7);
+    for (const method of ['dual', 'primal'] as const) {
+      const g = await wsGradientOnSpec(backend, saturated, { method });
+      expect(g.loss).toBeLessThan(1e-5);
+      expect(relativeError(g.gradient.trace, fd.trace), method).toBeLessThan(1e-7);
+      expect(relativeError(g.gradient.traceOfSquare, fd.traceOfSquare), method).toBeLessThan(1e-7);
+      expect(relativeError(g.gradient.upper!, fd.upper), method).toBeLessThan(1e-7);
+    }
+  });
+
+  it('primal form: the same gradient when its panels are small (many blocks) as in one panel', async () => {
+    const spec = tinyProblem(createRng(41), { activation: 'gelu', N: 11, d: 5, h: 6, c: 4, scale: 1.5, ...CONFIGS[0]! });
+    const whole = await wsGradientOnSpec(backend, spec, { method: 'primal' });
+    const dual = await wsGradientOnSpec(backend, spec, { method: 'dual' });
+    for (const workBytes of [1500, 6000]) {
+      const panels = await wsGradientOnSpec(backend, spec, { method: 'primal', workBytes });
+      expect(panels.adjoint).toBe('primal');
+      expect(relativeError(panels.gradient.traceOfSquare, whole.gradient.traceOfSquare), `${workBytes}`).toBeLessThan(1e-12);
+      expect(relativeError(panels.gradient.traceOfSquare, dual.gradient.traceOfSquare), `${workBytes}`).toBeLessThan(1e-10);
+    }
+  });
+
+  it('auto picks the form by the traces\' cost model: primal for many samples and a narrow net, dual for few samples and a wide one', async () => {
+    const many = tinyProblem(createRng(42), { activation: 'tanh', N: 300, d: 2, h: 2, c: 2, scale: 1, ...CONFIGS[0]! });
+    const wide = tinyProblem(createRng(43), { activation: 'tanh', N: 3, d: 30, h: 40, c: 3, scale: 1, ...CONFIGS[0]! });
+    const a = await wsGradientOnSpec(backend, many);
+    const b = await wsGradientOnSpec(backend, wide);
+    expect([a.method, a.adjoint]).toEqual(['primal', 'primal']);
+    expect([b.method, b.adjoint]).toEqual(['dual', 'dual']);
   });
 
   it('fails with BAD_MODEL and a hint for two hidden layers', async () => {

@@ -53,9 +53,9 @@ def torch_gradients(model_path, data_path, reduction):
     return P, {k: float(v) for k, v in numbers.items()}, grads
 
 
-def hessbound_gradients(cli, model_path, data_path, reduction):
+def hessbound_gradients(cli, model_path, data_path, reduction, method):
     cmd = shlex.split(cli) + ["bound", "--model", model_path, "--data", data_path, "--reduction", reduction,
-                              "--gradient", "--json", "--quiet", "--no-orthogonality"]
+                              "--gradient", "--json", "--quiet", "--no-orthogonality", "--trace-method", method]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError("hessbound exited %d: %s" % (proc.returncode, proc.stderr.strip()))
@@ -73,6 +73,8 @@ def main():
     ap.add_argument("dir", nargs="?", default=os.environ.get("HESSBOUND_FIXTURES", "/work/shared/fixtures"))
     ap.add_argument("--rtol", type=float, default=1e-9)
     ap.add_argument("--cli", default="node " + os.path.join(HERE, "..", "..", "dist", "src", "cli", "main.js"))
+    # dual / primal: the adjoint of the pair or of the block evaluation (both are checked by default).
+    ap.add_argument("--methods", default="dual,primal")
     args = ap.parse_args()
     torch.set_num_threads(1)
     print("torch %s, float64; rtol %g" % (torch.__version__, args.rtol))
@@ -86,14 +88,15 @@ def main():
         data = os.path.join(args.dir, name + ".data.json")
         reduction = "sum" if name.endswith("-sum") else "mean"
         P, numbers, want = torch_gradients(model, data, reduction)
-        got = hessbound_gradients(args.cli, model, data, reduction)
-        for k in KEYS:
-            e = rel(got["gradient"][k], want[k])
-            ok = e <= args.rtol and len(got["gradient"][k]) == P
-            failures += 0 if ok else 1
-            checked += 1
-            print("%s %-28s P=%-4d %-14s |grad| %.6e  rel.err %.2e" % (
-                "ok  " if ok else "FAIL", name, P, k, math.sqrt(sum(v * v for v in want[k])), e))
+        for method in args.methods.split(","):
+            got = hessbound_gradients(args.cli, model, data, reduction, method)
+            for k in KEYS:
+                e = rel(got["gradient"][k], want[k])
+                ok = e <= args.rtol and len(got["gradient"][k]) == P
+                failures += 0 if ok else 1
+                checked += 1
+                print("%s %-28s P=%-4d %-6s %-14s |grad| %.6e  rel.err %.2e" % (
+                    "ok  " if ok else "FAIL", name, P, method, k, math.sqrt(sum(v * v for v in want[k])), e))
     print("%d passed, %d failed" % (checked - failures, failures))
     return 1 if failures else 0
 

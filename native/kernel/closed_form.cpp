@@ -219,4 +219,10 @@ double primal_cost(int N, int d1, int h, int h1, int c) {
   return static_cast<double>(N) * per_sample;
 }
 
+bool primal_preferred(double cost_primal, double cost_dual) {
+  // Measured (docs/closed-form.md section 4): per multiply-add the primal's GEMMs run faster than
+  // the dual's tile passes, so the primal is chosen while its count is below twice the dual's.
+  return cost_primal < 2.0 * cost_dual;
+}
+
 }  // namespace hessbound

@@ -87,6 +87,8 @@ void primal_square_terms(const HiddenLayerData& data, TraceTerms& terms, std::si
 // Multiply-add counts of the two evaluations, used to pick the cheaper one.
 double dual_cost(int N, int d1, int h, int h1, int c);
 double primal_cost(int N, int d1, int h, int h1, int c);
+// The choice between them (method auto): the primal while its count is below twice the dual's.
+bool primal_preferred(double cost_primal, double cost_dual);
 
 // sum_n of the n = m terms of the hidden and cross parts of tr(H^2) (unscaled): what those blocks
 // would contribute if the inputs x~ were mutually orthogonal (Kx off the diagonal set to 0).

@@ -16,9 +16,6 @@
 namespace hessbound {
 namespace {
 
-// Measured (docs/closed-form.md section 4): per multiply-add the primal's GEMMs run faster than the
-// dual's tile passes, so the primal is chosen while its count is below this many times the dual's.
-constexpr double kPrimalAdvantage = 2.0;
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -37,7 +34,7 @@ TraceMethod resolve_method(const Problem& p, const TracesOptions& opt, const Tra
          "the closed form (methods 'dual' and 'primal') needs exactly one hidden layer; this network has " +
              std::to_string(p.net.layers() - 1) + " (use 'auto', 'dense' or 'hutch++')");
   if (m != TraceMethod::Auto) return m;
-  if (one_hidden) return r.cost_primal < kPrimalAdvantage * r.cost_dual ? TraceMethod::Primal : TraceMethod::Dual;
+  if (one_hidden) return primal_preferred(r.cost_primal, r.cost_dual) ? TraceMethod::Primal : TraceMethod::Dual;
   return dense_bytes(r.parameters) <= opt.max_dense_bytes ? TraceMethod::Dense : TraceMethod::Hutchpp;
 }
 

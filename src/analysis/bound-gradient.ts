@@ -13,7 +13,10 @@ import type { Model } from '../types.js';
 import { toProblemSpec } from '../problem.js';
 import type { BackendName, Reduction } from '../types.js';
 
-/** How the reported trace values are evaluated (the gradient is the same adjoint either way). */
+/**
+ * How the trace values are evaluated and which evaluation the gradient is the adjoint of; 'auto'
+ * picks the cheaper by the traces' cost model. Both forms give the same gradient (to rounding).
+ */
 export const GRADIENT_TRACE_METHODS = ['auto', 'dual', 'primal'] as const;
 export type GradientTraceMethod = (typeof GRADIENT_TRACE_METHODS)[number];
 
@@ -54,6 +57,8 @@ export interface WsBoundGradientResult {
   frobenius: number;
   /** The evaluation of the trace values: 'dual' or 'primal'. */
   method: 'dual' | 'primal';
+  /** The form the gradient of tr(H^2) was computed in (the adjoint of the pair or the block evaluation). */
+  adjoint: 'dual' | 'primal';
   defined: boolean;
   gradient: WsBoundGradients;
   seconds: { traces: number; gradient: number; total: number };

@@ -44,7 +44,7 @@ export async function runSweepWithProgress(options: NodeSweepOptions, showProgre
     }
   }
   bar.done(note);
-  rows.sort((a, b) => a.dataset.localeCompare(b.dataset) || (a.rho ?? 0) - (b.rho ?? 0) || a.activation.localeCompare(b.activation) || a.depth - b.depth || a.weightDecay - b.weightDecay || a.width - b.width || a.seed - b.seed);
+  rows.sort((a, b) => a.dataset.localeCompare(b.dataset) || (a.rho ?? 0) - (b.rho ?? 0) || a.activation.localeCompare(b.activation) || a.depth - b.depth || a.weightDecay - b.weightDecay || a.hsr - b.hsr || a.width - b.width || a.seed - b.seed);
   return { rows, failures, resumed, workers, blasThreads, seconds: (Date.now() - started) / 1000 };
 }
 
@@ -58,7 +58,7 @@ export function sig(value: number | null, digits: number): string {
 
 /** Axes that take more than one value in these rows (each gets a table column). */
 export function variedAxes(rows: readonly SweepResult[]): Array<keyof SweepResult> {
-  const axes: Array<keyof SweepResult> = ['dataset', 'rho', 'activation', 'depth', 'weightDecay'];
+  const axes: Array<keyof SweepResult> = ['dataset', 'rho', 'activation', 'depth', 'weightDecay', 'hsr'];
   return axes.filter((a) => new Set(rows.map((r) => r[a])).size > 1);
 }
 
@@ -108,6 +108,6 @@ export function writePlot(path: string, rows: readonly SweepResult[]): void {
 /** The failures as stderr lines, or '' when there were none. */
 export function describeFailures(failures: readonly SweepFailure[]): string {
   if (failures.length === 0) return '';
-  const lines = failures.map((f) => `  width ${f.spec.width}, depth ${f.spec.depth}, seed ${f.spec.seed}: [${f.error.code}] ${f.error.message.split('\n')[0]}`);
+  const lines = failures.map((f) => `  width ${f.spec.width}, depth ${f.spec.depth}, seed ${f.spec.seed}${f.spec.hsr ? `, hsr ${f.spec.hsr}` : ''}: [${f.error.code}] ${f.error.message.split('\n')[0]}`);
   return `hessbound: ${failures.length} point(s) failed (not written; --resume retries them):\n${lines.join('\n')}\n`;
 }

@@ -9,7 +9,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { HessboundError, fail } from '../errors.js';
-import { CSV_HEADER, csvRow, parseCsvRow } from '../sweep/csv.js';
+import { CSV_COLUMNS, CSV_COLUMNS_BEFORE_HSR, CSV_HEADER, csvRow, parseCsvRowOf } from '../sweep/csv.js';
 import type { SweepRecord, SweepResult } from '../sweep/result.js';
 import { acquireSweepLock, checkSweepSpec } from './sweep-guard.js';
 
@@ -64,18 +64,31 @@ function recoverCsv(path: string): Map<string, SweepResult> {
     writeFileSync(path, `${CSV_HEADER}\n`);
     return rows;
   }
-  if (lines[0] !== CSV_HEADER)
+  // A CSV from before the HSR columns: its rows are plain points (same keys); rewritten below.
+  const before = lines[0] === CSV_COLUMNS_BEFORE_HSR.join(',');
+  if (lines[0] !== CSV_HEADER && !before)
     fail('BAD_DATA', `${path} does not have the columns of a hessbound sweep (written by another version, or another file?)`, 'choose another --out, or --overwrite to start it again');
+  const columns = before ? CSV_COLUMNS_BEFORE_HSR : CSV_COLUMNS;
   lines.slice(1).forEach((line, i) => {
     let row: SweepResult;
     try {
-      row = parseCsvRow(line);
+      row = parseCsvRowOf(line, columns);
     } catch (err) {
       const reason = err instanceof HessboundError ? err.message : String(err);
       return fail('BAD_DATA', `${path} line ${i + 2} is damaged: ${reason}`, 'fix or delete that line, then resume again');
     }
     if (!rows.has(row.key)) rows.set(row.key, row);
   });
+  if (before) {
+    // Numbers round-trip exactly, so the rewritten rows hold the same values, with the new columns.
+    const temp = `${path}.tmp`;
+    try {
+      writeFileSync(temp, [CSV_HEADER, ...lines.slice(1).map((line) => csvRow(parseCsvRowOf(line, columns)))].map((l) => `${l}\n`).join(''));
+      renameSync(temp, path);
+    } catch (err) {
+      ioError('rewrite', path, err);
+    }
+  }
   return rows;
 }
 

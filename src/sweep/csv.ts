@@ -17,9 +17,14 @@ export const CSV_COLUMNS: readonly Column[] = [
   'rho', 'meanAbsCosine', 'maxAbsCosine', 'boundIfOrthogonal', 'weightDecay', 'targetLoss', 'testFraction', 'testData', 'testSamples',
   'trainAccuracy', 'testAccuracy', 'testLoss', 'gap', 'objectiveLambdaMax', 'objectiveBound', 'parameterNorm', 'scaleDerivative',
   'saturatedFraction', 'collapsedCells', 'lambdaRatio', 'effectiveRank', 'flags',
+  // HSR training (issue 13).
+  'hsr', 'hsrTarget', 'hsrPenalty',
 ];
 
-const STRING_COLUMNS = new Set<Column>(['dataset', 'activation', 'key', 'stopReason', 'lambdaMethod', 'boundMethod', 'reduction', 'backend', 'testData', 'flags']);
+/** Columns of sweep CSVs written before the HSR columns: read (as plain points) and rewritten on resume. */
+export const CSV_COLUMNS_BEFORE_HSR: readonly Column[] = CSV_COLUMNS.slice(0, CSV_COLUMNS.indexOf('hsr'));
+
+const STRING_COLUMNS = new Set<Column>(['dataset', 'activation', 'key', 'stopReason', 'lambdaMethod', 'boundMethod', 'reduction', 'backend', 'testData', 'flags', 'hsrTarget']);
 const BOOLEAN_COLUMNS = new Set<Column>(['converged', 'lambdaConverged', 'boundEstimated']);
 
 export const CSV_HEADER = CSV_COLUMNS.join(',');
@@ -65,10 +70,18 @@ export function splitCsvLine(line: string): string[] {
 
 /** A row back into a SweepResult; throws BAD_DATA when it does not fit the columns. */
 export function parseCsvRow(line: string): SweepResult {
+  return parseCsvRowOf(line, CSV_COLUMNS);
+}
+
+/**
+ * A row of the given layout: a row of the older one (CSV_COLUMNS_BEFORE_HSR) is a plain point, with
+ * hsr 0, no target and no penalty.
+ */
+export function parseCsvRowOf(line: string, columns: readonly Column[]): SweepResult {
   const cells = splitCsvLine(line);
-  if (cells.length !== CSV_COLUMNS.length) fail('BAD_DATA', `a sweep CSV row has ${cells.length} cells, expected ${CSV_COLUMNS.length}`);
-  const row: Record<string, unknown> = {};
-  CSV_COLUMNS.forEach((column, i) => {
+  if (cells.length !== columns.length) fail('BAD_DATA', `a sweep CSV row has ${cells.length} cells, expected ${columns.length}`);
+  const row: Record<string, unknown> = columns === CSV_COLUMNS ? {} : { hsr: 0, hsrTarget: '', hsrPenalty: null };
+  columns.forEach((column, i) => {
     const text = cells[i] as string;
     if (STRING_COLUMNS.has(column)) row[column] = text;
     else if (BOOLEAN_COLUMNS.has(column)) {

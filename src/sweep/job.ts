@@ -8,6 +8,7 @@ import { fail } from '../errors.js';
 import { parseActivation } from '../model.js';
 import { TRAIN_DEFAULTS } from '../train.js';
 import type { Activation, Reduction } from '../types.js';
+import { HSR_TARGETS, type HsrTarget } from '../analysis/hsr.js';
 import { canonicalDatasetId, formatDatasetId, parseDatasetId } from './dataset-id.js';
 import { sha256Hex } from './sha256.js';
 
@@ -46,6 +47,13 @@ export interface SweepJobSpec {
   denseMaxParameters: number;
   /** lambda_max and the WS bound every `track` training steps (absent: not tracked; keys unchanged). */
   track?: number;
+  /**
+   * HSR training: beta x the WS number `hsrTarget` added to the objective (docs/hsr.md). Absent for
+   * beta 0, so plain points keep the key they had before this field existed.
+   */
+  hsr?: number;
+  /** With `hsr`: 'upper' (default) or 'spread'; absent without `hsr`. */
+  hsrTarget?: HsrTarget;
 }
 
 export type SweepJobInput = Partial<SweepJobSpec> & Pick<SweepJobSpec, 'dataset' | 'width' | 'seed'>;
@@ -103,6 +111,17 @@ function testDataOf(value: unknown, fraction: unknown): string {
   return canonicalDatasetId(value);
 }
 
+/** The HSR fields of a spec: none at beta 0 (the key of a plain point does not change). */
+function hsrFields(beta: unknown, target: unknown, depth: number): Pick<SweepJobSpec, 'hsr' | 'hsrTarget'> {
+  if (target !== undefined && !HSR_TARGETS.includes(target as HsrTarget))
+    fail('BAD_OPTION', `hsrTarget must be one of ${HSR_TARGETS.join(', ')}, got ${String(target)}`);
+  if (beta === undefined || beta === 0) return {};
+  const value = nonNegative(beta, 'hsr');
+  if (depth !== 1)
+    fail('BAD_OPTION', `hsr needs one hidden layer (the WS bound's gradient is closed-form only there), got depth ${depth}`, 'use --depth 1 with --hsrs, or leave --hsrs out');
+  return { hsr: value, hsrTarget: (target as HsrTarget | undefined) ?? 'upper' };
+}
+
 /** A complete, validated spec with defaults filled in and the data set id canonical. */
 export function normalizeJob(input: SweepJobInput): SweepJobSpec {
   if (typeof input !== 'object' || input === null) fail('BAD_OPTION', 'a sweep job must be an object');
@@ -110,16 +129,19 @@ export function normalizeJob(input: SweepJobInput): SweepJobSpec {
     fail('BAD_OPTION', `unsupported sweep job format ${JSON.stringify(input.format)}; expected "${JOB_FORMAT}"`);
   const known = new Set(['format', 'dataset', 'activation', 'width', 'depth', 'seed', ...Object.keys(JOB_DEFAULTS)]);
   known.add('track');
+  known.add('hsr');
+  known.add('hsrTarget');
   for (const key of Object.keys(input)) if (!known.has(key)) fail('BAD_OPTION', `unknown sweep job field '${key}'`);
   const d = JOB_DEFAULTS;
   const reduction = input.reduction ?? d.reduction;
+  const depth = integer(input.depth ?? d.depth, 'depth', 1, 100);
   if (reduction !== 'mean' && reduction !== 'sum') fail('BAD_OPTION', `reduction must be 'mean' or 'sum', got ${String(reduction)}`);
   return {
     format: JOB_FORMAT,
     dataset: canonicalDatasetId(input.dataset),
     activation: parseActivation(input.activation ?? d.activation),
     width: integer(input.width, 'width', 1, 1_000_000),
-    depth: integer(input.depth ?? d.depth, 'depth', 1, 100),
+    depth,
     seed: integer(input.seed, 'seed', 0),
     reduction,
     gradTol: nonNegative(input.gradTol ?? d.gradTol, 'gradTol'),
@@ -133,6 +155,7 @@ export function normalizeJob(input: SweepJobInput): SweepJobSpec {
     testData: testDataOf(input.testData ?? d.testData, input.testFraction ?? d.testFraction),
     denseMaxParameters: integer(input.denseMaxParameters ?? d.denseMaxParameters, 'denseMaxParameters', 0),
     ...(input.track ? { track: integer(input.track, 'track', 1, 1_000_000_000) } : {}),
+    ...hsrFields(input.hsr, input.hsrTarget, depth),
   };
 }
 
@@ -154,7 +177,7 @@ export function makeJob(input: SweepJobInput): SweepJob {
 
 /**
  * A grid of jobs: the product of the study axes (data sets x rhos x activations x depths x weight
- * decays x widths x seeds), the other fields shared.
+ * decays x HSR betas x widths x seeds), the other fields shared.
  */
 export interface SweepGrid extends Omit<Partial<SweepJobSpec>, 'width' | 'seed' | 'depth' | 'format' | 'dataset'> {
   /** One data set, or use `datasets` for several. */
@@ -169,6 +192,8 @@ export interface SweepGrid extends Omit<Partial<SweepJobSpec>, 'width' | 'seed' 
   seeds: number | readonly number[];
   /** One depth or several. Default 1. */
   depth?: number | readonly number[];
+  /** HSR betas, one set of points each (0: plain training); `hsrTarget` applies to the others. */
+  hsrs?: readonly number[];
 }
 
 /** The data set ids of a grid: each data set, and for synthetic ones each rho. */
@@ -192,10 +217,11 @@ function list<T>(value: readonly T[] | undefined, name: string): readonly (T | u
 }
 
 export function gridJobs(grid: SweepGrid): SweepJob[] {
-  const { widths, seeds, depth, dataset: _dataset, datasets: _datasets, rhos: _rhos, activations, weightDecays, ...shared } = grid;
+  const { widths, seeds, depth, dataset: _dataset, datasets: _datasets, rhos: _rhos, activations, weightDecays, hsrs, ...shared } = grid;
   const datasetIds = gridDatasets(grid);
   if (activations !== undefined && shared.activation !== undefined) fail('BAD_OPTION', 'give activation or activations, not both');
   if (weightDecays !== undefined && shared.weightDecay !== undefined) fail('BAD_OPTION', 'give weightDecay or weightDecays, not both');
+  if (hsrs !== undefined && shared.hsr !== undefined) fail('BAD_OPTION', 'give hsr or hsrs, not both');
   if (!Array.isArray(widths) || widths.length === 0) fail('BAD_OPTION', 'widths must be a non-empty list of positive integers, e.g. [4, 8, 16]');
   const seedList = typeof seeds === 'number' ? Array.from({ length: integer(seeds, 'seeds', 1, 100_000) }, (_, i) => i) : seeds;
   if (!Array.isArray(seedList) || seedList.length === 0) fail('BAD_OPTION', 'seeds must be a positive count or a non-empty list');
@@ -206,20 +232,22 @@ export function gridJobs(grid: SweepGrid): SweepJob[] {
     for (const activation of list(activations, 'activations'))
       for (const d of depths)
         for (const weightDecay of list(weightDecays, 'weightDecays'))
-          for (const width of widths)
-            for (const seed of seedList) {
-              const job = makeJob({
-                ...shared,
-                dataset,
-                ...(activation !== undefined ? { activation } : {}),
-                ...(weightDecay !== undefined ? { weightDecay } : {}),
-                width,
-                seed,
-                depth: d,
-              });
-              if (seen.has(job.key)) continue; // repeated values in the lists
-              seen.add(job.key);
-              jobs.push(job);
-            }
+          for (const hsr of list(hsrs, 'hsrs'))
+            for (const width of widths)
+              for (const seed of seedList) {
+                const job = makeJob({
+                  ...shared,
+                  dataset,
+                  ...(activation !== undefined ? { activation } : {}),
+                  ...(weightDecay !== undefined ? { weightDecay } : {}),
+                  ...(hsr !== undefined ? { hsr } : {}),
+                  width,
+                  seed,
+                  depth: d,
+                });
+                if (seen.has(job.key)) continue; // repeated values in the lists
+                seen.add(job.key);
+                jobs.push(job);
+              }
   return jobs;
 }

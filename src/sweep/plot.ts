@@ -41,6 +41,7 @@ const AXES: Array<{ key: keyof SweepResult; label: string }> = [
   { key: 'activation', label: '' },
   { key: 'depth', label: 'depth ' },
   { key: 'weightDecay', label: 'wd ' },
+  { key: 'hsr', label: 'hsr ' },
   { key: 'targetLoss', label: 'target ' },
 ];
 

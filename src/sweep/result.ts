@@ -72,6 +72,12 @@ export interface SweepResult {
   effectiveRank: number | null;
   /** Diagnostic flags separated by spaces ('' for a healthy point); see docs/diagnostics.md. */
   flags: string;
+  /** HSR beta the point was trained with (0: plain training; docs/hsr.md). */
+  hsr: number;
+  /** The penalised WS number ('upper' or 'spread'), '' without HSR. */
+  hsrTarget: string;
+  /** beta x that number at the trained point (null without HSR). */
+  hsrPenalty: number | null;
 }
 
 /** One JSON line of a sweep: the job, its row, and the training curve. */

@@ -89,6 +89,7 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
     onProgress: (f) => report(TRAIN_SHARE * f),
     ...(context.signal ? { signal: context.signal } : {}),
     ...(spec.track ? { track: spec.track } : {}),
+    ...(spec.hsr ? { hsr: { beta: spec.hsr, target: spec.hsrTarget ?? 'upper' } } : {}),
   });
   const secondsTrain = now() - t;
   // Hessians are of the training samples only.
@@ -182,6 +183,9 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
       lambdaRatio: diagnostics.lambdaRatio,
       effectiveRank: diagnostics.effectiveRank,
       flags: diagnostics.flags.join(' '),
+      hsr: spec.hsr ?? 0,
+      hsrTarget: spec.hsr ? (spec.hsrTarget ?? 'upper') : '',
+      hsrPenalty: trained.hsr ? trained.hsr.penalty : null,
     },
     history: trained.history,
     diagnostics,

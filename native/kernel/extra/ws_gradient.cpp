@@ -23,22 +23,9 @@
 #include "../errors.hpp"
 #include "../json_writer.hpp"
 #include "../traces.hpp"
+#include "ws_gradient_parts.hpp"
 
 namespace hessbound {
-namespace {
-
-constexpr double kInvSqrt2Pi = 0.39894228040143267794;
-
-inline double logistic(double u) {
-  if (u >= 0) return 1.0 / (1.0 + std::exp(-u));
-  const double e = std::exp(u);
-  return e / (1.0 + e);
-}
-
-// Dense per-sample matrices the pair loop reads: A_n, M_n, C_n (C from the saturation-safe form).
-struct SampleMatrices {
-  std::vector<double> A, M, C;  // N x c x c, N x c x h, N x c x h
-};
 
 SampleMatrices sample_matrices(const HiddenLayerData& D) {
   const int N = D.N, c = D.c, h = D.h;
@@ -59,14 +46,15 @@ SampleMatrices sample_matrices(const HiddenLayerData& D) {
   return S;
 }
 
-// Adjoints of the per-sample quantities (Abar, Mbar, ebar, gbar, sbar, zbar).
-struct SampleAdjoints {
-  std::vector<double> A, M, e, g, s, z;
-  SampleAdjoints(int N, int c, int h)
-      : A(static_cast<std::size_t>(N) * c * c, 0.0), M(static_cast<std::size_t>(N) * c * h, 0.0),
-        e(static_cast<std::size_t>(N) * h, 0.0), g(static_cast<std::size_t>(N) * c, 0.0),
-        s(static_cast<std::size_t>(N) * h, 0.0), z(static_cast<std::size_t>(N) * h, 0.0) {}
-};
+namespace {
+
+constexpr double kInvSqrt2Pi = 0.39894228040143267794;
+
+inline double logistic(double u) {
+  if (u >= 0) return 1.0 / (1.0 + std::exp(-u));
+  const double e = std::exp(u);
+  return e / (1.0 + e);
+}
 
 inline double dotv(int n, const double* a, const double* b) {
   double t = 0;
@@ -380,7 +368,8 @@ void activation_third(Activation act, const double* u, int n, double* d3) {
   }
 }
 
-TraceGradients trace_gradients(const Problem& p, bool with_square, const Progress& progress) {
+TraceGradients trace_gradients(const Problem& p, bool with_square, const Progress& progress, AdjointForm form,
+                               std::size_t work_bytes) {
   validate(p);
   require_one_hidden_layer(p);
   const ForwardCache cache = forward_backward(p);
@@ -398,9 +387,14 @@ TraceGradients trace_gradients(const Problem& p, bool with_square, const Progres
     trace_adjoints(D, S, a);
     backprop(p, D, cache, d3, a, w, out.trace_grad);
   }
+  if (form == AdjointForm::Auto)
+    form = primal_preferred(primal_cost(D.N, D.d1, D.h, D.h1, D.c), dual_cost(D.N, D.d1, D.h, D.h1, D.c)) ? AdjointForm::Primal
+                                                                                                         : AdjointForm::Dual;
+  out.form = form;
   if (with_square) {
     SampleAdjoints a(D.N, D.c, D.h);
-    square_adjoints(D, S, a, progress);
+    if (form == AdjointForm::Primal) out.trace_of_square = w * w * primal_square_adjoints(D, S, a, work_bytes, progress);
+    else square_adjoints(D, S, a, progress);
     out.square_grad.assign(P, 0.0);
     backprop(p, D, cache, d3, a, 2 * w * w, out.square_grad);
   }
@@ -449,7 +443,7 @@ std::string ws_gradient_command(const Problem& p, const CommandOptions& o, const
   const TracesResult traces = compute_traces(p, topt, {});
   report(progress, 0.05);
   const auto grad_start = std::chrono::steady_clock::now();
-  TraceGradients t = trace_gradients(p, true, progress);
+  TraceGradients t = trace_gradients(p, true, progress, static_cast<AdjointForm>(method), topt.work_bytes);
   const double seconds_gradient = seconds_since(grad_start);
   t.trace = traces.trace;
   t.trace_of_square = traces.trace_of_square;
@@ -472,6 +466,7 @@ std::string ws_gradient_command(const Problem& p, const CommandOptions& o, const
   w.end();
   w.key("frobenius").number(traces.bound.frobenius);
   w.key("method").string(traces.method);
+  w.key("adjoint").string(t.form == AdjointForm::Primal ? "primal" : "dual");
   w.key("defined").boolean(g.defined);
   w.key("gradient").begin();
   w.key("trace").array(t.trace_grad);

@@ -2,6 +2,7 @@
 // of a one-hidden-layer network (docs/hsr.md): the adjoint (reverse mode) of the closed form's sum
 // over sample pairs, on the same per-sample quantities as the traces, never forming a P x P matrix.
 #pragma once
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -12,15 +13,23 @@
 
 namespace hessbound {
 
+// Which evaluation the adjoint of tr(H^2) runs through: the pair sum (dual, O(N^2)) or the Hessian
+// blocks (primal, O(N)); Auto picks the cheaper by the traces' own cost model (closed_form.hpp).
+enum class AdjointForm { Auto = 0, Dual = 1, Primal = 2 };
+
 // Gradients of the two traces (length P each, PyTorch parameter order), reduction applied.
 struct TraceGradients {
-  double trace = 0, trace_of_square = 0;  // the values, from the same pass (pair sum)
+  // The values: tr(H) is not computed here (left 0); tr(H^2) is the primal form's by-product (else 0).
+  double trace = 0, trace_of_square = 0;
   std::vector<double> trace_grad, square_grad;
   double loss = 0;
+  AdjointForm form = AdjointForm::Dual;  // the form used (never Auto)
 };
 
-// One hidden layer only (BAD_MODEL otherwise). `with_square` = false skips the O(N^2) pair sum.
-TraceGradients trace_gradients(const Problem& problem, bool with_square = true, const Progress& progress = {});
+// One hidden layer only (BAD_MODEL otherwise). `with_square` = false skips the tr(H^2) adjoint.
+// work_bytes bounds the primal form's panels (as the traces' TracesOptions::work_bytes).
+TraceGradients trace_gradients(const Problem& problem, bool with_square = true, const Progress& progress = {},
+                               AdjointForm form = AdjointForm::Auto, std::size_t work_bytes = 256u << 20);
 
 // Gradients of the WS numbers by the chain rule through m = trH / P and s = sqrt(trH2 / P - m^2).
 // They are undefined where s = 0 (all eigenvalues equal); `defined` is then false and the arrays
@@ -31,8 +40,8 @@ struct WsGradients {
 };
 WsGradients ws_gradients(const TraceGradients& t, double parameters);
 
-// The kernel command "wsGradient": options method (0 auto, 1 dual, 2 primal; how the reported trace
-// values are evaluated, as in "traces"), workBytes.
+// The kernel command "wsGradient": options method (0 auto, 1 dual, 2 primal: the evaluation of the
+// reported trace values, as in "traces", and the form of the adjoint), workBytes.
 std::string ws_gradient_command(const Problem& problem, const CommandOptions& options, const Progress& progress);
 
 // sigma''' of n pre-activations (the gradient of e = sigma''(u) * (W2^T g) needs it).

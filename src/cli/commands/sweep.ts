@@ -30,6 +30,10 @@ ${SWEEP_DATA_HELP}
   --depth D, --depths LIST   hidden layers, all of the same width (default 1; a list runs each)
   --weight-decay WD       L2 decay (sweep default ${JOB_DEFAULTS.weightDecay}: a finite minimiser, see docs/diagnostics.md)
   --weight-decays LIST    several, e.g. 0,1e-4,1e-3
+  --hsr BETA, --hsrs LIST HSR training (one hidden layer; docs/hsr.md): add BETA x a WS bound to the
+                          objective; a list runs each, e.g. 0,0.01,0.1 (0: plain training, same key as
+                          without the option)
+  --hsr-target T          upper (WS bound on lambda_max, default) or spread
   --target-loss L         stop training at this training cross-entropy (default 0: off)
   --test-fraction F       hold out F of each class for testing (same split for every point; --split-seed S)
   --test-data FILE        or a separate test file
@@ -64,6 +68,9 @@ const OPTIONS = {
   activations: { type: 'string' },
   depths: { type: 'string' },
   'weight-decays': { type: 'string' },
+  hsr: { type: 'string' },
+  hsrs: { type: 'string' },
+  'hsr-target': { type: 'string' },
   'save-models': { type: 'string' },
   widths: { type: 'string' },
   seeds: { type: 'string' },
@@ -138,6 +145,10 @@ export function gridOf(values: ParsedValues): SweepGrid {
   const activations = stringList(values, 'activations');
   const rhos = numberList(values, 'rhos');
   const weightDecays = numberList(values, 'weight-decays');
+  const hsrs = numberList(values, 'hsrs') ?? numberList(values, 'hsr');
+  if (values['hsr'] !== undefined && values['hsrs'] !== undefined) fail('BAD_OPTION', 'give --hsr or --hsrs, not both');
+  const hsrTarget = str(values, 'hsr-target');
+  if (hsrTarget !== undefined && hsrs === undefined) fail('BAD_OPTION', '--hsr-target needs --hsr BETA or --hsrs LIST', 'e.g. --hsrs 0,0.1 --hsr-target spread');
   const testData = str(values, 'test-data');
   const dense = int(values, 'dense-max-params');
   const training = trainingOptions(values);
@@ -149,6 +160,8 @@ export function gridOf(values: ParsedValues): SweepGrid {
     ...(rhos ? { rhos } : {}),
     ...(activations ? { activations: activations as Activation[] } : {}),
     ...(weightDecays ? { weightDecays } : {}),
+    ...(hsrs ? { hsrs } : {}),
+    ...(hsrTarget !== undefined ? { hsrTarget: hsrTarget as SweepGrid['hsrTarget'] } : {}),
     ...(testData !== undefined ? { testData } : {}),
     widths,
     seeds: seedsOf(values),
