@@ -14,6 +14,7 @@
  */
 import { computeDiagnostics, type Diagnostics } from './analysis/diagnostics.js';
 import { evaluateModel } from './analysis/evaluate.js';
+import { forwardPass } from './analysis/forward.js';
 import { checkTestData, checkTestFraction, stratifiedSplit } from './analysis/split.js';
 import { getBackend } from './backend/select.js';
 import type { ProgressCallback } from './backend/types.js';
@@ -192,10 +193,13 @@ export async function train(modelInput: ModelInput, dataInput: DataInput, option
   const r = JSON.parse(await backend.run('train', spec, kernelOptions, options.onProgress, options.signal)) as KernelTrainResult;
   if (r.params.some((v) => v === null)) fail('NON_FINITE', 'training produced non-finite parameters', 'lower lr or add weightDecay');
   const trained = unflattenParams(model, r.params);
-  const trainEval = evaluateModel(trained, data);
+  // One forward pass in TypeScript for the accuracy and the saturation diagnostics (at width 1024
+  // each pass costs about as much as 40 training evaluations).
+  const forward = forwardPass(trained, data);
+  const trainEval = evaluateModel(trained, data, forward);
   const testEval = test ? evaluateModel(trained, test) : null;
   const { loss, gradient } = backend.lossGrad(toProblemSpec(trained, data, options.reduction));
-  const diagnostics = computeDiagnostics({ model: trained, data, loss, gradient, weightDecay: kernelOptions['weightDecay'] ?? 0, stopReason: r.stopReason });
+  const diagnostics = computeDiagnostics({ model: trained, data, loss, gradient, weightDecay: kernelOptions['weightDecay'] ?? 0, stopReason: r.stopReason, forward });
   return {
     model: trained,
     loss: r.loss,

@@ -29,6 +29,22 @@ describe.each(BACKENDS.filter((b) => b === 'native'))('training on %s with 1 and
     expect(models[1]).toBe(models[0]);
   }, 120_000);
 
+  it('gives the same model bit for bit with 1 and 3 kernel threads over the samples (digits, width 32)', async () => {
+    // Training's evaluations split the samples into a fixed set of chunks (train_eval.cpp); 3
+    // threads take them in an uneven, timing-dependent order, which must not change a bit.
+    const models: string[] = [];
+    for (const threads of ['1', '3']) {
+      const out = join(dir, `digits-32-${threads}.json`);
+      const r = await runCliAsync(
+        ['train', '--dataset', 'digits', '--hidden', '32', '--seed', '1', '--max-steps', '120', '--adam-steps', '60', '--backend', backend, '--quiet', '--out', out],
+        { OPENBLAS_NUM_THREADS: threads, HESSBOUND_THREADS: threads },
+      );
+      expect(r.status).toBe(0);
+      models.push(readFileSync(out, 'utf8'));
+    }
+    expect(models[1]).toBe(models[0]);
+  }, 120_000);
+
   it('gives a sweep point (training, bound, dense lambda_max) the same row bit for bit', async () => {
     const rows: string[] = [];
     for (const threads of ['1', '2']) {

@@ -11,6 +11,19 @@ const iris = loadDataset('iris');
 const model = randomModel({ inputs: iris.d, hidden: [16], classes: iris.classes, activation: 'tanh', seed: 0 });
 
 describe.each(BACKENDS)('train on the %s backend', (backend) => {
+  it("evaluates the loss and gradient as analyze() does, to rounding (two hidden layers, gelu and tanh, digits)", async () => {
+    // Training has its own evaluation (train_eval.cpp: chunked sums, its own tanh); at the start
+    // point (maxSteps 0) it must agree with the Hessian path's forward/backward pass.
+    const digits = loadDataset('digits');
+    for (const activation of ['gelu', 'tanh'] as const) {
+      const start = randomModel({ inputs: digits.d, hidden: [24, 12], classes: digits.classes, activation, seed: 3 });
+      const r = await train(start, digits, { backend, maxSteps: 0 });
+      const check = await analyze(start, digits, { backend, method: 'lanczos', which: 'largest', bound: false });
+      expect(Math.abs(r.loss - check.loss)).toBeLessThanOrEqual(1e-12 * check.loss);
+      expect(Math.abs(r.gradNorm - check.gradNorm)).toBeLessThanOrEqual(1e-12 * check.gradNorm);
+    }
+  });
+
   it('reaches the gradient tolerance on iris (hidden [16], tanh, seed 0)', async () => {
     const fractions: number[] = [];
     const r = await train(model, iris, { backend, gradTol: 1e-8, onProgress: (f) => fractions.push(f) });

@@ -10,6 +10,7 @@
 #include "extra/views.hpp"
 #include "extra/ws_gradient.hpp"
 #include "traces.hpp"
+#include "train_eval.hpp"
 
 namespace hessbound {
 namespace {
@@ -20,7 +21,7 @@ class Objective {
  public:
   Objective(const Problem& problem, double weight_decay, double hsr_beta = 0, int hsr_target = 0)
       : problem_(problem), weight_decay_(weight_decay), hsr_beta_(hsr_beta), hsr_target_(hsr_target),
-        size_(static_cast<int>(problem.net.parameter_count())) {}
+        size_(static_cast<int>(problem.net.parameter_count())), evaluator_(problem) {}
   double last_hsr_value() const { return hsr_value_; }
 
   int size() const { return size_; }
@@ -30,10 +31,9 @@ class Objective {
   double evaluate(const std::vector<double>& x, std::vector<double>& g, double& loss) {
     Problem at = problem_;
     at.params = x.data();
-    const ForwardCache cache = forward_backward(at);
-    g = gradient(at, cache);
+    g.resize(size_);
+    loss = evaluator_.evaluate(x.data(), g.data());
     ++evaluations_;
-    loss = cache.loss;
     const double penalty = hsr_beta_ > 0 ? add_hsr(at, g) : 0.0;
     if (weight_decay_ == 0) return loss + penalty;
     axpy(size_, weight_decay_, x.data(), g.data());
@@ -64,6 +64,7 @@ class Objective {
   double hsr_value_ = 0;
   int size_;
   int evaluations_ = 0;
+  TrainEvaluator evaluator_;  // its buffers serve every evaluation
 };
 
 // A point with everything known about it.

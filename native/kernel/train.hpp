@@ -47,7 +47,7 @@ struct TrainResult {
   double seconds = 0;
 };
 
-// Starts from problem.params; deterministic (sequential code, BLAS with a fixed thread count).
+// Starts from problem.params; deterministic for any thread count (TrainEvaluator, train_eval.hpp).
 TrainResult train(const Problem& problem, const TrainOptions& options, const Progress& progress = {});
 
 std::string train_to_json(const TrainResult& result);

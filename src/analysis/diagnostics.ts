@@ -6,7 +6,7 @@
  */
 import { flattenParams } from '../model.js';
 import type { Dataset, Model } from '../types.js';
-import { activationSlope, forwardPass } from './forward.js';
+import { activationSlope, forwardPass, type ForwardPass } from './forward.js';
 import { classOf } from './split.js';
 
 export const DIAGNOSTIC_FLAGS = ['not-converged', 'stalled', 'saturated', 'collapsed-cells', 'rank-one', 'scale-diverging', 'eigensolver-not-converged'] as const;
@@ -62,6 +62,8 @@ export interface DiagnosticsInput {
   traceOfSquare?: number | null;
   /** False when the eigensolver did not converge. */
   eigenConverged?: boolean;
+  /** forwardPass(model, data) when the caller has it already (train: the accuracy's pass). */
+  forward?: ForwardPass;
 }
 
 function dot(a: Float64Array, b: Float64Array): number {
@@ -81,9 +83,9 @@ function largestSlope(model: Model): number {
 }
 
 /** Saturation fraction and collapsed cells from the hidden pre-activations. */
-function saturation(model: Model, data: Dataset): { fraction: number; cells: number; samples: number } {
+function saturation(model: Model, data: Dataset, forward?: ForwardPass): { fraction: number; cells: number; samples: number } {
   if (model.activation === 'identity') return { fraction: 0, cells: 0, samples: 0 };
-  const { hidden } = forwardPass(model, data);
+  const { hidden } = forward ?? forwardPass(model, data);
   const limit = SATURATION_SLOPE * largestSlope(model);
   const labels = classOf(data);
   let saturated = 0;
@@ -135,7 +137,7 @@ export function computeDiagnostics(input: DiagnosticsInput): Diagnostics {
   const gradNorm = Math.sqrt(dot(gradF, gradF));
   const gradNormOverLoss = objective > 0 ? gradNorm / objective : null;
   const scaleDerivative = objective > 0 ? dot(theta, gradF) / objective : null;
-  const sat = saturation(model, data);
+  const sat = saturation(model, data, input.forward);
   const top = input.topEigenvalues ?? [];
   const l1 = top[0];
   const l2 = top[1];

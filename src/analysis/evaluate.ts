@@ -1,7 +1,7 @@
 /** Accuracy and mean cross-entropy of a model on a data set (the generalization numbers). Pure. */
 import { toDatasetInput, toModel, type DataInput, type ModelInput } from '../inputs.js';
 import { validateModelForData } from '../model.js';
-import { forwardPass } from './forward.js';
+import { forwardPass, type ForwardPass } from './forward.js';
 import { classOf } from './split.js';
 
 export interface Evaluation {
@@ -12,11 +12,12 @@ export interface Evaluation {
   loss: number;
 }
 
-export function evaluateModel(modelInput: ModelInput, dataInput: DataInput): Evaluation {
+/** `forward`: forwardPass(model, data) when the caller has it already (it is computed otherwise). */
+export function evaluateModel(modelInput: ModelInput, dataInput: DataInput, forward?: ForwardPass): Evaluation {
   const model = toModel(modelInput);
   const data = toDatasetInput(dataInput);
   validateModelForData(model, data);
-  const { logits } = forwardPass(model, data);
+  const { logits } = forward ?? forwardPass(model, data);
   const c = data.classes;
   const cls = classOf(data);
   let correct = 0;

@@ -1,0 +1,301 @@
+#include "train_eval.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "blas.hpp"
+
+#if !defined(__EMSCRIPTEN__)
+#define HESSBOUND_TRAIN_THREADS 1
+#include <thread>
+#endif
+
+// Runtime choice of AVX-512 / AVX2+FMA clones of the elementwise loops (the native build has no
+// -march); the WebAssembly build compiles the plain loop.
+#if !defined(__EMSCRIPTEN__) && defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define HESSBOUND_CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
+#else
+#define HESSBOUND_CLONES
+#endif
+
+namespace hessbound {
+
+namespace {
+
+// Chunks as in hvp.cpp: a fixed number, [N c / C, N (c+1) / C), from the problem's shape only.
+constexpr int kMaxChunks = 8;
+constexpr int kMinChunkRows = 32;
+constexpr double kMaxPartialBytes = 256.0 * (1 << 20);  // the C - 1 partial gradients together
+// Rows per block inside a chunk: each scratch array of a block stays within ~2 MB, so the forward
+// and backward passes of a block run from cache while the GEMMs stay large enough to run at rate.
+constexpr std::size_t kBlockBytes = 2u << 20;
+constexpr int kMinBlockRows = 32;
+
+int chunk_count(const Problem& p) {
+  const double P = static_cast<double>(p.net.parameter_count());
+  const int by_memory = 1 + static_cast<int>(std::min(1e6, kMaxPartialBytes / (sizeof(double) * P)));
+  return std::max(1, std::min({kMaxChunks, p.samples / kMinChunkRows, by_memory}));
+}
+
+#ifdef HESSBOUND_TRAIN_THREADS
+constexpr double kMinWorkPerThread = 2.0e6;  // samples x parameters per thread (~0.5 ms of evaluation)
+
+int requested_threads() {
+  // Read once: getenv races with a setenv on another thread (process.env writes in Node).
+  static const int requested = [] {
+    const char* s = std::getenv("HESSBOUND_THREADS");
+    if (!s || !*s) return 0;
+    char* end = nullptr;
+    const long n = std::strtol(s, &end, 10);
+    return *end == 0 && n >= 1 ? static_cast<int>(std::min<long>(n, 256)) : 0;
+  }();
+  return requested;
+}
+#endif
+
+// HESSBOUND_THREADS=n asks for n; without it min(BLAS threads, hardware, work, chunks), so that
+// OPENBLAS_NUM_THREADS=1 (the sweep pool's setting for several workers) keeps training on one thread.
+int evaluation_threads(const Problem& p, int chunks) {
+#ifdef HESSBOUND_TRAIN_THREADS
+  const int requested = requested_threads();
+  if (requested > 0) return std::min(requested, chunks);
+  const int hardware = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const double work = static_cast<double>(p.samples) * static_cast<double>(p.net.parameter_count());
+  const int by_work = static_cast<int>(std::min(1e6, std::max(1.0, work / kMinWorkPerThread)));
+  return std::max(1, std::min({std::max(1, blas_threads()), hardware, by_work, chunks}));
+#else
+  (void)p, (void)chunks;
+  return 1;
+#endif
+}
+
+// Taylor coefficients of tanh(x) / x in powers of x^2 (2^{2n} (2^{2n} - 1) B_{2n} / (2n)!), enough
+// for 1e-18 relative below kTanhSeriesEnd.
+constexpr double kTanhSeries[] = {
+    1.0, -0.3333333333333333, 0.13333333333333333, -0.05396825396825397, 0.021869488536155203,
+    -0.008863235529902197, 0.003592128036572481, -0.0014558343870513183, 0.000590027440945586,
+    -0.00023912911424355248, 9.691537956929451e-05, -3.927832388331683e-05, 1.5918905069328964e-05,
+    -6.451689215655431e-06, 2.6147711512907546e-06, -1.0597268320104654e-06, 4.294911078273806e-07,
+    -1.7406618963571648e-07, 7.054636946400968e-08, -2.859136662305254e-08, 1.1587644432798853e-08};
+constexpr int kTanhTerms = sizeof(kTanhSeries) / sizeof(kTanhSeries[0]);
+constexpr double kTanhSeriesEnd = 0.55;
+
+// e^y for 0 <= y <= 40: y = k ln 2 + r, |r| <= ln 2 / 2, e^r by its Taylor series to degree 13
+// (remainder < 4e-18 relative), 2^k added to the exponent bits.
+inline double exp_small_range(double y) {
+  constexpr double kLog2e = 1.4426950408889634, kLn2Hi = 6.93147180369123816490e-01,
+                   kLn2Lo = 1.90821492927058770002e-10, kShift = 0x1.8p52;
+  const double shifted = y * kLog2e + kShift;  // round to nearest integer in the low bits
+  const double k = shifted - kShift;
+  const double r = (y - k * kLn2Hi) - k * kLn2Lo;
+  double e = 1.0 / 6227020800.0;  // 1/13!
+  constexpr double kInvFact[] = {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0,
+                                 1.0 / 40320.0,     1.0 / 5040.0,     1.0 / 720.0,     1.0 / 120.0,
+                                 1.0 / 24.0,        1.0 / 6.0,        0.5,             1.0,
+                                 1.0};
+#pragma GCC unroll 16
+  for (int i = 0; i < 13; ++i) e = e * r + kInvFact[i];
+  std::int64_t bits, kbits;
+  std::memcpy(&bits, &e, sizeof bits);
+  std::memcpy(&kbits, &shifted, sizeof kbits);
+  bits += (kbits - 0x4338000000000000LL) << 52;  // k, from the shifted value's low mantissa bits
+  std::memcpy(&e, &bits, sizeof e);
+  return e;
+}
+
+inline double tanh_one(double x) {
+  const double ax = std::fabs(x), z = x * x;
+  double q = kTanhSeries[kTanhTerms - 1];
+#pragma GCC unroll 32
+  for (int i = kTanhTerms - 2; i >= 1; --i) q = q * z + kTanhSeries[i];
+  const double series = x + x * (z * q);
+  const double e = exp_small_range(2 * std::min(ax, 20.0));  // tanh = 1 in float64 beyond 19.1
+  const double far = std::copysign(1 - 2 / (e + 1), x);
+  return ax < kTanhSeriesEnd ? series : far;
+}
+
+}  // namespace
+
+HESSBOUND_CLONES void tanh_values(const double* u, int n, double* out) {
+  for (int i = 0; i < n; ++i) out[i] = tanh_one(u[i]);
+}
+
+namespace {
+
+// a = tanh(u + b) row by row (b may be null); u keeps u + b.
+HESSBOUND_CLONES void bias_tanh(int rows, int width, const double* b, double* u, double* a) {
+  for (int r = 0; r < rows; ++r) {
+    double* ur = u + static_cast<std::size_t>(r) * width;
+    double* ar = a + static_cast<std::size_t>(r) * width;
+    if (b)
+      for (int j = 0; j < width; ++j) ur[j] += b[j];
+    for (int j = 0; j < width; ++j) ar[j] = tanh_one(ur[j]);
+  }
+}
+
+// delta = (1 - a^2) * back (tanh), or delta *= back where delta holds sigma'(u) (other activations).
+HESSBOUND_CLONES void tanh_backward(std::size_t n, const double* a, const double* back, double* delta) {
+  for (std::size_t i = 0; i < n; ++i) delta[i] = (1 - a[i] * a[i]) * back[i];
+}
+HESSBOUND_CLONES void scale_by(std::size_t n, const double* back, double* delta) {
+  for (std::size_t i = 0; i < n; ++i) delta[i] *= back[i];
+}
+
+// gb (+)= column sums of the rows x width block d, in row order.
+HESSBOUND_CLONES void column_sums(int rows, int width, const double* d, bool first, double* gb) {
+  if (first) std::fill(gb, gb + width, 0.0);
+  for (int r = 0; r < rows; ++r) {
+    const double* dr = d + static_cast<std::size_t>(r) * width;
+    for (int j = 0; j < width; ++j) gb[j] += dr[j];
+  }
+}
+
+// Softmax cross-entropy of a block of logits rows (plus the bias), fused with the output delta,
+// overwritten in place: scale (p - t). Same formulas as forward_backward (network.cpp): log-sum-exp
+// with log1p, and p - t as sum_{j != k} (p_k t_j - t_k p_j), without cancellation when p is
+// nearly one-hot. Returns the block's summed (unscaled) loss.
+double softmax_cross_entropy(int rows, int c, const double* b, const double* targets, double scale, double* z) {
+  double loss = 0;
+  double pr[64];
+  std::vector<double> big;  // more than 64 classes (rare): a buffer per block
+  double* p = pr;
+  if (c > 64) big.resize(c), p = big.data();
+  for (int n = 0; n < rows; ++n) {
+    double* v = z + static_cast<std::size_t>(n) * c;
+    const double* t = targets + static_cast<std::size_t>(n) * c;
+    if (b)
+      for (int k = 0; k < c; ++k) v[k] += b[k];
+    const int top = static_cast<int>(std::max_element(v, v + c) - v);
+    double rest = 0;  // sum of exp(v_k - v_top) over k != top
+    for (int k = 0; k < c; ++k)
+      if (k != top) rest += std::exp(v[k] - v[top]);
+    const double log_z = std::log1p(rest);
+    for (int k = 0; k < c; ++k) {
+      p[k] = k == top ? 1.0 / (1.0 + rest) : std::exp(v[k] - v[top]) / (1.0 + rest);
+      if (t[k] != 0) loss -= t[k] * (v[k] - v[top] - log_z);
+    }
+    for (int k = 0; k < c; ++k) {
+      double diff = 0;
+      for (int j = 0; j < c; ++j)
+        if (j != k) diff += p[k] * t[j] - t[k] * p[j];
+      v[k] = scale * diff;
+    }
+  }
+  return loss;
+}
+
+}  // namespace
+
+TrainEvaluator::TrainEvaluator(const Problem& problem) : p_(problem) {
+  p_.params = nullptr;
+  const NetSpec& net = p_.net;
+  const int L = net.layers();
+  P_ = net.parameter_count();
+  chunks_ = chunk_count(p_);
+  threads_ = evaluation_threads(p_, chunks_);
+  int widest = net.classes();
+  for (int l = 1; l < L; ++l) widest = std::max(widest, net.sizes[l]);
+  const int longest_chunk = (p_.samples + chunks_ - 1) / chunks_;
+  const std::size_t by_cache = kBlockBytes / (sizeof(double) * static_cast<std::size_t>(widest));
+  rows_ = static_cast<int>(std::min<std::size_t>(std::max<std::size_t>(by_cache, kMinBlockRows), longest_chunk));
+  scratch_.resize(threads_);
+  for (Scratch& s : scratch_) {
+    s.act.resize(L - 1);
+    s.delta.resize(L);
+    for (int l = 0; l < L; ++l) {
+      const std::size_t count = static_cast<std::size_t>(rows_) * net.sizes[l + 1];
+      s.delta[l].resize(count);
+      if (l < L - 1) s.act[l].resize(count);
+    }
+    s.back.resize(static_cast<std::size_t>(rows_) * widest);
+  }
+  partial_.resize((chunks_ - 1) * P_);
+  chunk_loss_.resize(chunks_);
+}
+
+// Samples [begin, end) of chunk c in blocks of rows_; their gradient into out, their summed loss returned.
+double TrainEvaluator::run_chunk(int chunk, Scratch& s, const double* params, double* out) const {
+  const NetSpec& net = p_.net;
+  const int L = net.layers(), N = p_.samples, c = net.classes();
+  const int begin = static_cast<int>(static_cast<long long>(N) * chunk / chunks_);
+  const int end = static_cast<int>(static_cast<long long>(N) * (chunk + 1) / chunks_);
+  const bool is_tanh = net.activation == Activation::Tanh;
+  double loss = 0;
+  for (int r0 = begin; r0 < end; r0 += rows_) {
+    const int rows = std::min(rows_, end - r0);
+    const bool first = r0 == begin;
+    const double* x = p_.x + static_cast<std::size_t>(r0) * net.inputs();
+    auto input = [&](int l) { return l == 0 ? x : s.act[l - 1].data(); };
+    // Forward: u_l = a_{l-1} W_l^T (+ b_l), then a_l = sigma(u_l) with sigma'(u_l) kept in delta_l
+    // (tanh: read back from a_l as 1 - a^2).
+    for (int l = 0; l < L; ++l) {
+      const int in = net.sizes[l], width = net.sizes[l + 1];
+      const double* w = params + net.weight_offset(l);
+      const double* b = net.has_bias[l] ? params + net.bias_offset(l) : nullptr;
+      double* u = s.delta[l].data();
+      gemm(false, true, rows, width, in, 1.0, input(l), in, w, in, 0.0, u, width);
+      if (l == L - 1) break;  // the logits: bias added in the softmax pass
+      if (is_tanh) {
+        bias_tanh(rows, width, b, u, s.act[l].data());
+      } else {
+        if (b)
+          for (int r = 0; r < rows; ++r)
+            for (int j = 0; j < width; ++j) u[static_cast<std::size_t>(r) * width + j] += b[j];
+        activate(net.activation, u, rows * width, s.act[l].data(), u, nullptr);
+      }
+    }
+    const double* bo = net.has_bias[L - 1] ? params + net.bias_offset(L - 1) : nullptr;
+    loss += softmax_cross_entropy(rows, c, bo, p_.targets + static_cast<std::size_t>(r0) * c, p_.scale(),
+                                  s.delta[L - 1].data());
+    // Backward: the gradient of layer l from delta_l, then delta_{l-1} = sigma' * (delta_l W_l).
+    for (int l = L - 1; l >= 0; --l) {
+      const int in = net.sizes[l], width = net.sizes[l + 1];
+      const double* d = s.delta[l].data();
+      gemm(true, false, width, in, rows, 1.0, d, width, input(l), in, first ? 0.0 : 1.0, out + net.weight_offset(l), in);
+      if (net.has_bias[l]) column_sums(rows, width, d, first, out + net.bias_offset(l));
+      if (l == 0) break;
+      gemm(false, false, rows, in, width, 1.0, d, width, params + net.weight_offset(l), in, 0.0, s.back.data(), in);
+      const std::size_t count = static_cast<std::size_t>(rows) * in;
+      if (is_tanh) tanh_backward(count, s.act[l - 1].data(), s.back.data(), s.delta[l - 1].data());
+      else scale_by(count, s.back.data(), s.delta[l - 1].data());
+    }
+  }
+  return loss;
+}
+
+double TrainEvaluator::evaluate(const double* params, double* grad) {
+  std::atomic<int> next{0};
+  auto work = [&](int t) {
+    for (int c; (c = next.fetch_add(1)) < chunks_;)
+      chunk_loss_[c] = run_chunk(c, scratch_[t], params, c == 0 ? grad : partial_.data() + (c - 1) * P_);
+  };
+  {
+    BlasSerialScope serial;
+#ifdef HESSBOUND_TRAIN_THREADS
+    std::vector<std::thread> workers;
+    try {
+      for (int t = 1; t < threads_; ++t) workers.emplace_back(work, t);
+    } catch (...) {
+      // No more threads to be had: the ones running take all the chunks.
+    }
+    work(0);
+    for (std::thread& w : workers) w.join();
+#else
+    work(0);
+#endif
+  }
+  // The chunks' sums, in chunk order.
+  double loss = chunk_loss_[0];
+  for (int c = 1; c < chunks_; ++c) {
+    const double* partial = partial_.data() + (c - 1) * P_;
+    for (std::size_t i = 0; i < P_; ++i) grad[i] += partial[i];
+    loss += chunk_loss_[c];
+  }
+  return loss * p_.scale();
+}
+
+}  // namespace hessbound

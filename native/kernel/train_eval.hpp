@@ -1,0 +1,52 @@
+// The loss and gradient that training evaluates a thousand times: made for that, unlike
+// forward_backward (network.hpp), which keeps every intermediate a Hessian-vector product needs.
+#pragma once
+#include <vector>
+
+#include "network.hpp"
+
+namespace hessbound {
+
+// Evaluates the cross-entropy loss and its gradient at any parameters of one problem's network and
+// data, reusing its buffers (allocated once, for a block of rows per thread, not N x width).
+//
+// The samples are split into a fixed number of chunks that depends on the problem only; each
+// chunk's contribution is summed in sample order into a gradient of its own, and the chunks' sums
+// are added in chunk order. The kernel's threads take chunks as they come, each calling a
+// single-threaded BLAS, so the result is bit-identical for any HESSBOUND_THREADS or
+// OPENBLAS_NUM_THREADS (as in hvp.cpp). Differs from gradient(forward_backward()) by rounding.
+class TrainEvaluator {
+ public:
+  explicit TrainEvaluator(const Problem& problem);  // problem.params is not read
+  TrainEvaluator(const TrainEvaluator&) = delete;
+  TrainEvaluator& operator=(const TrainEvaluator&) = delete;
+
+  // Mean (or summed) cross-entropy at params (P entries); its gradient into grad (P entries).
+  // Overflowing weights give a non-finite loss or gradient, not an error (line searches back off).
+  double evaluate(const double* params, double* grad);
+
+  int threads() const { return threads_; }
+  int chunks() const { return chunks_; }
+
+ private:
+  struct Scratch {
+    std::vector<std::vector<double>> act;    // a_l for hidden layers, rows x d_l
+    std::vector<std::vector<double>> delta;  // u_l, then sigma'(u_l) (generic activations), then delta_l
+    std::vector<double> back;                // W_{l+1}^T delta_{l+1}, rows x widest hidden
+  };
+  double run_chunk(int chunk, Scratch& s, const double* params, double* out) const;
+
+  Problem p_;
+  int chunks_ = 1, threads_ = 1, rows_ = 1;
+  std::size_t P_ = 0;
+  std::vector<Scratch> scratch_;   // one per thread
+  std::vector<double> partial_;    // the gradients of chunks 1..C-1
+  std::vector<double> chunk_loss_;
+};
+
+// tanh of n values to about 1 ulp (odd Taylor series near 0, 1 - 2 / (e^{2|x|} + 1) beyond), in
+// branch-free loops that the compiler vectorizes (libm's tanh is a scalar call: it was 40% of a
+// training evaluation).
+void tanh_values(const double* u, int n, double* out);
+
+}  // namespace hessbound
