@@ -6,7 +6,7 @@
  *     (assembly) and `eigen` (all eigenvalues);
  *   - Lanczos: `analyze(method: 'lanczos', which: 'largest', k: 1, tolerance 1e-10, bound: false)`
  *     on digits, width 256 and 1024: forward + Lanczos phases;
- *   - closed form: `closedFormTraces(method: 'auto', orthogonality: false)` on digits, width 64 and 256;
+ *   - closed form: `closedFormTraces(method: 'auto', orthogonality: false)` on digits, width 32 and 128;
  *   - training: `train(maxSteps: 30, adamSteps: 30, gradTol: 0)` (30 Adam steps, each a loss and
  *     gradient) on digits, width 64 and 256.
  *
@@ -16,7 +16,7 @@
  * commit). Children run in turn, `rounds` times; each call is timed with Benchmark.js after a
  * warm-up; a ratio is median against median within a round, reported as the median over rounds.
  *
- *   node --import tsx bench/wasm-kernels.ts [--before DIR] [--rounds N] [--quick] [--json FILE]
+ *   [HESSBOUND_BENCH_ONLY=lanczos] node --import tsx bench/wasm-kernels.ts [--before DIR] [--rounds N] [--quick] [--json FILE]
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -42,8 +42,8 @@ const TASKS: Task[] = [
   { id: 'dense iris-256', kind: 'dense', dataset: 'iris', width: 256 },
   { id: 'lanczos digits-256', kind: 'lanczos', dataset: 'digits', width: 256 },
   { id: 'lanczos digits-1024', kind: 'lanczos', dataset: 'digits', width: 1024 },
-  { id: 'closed form digits-64', kind: 'closed-form', dataset: 'digits', width: 64 },
-  { id: 'closed form digits-256', kind: 'closed-form', dataset: 'digits', width: 256 },
+  { id: 'closed form digits-32', kind: 'closed-form', dataset: 'digits', width: 32 },
+  { id: 'closed form digits-128', kind: 'closed-form', dataset: 'digits', width: 128 },
   { id: 'train digits-64', kind: 'train', dataset: 'digits', width: 64 },
   { id: 'train digits-256', kind: 'train', dataset: 'digits', width: 256 },
 ];
@@ -73,12 +73,15 @@ interface ChildResult {
   tasks: ChildTask[];
 }
 
+/** HESSBOUND_BENCH_ONLY: a substring of the task ids to run (all when unset). */
+const only = process.env['HESSBOUND_BENCH_ONLY'];
+
 async function child(config: Config, samples: number, quick: boolean): Promise<ChildResult> {
   const backendName = config === 'native-1' ? 'native' : 'wasm';
   const backend = await getBackend(backendName);
   const tasks: ChildTask[] = [];
   for (const task of TASKS) {
-    if (quick && task.width > 256) continue;
+    if ((quick && task.width > 256) || (only && !task.id.includes(only))) continue;
     const data = loadDataset(task.dataset);
     const model = randomModel({ inputs: data.d, hidden: [task.width], classes: data.classes, activation: 'tanh', seed: 0 });
     const phases: Partial<Record<Phase, number[]>> = {};
@@ -117,7 +120,7 @@ async function child(config: Config, samples: number, quick: boolean): Promise<C
         const r = await train(model, data, { maxSteps: 30, adamSteps: 30, gradTol: 0, backend: backendName });
         push('call', (performance.now() - t0) / 1000);
         value = r.loss;
-        parameters = r.model.layers.reduce((n, l) => n + l.weight.length * (l.weight[0]?.length ?? 0) + (l.bias?.length ?? 0), 0);
+        parameters = data.d * task.width + task.width + task.width * data.classes + data.classes;
       };
     }
     await call(); // warm-up

@@ -1,6 +1,7 @@
 #include "gemm_vec2.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstring>
 #include <vector>
@@ -73,7 +74,11 @@ void pack_b(bool tb, const double* b, int ldb, int p0, int kc, int j0, int nc, d
 }
 
 // C[r][c] += alpha * sum_p ap[p][r] bp[p][c] for the rows x cols corner of a 4 x 4 tile.
-void micro_tile(int kc, const double* ap, const double* bp, double alpha, double* c, int ldc, int rows, int cols) {
+// Not inlined: V8 runs a WebAssembly function with its baseline compiler (Liftoff, several times
+// slower on SIMD) until it has been called often enough to be optimized, and it cannot replace a
+// running call; a small hot function called many times gets the optimized code early in the first
+// long product instead of at its next call.
+__attribute__((noinline)) void micro_tile(int kc, const double* ap, const double* bp, double alpha, double* c, int ldc, int rows, int cols) {
   v2 c00 = splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
   for (int p = 0; p < kc; ++p, ap += MR, bp += NR) {
     const v2 b0 = load(bp), b1 = load(bp + 2);
@@ -224,6 +229,98 @@ void gemv_vec2(bool trans, int m, int n, double alpha, const double* a, int lda,
     int j = 0;
     for (; j + 2 <= n; j += 2) store(y + j, load(y + j) + t * load(ai + j));
     for (; j < n; ++j) y[j] += s * ai[j];
+  }
+}
+
+namespace {
+
+// Not inlined, for V8's tiering (see micro_tile).
+// Row i of the trailing block, columns [k, i): a_ij -= v_i w_j + w_i v_j (the pending update), then
+// y_i += a_ij u_j and y_j += a_ij u_i (the next product); the diagonal entry is left to the caller.
+__attribute__((noinline)) double fused_row(double* row, int k, int i, double vi, double wi, double ui, const double* v, const double* w,
+                              const double* u, double* y) {
+  const v2 svi = splat(vi), swi = splat(wi), sui = splat(ui);
+  v2 acc = splat(0);
+  int j = k;
+  for (; j + 2 <= i; j += 2) {
+    const v2 x = load(row + j) - (svi * load(w + j) + swi * load(v + j));
+    store(row + j, x);
+    acc += x * load(u + j);
+    store(y + j, load(y + j) + x * sui);
+  }
+  double s = acc[0] + acc[1];
+  for (; j < i; ++j) {
+    const double x = row[j] - (vi * w[j] + wi * v[j]);
+    row[j] = x;
+    s += x * u[j];
+    y[j] += x * ui;
+  }
+  return s;
+}
+
+}  // namespace
+
+void tridiagonalize_lower_vec2(int n, double* a, double* d, double* e) {
+  auto at = [&](int i, int j) -> double& { return a[static_cast<std::size_t>(i) * n + j]; };
+  if (n <= 0) return;
+  // v, w: the pending rank-2 update A -= v w^T + w v^T of the trailing block (zero at first);
+  // u: the current Householder vector; y: A u.
+  std::vector<double> v(n, 0.0), w(n, 0.0), u(n, 0.0), y(n, 0.0), x(n, 0.0);
+  for (int k = 0; k + 2 < n; ++k) {
+    // Column k gets the pending update; its part below the diagonal defines the reflection.
+    for (int i = k; i < n; ++i) at(i, k) -= v[i] * w[k] + w[i] * v[k];
+    d[k] = at(k, k);
+    const int m = n - k - 1;  // length of the reflected part, rows k+1..n-1
+    for (int i = 0; i < m; ++i) x[i] = at(k + 1 + i, k);
+    const double alpha = x[0];
+    double scale = 0, ssq = 1;  // ||x[1:]||, scaled against overflow
+    for (int i = 1; i < m; ++i) {
+      if (x[i] == 0) continue;
+      const double t = std::fabs(x[i]);
+      if (scale < t) {
+        ssq = 1 + ssq * (scale / t) * (scale / t);
+        scale = t;
+      } else {
+        ssq += (t / scale) * (t / scale);
+      }
+    }
+    const double xnorm = scale * std::sqrt(ssq);
+    double tau = 0;
+    std::fill(u.begin(), u.end(), 0.0);
+    if (xnorm == 0) {
+      e[k] = alpha;
+    } else {
+      const double beta = -std::copysign(std::hypot(alpha, xnorm), alpha);
+      tau = (beta - alpha) / beta;
+      const double inv = 1 / (alpha - beta);
+      u[k + 1] = 1;
+      for (int i = 1; i < m; ++i) u[k + 1 + i] = x[i] * inv;
+      e[k] = beta;
+    }
+    // One pass over rows k+1..n-1: the pending update, and y = A u on the updated block.
+    std::fill(y.begin(), y.end(), 0.0);
+    for (int i = k + 1; i < n; ++i) {
+      double* row = a + static_cast<std::size_t>(i) * n;
+      const double s = fused_row(row, k + 1, i, v[i], w[i], u[i], v.data(), w.data(), u.data(), y.data());
+      row[i] -= 2 * v[i] * w[i];
+      y[i] += s + row[i] * u[i];
+    }
+    // The next pending update: w = tau y - (tau^2 / 2) (y . u) u, v = u.
+    const double half = 0.5 * tau * tau * dot_vec2(n, y.data(), u.data());
+    for (int i = 0; i < n; ++i) {
+      w[i] = tau * y[i] - half * u[i];
+      v[i] = u[i];
+    }
+    if (tau == 0) std::fill(w.begin(), w.end(), 0.0);
+  }
+  // The last 2 x 2 (or 1 x 1) block, with the pending update.
+  const int k = std::max(0, n - 2);
+  for (int i = k; i < n; ++i)
+    for (int j = k; j <= i; ++j) at(i, j) -= v[i] * w[j] + w[i] * v[j];
+  d[k] = at(k, k);
+  if (n >= 2) {
+    e[n - 2] = at(n - 1, n - 2);
+    d[n - 1] = at(n - 1, n - 1);
   }
 }
 

@@ -17,4 +17,12 @@ void gemv_vec2(bool trans, int m, int n, double alpha, const double* a, int lda,
 
 double dot_vec2(int n, const double* x, const double* y);
 
+// Householder reduction of the symmetric n x n matrix whose lower triangle is in the row-major
+// array a (row stride n; overwritten) to tridiagonal form: diag d (n entries) and subdiagonal e
+// (n - 1 entries, up to sign) with the same eigenvalues. The reflections are not kept (eigenvalues
+// only). Unblocked, like LAPACK's dsytd2 (lower), but each step's rank-2 update of the trailing
+// matrix is fused with the next step's symmetric matrix-vector product: one pass over the lower
+// triangle per step instead of three.
+void tridiagonalize_lower_vec2(int n, double* a, double* d, double* e);
+
 }  // namespace hessbound
