@@ -11,6 +11,15 @@
 #include <Eigen/Core>
 #endif
 
+// Eigen 3.4 has no WebAssembly SIMD path: with SIMD128 the products run on gemm_vec2.cpp instead
+// (Eigen stays the scalar path of a build without -msimd128).
+#if !defined(HESSBOUND_USE_BLAS) && defined(__wasm_simd128__)
+#define HESSBOUND_VEC2_BLAS 1
+#include <vector>
+
+#include "gemm_vec2.hpp"
+#endif
+
 namespace hessbound {
 
 #ifdef HESSBOUND_USE_BLAS
@@ -95,6 +104,9 @@ using MutMap = Eigen::Map<RowMat, 0, Eigen::OuterStride<>>;
 
 void gemm(bool trans_a, bool trans_b, int m, int n, int k, double alpha, const double* a, int lda,
           const double* b, int ldb, double beta, double* c, int ldc) {
+#ifdef HESSBOUND_VEC2_BLAS
+  return gemm_vec2(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+#endif
   if (m == 0 || n == 0) return;
   MutMap C(c, m, n, Eigen::OuterStride<>(ldc));
   if (beta == 0) C.setZero();
@@ -109,6 +121,9 @@ void gemm(bool trans_a, bool trans_b, int m, int n, int k, double alpha, const d
 }
 
 void gemv(bool trans, int m, int n, double alpha, const double* a, int lda, const double* x, double beta, double* y) {
+#ifdef HESSBOUND_VEC2_BLAS
+  return gemv_vec2(trans, m, n, alpha, a, lda, x, beta, y);
+#endif
   const int len = trans ? n : m;
   Eigen::Map<Eigen::VectorXd> Y(y, len);
   if (beta == 0) Y.setZero();
@@ -121,6 +136,30 @@ void gemv(bool trans, int m, int n, double alpha, const double* a, int lda, cons
 
 void syrk_upper_at_a(int n, int k, double alpha, const double* a, int lda, double beta, double* c, int ldc) {
   if (n == 0) return;
+#ifdef HESSBOUND_VEC2_BLAS
+  // Blocks of rows of the upper triangle: the diagonal block through a scratch square (its lower
+  // part must stay untouched), the rest of the block row straight into C.
+  constexpr int kRows = 128;
+  for (int i = 0; i < n; ++i) {
+    double* row = c + static_cast<long>(i) * ldc;
+    if (beta == 0) std::fill(row + i, row + n, 0.0);
+    else if (beta != 1)
+      for (int j = i; j < n; ++j) row[j] *= beta;
+  }
+  if (k == 0) return;
+  std::vector<double> diag;
+  for (int i0 = 0; i0 < n; i0 += kRows) {
+    const int nb = std::min(kRows, n - i0);
+    diag.assign(static_cast<std::size_t>(nb) * nb, 0.0);
+    gemm_vec2(true, false, nb, nb, k, alpha, a + i0, lda, a + i0, lda, 0.0, diag.data(), nb);
+    for (int i = 0; i < nb; ++i)
+      for (int j = i; j < nb; ++j) c[static_cast<long>(i0 + i) * ldc + i0 + j] += diag[static_cast<std::size_t>(i) * nb + j];
+    if (i0 + nb < n)
+      gemm_vec2(true, false, nb, n - i0 - nb, k, alpha, a + i0, lda, a + i0 + nb, lda, 1.0,
+                c + static_cast<long>(i0) * ldc + i0 + nb, ldc);
+  }
+  return;
+#endif
   MutMap C(c, n, n, Eigen::OuterStride<>(ldc));
   if (beta == 0) C.triangularView<Eigen::Upper>().setZero();
   else if (beta != 1) C.triangularView<Eigen::Upper>() *= beta;
@@ -130,6 +169,9 @@ void syrk_upper_at_a(int n, int k, double alpha, const double* a, int lda, doubl
 }
 
 double dot(int n, const double* x, const double* y) {
+#ifdef HESSBOUND_VEC2_BLAS
+  return dot_vec2(n, x, y);
+#endif
   double s = 0;
   for (int i = 0; i < n; ++i) s += x[i] * y[i];
   return s;

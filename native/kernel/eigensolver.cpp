@@ -10,6 +10,14 @@
 #include <Eigen/Eigenvalues>
 #endif
 
+#if !defined(HESSBOUND_USE_BLAS) && defined(__wasm_simd128__)
+#include <algorithm>
+#include <cmath>
+
+#include "gemm_vec2.hpp"
+#define HESSBOUND_VEC2_TRIDIAGONAL 1
+#endif
+
 namespace hessbound {
 
 namespace {
@@ -62,13 +70,48 @@ EigenPairs symmetric_eigen_range(int n, double* a, int first, int last, bool vec
 
 namespace {
 using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+#ifdef HESSBOUND_VEC2_TRIDIAGONAL
+// All eigenvalues, ascending, of the symmetric matrix in the lower triangle of a (overwritten): the
+// SIMD128 tridiagonalization of gemm_vec2.cpp (Eigen's runs scalar in WebAssembly), then Eigen's
+// implicit QR on the tridiagonal matrix. Scaled by the largest entry first, as Eigen does. False
+// (a left untouched) when an entry is not finite: the caller's Eigen path then fails as before.
+bool eigenvalues_vec2(int n, double* a, Eigen::VectorXd& values) {
+  double scale = 0;
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j <= i; ++j) {
+      const double x = std::fabs(a[static_cast<std::size_t>(i) * n + j]);
+      if (!std::isfinite(x)) return false;
+      scale = std::max(scale, x);
+    }
+  if (scale == 0) {
+    values = Eigen::VectorXd::Zero(n);
+    return true;
+  }
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j <= i; ++j) a[static_cast<std::size_t>(i) * n + j] /= scale;
+  Eigen::VectorXd d(n), e(std::max(0, n - 1));
+  std::vector<double> sub(std::max(1, n - 1));
+  tridiagonalize_lower_vec2(n, a, d.data(), sub.data());
+  for (int i = 0; i + 1 < n; ++i) e[i] = sub[i];
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver;
+  solver.computeFromTridiagonal(d, e, Eigen::EigenvaluesOnly);
+  if (solver.info() != Eigen::Success) fail("KERNEL", "Eigen's tridiagonal eigensolver did not converge");
+  values = solver.eigenvalues() * scale;
+  return true;
 }
+#endif
+}  // namespace
 
 std::vector<double> symmetric_eigenvalues(int n, double* a) {
   check_range(n, 0, n - 1);
   Eigen::Map<RowMat> m(a, n, n);
   // Eigen reads the lower triangle; mirror the upper one so either storage works.
   m.triangularView<Eigen::StrictlyLower>() = m.transpose().triangularView<Eigen::StrictlyLower>();
+#ifdef HESSBOUND_VEC2_TRIDIAGONAL
+  Eigen::VectorXd values;
+  if (eigenvalues_vec2(n, a, values)) return std::vector<double>(values.data(), values.data() + n);
+#endif
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(m, Eigen::EigenvaluesOnly);
   if (solver.info() != Eigen::Success) fail("KERNEL", "Eigen's symmetric eigensolver did not converge");
   const Eigen::VectorXd& v = solver.eigenvalues();
@@ -79,6 +122,14 @@ EigenPairs symmetric_eigen_range(int n, double* a, int first, int last, bool vec
   check_range(n, first, last);
   Eigen::Map<RowMat> m(a, n, n);
   m.triangularView<Eigen::StrictlyLower>() = m.transpose().triangularView<Eigen::StrictlyLower>();
+#ifdef HESSBOUND_VEC2_TRIDIAGONAL
+  Eigen::VectorXd values;
+  if (!vectors && eigenvalues_vec2(n, a, values)) {
+    EigenPairs out;
+    out.values.assign(values.data() + first, values.data() + last + 1);
+    return out;
+  }
+#endif
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(m, vectors ? Eigen::ComputeEigenvectors : Eigen::EigenvaluesOnly);
   if (solver.info() != Eigen::Success) fail("KERNEL", "Eigen's symmetric eigensolver did not converge");
   const int count = last - first + 1;

@@ -9,6 +9,7 @@
  */
 import { HessboundError } from '../errors.js';
 import { toHessboundError } from './kernel-errors.js';
+import { requireWasmSimd } from './wasm-features.js';
 import { effectiveSignal, throwIfAborted } from './cancel.js';
 import type { KernelBackend, ProblemSpec, ProgressCallback } from './types.js';
 import type { KernelWorkerOptions, wasmOnWebWorker } from './wasm-web.js';
@@ -66,7 +67,11 @@ export interface WasmConfiguration extends Partial<BrowserWasmOptions> {
 export function configureWasm(options: WasmConfiguration): void {
   if (options.baseUrl !== undefined) {
     configuredAssets = assetUrlsIn(options.baseUrl);
-    configuredLoader = urlWasmLoader(configuredAssets, options.factory);
+    const load = urlWasmLoader(configuredAssets, options.factory);
+    configuredLoader = async () => {
+      requireWasmSimd();
+      return load();
+    };
   }
   if (options.worker !== undefined) workerOption = options.worker;
   if (options.workerType !== undefined) workerType = options.workerType;
@@ -89,6 +94,7 @@ function inNode(): boolean {
 }
 
 async function defaultLoader(): Promise<WasmArtifacts> {
+  requireWasmSimd();
   if (inNode()) {
     // A computed specifier: bundlers must not follow it into Node built-ins for browser builds.
     const specifier = './wasm-loader-node.js';

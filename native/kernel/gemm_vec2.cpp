@@ -1,0 +1,327 @@
+#include "gemm_vec2.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstring>
+#include <vector>
+
+namespace hessbound {
+
+namespace {
+
+typedef double v2 __attribute__((vector_size(16)));
+
+#define HB_V2_INLINE inline __attribute__((always_inline))
+HB_V2_INLINE v2 load(const double* p) {
+  v2 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+HB_V2_INLINE void store(double* p, v2 v) { std::memcpy(p, &v, sizeof v); }
+HB_V2_INLINE v2 splat(double x) { return v2{x, x}; }
+
+// GotoBLAS-style blocking: a KC x NR panel of packed B (8 KB) stays in L1 while the MC x KC block
+// of packed A (256 KB) streams from L2. The 4 x 4 register tile is 8 accumulators of 2 lanes, plus
+// 2 B vectors and the A splats: within the 16 vector registers an x86-64 engine maps SIMD128 to.
+constexpr int MR = 4, NR = 4, KC = 256, MC = 128, NC = 2048;
+
+// op(A) rows [i0, i0 + mc), columns [p0, p0 + kc), into panels of MR rows: ap[(ib kc + p) MR + r]
+// (rows past mc are zero).
+void pack_a(bool ta, const double* a, int lda, int i0, int mc, int p0, int kc, double* ap) {
+  for (int ib = 0; ib < mc; ib += MR) {
+    const int rows = std::min(MR, mc - ib);
+    double* dst = ap + static_cast<std::size_t>(ib) * kc;
+    if (!ta) {
+      for (int r = 0; r < MR; ++r) {
+        if (r >= rows) {
+          for (int p = 0; p < kc; ++p) dst[p * MR + r] = 0.0;
+          continue;
+        }
+        const double* src = a + static_cast<std::size_t>(i0 + ib + r) * lda + p0;
+        for (int p = 0; p < kc; ++p) dst[p * MR + r] = src[p];
+      }
+    } else {
+      for (int p = 0; p < kc; ++p) {
+        const double* src = a + static_cast<std::size_t>(p0 + p) * lda + i0 + ib;
+        for (int r = 0; r < MR; ++r) dst[p * MR + r] = r < rows ? src[r] : 0.0;
+      }
+    }
+  }
+}
+
+// op(B) rows [p0, p0 + kc), columns [j0, j0 + nc), into panels of NR columns: bp[(jb kc + p) NR + c].
+void pack_b(bool tb, const double* b, int ldb, int p0, int kc, int j0, int nc, double* bp) {
+  for (int jb = 0; jb < nc; jb += NR) {
+    const int cols = std::min(NR, nc - jb);
+    double* dst = bp + static_cast<std::size_t>(jb) * kc;
+    if (!tb) {
+      for (int p = 0; p < kc; ++p) {
+        const double* src = b + static_cast<std::size_t>(p0 + p) * ldb + j0 + jb;
+        for (int c = 0; c < NR; ++c) dst[p * NR + c] = c < cols ? src[c] : 0.0;
+      }
+    } else {
+      for (int c = 0; c < NR; ++c) {
+        if (c >= cols) {
+          for (int p = 0; p < kc; ++p) dst[p * NR + c] = 0.0;
+          continue;
+        }
+        const double* src = b + static_cast<std::size_t>(j0 + jb + c) * ldb + p0;
+        for (int p = 0; p < kc; ++p) dst[p * NR + c] = src[p];
+      }
+    }
+  }
+}
+
+// C[r][c] += alpha * sum_p ap[p][r] bp[p][c] for the rows x cols corner of a 4 x 4 tile.
+// Not inlined: V8 runs a WebAssembly function with its baseline compiler (Liftoff, several times
+// slower on SIMD) until it has been called often enough to be optimized, and it cannot replace a
+// running call; a small hot function called many times gets the optimized code early in the first
+// long product instead of at its next call.
+__attribute__((noinline)) void micro_tile(int kc, const double* ap, const double* bp, double alpha, double* c, int ldc, int rows, int cols) {
+  v2 c00 = splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  for (int p = 0; p < kc; ++p, ap += MR, bp += NR) {
+    const v2 b0 = load(bp), b1 = load(bp + 2);
+    const v2 a0 = splat(ap[0]), a1 = splat(ap[1]), a2 = splat(ap[2]), a3 = splat(ap[3]);
+    c00 += a0 * b0;
+    c01 += a0 * b1;
+    c10 += a1 * b0;
+    c11 += a1 * b1;
+    c20 += a2 * b0;
+    c21 += a2 * b1;
+    c30 += a3 * b0;
+    c31 += a3 * b1;
+  }
+  const v2 al = splat(alpha);
+  if (rows == MR && cols == NR) {
+    double* r0 = c;
+    double* r1 = c + ldc;
+    double* r2 = c + 2 * static_cast<std::size_t>(ldc);
+    double* r3 = c + 3 * static_cast<std::size_t>(ldc);
+    store(r0, load(r0) + al * c00);
+    store(r0 + 2, load(r0 + 2) + al * c01);
+    store(r1, load(r1) + al * c10);
+    store(r1 + 2, load(r1 + 2) + al * c11);
+    store(r2, load(r2) + al * c20);
+    store(r2 + 2, load(r2 + 2) + al * c21);
+    store(r3, load(r3) + al * c30);
+    store(r3 + 2, load(r3 + 2) + al * c31);
+    return;
+  }
+  double t[MR][NR];
+  store(t[0], c00);
+  store(t[0] + 2, c01);
+  store(t[1], c10);
+  store(t[1] + 2, c11);
+  store(t[2], c20);
+  store(t[2] + 2, c21);
+  store(t[3], c30);
+  store(t[3] + 2, c31);
+  for (int r = 0; r < rows; ++r)
+    for (int j = 0; j < cols; ++j) c[static_cast<std::size_t>(r) * ldc + j] += alpha * t[r][j];
+}
+
+// Packing buffers, reused across calls (one set per thread).
+std::vector<double>& buffer_a() {
+  thread_local std::vector<double> v;
+  return v;
+}
+std::vector<double>& buffer_b() {
+  thread_local std::vector<double> v;
+  return v;
+}
+
+}  // namespace
+
+void gemm_vec2(bool trans_a, bool trans_b, int m, int n, int k, double alpha, const double* a, int lda,
+               const double* b, int ldb, double beta, double* c, int ldc) {
+  if (m == 0 || n == 0) return;
+  for (int i = 0; i < m; ++i) {
+    double* row = c + static_cast<std::size_t>(i) * ldc;
+    if (beta == 0) std::fill(row, row + n, 0.0);
+    else if (beta != 1)
+      for (int j = 0; j < n; ++j) row[j] *= beta;
+  }
+  if (k == 0 || alpha == 0) return;
+  const int mcap = std::min(m, MC), ncap = std::min(n, NC), kcap = std::min(k, KC);
+  std::vector<double>& A = buffer_a();
+  std::vector<double>& B = buffer_b();
+  const std::size_t need_a = static_cast<std::size_t>((mcap + MR - 1) / MR * MR) * kcap;
+  const std::size_t need_b = static_cast<std::size_t>((ncap + NR - 1) / NR * NR) * kcap;
+  if (A.size() < need_a) A.resize(need_a);
+  if (B.size() < need_b) B.resize(need_b);
+  for (int j0 = 0; j0 < n; j0 += NC) {
+    const int nc = std::min(NC, n - j0);
+    for (int p0 = 0; p0 < k; p0 += KC) {
+      const int kc = std::min(KC, k - p0);
+      pack_b(trans_b, b, ldb, p0, kc, j0, nc, B.data());
+      for (int i0 = 0; i0 < m; i0 += MC) {
+        const int mc = std::min(MC, m - i0);
+        pack_a(trans_a, a, lda, i0, mc, p0, kc, A.data());
+        for (int jb = 0; jb < nc; jb += NR)
+          for (int ib = 0; ib < mc; ib += MR)
+            micro_tile(kc, A.data() + static_cast<std::size_t>(ib) * kc, B.data() + static_cast<std::size_t>(jb) * kc,
+                       alpha, c + static_cast<std::size_t>(i0 + ib) * ldc + j0 + jb, ldc, std::min(MR, mc - ib),
+                       std::min(NR, nc - jb));
+      }
+    }
+  }
+}
+
+double dot_vec2(int n, const double* x, const double* y) {
+  v2 s0 = splat(0), s1 = s0, s2 = s0, s3 = s0;
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    s0 += load(x + i) * load(y + i);
+    s1 += load(x + i + 2) * load(y + i + 2);
+    s2 += load(x + i + 4) * load(y + i + 4);
+    s3 += load(x + i + 6) * load(y + i + 6);
+  }
+  for (; i + 2 <= n; i += 2) s0 += load(x + i) * load(y + i);
+  const v2 s = (s0 + s1) + (s2 + s3);
+  double r = s[0] + s[1];
+  for (; i < n; ++i) r += x[i] * y[i];
+  return r;
+}
+
+void gemv_vec2(bool trans, int m, int n, double alpha, const double* a, int lda, const double* x, double beta,
+               double* y) {
+  const int len = trans ? n : m;
+  if (beta == 0) std::fill(y, y + len, 0.0);
+  else if (beta != 1)
+    for (int i = 0; i < len; ++i) y[i] *= beta;
+  if (m == 0 || n == 0 || alpha == 0) return;
+  if (!trans) {
+    for (int i = 0; i < m; ++i) y[i] += alpha * dot_vec2(n, a + static_cast<std::size_t>(i) * lda, x);
+    return;
+  }
+  // y += sum_i (alpha x_i) A_i, in order of i, four rows per pass over y.
+  int i = 0;
+  for (; i + 4 <= m; i += 4) {
+    const double* a0 = a + static_cast<std::size_t>(i) * lda;
+    const double* a1 = a0 + lda;
+    const double* a2 = a1 + lda;
+    const double* a3 = a2 + lda;
+    const double s0 = alpha * x[i], s1 = alpha * x[i + 1], s2 = alpha * x[i + 2], s3 = alpha * x[i + 3];
+    const v2 t0 = splat(s0), t1 = splat(s1), t2 = splat(s2), t3 = splat(s3);
+    int j = 0;
+    for (; j + 2 <= n; j += 2) {
+      v2 v = load(y + j);
+      v += t0 * load(a0 + j);
+      v += t1 * load(a1 + j);
+      v += t2 * load(a2 + j);
+      v += t3 * load(a3 + j);
+      store(y + j, v);
+    }
+    for (; j < n; ++j) {
+      double v = y[j];
+      v += s0 * a0[j];
+      v += s1 * a1[j];
+      v += s2 * a2[j];
+      v += s3 * a3[j];
+      y[j] = v;
+    }
+  }
+  for (; i < m; ++i) {
+    const double* ai = a + static_cast<std::size_t>(i) * lda;
+    const double s = alpha * x[i];
+    const v2 t = splat(s);
+    int j = 0;
+    for (; j + 2 <= n; j += 2) store(y + j, load(y + j) + t * load(ai + j));
+    for (; j < n; ++j) y[j] += s * ai[j];
+  }
+}
+
+namespace {
+
+// Not inlined, for V8's tiering (see micro_tile).
+// Row i of the trailing block, columns [k, i): a_ij -= v_i w_j + w_i v_j (the pending update), then
+// y_i += a_ij u_j and y_j += a_ij u_i (the next product); the diagonal entry is left to the caller.
+__attribute__((noinline)) double fused_row(double* row, int k, int i, double vi, double wi, double ui, const double* v, const double* w,
+                              const double* u, double* y) {
+  const v2 svi = splat(vi), swi = splat(wi), sui = splat(ui);
+  v2 acc = splat(0);
+  int j = k;
+  for (; j + 2 <= i; j += 2) {
+    const v2 x = load(row + j) - (svi * load(w + j) + swi * load(v + j));
+    store(row + j, x);
+    acc += x * load(u + j);
+    store(y + j, load(y + j) + x * sui);
+  }
+  double s = acc[0] + acc[1];
+  for (; j < i; ++j) {
+    const double x = row[j] - (vi * w[j] + wi * v[j]);
+    row[j] = x;
+    s += x * u[j];
+    y[j] += x * ui;
+  }
+  return s;
+}
+
+}  // namespace
+
+void tridiagonalize_lower_vec2(int n, double* a, double* d, double* e) {
+  auto at = [&](int i, int j) -> double& { return a[static_cast<std::size_t>(i) * n + j]; };
+  if (n <= 0) return;
+  // v, w: the pending rank-2 update A -= v w^T + w v^T of the trailing block (zero at first);
+  // u: the current Householder vector; y: A u.
+  std::vector<double> v(n, 0.0), w(n, 0.0), u(n, 0.0), y(n, 0.0), x(n, 0.0);
+  for (int k = 0; k + 2 < n; ++k) {
+    // Column k gets the pending update; its part below the diagonal defines the reflection.
+    for (int i = k; i < n; ++i) at(i, k) -= v[i] * w[k] + w[i] * v[k];
+    d[k] = at(k, k);
+    const int m = n - k - 1;  // length of the reflected part, rows k+1..n-1
+    for (int i = 0; i < m; ++i) x[i] = at(k + 1 + i, k);
+    const double alpha = x[0];
+    double scale = 0, ssq = 1;  // ||x[1:]||, scaled against overflow
+    for (int i = 1; i < m; ++i) {
+      if (x[i] == 0) continue;
+      const double t = std::fabs(x[i]);
+      if (scale < t) {
+        ssq = 1 + ssq * (scale / t) * (scale / t);
+        scale = t;
+      } else {
+        ssq += (t / scale) * (t / scale);
+      }
+    }
+    const double xnorm = scale * std::sqrt(ssq);
+    double tau = 0;
+    std::fill(u.begin(), u.end(), 0.0);
+    if (xnorm == 0) {
+      e[k] = alpha;
+    } else {
+      const double beta = -std::copysign(std::hypot(alpha, xnorm), alpha);
+      tau = (beta - alpha) / beta;
+      const double inv = 1 / (alpha - beta);
+      u[k + 1] = 1;
+      for (int i = 1; i < m; ++i) u[k + 1 + i] = x[i] * inv;
+      e[k] = beta;
+    }
+    // One pass over rows k+1..n-1: the pending update, and y = A u on the updated block.
+    std::fill(y.begin(), y.end(), 0.0);
+    for (int i = k + 1; i < n; ++i) {
+      double* row = a + static_cast<std::size_t>(i) * n;
+      const double s = fused_row(row, k + 1, i, v[i], w[i], u[i], v.data(), w.data(), u.data(), y.data());
+      row[i] -= 2 * v[i] * w[i];
+      y[i] += s + row[i] * u[i];
+    }
+    // The next pending update: w = tau y - (tau^2 / 2) (y . u) u, v = u.
+    const double half = 0.5 * tau * tau * dot_vec2(n, y.data(), u.data());
+    for (int i = 0; i < n; ++i) {
+      w[i] = tau * y[i] - half * u[i];
+      v[i] = u[i];
+    }
+    if (tau == 0) std::fill(w.begin(), w.end(), 0.0);
+  }
+  // The last 2 x 2 (or 1 x 1) block, with the pending update.
+  const int k = std::max(0, n - 2);
+  for (int i = k; i < n; ++i)
+    for (int j = k; j <= i; ++j) at(i, j) -= v[i] * w[j] + w[i] * v[j];
+  d[k] = at(k, k);
+  if (n >= 2) {
+    e[n - 2] = at(n - 1, n - 2);
+    d[n - 1] = at(n - 1, n - 1);
+  }
+}
+
+}  // namespace hessbound

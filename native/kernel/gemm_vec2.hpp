@@ -1,0 +1,28 @@
+// Dense products on 2-lane double vectors (WebAssembly SIMD128), for the Eigen build: Eigen 3.4 has
+// no WebAssembly SIMD path, so its GEMM, GEMV and reductions run scalar there (blas.cpp uses these
+// instead when __wasm_simd128__ is defined). Written with GCC/Clang vector types, so the same code
+// also compiles natively (SSE2) for testing. Every output entry is summed in a fixed order, which
+// depends on the shapes only.
+#pragma once
+
+namespace hessbound {
+
+// C = alpha * op(A) * op(B) + beta * C, row-major, like gemm() in blas.hpp.
+void gemm_vec2(bool trans_a, bool trans_b, int m, int n, int k, double alpha, const double* a, int lda,
+               const double* b, int ldb, double beta, double* c, int ldc);
+
+// y = alpha * op(A) x + beta * y, like gemv() in blas.hpp.
+void gemv_vec2(bool trans, int m, int n, double alpha, const double* a, int lda, const double* x, double beta,
+               double* y);
+
+double dot_vec2(int n, const double* x, const double* y);
+
+// Householder reduction of the symmetric n x n matrix whose lower triangle is in the row-major
+// array a (row stride n; overwritten) to tridiagonal form: diag d (n entries) and subdiagonal e
+// (n - 1 entries, up to sign) with the same eigenvalues. The reflections are not kept (eigenvalues
+// only). Unblocked, like LAPACK's dsytd2 (lower), but each step's rank-2 update of the trailing
+// matrix is fused with the next step's symmetric matrix-vector product: one pass over the lower
+// triangle per step instead of three.
+void tridiagonalize_lower_vec2(int n, double* a, double* d, double* e);
+
+}  // namespace hessbound
