@@ -81,6 +81,18 @@ describe.each(BACKENDS)('HSR on the %s backend', (backend) => {
     expect(r.hsr!.target).toBe('spread');
     expect(relErr(r.hsr!.value, b.bound.spread)).toBeLessThan(1e-10);
   });
+
+  it('the penalty is the WS bound whichever form the hook picks (primal: many samples; dual: few samples, wide)', async () => {
+    const wine = loadDataset('wine');
+    for (const [n, width] of [[120, 3], [12, 40]] as const) {
+      const data = subsample(wine, n, 5);
+      const start = randomModel({ inputs: data.d, hidden: [width], classes: data.classes, activation: 'tanh', seed: 3 });
+      const r = await train(start, data, { backend, maxSteps: 20, gradTol: 0, hsr: { beta: 0.01 } });
+      const b = await wsBound(r.model, data, { backend, orthogonality: false });
+      expect(b.method).toBe(n === 120 ? 'primal' : 'dual');
+      expect(relErr(r.hsr!.value, b.bound.upper), `${n} samples, width ${width}`).toBeLessThan(1e-10);
+    }
+  });
 });
 
 describe('HSR errors and CLI', () => {

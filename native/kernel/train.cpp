@@ -43,14 +43,11 @@ class Objective {
  private:
   // beta * WS number, its gradient added into g; non-finite when s = 0 (the line search backs off).
   double add_hsr(const Problem& at, std::vector<double>& g) {
-    TracesOptions topt;
-    topt.orthogonality = false;
-    const TracesResult traces = compute_traces(at, topt);
-    TraceGradients t = trace_gradients(at, true);
-    t.trace = traces.trace;
-    t.trace_of_square = traces.trace_of_square;
+    // Values and gradients from one pass (the primal form's tr(H^2) is a by-product of its adjoint).
+    const TraceGradients t = trace_gradients(at, true, {}, AdjointForm::Auto, TracesOptions().work_bytes, true);
+    const WsBounds bound = ws_bounds(t.trace, std::max(0.0, t.trace_of_square), static_cast<double>(size_));
     const WsGradients wg = ws_gradients(t, static_cast<double>(size_));
-    hsr_value_ = hsr_target_ == 1 ? traces.bound.spread : traces.bound.upper;
+    hsr_value_ = hsr_target_ == 1 ? bound.spread : bound.upper;
     if (!wg.defined) return INFINITY;
     const std::vector<double>& dg = hsr_target_ == 1 ? wg.spread : wg.upper;
     axpy(size_, hsr_beta_, dg.data(), g.data());

@@ -369,7 +369,7 @@ void activation_third(Activation act, const double* u, int n, double* d3) {
 }
 
 TraceGradients trace_gradients(const Problem& p, bool with_square, const Progress& progress, AdjointForm form,
-                               std::size_t work_bytes) {
+                               std::size_t work_bytes, bool with_values) {
   validate(p);
   require_one_hidden_layer(p);
   const ForwardCache cache = forward_backward(p);
@@ -391,13 +391,21 @@ TraceGradients trace_gradients(const Problem& p, bool with_square, const Progres
     form = primal_preferred(primal_cost(D.N, D.d1, D.h, D.h1, D.c), dual_cost(D.N, D.d1, D.h, D.h1, D.c)) ? AdjointForm::Primal
                                                                                                          : AdjointForm::Dual;
   out.form = form;
+  TraceTerms terms;
+  if (with_values) add_trace_terms(D, terms);
   if (with_square) {
     SampleAdjoints a(D.N, D.c, D.h);
     if (form == AdjointForm::Primal) out.trace_of_square = w * w * primal_square_adjoints(D, S, a, work_bytes, progress);
     else square_adjoints(D, S, a, progress);
     out.square_grad.assign(P, 0.0);
     backprop(p, D, cache, d3, a, 2 * w * w, out.square_grad);
+    if (with_values && form == AdjointForm::Dual) {
+      dual_square_terms(D, terms, work_bytes);
+      out.trace_of_square = w * w * terms.trace_of_square();
+    }
   }
+  if (with_values) out.trace = w * terms.trace();
+  else out.trace_of_square = 0;
   return out;
 }
 

@@ -19,7 +19,8 @@ enum class AdjointForm { Auto = 0, Dual = 1, Primal = 2 };
 
 // Gradients of the two traces (length P each, PyTorch parameter order), reduction applied.
 struct TraceGradients {
-  // The values: tr(H) is not computed here (left 0); tr(H^2) is the primal form's by-product (else 0).
+  // The values, with `with_values` (else 0): tr H from the diagonal terms, tr(H^2) as the primal
+  // form's by-product or by the dual traces on the same per-sample quantities.
   double trace = 0, trace_of_square = 0;
   std::vector<double> trace_grad, square_grad;
   double loss = 0;
@@ -28,8 +29,10 @@ struct TraceGradients {
 
 // One hidden layer only (BAD_MODEL otherwise). `with_square` = false skips the tr(H^2) adjoint.
 // work_bytes bounds the primal form's panels (as the traces' TracesOptions::work_bytes).
+// `with_values` also fills trace and trace_of_square (HSR training: one pass for value and gradient).
 TraceGradients trace_gradients(const Problem& problem, bool with_square = true, const Progress& progress = {},
-                               AdjointForm form = AdjointForm::Auto, std::size_t work_bytes = 256u << 20);
+                               AdjointForm form = AdjointForm::Auto, std::size_t work_bytes = 256u << 20,
+                               bool with_values = false);
 
 // Gradients of the WS numbers by the chain rule through m = trH / P and s = sqrt(trH2 / P - m^2).
 // They are undefined where s = 0 (all eigenvalues equal); `defined` is then false and the arrays

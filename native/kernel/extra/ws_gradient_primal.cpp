@@ -69,6 +69,27 @@ double adjoint_blocks(int rows, const ColumnSource& a, const ColumnSource& b, st
   return norm2;
 }
 
+// Walks the H21 row columns (k, a, j), index (k h1 + a) h + j, from `first` without divisions.
+struct CrossIndex {
+  CrossIndex(std::size_t first, int h, int h1) : h_(h), h1_(h1) {
+    j = static_cast<int>(first % h);
+    const std::size_t ka = first / h;
+    a = static_cast<int>(ka % h1);
+    k = static_cast<int>(ka / h1);
+  }
+  void next() {
+    if (++j < h_) return;
+    j = 0;
+    if (++a < h1_) return;
+    a = 0;
+    ++k;
+  }
+  int k = 0, a = 0, j = 0;
+
+ private:
+  int h_, h1_;
+};
+
 // Packed v v^T of the rows of v (rows x n): column (i, j) holds v_i v_j, times sqrt(2) if i < j.
 ColumnSource packed_outer(int rows, int n, const double* v) {
   ColumnSource src;
@@ -230,12 +251,9 @@ class PrimalAdjoint {
         const double* s = D_.s.data() + static_cast<std::size_t>(n) * h;
         const double* g = D_.g.data() + static_cast<std::size_t>(n) * D_.c;
         double* o = out + static_cast<std::size_t>(n) * count;
-        for (int t = 0; t < count; ++t) {
-          const std::size_t col = first + t;
-          const int j = static_cast<int>(col % h), ka = static_cast<int>(col / h);
-          const int k = ka / h1, aa = ka % h1;
-          o[t] = C[static_cast<std::size_t>(k) * h + j] * z[aa] + (aa == j ? g[k] * s[j] : 0.0);
-        }
+        CrossIndex ix(first, h, h1);
+        for (int t = 0; t < count; ++t, ix.next())
+          o[t] = C[static_cast<std::size_t>(ix.k) * h + ix.j] * z[ix.a] + (ix.a == ix.j ? g[ix.k] * s[ix.j] : 0.0);
       }
     };
     ColumnSource b;
@@ -257,10 +275,9 @@ class PrimalAdjoint {
         double* sb = a_.s.data() + static_cast<std::size_t>(n) * h;
         double* gb = a_.g.data() + static_cast<std::size_t>(n) * D_.c;
         const double* row = abar + static_cast<std::size_t>(n) * count;
-        for (int t = 0; t < count; ++t) {
-          const std::size_t col = first + t;
-          const int j = static_cast<int>(col % h), ka = static_cast<int>(col / h);
-          const int k = ka / h1, aa = ka % h1;
+        CrossIndex ix(first, h, h1);
+        for (int t = 0; t < count; ++t, ix.next()) {
+          const int j = ix.j, k = ix.k, aa = ix.a;
           const double u = 2 * row[t];
           const std::size_t kj = static_cast<std::size_t>(k) * h + j;
           Cb[kj] += u * z[aa];
