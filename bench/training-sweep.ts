@@ -5,7 +5,7 @@
  *
  *   /usr/bin/time -f '%e' node dist/src/cli/main.js sweep --dataset digits --widths 16,64,256,1024 \
  *     --seeds 3 --workers 1 --out OUT.csv --overwrite --quiet --backend native --json > OUT.json
- *   node --import tsx bench/training-sweep.ts LABEL:OUT.csv:WALL_SECONDS [LABEL:OUT.csv:WALL ...]
+ *   node --import tsx bench/training-sweep.ts LABEL:OUT.csv[:WALL_SECONDS] [LABEL:OUT.csv[:WALL] ...]
  *
  * Prints a markdown table: per width, the median over seeds of the training time; the sums; and
  * the points' stop reasons, training steps and losses (the same protocol points before and after).
@@ -36,7 +36,7 @@ const runs = process.argv.slice(2).map((arg) => {
 const widths = [...new Set(runs.flatMap((r) => r.rows.map((x) => x.width)))].sort((a, b) => a - b);
 console.log(`| | ${runs.map((r) => r.label).join(' | ')} |`);
 console.log(`| --- | ${runs.map(() => '---:').join(' | ')} |`);
-console.log(`| sweep wall time (whole process) | ${runs.map((r) => `${r.wall.toFixed(1)} s`).join(' | ')} |`);
+console.log(`| sweep wall time (whole process) | ${runs.map((r) => (Number.isFinite(r.wall) ? `${r.wall.toFixed(1)} s` : 'not measured')).join(' | ')} |`);
 console.log(`| sum of the point times | ${runs.map((r) => `${r.rows.reduce((s, x) => s + x.seconds, 0).toFixed(1)} s`).join(' | ')} |`);
 console.log(`| of which training | ${runs.map((r) => {
   const t = r.rows.reduce((s, x) => s + x.secondsTrain, 0);
