@@ -1,0 +1,67 @@
+// Times and profiles training's loss + gradient evaluation alone, without Node (Bench G, issue 14):
+// digits-shaped random data (N = 1797, d = 64, 10 classes), a 64-w-10 tanh MLP.
+//
+//   g++ -O2 -std=c++17 -Inative/kernel bench/native/train-eval-profile.cpp build/libhessbound_kernel.a \
+//       /usr/lib/x86_64-linux-gnu/liblapacke.a /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.a \
+//       -lpthread -lm -lgfortran -o /tmp/train-eval-profile
+//   OPENBLAS_NUM_THREADS=1 perf record -o /tmp/p.data /tmp/train-eval-profile 256 50 [old]
+//   perf report -i /tmp/p.data --no-children --sort symbol
+//
+// Arguments: width, evaluations, and "old" for the Hessian path's forward_backward() + gradient()
+// (what training called before TrainEvaluator; build against that commit's library to time it).
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "blas.hpp"
+#include "network.hpp"
+#if __has_include("train_eval.hpp")
+#include "train_eval.hpp"
+#define HAVE_TRAIN_EVAL 1
+#endif
+
+using namespace hessbound;
+
+int main(int argc, char** argv) {
+  const int h = argc > 1 ? std::atoi(argv[1]) : 256, reps = argc > 2 ? std::atoi(argv[2]) : 50;
+  bool old = argc > 3 && std::strcmp(argv[3], "old") == 0;
+#ifndef HAVE_TRAIN_EVAL
+  old = true;
+#endif
+  const int N = 1797, d = 64, c = 10;
+  std::mt19937_64 rng(1);
+  std::normal_distribution<double> gauss(0, 1);
+  Problem p;
+  p.net.sizes = {d, h, c};
+  p.net.has_bias = {true, true};
+  p.net.activation = Activation::Tanh;
+  std::vector<double> x(static_cast<std::size_t>(N) * d), t(static_cast<std::size_t>(N) * c, 0.0), w(p.net.parameter_count());
+  for (double& v : x) v = gauss(rng);
+  for (int n = 0; n < N; ++n) t[static_cast<std::size_t>(n) * c + n % c] = 1;
+  for (double& v : w) v = gauss(rng) * 0.1;
+  p.params = w.data(), p.x = x.data(), p.targets = t.data(), p.samples = N;
+  std::vector<double> grad(w.size());
+  double loss = 0;
+#ifdef HAVE_TRAIN_EVAL
+  TrainEvaluator evaluator(p);
+#endif
+  auto evaluate = [&] {
+    if (old) {
+      const ForwardCache cache = forward_backward(p);
+      grad = gradient(p, cache);
+      loss = cache.loss;
+    }
+#ifdef HAVE_TRAIN_EVAL
+    else loss = evaluator.evaluate(w.data(), grad.data());
+#endif
+  };
+  evaluate();
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int r = 0; r < reps; ++r) evaluate();
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / reps;
+  std::printf("width %d, %s: %.3f ms per evaluation (loss %.17g, |grad| %.17g)\n", h, old ? "forward_backward + gradient" : "TrainEvaluator",
+              s * 1e3, loss, norm2(static_cast<int>(grad.size()), grad.data()));
+}
