@@ -1,5 +1,5 @@
 /**
- * Bench F (issue 15): WebAssembly / single-threaded native, per kernel, at two sizes each, and the
+ * WebAssembly per kernel (issue 15): WebAssembly / single-threaded native, per kernel, at two sizes each, and the
  * WebAssembly build before the change against the current one.
  *
  *   - dense: `analyze(method: 'dense')` on iris, width 64 and 256: the kernel's phases `hessian`
@@ -73,7 +73,7 @@ interface ChildResult {
   tasks: ChildTask[];
 }
 
-/** HESSBOUND_BENCH_ONLY: a substring of the task ids to run (all when unset). */
+/** HESSBOUND_BENCH_ONLY: substrings (comma-separated) of the task ids to run (all when unset). */
 const only = process.env['HESSBOUND_BENCH_ONLY'];
 
 async function child(config: Config, samples: number, quick: boolean): Promise<ChildResult> {
@@ -81,7 +81,7 @@ async function child(config: Config, samples: number, quick: boolean): Promise<C
   const backend = await getBackend(backendName);
   const tasks: ChildTask[] = [];
   for (const task of TASKS) {
-    if ((quick && task.width > 256) || (only && !task.id.includes(only))) continue;
+    if ((quick && task.width > 256) || (only && !only.split(',').some((o) => task.id.includes(o)))) continue;
     const data = loadDataset(task.dataset);
     const model = randomModel({ inputs: data.d, hidden: [task.width], classes: data.classes, activation: 'tanh', seed: 0 });
     const phases: Partial<Record<Phase, number[]>> = {};
