@@ -23,7 +23,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { closedFormTraces } from '../src/bound.js';
-import { analyze, getBackend, loadDataset, randomModel, train } from '../src/index.js';
+import { analyze, getBackend, loadDataset, randomModel, train, type BackendName } from '../src/index.js';
 import { toProblemSpec } from '../src/problem.js';
 import { REPO_DIR } from './lib/peer.js';
 import { fmtRatio, fmtSeconds, median, relDiff } from './lib/stats.js';
@@ -77,7 +77,7 @@ interface ChildResult {
 const only = process.env['HESSBOUND_BENCH_ONLY'];
 
 async function child(config: Config, samples: number, quick: boolean): Promise<ChildResult> {
-  const backendName = config === 'native-1' ? 'native' : 'wasm';
+  const backendName: BackendName = config === 'native-1' ? 'native' : 'wasm';
   const backend = await getBackend(backendName);
   const tasks: ChildTask[] = [];
   for (const task of TASKS) {
@@ -132,7 +132,7 @@ async function child(config: Config, samples: number, quick: boolean): Promise<C
 }
 
 function runChild(config: Config, samples: number, quick: boolean, before: string | undefined): ChildResult {
-  const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', HESSBOUND_THREADS: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: '1', HESSBOUND_THREADS: '1' };
   if (config === 'wasm-before') env['HESSBOUND_WASM_DIR'] = before as string;
   else delete env['HESSBOUND_WASM_DIR'];
   const file = fileURLToPath(import.meta.url);
