@@ -1,5 +1,5 @@
 /**
- * Bench F (issue 15): WebAssembly / single-threaded native, per kernel, at two sizes each, and the
+ * WebAssembly per kernel (issue 15): WebAssembly / single-threaded native, per kernel, at two sizes each, and the
  * WebAssembly build before the change against the current one.
  *
  *   - dense: `analyze(method: 'dense')` on iris, width 64 and 256: the kernel's phases `hessian`
@@ -23,7 +23,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { closedFormTraces } from '../src/bound.js';
-import { analyze, getBackend, loadDataset, randomModel, train } from '../src/index.js';
+import { analyze, getBackend, loadDataset, randomModel, train, type BackendName } from '../src/index.js';
 import { toProblemSpec } from '../src/problem.js';
 import { REPO_DIR } from './lib/peer.js';
 import { fmtRatio, fmtSeconds, median, relDiff } from './lib/stats.js';
@@ -73,15 +73,15 @@ interface ChildResult {
   tasks: ChildTask[];
 }
 
-/** HESSBOUND_BENCH_ONLY: a substring of the task ids to run (all when unset). */
+/** HESSBOUND_BENCH_ONLY: substrings (comma-separated) of the task ids to run (all when unset). */
 const only = process.env['HESSBOUND_BENCH_ONLY'];
 
 async function child(config: Config, samples: number, quick: boolean): Promise<ChildResult> {
-  const backendName = config === 'native-1' ? 'native' : 'wasm';
+  const backendName: BackendName = config === 'native-1' ? 'native' : 'wasm';
   const backend = await getBackend(backendName);
   const tasks: ChildTask[] = [];
   for (const task of TASKS) {
-    if ((quick && task.width > 256) || (only && !task.id.includes(only))) continue;
+    if ((quick && task.width > 256) || (only && !only.split(',').some((o) => task.id.includes(o)))) continue;
     const data = loadDataset(task.dataset);
     const model = randomModel({ inputs: data.d, hidden: [task.width], classes: data.classes, activation: 'tanh', seed: 0 });
     const phases: Partial<Record<Phase, number[]>> = {};
@@ -132,7 +132,7 @@ async function child(config: Config, samples: number, quick: boolean): Promise<C
 }
 
 function runChild(config: Config, samples: number, quick: boolean, before: string | undefined): ChildResult {
-  const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', HESSBOUND_THREADS: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: '1', HESSBOUND_THREADS: '1' };
   if (config === 'wasm-before') env['HESSBOUND_WASM_DIR'] = before as string;
   else delete env['HESSBOUND_WASM_DIR'];
   const file = fileURLToPath(import.meta.url);

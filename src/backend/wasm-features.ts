@@ -27,6 +27,6 @@ export function requireWasmSimd(validate?: (bytes: Uint8Array<ArrayBuffer>) => b
     throw new HessboundError(
       'BACKEND',
       "this engine's WebAssembly lacks fixed-width SIMD (SIMD128), which hessbound's WebAssembly module requires",
-      'use Node >= 20, Chrome/Edge >= 91, Firefox >= 89 or Safari >= 16.4; in Node the native addon (npm run build:native) needs no WebAssembly',
+      'use Node >= 20, Chrome/Edge >= 95, Firefox >= 100 or Safari >= 16.4; in Node the native addon (npm run build:native) needs no WebAssembly',
     );
 }
