@@ -7,12 +7,7 @@
 #include <vector>
 
 #include "blas.hpp"
-
-// The kernel's own threads (natively only: the WebAssembly build has no pthreads).
-#if !defined(__EMSCRIPTEN__)
-#define HESSBOUND_HVP_THREADS 1
-#include <thread>
-#endif
+#include "sample_chunks.hpp"
 
 // Runtime choice of the AVX2 and AVX-512 variants of the hand-written loops (x86-64 with GCC or
 // Clang; the native build has no -march, so its baseline is SSE2).
@@ -34,68 +29,19 @@ namespace {
 constexpr std::size_t kBlockBytes = 256u << 10;  // per scratch array; 4 arrays ~ 1 MB, the L2 of one core
 constexpr int kMinBlockRows = 32;                // keep the GEMMs' M (and the K of the sums) reasonable
 
-// The samples are split into a fixed number of chunks, [N c / C, N (c+1) / C) for c < C, that
-// depends on the problem only. Each chunk sums its samples' contributions into a P-vector of its
-// own (the first chunk into the result), and the result is their sum in chunk order. The kernel's
-// threads take chunks as they come, so a thread that the scheduler holds back (a shared machine)
-// leaves its next chunks to the others. The arithmetic does not depend on which thread runs which
-// chunk, nor on how many threads there are: a product is bit-identical for any HESSBOUND_THREADS.
-constexpr int kMaxChunks = 8;
-constexpr int kMinChunkRows = 32;
-constexpr double kMaxPartialBytes = 256.0 * (1 << 20);  // the C - 1 partial products together
-
-int chunk_count(const Problem& p) {
-  const double P = static_cast<double>(p.net.parameter_count());
-  const int by_memory = 1 + static_cast<int>(std::min(1e6, kMaxPartialBytes / (sizeof(double) * P)));
-  return std::max(1, std::min({kMaxChunks, p.samples / kMinChunkRows, by_memory}));
-}
+// The samples are split into chunks and the chunks run on the kernel's threads (sample_chunks.hpp):
+// a product is bit-identical for any HESSBOUND_THREADS. The threads call a single-threaded BLAS, and
+// so does a product on one thread: in blocks, a multithreaded BLAS would wait for all its threads at
+// every call (a few per block, hundreds per product), and when another process holds a core a
+// descheduled BLAS thread costs a scheduler time slice per call (measured with 2 OpenBLAS threads
+// and one core busy: 50 ms to 1.5 s a product). Blocks are always used, so the thread count never
+// changes the arithmetic.
 
 // The output layer, when it has at most this many classes, runs as hand-written loops over the
 // rows instead of six thin GEMMs against the c classes (which OpenBLAS runs at a third of its peak:
 // it packs the whole N x width operand for c multiply-adds per element), fused with the elementwise
 // passes of the last hidden layer so that each row of that layer is read once.
 constexpr int kFusedMaxClasses = 32;
-
-// Threads of a product (at most one per chunk). HESSBOUND_THREADS=n asks for n; without it,
-// min(BLAS threads, hardware threads): OPENBLAS_NUM_THREADS=1, which the sweep pool sets when it
-// runs several workers in one process, keeps every product on its calling thread. Automatic
-// threads also need enough work each to pay for starting them (some 20-50 us).
-//
-// The threads call a single-threaded BLAS (BlasSerialScope, blas.hpp), and so does a product on
-// one thread: in blocks, a multithreaded BLAS would wait for all its threads at every call (a few
-// per block, hundreds per product), and when another process holds a core a descheduled BLAS
-// thread costs a scheduler time slice per call (measured with 2 OpenBLAS threads and one core
-// busy: 50 ms to 1.5 s a product). Blocks are always used, so the thread count never changes the
-// arithmetic.
-#ifdef HESSBOUND_HVP_THREADS
-constexpr double kMinWorkPerThread = 2.0e6;  // samples x parameters per thread (~0.5 ms of product)
-
-int requested_threads() {
-  // Read once: getenv races with a setenv on another thread (process.env writes in Node).
-  static const int requested = [] {
-    const char* s = std::getenv("HESSBOUND_THREADS");
-    if (!s || !*s) return 0;
-    char* end = nullptr;
-    const long n = std::strtol(s, &end, 10);
-    return *end == 0 && n >= 1 ? static_cast<int>(std::min<long>(n, 256)) : 0;
-  }();
-  return requested;
-}
-#endif
-
-int product_threads(const Problem& p) {
-#ifdef HESSBOUND_HVP_THREADS
-  const int chunks = chunk_count(p), requested = requested_threads();
-  if (requested > 0) return std::min(requested, chunks);
-  const int hardware = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  const double work = static_cast<double>(p.samples) * static_cast<double>(p.net.parameter_count());
-  const int by_work = static_cast<int>(std::min(1e6, std::max(1.0, work / kMinWorkPerThread)));
-  return std::max(1, std::min({std::max(1, blas_threads()), hardware, by_work, chunks}));
-#else
-  (void)p;
-  return 1;
-#endif
-}
 
 int block_rows(const Problem& p) {
   int widest = 1;
@@ -782,7 +728,7 @@ Layout layout(const Problem& p, int threads) {
   for (int l = 1; l < L; ++l) widest = std::max(widest, net.sizes[l]);
   const int rows = block_rows(p);
   const std::size_t packed = fused_output(net) ? static_cast<std::size_t>(net.classes()) * net.sizes[L - 1] : 0;
-  return {threads, chunk_count(p), rows, static_cast<std::size_t>(rows) * widest, net.parameter_count(), packed,
+  return {threads, sample_chunk_count(p), rows, static_cast<std::size_t>(rows) * widest, net.parameter_count(), packed,
           first_packed(net)};
 }
 }  // namespace
@@ -790,7 +736,7 @@ Layout layout(const Problem& p, int threads) {
 HvpEngine::HvpEngine(const Problem& p, const ForwardCache& cache) : p_(p), cache_(cache) {
   const NetSpec& net = p.net;
   const int L = net.layers();
-  const Layout lay = layout(p, product_threads(p));
+  const Layout lay = layout(p, sample_chunk_threads(p, sample_chunk_count(p)));
   const std::size_t rows = static_cast<std::size_t>(lay.rows);
   r_pre_.resize(static_cast<std::size_t>(lay.threads) * L);
   r_post_.resize(static_cast<std::size_t>(lay.threads) * L);
@@ -1002,21 +948,7 @@ void HvpEngine::apply(const double* v, double* out) {
           .run();
     }
   };
-  {
-    BlasSerialScope serial;
-#ifdef HESSBOUND_HVP_THREADS
-    std::vector<std::thread> workers;
-    try {
-      for (int t = 1; t < lay.threads; ++t) workers.emplace_back(work, t);
-    } catch (...) {
-      // No more threads to be had: the ones running take all the chunks.
-    }
-    work(0);
-    for (std::thread& w : workers) w.join();
-#else
-    work(0);
-#endif
-  }
+  run_sample_threads(lay.threads, work);
   // The chunks' sums, in chunk order.
   for (int c = 1; c < lay.chunks; ++c) {
     const double* partial = tmp_.data() + lay.partial(c);

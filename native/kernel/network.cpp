@@ -6,6 +6,7 @@
 
 #include "blas.hpp"
 #include "errors.hpp"
+#include "softmax.hpp"
 
 namespace hessbound {
 
@@ -92,8 +93,7 @@ ForwardCache forward_backward(const Problem& p) {
                cache.d1[l].data(), cache.d2[l].data());
     }
   }
-  // Softmax and cross-entropy through log-sum-exp with log1p, so large logits neither overflow nor
-  // give log(0), and a confident sample's tiny loss keeps its relative precision.
+  // Softmax and cross-entropy (softmax.hpp).
   cache.probs.resize(static_cast<std::size_t>(N) * c);
   cache.delta[L - 1].resize(static_cast<std::size_t>(N) * c);
   double loss = 0;
@@ -102,24 +102,8 @@ ForwardCache forward_backward(const Problem& p) {
     const double* v = logits + static_cast<std::size_t>(n) * c;
     const double* t = p.targets + static_cast<std::size_t>(n) * c;
     double* pr = cache.probs.data() + static_cast<std::size_t>(n) * c;
-    const int top = static_cast<int>(std::max_element(v, v + c) - v);
-    double rest = 0;  // sum of exp(v_k - v_top) over k != top
-    for (int k = 0; k < c; ++k)
-      if (k != top) rest += std::exp(v[k] - v[top]);
-    const double log_z = std::log1p(rest);
-    for (int k = 0; k < c; ++k) {
-      pr[k] = k == top ? 1.0 / (1.0 + rest) : std::exp(v[k] - v[top]) / (1.0 + rest);
-      if (t[k] != 0) loss -= t[k] * (v[k] - v[top] - log_z);
-    }
-    // delta_L = scale (p - t), as sum_{j != k} (p_k t_j - t_k p_j) (the two sums are 1): no
-    // cancellation when p is nearly one-hot, where 1 - p_top would lose its digits.
-    double* d = cache.delta[L - 1].data() + static_cast<std::size_t>(n) * c;
-    for (int k = 0; k < c; ++k) {
-      double diff = 0;
-      for (int j = 0; j < c; ++j)
-        if (j != k) diff += pr[k] * t[j] - t[k] * pr[j];
-      d[k] = p.scale() * diff;
-    }
+    loss = add_softmax_cross_entropy(c, v, t, pr, loss);
+    softmax_delta_row(c, pr, t, p.scale(), cache.delta[L - 1].data() + static_cast<std::size_t>(n) * c);
   }
   cache.loss = loss * p.scale();
   // Backward: delta_l = sigma'(u_l) * (W_{l+1}^T delta_{l+1}).

@@ -57,4 +57,19 @@ void for_each_product_block(int rows, const ColumnSource& a, const ColumnSource&
   }
 }
 
+ColumnSource packed_outer(int rows, int n, const double* v) {
+  ColumnSource src;
+  src.columns = packed_size(n);
+  src.fill = [rows, n, v](std::size_t first, int count, double* out) {
+    for (int r = 0; r < rows; ++r) {
+      const double* vr = v + static_cast<std::size_t>(r) * n;
+      double* o = out + static_cast<std::size_t>(r) * count;
+      PackedPairs pair(n, first);
+      for (int k = 0; k < count; ++k, pair.next())
+        o[k] = vr[pair.i()] * vr[pair.j()] * (pair.i() == pair.j() ? 1.0 : kSqrt2);
+    }
+  };
+  return src;
+}
+
 }  // namespace hessbound

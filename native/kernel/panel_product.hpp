@@ -29,6 +29,9 @@ void for_each_product_block(int rows, const ColumnSource& a, const ColumnSource&
 inline std::size_t packed_size(int n) { return static_cast<std::size_t>(n) * (n + 1) / 2; }
 constexpr double kSqrt2 = 1.41421356237309504880;
 
+// Packed v v^T of the rows of v (rows x n): column (i, j) holds v_i v_j, times sqrt(2) if i < j.
+ColumnSource packed_outer(int rows, int n, const double* v);
+
 // Walks packed pairs (i, j), i <= j < n, row by row, starting from packed index `first`.
 class PackedPairs {
  public:

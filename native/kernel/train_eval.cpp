@@ -8,11 +8,8 @@
 #include <cstring>
 
 #include "blas.hpp"
-
-#if !defined(__EMSCRIPTEN__)
-#define HESSBOUND_TRAIN_THREADS 1
-#include <thread>
-#endif
+#include "sample_chunks.hpp"
+#include "softmax.hpp"
 
 // Runtime choice of AVX-512 / AVX2+FMA clones of the elementwise loops (the native build has no
 // -march); the WebAssembly build compiles the plain loop.
@@ -26,52 +23,12 @@ namespace hessbound {
 
 namespace {
 
-// Chunks as in hvp.cpp: a fixed number, [N c / C, N (c+1) / C), from the problem's shape only.
-constexpr int kMaxChunks = 8;
-constexpr int kMinChunkRows = 32;
-constexpr double kMaxPartialBytes = 256.0 * (1 << 20);  // the C - 1 partial gradients together
+// Chunks and threads as in hvp.cpp (sample_chunks.hpp): bit-identical for any thread count.
+
 // Rows per block inside a chunk: each scratch array of a block stays within ~2 MB, so the forward
 // and backward passes of a block run from cache while the GEMMs stay large enough to run at rate.
 constexpr std::size_t kBlockBytes = 2u << 20;
 constexpr int kMinBlockRows = 32;
-
-int chunk_count(const Problem& p) {
-  const double P = static_cast<double>(p.net.parameter_count());
-  const int by_memory = 1 + static_cast<int>(std::min(1e6, kMaxPartialBytes / (sizeof(double) * P)));
-  return std::max(1, std::min({kMaxChunks, p.samples / kMinChunkRows, by_memory}));
-}
-
-#ifdef HESSBOUND_TRAIN_THREADS
-constexpr double kMinWorkPerThread = 2.0e6;  // samples x parameters per thread (~0.5 ms of evaluation)
-
-int requested_threads() {
-  // Read once: getenv races with a setenv on another thread (process.env writes in Node).
-  static const int requested = [] {
-    const char* s = std::getenv("HESSBOUND_THREADS");
-    if (!s || !*s) return 0;
-    char* end = nullptr;
-    const long n = std::strtol(s, &end, 10);
-    return *end == 0 && n >= 1 ? static_cast<int>(std::min<long>(n, 256)) : 0;
-  }();
-  return requested;
-}
-#endif
-
-// HESSBOUND_THREADS=n asks for n; without it min(BLAS threads, hardware, work, chunks), so that
-// OPENBLAS_NUM_THREADS=1 (the sweep pool's setting for several workers) keeps training on one thread.
-int evaluation_threads(const Problem& p, int chunks) {
-#ifdef HESSBOUND_TRAIN_THREADS
-  const int requested = requested_threads();
-  if (requested > 0) return std::min(requested, chunks);
-  const int hardware = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  const double work = static_cast<double>(p.samples) * static_cast<double>(p.net.parameter_count());
-  const int by_work = static_cast<int>(std::min(1e6, std::max(1.0, work / kMinWorkPerThread)));
-  return std::max(1, std::min({std::max(1, blas_threads()), hardware, by_work, chunks}));
-#else
-  (void)p, (void)chunks;
-  return 1;
-#endif
-}
 
 // Taylor coefficients of tanh(x) / x in powers of x^2 (2^{2n} (2^{2n} - 1) B_{2n} / (2n)!), enough
 // for 1e-18 relative below kTanhSeriesEnd.
@@ -155,9 +112,8 @@ HESSBOUND_CLONES void column_sums(int rows, int width, const double* d, bool fir
 }
 
 // Softmax cross-entropy of a block of logits rows (plus the bias), fused with the output delta,
-// overwritten in place: scale (p - t). Same formulas as forward_backward (network.cpp): log-sum-exp
-// with log1p, and p - t as sum_{j != k} (p_k t_j - t_k p_j), without cancellation when p is
-// nearly one-hot. Returns the block's summed (unscaled) loss.
+// overwritten in place: scale (p - t), by the same row functions as forward_backward (softmax.hpp).
+// Returns the block's summed (unscaled) loss.
 double softmax_cross_entropy(int rows, int c, const double* b, const double* targets, double scale, double* z) {
   double loss = 0;
   double pr[64];
@@ -169,21 +125,8 @@ double softmax_cross_entropy(int rows, int c, const double* b, const double* tar
     const double* t = targets + static_cast<std::size_t>(n) * c;
     if (b)
       for (int k = 0; k < c; ++k) v[k] += b[k];
-    const int top = static_cast<int>(std::max_element(v, v + c) - v);
-    double rest = 0;  // sum of exp(v_k - v_top) over k != top
-    for (int k = 0; k < c; ++k)
-      if (k != top) rest += std::exp(v[k] - v[top]);
-    const double log_z = std::log1p(rest);
-    for (int k = 0; k < c; ++k) {
-      p[k] = k == top ? 1.0 / (1.0 + rest) : std::exp(v[k] - v[top]) / (1.0 + rest);
-      if (t[k] != 0) loss -= t[k] * (v[k] - v[top] - log_z);
-    }
-    for (int k = 0; k < c; ++k) {
-      double diff = 0;
-      for (int j = 0; j < c; ++j)
-        if (j != k) diff += p[k] * t[j] - t[k] * p[j];
-      v[k] = scale * diff;
-    }
+    loss = add_softmax_cross_entropy(c, v, t, p, loss);
+    softmax_delta_row(c, p, t, scale, v);
   }
   return loss;
 }
@@ -195,8 +138,8 @@ TrainEvaluator::TrainEvaluator(const Problem& problem) : p_(problem) {
   const NetSpec& net = p_.net;
   const int L = net.layers();
   P_ = net.parameter_count();
-  chunks_ = chunk_count(p_);
-  threads_ = evaluation_threads(p_, chunks_);
+  chunks_ = sample_chunk_count(p_);
+  threads_ = sample_chunk_threads(p_, chunks_);
   int widest = net.classes();
   for (int l = 1; l < L; ++l) widest = std::max(widest, net.sizes[l]);
   const int longest_chunk = (p_.samples + chunks_ - 1) / chunks_;
@@ -273,21 +216,7 @@ double TrainEvaluator::evaluate(const double* params, double* grad) {
     for (int c; (c = next.fetch_add(1)) < chunks_;)
       chunk_loss_[c] = run_chunk(c, scratch_[t], params, c == 0 ? grad : partial_.data() + (c - 1) * P_);
   };
-  {
-    BlasSerialScope serial;
-#ifdef HESSBOUND_TRAIN_THREADS
-    std::vector<std::thread> workers;
-    try {
-      for (int t = 1; t < threads_; ++t) workers.emplace_back(work, t);
-    } catch (...) {
-      // No more threads to be had: the ones running take all the chunks.
-    }
-    work(0);
-    for (std::thread& w : workers) w.join();
-#else
-    work(0);
-#endif
-  }
+  run_sample_threads(threads_, work);
   // The chunks' sums, in chunk order.
   double loss = chunk_loss_[0];
   for (int c = 1; c < chunks_; ++c) {

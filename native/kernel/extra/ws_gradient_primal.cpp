@@ -90,22 +90,6 @@ struct CrossIndex {
   int h_, h1_;
 };
 
-// Packed v v^T of the rows of v (rows x n): column (i, j) holds v_i v_j, times sqrt(2) if i < j.
-ColumnSource packed_outer(int rows, int n, const double* v) {
-  ColumnSource src;
-  src.columns = packed_size(n);
-  src.fill = [rows, n, v](std::size_t first, int count, double* out) {
-    for (int r = 0; r < rows; ++r) {
-      const double* vr = v + static_cast<std::size_t>(r) * n;
-      double* o = out + static_cast<std::size_t>(r) * count;
-      PackedPairs pair(n, first);
-      for (int k = 0; k < count; ++k, pair.next())
-        o[k] = vr[pair.i()] * vr[pair.j()] * (pair.i() == pair.j() ? 1.0 : kSqrt2);
-    }
-  };
-  return src;
-}
-
 class PrimalAdjoint {
  public:
   PrimalAdjoint(const HiddenLayerData& D, const SampleMatrices& S, SampleAdjoints& a, std::size_t work)
