@@ -45,6 +45,20 @@ describe.each(BACKENDS.filter((b) => b === 'native'))('training on %s with 1 and
     expect(models[1]).toBe(models[0]);
   }, 120_000);
 
+  it('gives the same HSR-trained model bit for bit (breast_cancer, width 64: the bound gradient\'s BLAS calls too)', async () => {
+    const models: string[] = [];
+    for (const threads of ['1', '2']) {
+      const out = join(dir, `bc-hsr-${threads}.json`);
+      const r = await runCliAsync(
+        ['train', '--dataset', 'breast_cancer', '--hidden', '64', '--seed', '0', '--hsr', '0.01', '--max-steps', '40', '--adam-steps', '40', '--backend', backend, '--quiet', '--out', out],
+        { OPENBLAS_NUM_THREADS: threads, HESSBOUND_THREADS: threads },
+      );
+      expect(r.status).toBe(0);
+      models.push(readFileSync(out, 'utf8'));
+    }
+    expect(models[1]).toBe(models[0]);
+  }, 120_000);
+
   it('gives a sweep point (training, bound, dense lambda_max) the same row bit for bit', async () => {
     const rows: string[] = [];
     for (const threads of ['1', '2']) {

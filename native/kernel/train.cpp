@@ -444,6 +444,10 @@ std::string train_to_json(const TrainResult& r) {
 }
 
 std::string train_command(const Problem& problem, const CommandOptions& o, const Progress& progress) {
+  // Every BLAS call of the command on one thread: the evaluation's parallelism is the kernel's own
+  // threads (sample_chunks.hpp), and the HSR hook's and the tracker's BLAS calls would otherwise
+  // change their last bits with OPENBLAS_NUM_THREADS (and with other threads' calls in a pool).
+  BlasSerialScope serial;
   TrainOptions opt;
   opt.lr = o.number("lr", opt.lr);
   opt.adam_steps = o.integer("adamSteps", opt.adam_steps);
