@@ -14,49 +14,30 @@ import { runCliAsync } from './helpers/cli-async.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hessbound-threads-'));
 
+/** The model file `hessbound train ARGS` writes with OPENBLAS_NUM_THREADS = HESSBOUND_THREADS = threads. */
+async function trainedWith(name: string, args: string[], threads: string): Promise<string> {
+  const out = join(dir, `${name}-${threads}.json`);
+  const r = await runCliAsync(['train', ...args, '--quiet', '--out', out], { OPENBLAS_NUM_THREADS: threads, HESSBOUND_THREADS: threads });
+  expect(r.status).toBe(0);
+  return readFileSync(out, 'utf8');
+}
+
 describe.each(BACKENDS.filter((b) => b === 'native'))('training on %s with 1 and 2 OpenBLAS threads', (backend) => {
   it('gives the same model bit for bit (digits, width 4, seed 0)', async () => {
-    const models: string[] = [];
-    for (const threads of ['1', '2']) {
-      const out = join(dir, `digits-${threads}.json`);
-      const r = await runCliAsync(
-        ['train', '--dataset', 'digits', '--hidden', '4', '--seed', '0', '--max-steps', '300', '--backend', backend, '--quiet', '--out', out],
-        { OPENBLAS_NUM_THREADS: threads, HESSBOUND_THREADS: threads },
-      );
-      expect(r.status).toBe(0);
-      models.push(readFileSync(out, 'utf8'));
-    }
-    expect(models[1]).toBe(models[0]);
+    const args = ['--dataset', 'digits', '--hidden', '4', '--seed', '0', '--max-steps', '300', '--backend', backend];
+    expect(await trainedWith('digits', args, '2')).toBe(await trainedWith('digits', args, '1'));
   }, 120_000);
 
   it('gives the same model bit for bit with 1 and 3 kernel threads over the samples (digits, width 32)', async () => {
     // Training's evaluations split the samples into a fixed set of chunks (train_eval.cpp); 3
     // threads take them in an uneven, timing-dependent order, which must not change a bit.
-    const models: string[] = [];
-    for (const threads of ['1', '3']) {
-      const out = join(dir, `digits-32-${threads}.json`);
-      const r = await runCliAsync(
-        ['train', '--dataset', 'digits', '--hidden', '32', '--seed', '1', '--max-steps', '120', '--adam-steps', '60', '--backend', backend, '--quiet', '--out', out],
-        { OPENBLAS_NUM_THREADS: threads, HESSBOUND_THREADS: threads },
-      );
-      expect(r.status).toBe(0);
-      models.push(readFileSync(out, 'utf8'));
-    }
-    expect(models[1]).toBe(models[0]);
+    const args = ['--dataset', 'digits', '--hidden', '32', '--seed', '1', '--max-steps', '120', '--adam-steps', '60', '--backend', backend];
+    expect(await trainedWith('digits-32', args, '3')).toBe(await trainedWith('digits-32', args, '1'));
   }, 120_000);
 
   it('gives the same HSR-trained model bit for bit (breast_cancer, width 64: the bound gradient\'s BLAS calls too)', async () => {
-    const models: string[] = [];
-    for (const threads of ['1', '2']) {
-      const out = join(dir, `bc-hsr-${threads}.json`);
-      const r = await runCliAsync(
-        ['train', '--dataset', 'breast_cancer', '--hidden', '64', '--seed', '0', '--hsr', '0.01', '--max-steps', '40', '--adam-steps', '40', '--backend', backend, '--quiet', '--out', out],
-        { OPENBLAS_NUM_THREADS: threads, HESSBOUND_THREADS: threads },
-      );
-      expect(r.status).toBe(0);
-      models.push(readFileSync(out, 'utf8'));
-    }
-    expect(models[1]).toBe(models[0]);
+    const args = ['--dataset', 'breast_cancer', '--hidden', '64', '--seed', '0', '--hsr', '0.01', '--max-steps', '40', '--adam-steps', '40', '--backend', backend];
+    expect(await trainedWith('bc-hsr', args, '2')).toBe(await trainedWith('bc-hsr', args, '1'));
   }, 120_000);
 
   it('gives a sweep point (training, bound, dense lambda_max) the same row bit for bit', async () => {
