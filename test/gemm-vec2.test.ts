@@ -20,7 +20,7 @@ describe('gemm_vec2.cpp (SIMD128 kernels of the WebAssembly build), compiled for
   it('GEMM (all transposes, edge tiles), GEMV, dot and the tridiagonal eigenvalues match the references', () => {
     const exe = join(dir, 'check');
     execFileSync('c++', ['-O1', '-std=c++17', '-I/usr/include/eigen3', `-I${join(root, 'native/kernel')}`,
-      join(root, 'test/native/gemm_vec2_check.cpp'), join(root, 'native/kernel/gemm_vec2.cpp'), '-o', exe], { stdio: 'pipe' });
+      join(root, 'test/native/gemm_vec2_check.cpp'), join(root, 'native/kernel/gemm_vec2.cpp'), join(root, 'native/kernel/blas.cpp'), '-o', exe], { stdio: 'pipe' });
     const r = JSON.parse(execFileSync(exe, { encoding: 'utf8' })) as Record<string, number | boolean>;
     expect(r['paddingKept']).toBe(true);
     expect(r['gemm']).toBeLessThan(1e-12);

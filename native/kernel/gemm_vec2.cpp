@@ -6,6 +6,8 @@
 #include <cstring>
 #include <vector>
 
+#include "blas.hpp"
+
 namespace hessbound {
 
 namespace {
@@ -273,18 +275,7 @@ void tridiagonalize_lower_vec2(int n, double* a, double* d, double* e) {
     const int m = n - k - 1;  // length of the reflected part, rows k+1..n-1
     for (int i = 0; i < m; ++i) x[i] = at(k + 1 + i, k);
     const double alpha = x[0];
-    double scale = 0, ssq = 1;  // ||x[1:]||, scaled against overflow
-    for (int i = 1; i < m; ++i) {
-      if (x[i] == 0) continue;
-      const double t = std::fabs(x[i]);
-      if (scale < t) {
-        ssq = 1 + ssq * (scale / t) * (scale / t);
-        scale = t;
-      } else {
-        ssq += (t / scale) * (t / scale);
-      }
-    }
-    const double xnorm = scale * std::sqrt(ssq);
+    const double xnorm = norm2(m - 1, x.data() + 1);  // ||x[1:]||, scaled against overflow (blas.cpp)
     double tau = 0;
     std::fill(u.begin(), u.end(), 0.0);
     if (xnorm == 0) {
