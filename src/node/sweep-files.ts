@@ -69,6 +69,7 @@ function recoverCsv(path: string): Map<string, SweepResult> {
   if (lines[0] !== CSV_HEADER && !before)
     fail('BAD_DATA', `${path} does not have the columns of a hessbound sweep (written by another version, or another file?)`, 'choose another --out, or --overwrite to start it again');
   const columns = before ? CSV_COLUMNS_BEFORE_HSR : CSV_COLUMNS;
+  const parsed: SweepResult[] = [];
   lines.slice(1).forEach((line, i) => {
     let row: SweepResult;
     try {
@@ -77,13 +78,14 @@ function recoverCsv(path: string): Map<string, SweepResult> {
       const reason = err instanceof HessboundError ? err.message : String(err);
       return fail('BAD_DATA', `${path} line ${i + 2} is damaged: ${reason}`, 'fix or delete that line, then resume again');
     }
+    parsed.push(row);
     if (!rows.has(row.key)) rows.set(row.key, row);
   });
   if (before) {
     // Numbers round-trip exactly, so the rewritten rows hold the same values, with the new columns.
     const temp = `${path}.tmp`;
     try {
-      writeFileSync(temp, [CSV_HEADER, ...lines.slice(1).map((line) => csvRow(parseCsvRowOf(line, columns)))].map((l) => `${l}\n`).join(''));
+      writeFileSync(temp, [CSV_HEADER, ...parsed.map(csvRow)].map((l) => `${l}\n`).join(''));
       renameSync(temp, path);
     } catch (err) {
       ioError('rewrite', path, err);
