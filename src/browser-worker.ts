@@ -19,7 +19,7 @@ let serve: ((request: ThreadRequest) => void) | undefined;
 scope.onmessage = (e) => {
   const message = e.data;
   if ('type' in message && message.type === 'init') {
-    setWasmLoader(urlWasmLoader(message.assets, undefined, message.module));
+    setWasmLoader(urlWasmLoader(message.assets, undefined, message.module, message.threads));
     serve = serveKernel(loadWasmBackend(), (reply) => scope.postMessage(reply));
     return;
   }

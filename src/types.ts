@@ -7,7 +7,8 @@ export type Activation = (typeof ACTIVATIONS)[number];
 export const NON_SMOOTH_ACTIVATIONS = ['relu', 'leaky_relu', 'relu6', 'hardtanh', 'hardsigmoid', 'hardswish', 'elu', 'selu', 'prelu', 'abs', 'step'] as const;
 
 export type Reduction = 'mean' | 'sum';
-export type BackendName = 'native' | 'wasm';
+/** 'wasm-threads': the threaded WebAssembly build (hessbound-wasm-mt; SharedArrayBuffer). */
+export type BackendName = 'native' | 'wasm' | 'wasm-threads';
 
 /** One affine layer: weight is `out x in`, row-major (PyTorch nn.Linear order). */
 export interface Layer {

@@ -30,6 +30,7 @@
 #include "../native/kernel/hessian.hpp"
 #include "../native/kernel/json_writer.hpp"
 #include "../native/kernel/owned_problem.hpp"
+#include "../native/kernel/sample_chunks.hpp"
 
 // Progress goes to an optional JS function the caller puts on the module object for one call
 // (the call is synchronous, so the callback runs on the caller's thread while the kernel works).
@@ -130,6 +131,13 @@ EMSCRIPTEN_KEEPALIVE const double* hb_array(int i) { return g.arrays[i & 1].data
 EMSCRIPTEN_KEEPALIVE std::size_t hb_array_length(int i) { return g.arrays[i & 1].size(); }
 EMSCRIPTEN_KEEPALIVE double hb_scalar(int i) { return g.scalars[i & 7]; }
 EMSCRIPTEN_KEEPALIVE void hb_release() { clear_results(); }
+
+#if defined(__EMSCRIPTEN_PTHREADS__)
+// The threaded module (hessbound-wasm-mt): the kernel's threads over samples, as HESSBOUND_THREADS
+// natively (0 = automatic), at most `cap` (the pthread workers the host started with the module).
+EMSCRIPTEN_KEEPALIVE void hb_set_threads(int requested, int cap) { hessbound::set_sample_threads(requested, cap); }
+EMSCRIPTEN_KEEPALIVE int hb_threads_started() { return hessbound::sample_threads_used(); }
+#endif
 
 // {"linalg": "eigen", "maxDenseBytes": ..., "commands": [...]} (static; valid for the module's life).
 EMSCRIPTEN_KEEPALIVE const char* hb_info() {

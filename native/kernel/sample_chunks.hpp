@@ -21,8 +21,17 @@ int sample_chunk_count(const Problem& p);
 // Threads for `chunks` chunks. HESSBOUND_THREADS=n asks for n; without it min(BLAS threads,
 // hardware threads, work, chunks): OPENBLAS_NUM_THREADS=1, which the sweep pool sets when it runs
 // several workers in one process, keeps the work on the calling thread. Automatic threads also need
-// enough work each to pay for starting them (some 20-50 us). Always 1 in the WebAssembly build.
+// enough work each to pay for starting them (some 20-50 us). Always 1 in the single-threaded
+// WebAssembly build; in the threaded one (-pthread) the host sets the request (set_sample_threads).
 int sample_chunk_threads(const Problem& p, int chunks);
+
+#if defined(__EMSCRIPTEN_PTHREADS__)
+// The threaded WebAssembly build: `requested` threads (0 = automatic, as without HESSBOUND_THREADS),
+// never more than `cap`, the threads the host's worker pool can run at once.
+void set_sample_threads(int requested, int cap);
+// The most threads one call has run on so far (tests and the browser example show it).
+int sample_threads_used();
+#endif
 
 // Runs work(t) for t = 0 .. threads - 1, t = 0 on the calling thread, with a single-threaded BLAS
 // meanwhile (BlasSerialScope: a multithreaded BLAS inside each thread would oversubscribe the cores

@@ -12,7 +12,7 @@ import { guardProgress } from './call-queue.js';
 import { abortedError, effectiveSignal, throwIfAborted } from './cancel.js';
 import type { KernelBackend, ProgressCallback } from './types.js';
 
-export type ThreadRequest = { id: number; method: 'run' | 'hessian' | 'hvp' | 'eigh'; args: unknown[]; progress: boolean };
+export type ThreadRequest = { id: number; method: 'run' | 'hessian' | 'hvp' | 'eigh' | 'threadsUsed'; args: unknown[]; progress: boolean };
 export type ThreadReply =
   | { id: number; type: 'progress'; fraction: number }
   | { id: number; type: 'result'; value: unknown }
@@ -48,6 +48,8 @@ export function serveKernel(backend: Promise<KernelBackend>, post: (reply: Threa
           return b.hvp(args[0] as never, args[1] as Float64Array, args[2] as number);
         case 'eigh':
           return b.eigh(args[0] as Float64Array, args[1] as number, args[2] as number, args[3] as number, args[4] as boolean);
+        case 'threadsUsed':
+          return b.threadsUsed ? b.threadsUsed() : 1;
       }
     })().then(
       (value) => post({ id, type: 'result', value }),
@@ -144,7 +146,7 @@ export function kernelOnThread(inThread: KernelBackend, spawn: (events: KernelTh
   }
 
   return {
-    name: 'wasm',
+    name: inThread.name,
     linalg: inThread.linalg,
     maxDenseBytes: inThread.maxDenseBytes,
     run: (name, spec, options, onProgress, signal) => call('run', [name, spec, options], onProgress, signal),
@@ -153,6 +155,7 @@ export function kernelOnThread(inThread: KernelBackend, spawn: (events: KernelTh
     eigh: (matrix, n, first, last, vectors) => call('eigh', [matrix, n, first, last, vectors]),
     lossGrad: (spec) => inThread.lossGrad(spec),
     wsBounds: (trace, traceOfSquare, n) => inThread.wsBounds(trace, traceOfSquare, n),
+    ...(inThread.threadsUsed ? { threadsUsed: () => call<number>('threadsUsed', []) } : {}),
     // WasmKernelBackend's test hook, on the in-thread instance.
     ...('probeAllocation' in inThread ? { probeAllocation: (bytes: number) => (inThread as { probeAllocation(b: number): void }).probeAllocation(bytes) } : {}),
   } as KernelBackend;

@@ -37,7 +37,7 @@ async function load(name: BackendName): Promise<KernelBackend> {
     return loadNativeBackend();
   }
   const { loadWasmBackendForHost } = await import('./wasm.js');
-  return loadWasmBackendForHost();
+  return loadWasmBackendForHost(name === 'wasm-threads');
 }
 
 function loadOnce(name: BackendName): Promise<KernelBackend> {
@@ -55,8 +55,8 @@ function requested(explicit?: BackendName): BackendName | undefined {
   const fromEnv = typeof process !== 'undefined' ? process.env?.HESSBOUND_BACKEND : undefined;
   const name = explicit ?? (fromEnv ? fromEnv.trim().toLowerCase() : undefined);
   if (name === undefined || name === '' || name === 'auto') return undefined;
-  if (name !== 'native' && name !== 'wasm')
-    throw new HessboundError('BAD_OPTION', `unknown backend '${name}'`, "use 'native', 'wasm' or leave it unset for automatic choice");
+  if (name !== 'native' && name !== 'wasm' && name !== 'wasm-threads')
+    throw new HessboundError('BAD_OPTION', `unknown backend '${name}'`, "use 'native', 'wasm', 'wasm-threads' or leave it unset for automatic choice");
   return name;
 }
 
@@ -80,7 +80,7 @@ export async function getBackend(name?: BackendName | 'auto'): Promise<KernelBac
     'BACKEND',
     `no hessbound backend could be loaded:\n    ${reasons.join('\n    ')}`,
     forced
-      ? `build it (npm run build:${forced}) or choose the other backend`
+      ? `build it (npm run build:${forced === 'native' ? 'native' : 'wasm'}) or choose another backend`
       : 'build the native addon (npm run build:native) or the WebAssembly module (npm run build:wasm)',
   );
 }

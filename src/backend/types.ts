@@ -72,4 +72,9 @@ export interface KernelBackend {
     vectors: boolean,
   ): Promise<{ values: Float64Array; vectors: Float64Array }>;
   wsBounds(trace: number, traceOfSquare: number, n: number): KernelWsBounds;
+  /**
+   * The threaded WebAssembly build only: the most threads one kernel call has run on so far in the
+   * instance that runs the long calls (1 until a call used more).
+   */
+  threadsUsed?(): Promise<number>;
 }

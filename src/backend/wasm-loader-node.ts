@@ -4,24 +4,42 @@
  * own fetch() of a file path, which fails under Node 20 ("Failed to parse URL").
  */
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { packageRoot } from './native.js';
-import { GLUE_FILE, WASM_FILE, type HessboundWasmFactory, type WasmArtifacts } from './wasm-loader.js';
+import { GLUE_FILE, MT_GLUE_FILE, MT_WASM_FILE, MT_WORKER_FILE, WASM_FILE, type HessboundWasmFactory, type WasmArtifacts } from './wasm-loader.js';
 
 /** HESSBOUND_WASM_DIR overrides the folder (like HESSBOUND_ADDON for the native backend). */
 export function wasmDir(): string {
   return process.env.HESSBOUND_WASM_DIR ?? join(packageRoot(), 'wasm', 'dist');
 }
 
-export async function loadNodeWasm(): Promise<WasmArtifacts> {
+/**
+ * The threaded build's thread count in Node: HESSBOUND_THREADS as for the native kernel (a request,
+ * at most 8: the kernel splits the samples into at most 8 chunks), else automatic within the cores.
+ */
+export function nodeWasmThreads(): { threads: number; requested: number } {
+  const s = process.env['HESSBOUND_THREADS']?.trim();
+  const n = s && /^[0-9]+$/.test(s) ? Number(s) : 0;
+  const requested = n >= 1 ? Math.min(n, 8) : 0;
+  return { threads: requested || Math.max(1, Math.min(8, availableParallelism())), requested };
+}
+
+/**
+ * The single-threaded module, or with `threaded` the threaded one (hessbound-wasm-mt) for `threads`
+ * threads (default: nodeWasmThreads()).
+ */
+export async function loadNodeWasm(threaded?: { threads?: number }): Promise<WasmArtifacts> {
   const dir = wasmDir();
-  const glue = join(dir, GLUE_FILE);
-  const wasm = join(dir, WASM_FILE);
-  for (const file of [glue, wasm])
+  const glue = join(dir, threaded ? MT_GLUE_FILE : GLUE_FILE);
+  const wasm = join(dir, threaded ? MT_WASM_FILE : WASM_FILE);
+  for (const file of threaded ? [glue, wasm, join(dir, MT_WORKER_FILE)] : [glue, wasm])
     if (!existsSync(file)) throw new Error(`WebAssembly module not built (${file} is missing; run npm run build:wasm)`);
   const factory = createRequire(import.meta.url)(glue) as HessboundWasmFactory;
   const module = await WebAssembly.compile(await readFile(wasm));
-  return { factory, module };
+  if (!threaded) return { factory, module };
+  const auto = nodeWasmThreads();
+  return { factory, module, threaded: { ...auto, threads: threaded.threads ?? auto.threads } };
 }

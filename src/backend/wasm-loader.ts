@@ -29,14 +29,28 @@ export interface HessboundWasmModule {
   _hb_eigh(matrix: number, length: number, n: number, first: number, last: number, vectors: number): number;
   _hb_ws_bounds(trace: number, traceOfSquare: number, n: number): number;
   _hb_probe_alloc(bytes: number): number;
+  /** Threaded build only (hessbound-wasm-mt): the kernel's threads, as HESSBOUND_THREADS natively. */
+  _hb_set_threads?(requested: number, cap: number): void;
+  /** Threaded build only: threads the kernel has run one call on (1 + the workers it started). */
+  _hb_threads_started?(): number;
+  /** Threaded build only: the shared memory (the HEAP views above must follow its growth). */
+  wasmMemory?: WebAssembly.Memory;
+  /** Threaded build only: the glue's pthread bookkeeping (Node: its workers are unref'd). */
+  PThread?: { unusedWorkers: { unref?: () => void }[]; runningWorkers: { unref?: () => void }[] };
 }
 
 /** What Emscripten's MODULARIZE glue accepts (the subset we use). */
 export interface WasmModuleOverrides {
   instantiateWasm?: (
     imports: WebAssembly.Imports,
-    receive: (instance: WebAssembly.Instance) => void,
+    receive: (instance: WebAssembly.Instance, module?: WebAssembly.Module) => void,
   ) => WebAssembly.Exports | Record<string, never>;
+  /** Threaded build: pthread workers started with the module (threads - 1). */
+  hbPoolSize?: number;
+  /** Threaded build: the glue's URL, which its pthread workers load (browsers). */
+  mainScriptUrlOrBlob?: string;
+  /** Threaded build: where the glue's files are (its .worker.js). */
+  locateFile?: (path: string, prefix: string) => string;
   print?: (text: string) => void;
   printErr?: (text: string) => void;
 }
@@ -48,12 +62,29 @@ export interface WasmArtifacts {
   factory: HessboundWasmFactory;
   /** Compiled once; each instance (a fresh one after a trap) reuses it. */
   module: WebAssembly.Module;
+  /** Set for the threaded build (hessbound-wasm-mt); absent for the single-threaded one. */
+  threaded?: ThreadedWasm;
+}
+
+/** How an instance of the threaded build runs. */
+export interface ThreadedWasm {
+  /** Threads the kernel may use at once (>= 1): the module starts threads - 1 pthread workers. */
+  threads: number;
+  /** The kernel's request (HESSBOUND_THREADS; 0 = automatic within `threads`). */
+  requested: number;
+  /** Browsers: the glue's and the pthread worker script's URLs. */
+  glueUrl?: string;
+  workerUrl?: string;
 }
 
 export type WasmLoader = () => Promise<WasmArtifacts>;
 
 export const GLUE_FILE = 'hessbound-wasm.js';
 export const WASM_FILE = 'hessbound-wasm.wasm';
+/** The threaded build: glue, module and the script of its pthread workers. */
+export const MT_GLUE_FILE = 'hessbound-wasm-mt.js';
+export const MT_WASM_FILE = 'hessbound-wasm-mt.wasm';
+export const MT_WORKER_FILE = 'hessbound-wasm-mt.worker.js';
 
 export interface BrowserWasmOptions {
   /** URL of the folder holding hessbound-wasm.js and hessbound-wasm.wasm (the package's wasm/dist/). */
@@ -64,6 +95,7 @@ export interface BrowserWasmOptions {
 
 type GlobalWithGlue = typeof globalThis & {
   HessboundWasm?: HessboundWasmFactory;
+  HessboundWasmMt?: HessboundWasmFactory;
   importScripts?: (url: string) => void;
   document?: Document;
 };
@@ -78,10 +110,10 @@ function classicWorker(g: GlobalWithGlue, url: string): boolean {
   }
 }
 
-/** Runs the glue as a classic script (it defines the global `HessboundWasm`). */
-async function loadGlue(url: string): Promise<HessboundWasmFactory> {
+/** Runs the glue as a classic script (it defines the global `HessboundWasm`, or `HessboundWasmMt`). */
+async function loadGlue(url: string, name: 'HessboundWasm' | 'HessboundWasmMt'): Promise<HessboundWasmFactory> {
   const g = globalThis as GlobalWithGlue;
-  if (g.HessboundWasm) return g.HessboundWasm;
+  if (g[name]) return g[name];
   if (g.document) {
     await new Promise<void>((resolve, reject) => {
       const script = g.document!.createElement('script');
@@ -96,10 +128,10 @@ async function loadGlue(url: string): Promise<HessboundWasmFactory> {
     // Module workers and other hosts without script tags or importScripts.
     const response = await fetch(url);
     if (!response.ok) throw new Error(`cannot load ${url} (HTTP ${response.status})`);
-    return new Function(`${await response.text()}\nreturn HessboundWasm;`)() as HessboundWasmFactory;
+    return new Function(`${await response.text()}\nreturn ${name};`)() as HessboundWasmFactory;
   }
-  if (!g.HessboundWasm) throw new Error(`${url} did not define HessboundWasm`);
-  return g.HessboundWasm;
+  if (!g[name]) throw new Error(`${url} did not define ${name}`);
+  return g[name];
 }
 
 async function compileFrom(url: string): Promise<WebAssembly.Module> {
@@ -115,6 +147,8 @@ async function compileFrom(url: string): Promise<WebAssembly.Module> {
 export interface WasmAssetUrls {
   glueUrl: string;
   wasmUrl: string;
+  /** Present for the threaded build: its pthread workers' script (hessbound-wasm-mt.worker.js). */
+  workerUrl?: string;
 }
 
 /** The assets in the folder `baseUrl` (resolved against the page or worker location). */
@@ -124,11 +158,28 @@ export function assetUrlsIn(baseUrl: string | URL): WasmAssetUrls {
   return { glueUrl: new URL(GLUE_FILE, dir).href, wasmUrl: new URL(WASM_FILE, dir).href };
 }
 
-/** A loader fetching the glue and the .wasm from their URLs (unless given the compiled module). */
-export function urlWasmLoader(urls: WasmAssetUrls, factory?: HessboundWasmFactory, compiled?: WebAssembly.Module): WasmLoader {
+/** The threaded build's assets in the folder `baseUrl`. */
+export function threadedAssetUrlsIn(baseUrl: string | URL): WasmAssetUrls {
+  const { glueUrl } = assetUrlsIn(baseUrl);
+  const at = (file: string) => new URL(file, glueUrl).href;
+  return { glueUrl: at(MT_GLUE_FILE), wasmUrl: at(MT_WASM_FILE), workerUrl: at(MT_WORKER_FILE) };
+}
+
+/** Browsers: whether this page or worker may share memory between threads (COOP/COEP headers). */
+export function canShareMemory(): boolean {
+  return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true && typeof SharedArrayBuffer === 'function';
+}
+
+/**
+ * A loader fetching the glue and the .wasm from their URLs (unless given the compiled module); for
+ * the threaded build (urls.workerUrl) with `threads` threads (default 1).
+ */
+export function urlWasmLoader(urls: WasmAssetUrls, factory?: HessboundWasmFactory, compiled?: WebAssembly.Module, threads?: ThreadedWasm): WasmLoader {
   return async () => {
-    const [glue, module] = await Promise.all([factory ?? loadGlue(urls.glueUrl), compiled ?? compileFrom(urls.wasmUrl)]);
-    return { factory: glue, module };
+    const name = urls.workerUrl ? 'HessboundWasmMt' : 'HessboundWasm';
+    const [glue, module] = await Promise.all([factory ?? loadGlue(urls.glueUrl, name), compiled ?? compileFrom(urls.wasmUrl)]);
+    if (!urls.workerUrl) return { factory: glue, module };
+    return { factory: glue, module, threaded: { threads: 1, requested: 0, ...threads, glueUrl: urls.glueUrl, workerUrl: urls.workerUrl } };
   };
 }
 

@@ -11,17 +11,19 @@ import { kernelOnThread, type KernelThread, type ThreadReply } from './kernel-th
 import type { KernelBackend } from './types.js';
 
 /** From source (.ts under tsx or vitest) the worker registers tsx itself, as in node/sweep-pool.ts. */
-function startWorker(): Worker {
+function startWorker(threaded: boolean): Worker {
   const here = fileURLToPath(import.meta.url);
-  if (!here.endsWith('.ts')) return new Worker(join(dirname(here), 'wasm-thread-worker.js'));
+  const workerData = { threaded };
+  if (!here.endsWith('.ts')) return new Worker(join(dirname(here), 'wasm-thread-worker.js'), { workerData });
   const entry = pathToFileURL(join(dirname(here), 'wasm-thread-worker.ts')).href;
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`, { eval: true });
+  return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`, { eval: true, workerData });
 }
 
-export function wasmOnThread(inThread: KernelBackend): KernelBackend {
+/** `threaded`: the worker runs the threaded build (hessbound-wasm-mt, HESSBOUND_THREADS threads). */
+export function wasmOnThread(inThread: KernelBackend, threaded = false): KernelBackend {
   return kernelOnThread(inThread, (events): KernelThread => {
-    const w = startWorker();
+    const w = startWorker(threaded);
     w.unref(); // an idle kernel thread must not keep the process alive
     w.on('message', (reply: ThreadReply) => events.message(reply));
     w.on('error', (e) => events.failed(e.message));

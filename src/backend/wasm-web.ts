@@ -6,7 +6,7 @@
 import { HessboundError } from '../errors.js';
 import { kernelOnThread, type KernelThread, type ThreadReply } from './kernel-thread.js';
 import type { KernelBackend } from './types.js';
-import type { WasmAssetUrls } from './wasm-loader.js';
+import type { ThreadedWasm, WasmAssetUrls } from './wasm-loader.js';
 
 /** Where the kernel worker's script is served: undefined = this package's browser-worker.js. */
 export interface KernelWorkerOptions {
@@ -21,6 +21,8 @@ export interface KernelWorkerInit {
   assets: WasmAssetUrls;
   /** The page's compiled module (structured-cloneable to its workers): no second compilation. */
   module?: WebAssembly.Module;
+  /** The threaded build (assets.workerUrl): its threads. */
+  threads?: ThreadedWasm;
 }
 
 function startWorker(options: KernelWorkerOptions): Worker {
@@ -29,7 +31,7 @@ function startWorker(options: KernelWorkerOptions): Worker {
   return new Worker(new URL('../browser-worker.js', import.meta.url), { type: 'module' });
 }
 
-export function wasmOnWebWorker(inThread: KernelBackend, assets: WasmAssetUrls, options: KernelWorkerOptions, module?: WebAssembly.Module): KernelBackend {
+export function wasmOnWebWorker(inThread: KernelBackend, assets: WasmAssetUrls, options: KernelWorkerOptions, module?: WebAssembly.Module, threads?: ThreadedWasm): KernelBackend {
   return kernelOnThread(inThread, (events): KernelThread => {
     const w = startWorker(options);
     w.onmessage = (e: MessageEvent<ThreadReply>) => events.message(e.data);
@@ -43,7 +45,7 @@ export function wasmOnWebWorker(inThread: KernelBackend, assets: WasmAssetUrls, 
       );
     };
     w.onmessageerror = () => events.failed('a message could not be deserialized');
-    w.postMessage({ type: 'init', assets, ...(module ? { module } : {}) } satisfies KernelWorkerInit);
+    w.postMessage({ type: 'init', assets, ...(module ? { module } : {}), ...(threads ? { threads } : {}) } satisfies KernelWorkerInit);
     return { post: (request) => w.postMessage(request), terminate: () => w.terminate() };
   });
 }

@@ -15,12 +15,16 @@ import type { KernelBackend, ProblemSpec, ProgressCallback } from './types.js';
 import type { KernelWorkerOptions, wasmOnWebWorker } from './wasm-web.js';
 import {
   assetUrlsIn,
+  canShareMemory,
+  threadedAssetUrlsIn,
   urlWasmLoader,
   type BrowserWasmOptions,
   type WasmAssetUrls,
   type HessboundWasmModule,
   type WasmArtifacts,
   type WasmLoader,
+  type ThreadedWasm,
+  type WasmModuleOverrides,
 } from './wasm-loader.js';
 
 export { browserWasmLoader, type BrowserWasmOptions, type WasmLoader } from './wasm-loader.js';
@@ -28,8 +32,12 @@ export { browserWasmLoader, type BrowserWasmOptions, type WasmLoader } from './w
 let configuredLoader: WasmLoader | undefined;
 /** The asset URLs behind configuredLoader, when it loads from URLs (a kernel Web Worker needs them). */
 let configuredAssets: WasmAssetUrls | undefined;
+/** The threaded build's assets beside them (configureWasm's baseUrl). */
+let configuredThreadedAssets: WasmAssetUrls | undefined;
+let configuredFactory: BrowserWasmOptions['factory'];
 let workerOption: boolean | string | URL = true;
 let workerType: KernelWorkerOptions['type'];
+let threadsOption: number | undefined;
 /**
  * Set by hessbound/browser (src/browser.ts), not imported here: the kernel worker's own bundle
  * (browser-worker.ts imports this module) must not contain `new Worker(...)` of itself, which
@@ -45,6 +53,7 @@ export function setWebWorkerHost(host: typeof wasmOnWebWorker | undefined): void
 export function setWasmLoader(loader: WasmLoader | undefined): void {
   configuredLoader = loader;
   configuredAssets = undefined;
+  configuredThreadedAssets = undefined;
 }
 
 /** Options of configureWasm (browsers); every field is optional. */
@@ -57,16 +66,25 @@ export interface WasmConfiguration extends Partial<BrowserWasmOptions> {
   worker?: boolean | string | URL;
   /** The type of the worker at `worker` (default 'module'). */
   workerType?: 'module' | 'classic';
+  /**
+   * The kernel's threads (as HESSBOUND_THREADS for the native kernel; at most 8). In a
+   * cross-origin-isolated page (`crossOriginIsolated`, see docs/wasm.md for the COOP/COEP headers)
+   * the threaded build runs with this many (default: navigator.hardwareConcurrency, at most 8);
+   * elsewhere, or with threads: 1, the single-threaded build.
+   */
+  threads?: number;
 }
 
 /**
  * Browsers: where the package's wasm/dist/ is served (default: the package's own files, resolved
- * relative to this module by `new URL(..., import.meta.url)`), and where long calls run.
- * Takes effect for backends not yet created (before the first call).
+ * relative to this module by `new URL(..., import.meta.url)`), where long calls run and on how many
+ * threads. Takes effect for backends not yet created (before the first call).
  */
 export function configureWasm(options: WasmConfiguration): void {
   if (options.baseUrl !== undefined) {
     configuredAssets = assetUrlsIn(options.baseUrl);
+    configuredThreadedAssets = threadedAssetUrlsIn(options.baseUrl);
+    configuredFactory = options.factory;
     const load = urlWasmLoader(configuredAssets, options.factory);
     configuredLoader = async () => {
       requireWasmSimd();
@@ -75,6 +93,21 @@ export function configureWasm(options: WasmConfiguration): void {
   }
   if (options.worker !== undefined) workerOption = options.worker;
   if (options.workerType !== undefined) workerType = options.workerType;
+  if (options.threads !== undefined) {
+    if (!Number.isInteger(options.threads) || options.threads < 1)
+      throw new HessboundError('BAD_OPTION', `threads must be a whole number >= 1, not ${String(options.threads)}`, 'pass e.g. configureWasm({ threads: 2 })');
+    threadsOption = Math.min(options.threads, MAX_THREADS);
+  }
+}
+
+/** The kernel splits the samples into at most 8 chunks (sample_chunks.cpp): more threads idle. */
+const MAX_THREADS = 8;
+
+/** Browsers: configureWasm's threads, else the logical cores (at most 8). */
+function browserThreads(): ThreadedWasm {
+  if (threadsOption !== undefined) return { threads: threadsOption, requested: threadsOption };
+  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+  return { threads: Math.max(1, Math.min(MAX_THREADS, cores)), requested: 0 };
 }
 
 /** The package's assets: literal `new URL(..., import.meta.url)` forms, which Vite and webpack rewrite. */
@@ -89,23 +122,42 @@ function defaultAssets(): WasmAssetUrls {
   };
 }
 
+/** The threaded build's assets, in the same literal forms. */
+function defaultThreadedAssets(): WasmAssetUrls {
+  defaultAssets(); // the same check
+  return {
+    glueUrl: new URL('../../../wasm/dist/hessbound-wasm-mt.js', import.meta.url).href,
+    wasmUrl: new URL('../../../wasm/dist/hessbound-wasm-mt.wasm', import.meta.url).href,
+    workerUrl: new URL('../../../wasm/dist/hessbound-wasm-mt.worker.js', import.meta.url).href,
+  };
+}
+
 function inNode(): boolean {
   return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 }
 
-async function defaultLoader(): Promise<WasmArtifacts> {
+/** The module for this host: with `threads`, the threaded build for that many threads. */
+async function defaultLoader(threads?: { threads?: number }): Promise<WasmArtifacts> {
   requireWasmSimd();
   if (inNode()) {
     // A computed specifier: bundlers must not follow it into Node built-ins for browser builds.
     const specifier = './wasm-loader-node.js';
     const { loadNodeWasm } = (await import(specifier)) as typeof import('./wasm-loader-node.js');
-    return loadNodeWasm();
+    return loadNodeWasm(threads);
   }
-  return urlWasmLoader(defaultAssets())();
+  if (!threads) return urlWasmLoader(configuredAssets ?? defaultAssets(), configuredFactory)();
+  return urlWasmLoader(configuredThreadedAssets ?? defaultThreadedAssets(), undefined, undefined, { ...browserThreads(), ...threads })();
 }
 
-export async function loadWasmBackend(): Promise<KernelBackend> {
-  return createWasmBackend(await (configuredLoader ?? defaultLoader)());
+/**
+ * The WebAssembly backend on this thread: the single-threaded module, or with `threaded` the
+ * threaded one (Node: HESSBOUND_THREADS threads, else automatic; browsers: configureWasm's `threads`).
+ * A custom loader (setWasmLoader) decides itself.
+ */
+export async function loadWasmBackend(threaded = false): Promise<KernelBackend> {
+  if (configuredLoader && !configuredThreadedAssets) return createWasmBackend(await configuredLoader());
+  if (!threaded) return createWasmBackend(await (configuredLoader ?? defaultLoader)());
+  return createWasmBackend(await defaultLoader({}));
 }
 
 /** A page (not a worker) that can start Web Workers. */
@@ -114,28 +166,61 @@ function inPage(): boolean {
 }
 
 /**
- * The backend getBackend('wasm') uses: in Node's main thread (with the default loader) long calls run
- * on a worker thread (wasm-thread.ts); in a browser page on a Web Worker (wasm-web.ts) unless
- * configureWasm({ worker: false }); elsewhere (workers, worker threads, custom loaders) in-thread.
+ * Browsers: whether the threaded build runs. `forced` (getBackend('wasm-threads')) needs shared
+ * memory; otherwise it runs where memory can be shared and more than one thread was asked for.
  */
-export async function loadWasmBackendForHost(): Promise<KernelBackend> {
-  const artifacts = await (configuredLoader ?? defaultLoader)();
-  const inThread = await createWasmBackend(artifacts);
+function browserWantsThreads(forced: boolean): boolean {
+  if (forced && !canShareMemory())
+    throw new HessboundError('BACKEND', "the threaded WebAssembly build needs SharedArrayBuffer, which this page does not have (crossOriginIsolated is false)",
+      "serve the page with 'Cross-Origin-Opener-Policy: same-origin' and 'Cross-Origin-Embedder-Policy: require-corp' (docs/wasm.md), or use backend 'wasm'");
+  if (forced) return true;
+  if (configuredLoader && !configuredThreadedAssets) return false; // a custom loader decides
+  return canShareMemory() && browserThreads().threads > 1;
+}
+
+/**
+ * The backend getBackend('wasm') uses (`threaded`: getBackend('wasm-threads')): in Node's main thread
+ * (with the default loader) long calls run on a worker thread (wasm-thread.ts); in a browser page on
+ * a Web Worker (wasm-web.ts) unless configureWasm({ worker: false }); elsewhere (workers, worker
+ * threads, custom loaders) in-thread. Browsers run the threaded build whenever the page is
+ * cross-origin isolated (and more than one thread is asked for), else the single-threaded one.
+ */
+export async function loadWasmBackendForHost(threaded = false): Promise<KernelBackend> {
   if (!inNode()) {
-    const assets = configuredLoader ? configuredAssets : defaultAssets();
-    if (!webWorkerHost || workerOption === false || !inPage() || !assets) return inThread;
-    const url = workerOption === true ? undefined : workerOption;
+    const useThreads = browserWantsThreads(threaded);
+    const offThread = webWorkerHost !== undefined && workerOption !== false && inPage();
+    // The page's own instance serves only the cheap calls when a kernel worker runs the long ones.
+    const artifacts = useThreads ? await defaultLoader(offThread ? { threads: 1 } : {}) : await (configuredLoader ?? defaultLoader)();
+    const inThread = await createWasmBackend(artifacts);
+    const assets = useThreads ? (configuredThreadedAssets ?? defaultThreadedAssets()) : configuredLoader ? configuredAssets : defaultAssets();
+    if (!offThread || !assets) return inThread;
+    const url = workerOption === true || workerOption === false ? undefined : workerOption;
     // The compiled module goes to each kernel worker, which then only instantiates it.
-    return webWorkerHost(inThread, assets, { ...(url !== undefined ? { url } : {}), ...(workerType ? { type: workerType } : {}) }, artifacts.module);
+    return webWorkerHost!(inThread, assets, { ...(url !== undefined ? { url } : {}), ...(workerType ? { type: workerType } : {}) }, artifacts.module,
+      useThreads ? { ...browserThreads(), glueUrl: assets.glueUrl, ...(assets.workerUrl ? { workerUrl: assets.workerUrl } : {}) } : undefined);
   }
-  if (configuredLoader || process.env['HESSBOUND_WASM_THREAD'] === '0') return inThread;
-  // Computed specifiers: browser bundles must not follow them into Node built-ins.
-  const threads = 'node:worker_threads';
-  const { isMainThread } = (await import(threads)) as typeof import('node:worker_threads');
-  if (!isMainThread) return inThread;
+  const custom = configuredLoader !== undefined;
+  const inThreadOnly = custom || process.env['HESSBOUND_WASM_THREAD'] === '0' || !(await isNodeMainThread());
+  if (!threaded || custom) {
+    const inThread = await createWasmBackend(await (configuredLoader ?? defaultLoader)());
+    if (inThreadOnly) return inThread;
+    const specifier = './wasm-thread.js';
+    const { wasmOnThread } = (await import(specifier)) as typeof import('./wasm-thread.js');
+    return wasmOnThread(inThread, false);
+  }
+  if (inThreadOnly) return createWasmBackend(await defaultLoader({}));
+  // The worker thread runs the long calls on all the threads; this thread's instance, the cheap ones.
+  const inThread = await createWasmBackend(await defaultLoader({ threads: 1 }));
   const specifier = './wasm-thread.js';
   const { wasmOnThread } = (await import(specifier)) as typeof import('./wasm-thread.js');
-  return wasmOnThread(inThread);
+  return wasmOnThread(inThread, true);
+}
+
+async function isNodeMainThread(): Promise<boolean> {
+  // A computed specifier: browser bundles must not follow it into Node built-ins.
+  const threads = 'node:worker_threads';
+  const { isMainThread } = (await import(threads)) as typeof import('node:worker_threads');
+  return isMainThread;
 }
 
 const encoder = new TextEncoder();
@@ -155,6 +240,7 @@ class Arena {
         "use method 'lanczos' (matrix-free, O(P) memory) or a smaller problem",
       );
     this.ptrs.push(p);
+    followMemory(this.m);
     return p;
   }
   // Views are read after the malloc: growing the heap replaces the module's buffer.
@@ -186,18 +272,38 @@ class Arena {
   }
 }
 
+/**
+ * The threaded build's memory is shared and may have grown on another thread (a kernel thread's
+ * allocation), which leaves this thread's HEAP views on the old, shorter buffer: renew them.
+ */
+function followMemory(m: HessboundWasmModule): void {
+  const memory = m.wasmMemory;
+  if (!memory || m.HEAPU8.buffer === memory.buffer) return;
+  m.HEAPU8 = new Uint8Array(memory.buffer);
+  m.HEAP32 = new Int32Array(memory.buffer);
+  m.HEAPF64 = new Float64Array(memory.buffer);
+}
+
+/** TextDecoder refuses views of shared memory (the threaded build): decode a copy then. */
+function decode(bytes: Uint8Array): string {
+  return decoder.decode(bytes.buffer instanceof ArrayBuffer ? bytes : bytes.slice());
+}
+
 function cString(m: HessboundWasmModule, ptr: number): string {
+  followMemory(m);
   const p = ptr >>> 0;
   const end = m.HEAPU8.indexOf(0, p);
-  return decoder.decode(m.HEAPU8.subarray(p, end < 0 ? p : end));
+  return decode(m.HEAPU8.subarray(p, end < 0 ? p : end));
 }
 
 function resultText(m: HessboundWasmModule): string {
+  followMemory(m);
   const p = m._hb_text() >>> 0;
-  return decoder.decode(m.HEAPU8.subarray(p, p + (m._hb_text_length() >>> 0)));
+  return decode(m.HEAPU8.subarray(p, p + (m._hb_text_length() >>> 0)));
 }
 
 function resultArray(m: HessboundWasmModule, i: number): Float64Array {
+  followMemory(m);
   const p = m._hb_array(i) >>> 0;
   return m.HEAPF64.slice(p / 8, p / 8 + (m._hb_array_length(i) >>> 0));
 }
@@ -229,6 +335,23 @@ function specArgs(arena: Arena, spec: ProblemSpec): number[] {
   ];
 }
 
+/** The threaded glue's settings: its pool of pthread workers and, in browsers, where its files are. */
+function threadedOverrides(t: ThreadedWasm): Partial<WasmModuleOverrides> {
+  return {
+    // Started with the module: the calling thread blocks while the kernel's threads run, so no
+    // worker could be started then. At least one: the 3.1.6 glue never finishes loading with none.
+    hbPoolSize: Math.max(1, t.threads - 1),
+    ...(t.glueUrl ? { mainScriptUrlOrBlob: t.glueUrl } : {}),
+    ...(t.workerUrl ? { locateFile: (path: string, prefix: string) => (path.endsWith('.worker.js') ? t.workerUrl! : prefix + path) } : {}),
+  };
+}
+
+/** Tells the kernel its threads; in Node the pool's workers must not keep the process alive. */
+function startThreads(m: HessboundWasmModule, t: ThreadedWasm): void {
+  m._hb_set_threads!(t.requested, t.threads);
+  for (const w of [...(m.PThread?.unusedWorkers ?? []), ...(m.PThread?.runningWorkers ?? [])]) w.unref?.();
+}
+
 /** A KernelBackend over an instance of the module (a new instance replaces one that trapped). */
 export interface WasmKernelBackend extends KernelBackend {
   /**
@@ -238,16 +361,21 @@ export interface WasmKernelBackend extends KernelBackend {
   probeAllocation(bytes: number): void;
 }
 
-export async function createWasmBackend({ factory, module }: WasmArtifacts): Promise<WasmKernelBackend> {
+export async function createWasmBackend({ factory, module, threaded }: WasmArtifacts): Promise<WasmKernelBackend> {
   const instantiate = () =>
     new Promise<HessboundWasmModule>((resolve, reject) => {
       factory({
         // Instantiating from the compiled module: no fetch by the glue, and a cheap restart.
         instantiateWasm(imports, receive) {
-          WebAssembly.instantiate(module, imports).then(receive, reject);
+          // The threaded glue hands the module on to its pthread workers.
+          WebAssembly.instantiate(module, imports).then((instance) => receive(instance, module), reject);
           return {};
         },
-      }).then(resolve, reject);
+        ...(threaded ? threadedOverrides(threaded) : {}),
+      }).then((m) => {
+        if (threaded) startThreads(m, threaded);
+        resolve(m);
+      }, reject);
     });
 
   let current: HessboundWasmModule | undefined = await instantiate();
@@ -277,6 +405,7 @@ export async function createWasmBackend({ factory, module }: WasmArtifacts): Pro
    * every exception, so anything else escaping is a trap (a bug): that instance is dropped.
    */
   function call<T>(m: HessboundWasmModule, onProgress: ProgressCallback | undefined, body: (arena: Arena, progress: number) => T): T {
+    followMemory(m);
     const arena = new Arena(m);
     let trapped = false;
     let callbackError: { error: unknown } | undefined;
@@ -310,7 +439,7 @@ export async function createWasmBackend({ factory, module }: WasmArtifacts): Pro
   }
 
   const backend: WasmKernelBackend = {
-    name: 'wasm',
+    name: threaded ? 'wasm-threads' : 'wasm',
     linalg: info.linalg,
     maxDenseBytes: info.maxDenseBytes,
 
@@ -383,6 +512,8 @@ export async function createWasmBackend({ factory, module }: WasmArtifacts): Pro
       const m = readyNow();
       call(m, undefined, () => check(m, m._hb_probe_alloc(bytes)));
     },
+
+    ...(threaded ? { threadsUsed: async () => (await ready())._hb_threads_started!() } : {}),
   };
   return backend;
 }
