@@ -41,7 +41,7 @@ export function formatBytes(bytes: number): string {
 export function assertDenseFits(parameters: number, budget: number, backend: KernelBackend): void {
   const need = denseBytes(parameters);
   if (need <= budget) return;
-  const where = backend.name === 'wasm' ? 'the WebAssembly heap (at most 4 GB)' : 'available memory';
+  const where = backend.name !== 'native' ? 'the WebAssembly heap (at most 4 GB)' : 'available memory';
   fail(
     'TOO_LARGE',
     `a dense Hessian of ${parameters.toLocaleString('en-US')} parameters needs ${formatBytes(need)}, more than ${where} allows (${formatBytes(budget)})`,

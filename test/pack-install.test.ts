@@ -37,6 +37,9 @@ describe('npm pack, then install without a compiler', () => {
     const files = info!.files.map((f) => f.path);
     expect(files).toContain('prebuilds/linux-x64/hessbound.napi.glibc.node');
     expect(files).toContain('LICENSE');
+    // Both WebAssembly builds: the single-threaded module and the threaded one with its pthread worker script.
+    for (const f of ['hessbound-wasm.js', 'hessbound-wasm.wasm', 'hessbound-wasm-mt.js', 'hessbound-wasm-mt.wasm', 'hessbound-wasm-mt.worker.js'])
+      expect(files).toContain(`wasm/dist/${f}`);
     expect(files.some((f) => f.startsWith('build/'))).toBe(false);
 
     const project = join(dir, 'project');
@@ -61,6 +64,11 @@ describe('npm pack, then install without a compiler', () => {
     const backend = JSON.parse(probe.stdout) as { name: string; path: string; linkage: string; linalg: string };
     expect(backend).toMatchObject({ name: 'native', linalg: 'openblas', linkage: 'static' });
     expect(backend.path).toBe(join(pkg, 'prebuilds', 'linux-x64', 'hessbound.napi.glibc.node'));
+
+    // The threaded WebAssembly build loads from the installed package, runs a call on 2 threads, and the process exits.
+    const threaded = run('node', ['-e', "import('hessbound').then(async (h) => { const d = h.loadDataset('iris'); const m = h.randomModel({ inputs: d.d, hidden: [64], classes: d.classes, seed: 1 }); const r = await h.analyze(m, d, { method: 'lanczos', k: 1, bound: false, backend: 'wasm-threads' }); const b = await h.getBackend('wasm-threads'); console.log(JSON.stringify({ name: b.name, threads: await b.threadsUsed(), lambdaMax: r.lambdaMax })); })"], { cwd: project, env: { ...env, HESSBOUND_THREADS: '2' } });
+    expect(threaded.status, threaded.stderr).toBe(0);
+    expect(JSON.parse(threaded.stdout)).toMatchObject({ name: 'wasm-threads', threads: 2 });
 
     const ldd = run('ldd', [backend.path]);
     expect(ldd.status).toBe(0);

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { packageRoot } from './native.js';
 import { GLUE_FILE, MT_GLUE_FILE, MT_WASM_FILE, MT_WORKER_FILE, WASM_FILE, type HessboundWasmFactory, type WasmArtifacts } from './wasm-loader.js';
@@ -38,8 +39,27 @@ export async function loadNodeWasm(threaded?: { threads?: number }): Promise<Was
   for (const file of threaded ? [glue, wasm, join(dir, MT_WORKER_FILE)] : [glue, wasm])
     if (!existsSync(file)) throw new Error(`WebAssembly module not built (${file} is missing; run npm run build:wasm)`);
   const factory = createRequire(import.meta.url)(glue) as HessboundWasmFactory;
+  if (threaded) pthreadWorkersWithoutInputType();
   const module = await WebAssembly.compile(await readFile(wasm));
   if (!threaded) return { factory, module };
   const auto = nodeWasmThreads();
   return { factory, module, threaded: { ...auto, threads: threaded.threads ?? auto.threads } };
+}
+
+/**
+ * The threaded glue starts its pthread workers as `new Worker(file)` through the global `Worker`,
+ * which it sets to worker_threads' on each instantiation. A worker inherits the process's execArgv,
+ * and `--input-type` (node --input-type=module -e ...) makes loading a file fail there: the global
+ * is pinned to a Worker that leaves that flag out.
+ */
+function pthreadWorkersWithoutInputType(): void {
+  const g = globalThis as { Worker?: unknown };
+  if (g.Worker === PthreadWorker) return;
+  Object.defineProperty(globalThis, 'Worker', { configurable: true, get: () => PthreadWorker, set: () => undefined });
+}
+
+class PthreadWorker extends Worker {
+  constructor(file: string | URL, options: ConstructorParameters<typeof Worker>[1] = {}) {
+    super(file, { execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')), ...options });
+  }
 }

@@ -45,7 +45,8 @@ export const SOURCE_HELP = `  --model FILE            model: JSON (hessbound.mlp
   --classes C             the CSV file's number of classes (default: largest label + 1, at most 4x the
                           distinct labels)
   --reduction mean|sum    loss reduction (default mean)
-  --backend native|wasm   force a backend (default: native, else WebAssembly)`;
+  --backend native|wasm   force a backend (default: native, else WebAssembly;
+                          wasm-threads: the threaded WebAssembly build, HESSBOUND_THREADS threads)`;
 
 export function loadData(values: ParsedValues): Dataset {
   const file = str(values, 'data');
@@ -106,10 +107,10 @@ export function reductionOf(values: ParsedValues): Reduction {
   return choice(values, 'reduction', ['mean', 'sum'] as const, 'mean');
 }
 
-export function backendOf(values: ParsedValues): 'native' | 'wasm' | undefined {
+export function backendOf(values: ParsedValues): 'native' | 'wasm' | 'wasm-threads' | undefined {
   const b = str(values, 'backend');
   if (b === undefined) return undefined;
-  return choice(values, 'backend', ['native', 'wasm'] as const, 'native');
+  return choice(values, 'backend', ['native', 'wasm', 'wasm-threads'] as const, 'native');
 }
 
 /**

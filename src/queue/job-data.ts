@@ -49,7 +49,7 @@ export function validateQueueJob(data: unknown, jobId: string | undefined): { ke
   if (d.key !== key || (jobId !== undefined && jobId !== key))
     fail('BAD_OPTION', `queue job ${jobId ?? '?'} carries key ${JSON.stringify(d.key)}, but its spec hashes to ${key}`, FOREIGN_HINT);
   const backend = d.backend;
-  if (backend !== undefined && backend !== 'native' && backend !== 'wasm' && backend !== 'auto')
+  if (backend !== undefined && backend !== 'native' && backend !== 'wasm' && backend !== 'wasm-threads' && backend !== 'auto')
     fail('BAD_OPTION', `queue job ${jobId ?? '?'} asks for backend ${JSON.stringify(backend)}`, 'native, wasm or auto');
   return { key, spec, ...(backend ? { backend } : {}) };
 }

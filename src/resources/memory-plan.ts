@@ -117,7 +117,7 @@ export function assertAllocationsFit(allocations: readonly Allocation[], budget:
 export function workBudget(backend: KernelBackend, override?: number): { budget: number; where: string } {
   return {
     budget: memoryBudget(backend, override),
-    where: backend.name === 'wasm' ? 'the WebAssembly heap (at most 4 GB)' : 'available memory',
+    where: backend.name !== 'native' ? 'the WebAssembly heap (at most 4 GB)' : 'available memory',
   };
 }
 
