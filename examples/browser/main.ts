@@ -3,7 +3,7 @@
  * Web Worker in dist/kernel-worker.js). The kernel runs in that worker, so the page stays responsive:
  * it shows progress and can cancel a computation.
  */
-import { analyze, configureWasm, HessboundError, parseCsv, randomModel, standardize, type AnalyzeResult, type Dataset } from '../../src/browser.js';
+import { analyze, configureWasm, getBackend, HessboundError, parseCsv, randomModel, standardize, type AnalyzeResult, type Dataset } from '../../src/browser.js';
 import type { Activation } from '../../src/types.js';
 import { linearAxis } from '../../src/plot/svg.js';
 import { setupOwnFiles } from './own-files.js';
@@ -11,7 +11,14 @@ import { spectrum, spectrumPlotSvg } from '../../src/browser.js';
 
 // The page lives in examples/browser/ of the package; wasm/dist/ and data/ are served beside it.
 // esbuild does not bundle workers by itself: build-example.mjs bundles hessbound/browser-worker too.
-configureWasm({ baseUrl: new URL('../../wasm/dist/', location.href), worker: new URL('./kernel-worker.js', import.meta.url) });
+// In a cross-origin-isolated page (COOP/COEP headers, docs/wasm.md) the threaded build runs, else the
+// single-threaded one; ?threads=N sets the kernel's threads (default: the cores, at most 8).
+const threads = Number(new URLSearchParams(location.search).get('threads') ?? '0');
+configureWasm({
+  baseUrl: new URL('../../wasm/dist/', location.href),
+  worker: new URL('./kernel-worker.js', import.meta.url),
+  ...(Number.isInteger(threads) && threads >= 1 ? { threads } : {}),
+});
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $('status');
@@ -107,7 +114,11 @@ async function run(): Promise<void> {
     $('ws-bound').textContent = fmt(r.bound?.upper);
     $('ratio').textContent = fmt(r.boundRatio);
     $('lambda-min').textContent = fmt(r.lambdaMin);
-    $('backend').textContent = `${r.backend}, ${ms.toFixed(0)} ms`;
+    // The same lambda_max matrix-free (Lanczos on Hessian-vector products: the threaded kernel's path).
+    const lanczos = await analyze(model, data, { method: 'lanczos', which: 'largest', k: 1, tolerance: 1e-10, bound: false, backend: 'wasm', signal: controller.signal });
+    $('lambda-lanczos').textContent = fmt(lanczos.lambdaMax);
+    const used = (await (await getBackend('wasm')).threadsUsed?.()) ?? 1;
+    $('backend').textContent = `${r.backend}, ${used} thread${used > 1 ? 's' : ''}, ${ms.toFixed(0)} ms`;
     $('results').hidden = false;
     shownResult = r;
     drawChart();

@@ -13,7 +13,8 @@ const TYPES: Record<string, string> = {
   '.csv': 'text/csv; charset=utf-8',
 };
 
-export function serveStatic(root: string): Promise<Server> {
+/** `headers` go on every response (e.g. COOP/COEP for a cross-origin-isolated page). */
+export function serveStatic(root: string, headers: Record<string, string> = {}): Promise<Server> {
   const server = createServer((req, res) => {
     const path = normalize(join(root, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)));
     const file = path.startsWith(root + sep) && existsSync(path) && statSync(path).isDirectory() ? join(path, 'index.html') : path;
@@ -21,7 +22,7 @@ export function serveStatic(root: string): Promise<Server> {
       res.writeHead(404).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+    res.writeHead(200, { ...headers, 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
