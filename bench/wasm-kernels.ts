@@ -16,7 +16,11 @@
  * commit). Children run in turn, `rounds` times; each call is timed with Benchmark.js after a
  * warm-up; a ratio is median against median within a round, reported as the median over rounds.
  *
- *   [HESSBOUND_BENCH_ONLY=lanczos] node --import tsx bench/wasm-kernels.ts [--before DIR] [--rounds N] [--quick] [--json FILE]
+ * With --threads, the threaded build (backend 'wasm-threads', hessbound-wasm-mt) on 1 and on 2
+ * threads (HESSBOUND_THREADS) too: its speedup from 1 to 2 threads, and its 2 threads against
+ * single-threaded native.
+ *
+ *   [HESSBOUND_BENCH_ONLY=lanczos] node --import tsx bench/wasm-kernels.ts [--before DIR] [--threads] [--rounds N] [--quick] [--json FILE]
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -58,8 +62,14 @@ const PHASE_LABEL: Record<Phase, string> = {
   call: 'whole call',
 };
 
-type Config = 'native-1' | 'wasm-before' | 'wasm';
-const LABEL: Record<Config, string> = { 'native-1': 'native, 1 thread', 'wasm-before': 'wasm before', wasm: 'wasm' };
+type Config = 'native-1' | 'wasm-before' | 'wasm' | 'wasm-mt-1' | 'wasm-mt-2';
+const LABEL: Record<Config, string> = {
+  'native-1': 'native, 1 thread',
+  'wasm-before': 'wasm before',
+  wasm: 'wasm',
+  'wasm-mt-1': 'wasm-threads, 1 thread',
+  'wasm-mt-2': 'wasm-threads, 2 threads',
+};
 
 interface ChildTask {
   id: string;
@@ -77,7 +87,7 @@ interface ChildResult {
 const only = process.env['HESSBOUND_BENCH_ONLY'];
 
 async function child(config: Config, samples: number, quick: boolean): Promise<ChildResult> {
-  const backendName: BackendName = config === 'native-1' ? 'native' : 'wasm';
+  const backendName: BackendName = config === 'native-1' ? 'native' : config.startsWith('wasm-mt') ? 'wasm-threads' : 'wasm';
   const backend = await getBackend(backendName);
   const tasks: ChildTask[] = [];
   for (const task of TASKS) {
@@ -132,7 +142,7 @@ async function child(config: Config, samples: number, quick: boolean): Promise<C
 }
 
 function runChild(config: Config, samples: number, quick: boolean, before: string | undefined): ChildResult {
-  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: '1', HESSBOUND_THREADS: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: '1', HESSBOUND_THREADS: config === 'wasm-mt-2' ? '2' : '1' };
   if (config === 'wasm-before') env['HESSBOUND_WASM_DIR'] = before as string;
   else delete env['HESSBOUND_WASM_DIR'];
   const file = fileURLToPath(import.meta.url);
@@ -152,15 +162,18 @@ async function main(args: string[]): Promise<void> {
   let rounds = 2;
   let quick = false;
   let json: string | undefined;
+  let threads = false;
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--before') before = args[++i];
     else if (args[i] === '--rounds') rounds = Number(args[++i]);
     else if (args[i] === '--quick') quick = true;
     else if (args[i] === '--json') json = args[++i];
+    else if (args[i] === '--threads') threads = true;
   }
   if (quick) rounds = 1;
   const samples = quick ? 2 : 3;
   const configs: Config[] = before ? ['native-1', 'wasm-before', 'wasm'] : ['native-1', 'wasm'];
+  if (threads) configs.push('wasm-mt-1', 'wasm-mt-2');
   const started = new Date().toISOString();
   const all: ChildResult[][] = [];
   for (let r = 0; r < rounds; r++) all.push(configs.map((c) => runChild(c, samples, quick, before)));
@@ -169,6 +182,7 @@ async function main(args: string[]): Promise<void> {
   const head = ['task', 'P', 'phase', ...configs.map((c) => LABEL[c])];
   if (before) head.push('wasm before / native');
   head.push('wasm / native', 'wasm |rel diff| of value');
+  if (threads) head.push('wasm-threads speedup, 1 → 2 threads', 'wasm-threads 2 / native', 'wasm-threads |rel diff| of value');
   lines.push(`| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`);
   const out: unknown[] = [];
   for (const task of TASKS) {
@@ -180,8 +194,12 @@ async function main(args: string[]): Promise<void> {
       const row = [task.id, String(got(all[0]!, 'wasm')!.parameters), PHASE_LABEL[phase], ...configs.map((c) => fmtSeconds(median(med(c))))];
       if (before) row.push(fmtRatio(ratio('wasm-before')));
       row.push(`**${fmtRatio(ratio('wasm'))}**`, relDiff(got(all[0]!, 'wasm')!.value, got(all[0]!, 'native-1')!.value).toExponential(1));
+      const speedup = threads ? median(all.map((_, i) => (med('wasm-mt-1')[i] as number) / (med('wasm-mt-2')[i] as number))) : Number.NaN;
+      if (threads)
+        row.push(`${fmtRatio(speedup)}`, `**${fmtRatio(ratio('wasm-mt-2'))}**`, relDiff(got(all[0]!, 'wasm-mt-2')!.value, got(all[0]!, 'wasm')!.value).toExponential(1));
       lines.push(`| ${row.join(' | ')} |`);
-      out.push({ task: task.id, phase, seconds: Object.fromEntries(configs.map((c) => [c, median(med(c))])), wasmOverNative: ratio('wasm'), wasmBeforeOverNative: before ? ratio('wasm-before') : null });
+      out.push({ task: task.id, phase, seconds: Object.fromEntries(configs.map((c) => [c, median(med(c))])), wasmOverNative: ratio('wasm'), wasmBeforeOverNative: before ? ratio('wasm-before') : null,
+        ...(threads ? { threadedSpeedup: speedup, wasmThreads2OverNative: ratio('wasm-mt-2') } : {}) });
     }
   }
   console.log(lines.join('\n'));

@@ -134,7 +134,8 @@ describe('hessbound sweep', () => {
     const args = ['sweep', '--dataset', 'iris', '--widths', '3', '--seeds', '1', '--hsrs', '0,0.05', '--hsr-target', 'spread', '--out', csvPath, '--plot', join(dir, 'h.svg'), '--quiet'];
     const r = runCli(args);
     expect(r.status, r.stderr).toBe(0);
-    const rows = readRows(csvPath);
+    // Rows come in completion order (the two points run on parallel workers): order them by beta.
+    const rows = readRows(csvPath).sort((a, b) => Number(a.hsr) - Number(b.hsr));
     expect(rows.map((x) => [x.hsr, x.hsrTarget])).toEqual([[0, ''], [0.05, 'spread']]);
     expect(rows[0]!.key).toBe(gridJobs({ dataset: 'iris', widths: [3], seeds: 1 })[0]!.key);
     expect(r.stdout.split('\n')[0]).toMatch(/\bhsr\b/);
