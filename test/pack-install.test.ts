@@ -66,7 +66,7 @@ describe('npm pack, then install without a compiler', () => {
     expect(backend.path).toBe(join(pkg, 'prebuilds', 'linux-x64', 'hessbound.napi.glibc.node'));
 
     // The threaded WebAssembly build loads from the installed package, runs a call on 2 threads, and the process exits.
-    const threaded = run('node', ['-e', "import('hessbound').then(async (h) => { const d = h.loadDataset('iris'); const m = h.randomModel({ inputs: d.d, hidden: [64], classes: d.classes, seed: 1 }); const r = await h.analyze(m, d, { method: 'lanczos', k: 1, bound: false, backend: 'wasm-threads' }); const b = await h.getBackend('wasm-threads'); console.log(JSON.stringify({ name: b.name, threads: await b.threadsUsed(), lambdaMax: r.lambdaMax })); })"], { cwd: project, env: { ...env, HESSBOUND_THREADS: '2' } });
+    const threaded = run('node', ['-e', "import('hessbound').then(async (h) => { const d = h.loadDataset('iris'); const m = h.randomModel({ inputs: d.d, hidden: [64], classes: d.classes, activation: 'tanh', seed: 1 }); const r = await h.analyze(m, d, { method: 'lanczos', k: 1, bound: false, backend: 'wasm-threads' }); const b = await h.getBackend('wasm-threads'); console.log(JSON.stringify({ name: b.name, threads: await b.threadsUsed(), lambdaMax: r.lambdaMax })); })"], { cwd: project, env: { ...env, HESSBOUND_THREADS: '2' } });
     expect(threaded.status, threaded.stderr).toBe(0);
     expect(JSON.parse(threaded.stdout)).toMatchObject({ name: 'wasm-threads', threads: 2 });
 

@@ -1,7 +1,7 @@
 /**
  * Training is bit-identical for any OpenBLAS thread count (the forward/backward pass and the
- * reductions run on one BLAS thread in a fixed order). Native only: the WebAssembly backend has one
- * thread. Before the fix, digits width 4 seed 0 diverged within 300 steps (different files).
+ * reductions run on one BLAS thread in a fixed order). Native, and the threaded WebAssembly build
+ * (wasm-threads; the single-threaded module has one thread). Before the fix, digits width 4 seed 0 diverged within 300 steps (different files).
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +22,8 @@ async function trainedWith(name: string, args: string[], threads: string): Promi
   return readFileSync(out, 'utf8');
 }
 
-describe.each(BACKENDS.filter((b) => b === 'native'))('training on %s with 1 and 2 OpenBLAS threads', (backend) => {
+// wasm-threads: the threaded WebAssembly build splits training's evaluations the same way (HESSBOUND_THREADS).
+describe.each(BACKENDS.filter((b) => b === 'native' || b === 'wasm-threads'))('training on %s with 1 and 2 OpenBLAS/kernel threads', (backend) => {
   it('gives the same model bit for bit (digits, width 4, seed 0)', async () => {
     const args = ['--dataset', 'digits', '--hidden', '4', '--seed', '0', '--max-steps', '300', '--backend', backend];
     expect(await trainedWith('digits', args, '2')).toBe(await trainedWith('digits', args, '1'));
