@@ -23,5 +23,6 @@ fi
 npm ci --no-audit --no-fund
 test -f prebuilds/linux-x64/hessbound.napi.glibc.node || { echo "hessbound setup: the self-contained prebuilt addon was not made" >&2; exit 1; }
 test -f build/Release/hessbound.node || { echo "hessbound setup: the native addon did not build" >&2; exit 1; }
+test -f wasm/dist/hessbound-wasm-mt.worker.js || { echo "hessbound setup: the threaded WebAssembly module did not build" >&2; exit 1; }
 test -f dist/src/cli/main.js || { echo "hessbound setup: the TypeScript build is missing" >&2; exit 1; }
 echo "hessbound setup: done (native addon, WebAssembly module and TypeScript build are ready)"
