@@ -5,7 +5,8 @@
  * OPENBLAS_CORETYPE=Haswell), and with em++ -O3 -msimd128 (the f64x2 microkernels of gemm_vec2.cpp,
  * run by Node's V8). SIMD128 has no fused multiply-add and 2 lanes, so its peak per cycle is about
  * half of AVX2 FMA's (8 against 16 flops a cycle on 2 FMA pipes). Runs alternate, `rounds` each;
- * reported: the median GFLOP/s (each run takes the best of its repetitions) and the ratio.
+ * reported: the median GFLOP/s (each run takes the best of its repetitions) and the ratio. The
+ * program warms gemm() up first (2000 small products) so V8 runs its optimized code, as in the kernel.
  *
  *   node --import tsx bench/wasm-gemm-peak.ts [--rounds N]
  */
