@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "blas.hpp"
+#include "gemm512.hpp"
 #include "sample_chunks.hpp"
 #include "softmax.hpp"
 
@@ -29,6 +30,10 @@ namespace {
 // and backward passes of a block run from cache while the GEMMs stay large enough to run at rate.
 constexpr std::size_t kBlockBytes = 2u << 20;
 constexpr int kMinBlockRows = 32;
+// With the AVX-512 products (gemm512.hpp) a block's arrays stay within L2 instead: those products
+// are fast enough for the passes over memory to show, and their sums over samples do not depend on
+// the block size (one running sum per entry across blocks).
+constexpr std::size_t kBlockBytes512 = 256u << 10;
 
 // Taylor coefficients of tanh(x) / x in powers of x^2 (2^{2n} (2^{2n} - 1) B_{2n} / (2n)!), enough
 // for 1e-18 relative below kTanhSeriesEnd.
@@ -131,6 +136,26 @@ double softmax_cross_entropy(int rows, int c, const double* b, const double* tar
   return loss;
 }
 
+// What a hidden layer does to each group of rows of u = a_{l-1} W_l^T as gemm512_nt completes
+// them: u += b, then a = sigma(u) (and, other than tanh, u = sigma'(u)).
+struct HiddenRows {
+  Activation activation;
+  int width;
+  const double* b;
+  double* u;
+  double* a;
+};
+void hidden_rows(void* context, int row0, int rows) {
+  const HiddenRows& h = *static_cast<const HiddenRows*>(context);
+  const std::size_t at = static_cast<std::size_t>(row0) * h.width;
+  if (h.activation == Activation::Tanh) return bias_tanh(rows, h.width, h.b, h.u + at, h.a + at);
+  double* u = h.u + at;
+  if (h.b)
+    for (int r = 0; r < rows; ++r)
+      for (int j = 0; j < h.width; ++j) u[static_cast<std::size_t>(r) * h.width + j] += h.b[j];
+  activate(h.activation, u, rows * h.width, h.a + at, u, nullptr);
+}
+
 }  // namespace
 
 TrainEvaluator::TrainEvaluator(const Problem& problem) : p_(problem) {
@@ -143,7 +168,8 @@ TrainEvaluator::TrainEvaluator(const Problem& problem) : p_(problem) {
   int widest = net.classes();
   for (int l = 1; l < L; ++l) widest = std::max(widest, net.sizes[l]);
   const int longest_chunk = (p_.samples + chunks_ - 1) / chunks_;
-  const std::size_t by_cache = kBlockBytes / (sizeof(double) * static_cast<std::size_t>(widest));
+  simd_ = gemm512_available();
+  const std::size_t by_cache = (simd_ ? kBlockBytes512 : kBlockBytes) / (sizeof(double) * static_cast<std::size_t>(widest));
   rows_ = static_cast<int>(std::min<std::size_t>(std::max<std::size_t>(by_cache, kMinBlockRows), longest_chunk));
   scratch_.resize(threads_);
   for (Scratch& s : scratch_) {
@@ -156,6 +182,11 @@ TrainEvaluator::TrainEvaluator(const Problem& problem) : p_(problem) {
     }
     s.back.resize(static_cast<std::size_t>(rows_) * widest);
   }
+  if (simd_) {
+    packed_at_.resize(L + 1, 0);
+    for (int l = 0; l < L; ++l) packed_at_[l + 1] = packed_at_[l] + gemm512_packed_size(net.sizes[l + 1], net.sizes[l]);
+    packed_.resize(packed_at_[L]);
+  }
   partial_.resize((chunks_ - 1) * P_);
   chunk_loss_.resize(chunks_);
 }
@@ -167,6 +198,7 @@ double TrainEvaluator::run_chunk(int chunk, Scratch& s, const double* params, do
   const int begin = static_cast<int>(static_cast<long long>(N) * chunk / chunks_);
   const int end = static_cast<int>(static_cast<long long>(N) * (chunk + 1) / chunks_);
   const bool is_tanh = net.activation == Activation::Tanh;
+  if (simd_) return run_chunk512(begin, end, s, params, out);
   double loss = 0;
   for (int r0 = begin; r0 < end; r0 += rows_) {
     const int rows = std::min(rows_, end - r0);
@@ -210,7 +242,55 @@ double TrainEvaluator::run_chunk(int chunk, Scratch& s, const double* params, do
   return loss;
 }
 
+// run_chunk with the AVX-512 products: the same passes, with each hidden layer's elementwise pass
+// on groups of rows as the forward product completes them, and the back-propagated product scaled
+// by sigma' as it is stored (no separate W^T delta array).
+double TrainEvaluator::run_chunk512(int begin, int end, Scratch& s, const double* params, double* out) const {
+  const NetSpec& net = p_.net;
+  const int L = net.layers(), c = net.classes();
+  const bool is_tanh = net.activation == Activation::Tanh;
+  double loss = 0;
+  for (int r0 = begin; r0 < end; r0 += rows_) {
+    const int rows = std::min(rows_, end - r0);
+    const bool first = r0 == begin;
+    const double* x = p_.x + static_cast<std::size_t>(r0) * net.inputs();
+    auto input = [&](int l) { return l == 0 ? x : s.act[l - 1].data(); };
+    for (int l = 0; l < L; ++l) {
+      const int in = net.sizes[l], width = net.sizes[l + 1];
+      const double* packed = packed_.data() + packed_at_[l];
+      double* u = s.delta[l].data();
+      if (l == L - 1) {  // the logits: bias added in the softmax pass
+        gemm512_nt(rows, width, in, input(l), in, packed, u, width);
+        break;
+      }
+      HiddenRows hidden{net.activation, width, net.has_bias[l] ? params + net.bias_offset(l) : nullptr, u,
+                        s.act[l].data()};
+      gemm512_nt(rows, width, in, input(l), in, packed, u, width, RowsDone{hidden_rows, &hidden});
+    }
+    const double* bo = net.has_bias[L - 1] ? params + net.bias_offset(L - 1) : nullptr;
+    loss += softmax_cross_entropy(rows, c, bo, p_.targets + static_cast<std::size_t>(r0) * c, p_.scale(),
+                                  s.delta[L - 1].data());
+    for (int l = L - 1; l >= 0; --l) {
+      const int in = net.sizes[l], width = net.sizes[l + 1];
+      const double* d = s.delta[l].data();
+      gemm512_tn(width, in, rows, d, width, input(l), in, !first, out + net.weight_offset(l), in,
+                 net.has_bias[l] ? out + net.bias_offset(l) : nullptr);
+      if (l == 0) break;
+      if (is_tanh)
+        gemm512_nn(rows, in, width, d, width, params + net.weight_offset(l), in, s.delta[l - 1].data(), in,
+                   Scale::TanhDerivative, s.act[l - 1].data(), in);
+      else
+        gemm512_nn(rows, in, width, d, width, params + net.weight_offset(l), in, s.delta[l - 1].data(), in, Scale::ByC);
+    }
+  }
+  return loss;
+}
+
 double TrainEvaluator::evaluate(const double* params, double* grad) {
+  if (simd_)
+    for (int l = 0; l < p_.net.layers(); ++l)
+      gemm512_pack(p_.net.sizes[l + 1], p_.net.sizes[l], params + p_.net.weight_offset(l), p_.net.sizes[l],
+                   packed_.data() + packed_at_[l]);
   std::atomic<int> next{0};
   auto work = [&](int t) {
     for (int c; (c = next.fetch_add(1)) < chunks_;)

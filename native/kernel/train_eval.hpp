@@ -35,11 +35,15 @@ class TrainEvaluator {
     std::vector<double> back;                // W_{l+1}^T delta_{l+1}, rows x widest hidden
   };
   double run_chunk(int chunk, Scratch& s, const double* params, double* out) const;
+  double run_chunk512(int begin, int end, Scratch& s, const double* params, double* out) const;
 
   Problem p_;
   int chunks_ = 1, threads_ = 1, rows_ = 1;
   std::size_t P_ = 0;
   std::vector<Scratch> scratch_;   // one per thread
+  bool simd_ = false;                     // the AVX-512 products (gemm512.hpp) instead of BLAS
+  std::vector<double> packed_;            // each layer's W_l packed for gemm512_nt, per evaluation
+  std::vector<std::size_t> packed_at_;    // where layer l's starts in packed_
   std::vector<double> partial_;    // the gradients of chunks 1..C-1
   std::vector<double> chunk_loss_;
 };
