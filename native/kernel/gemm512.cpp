@@ -120,24 +120,20 @@ void nt_body(int m, int n, int k, const double* a, int lda, const double* packed
 
 // ---- C (+)= A^T B -----------------------------------------------------------------------------
 
-// C[j0 .. j0 + J)[i0 .. i0 + 8 T), `cols` of the columns valid; with Sums, also the column sums of
-// A's columns j0 .. j0 + J.
-template <int J, int T, bool Sums>
+// C[j0 .. j0 + J)[i0 .. i0 + 8 T), `cols` of the columns valid.
+template <int J, int T>
 HB512_INLINE void tn_tile(int k, const double* a, int lda, const double* b, int ldb, bool accumulate, double* c,
-                          int ldc, double* sums, int cols) {
+                          int ldc, int cols) {
   __m512d acc[J][T];
-  double s[J];
   __mmask8 mask[T];
 #pragma GCC unroll 4
   for (int t = 0; t < T; ++t) mask[t] = lanes(cols, t);
 #pragma GCC unroll 16
-  for (int j = 0; j < J; ++j) {
+  for (int j = 0; j < J; ++j)
 #pragma GCC unroll 4
     for (int t = 0; t < T; ++t)
       acc[j][t] = accumulate ? _mm512_maskz_loadu_pd(mask[t], c + static_cast<std::size_t>(j) * ldc + 8 * t)
                              : _mm512_setzero_pd();
-    if (Sums) s[j] = accumulate ? sums[j] : 0.0;
-  }
   for (int i = 0; i < k; ++i) {
     const double* bi = b + static_cast<std::size_t>(i) * ldb;
     const double* ai = a + static_cast<std::size_t>(i) * lda;
@@ -149,30 +145,23 @@ HB512_INLINE void tn_tile(int k, const double* a, int lda, const double* b, int 
       const __m512d e = _mm512_set1_pd(ai[j]);
 #pragma GCC unroll 4
       for (int t = 0; t < T; ++t) acc[j][t] = _mm512_fmadd_pd(e, v[t], acc[j][t]);
-      if (Sums) s[j] += ai[j];
     }
   }
 #pragma GCC unroll 16
-  for (int j = 0; j < J; ++j) {
+  for (int j = 0; j < J; ++j)
 #pragma GCC unroll 4
     for (int t = 0; t < T; ++t) _mm512_mask_storeu_pd(c + static_cast<std::size_t>(j) * ldc + 8 * t, mask[t], acc[j][t]);
-    if (Sums) sums[j] = s[j];
-  }
 }
 
-// Columns j0 .. j0 + J of A against all of B; the column sums ride along with the first tile.
+// Columns j0 .. j0 + J of A against all of B.
 template <int J>
-void tn_strip(int n, int k, const double* a, int lda, const double* b, int ldb, bool accumulate, double* c, int ldc,
-              double* sums) {
+void tn_strip(int n, int k, const double* a, int lda, const double* b, int ldb, bool accumulate, double* c, int ldc) {
   constexpr int w = J > 6 ? 16 : 32;  // 24 accumulators at most
   for (int i0 = 0; i0 < n; i0 += w) {
     const int cols = n - i0, T = tile_vectors(std::min(cols, w));
     double* ci = c + i0;
     const double* bi = b + i0;
-    const bool with_sums = sums && i0 == 0;
-#define HB512_TN(TT)                                                              \
-  if (with_sums) tn_tile<J, TT, true>(k, a, lda, bi, ldb, accumulate, ci, ldc, sums, cols); \
-  else tn_tile<J, TT, false>(k, a, lda, bi, ldb, accumulate, ci, ldc, nullptr, cols)
+#define HB512_TN(TT) tn_tile<J, TT>(k, a, lda, bi, ldb, accumulate, ci, ldc, cols)
     if constexpr (J > 6) {
       if (T == 2) HB512_TN(2);
       else HB512_TN(1);
@@ -194,45 +183,54 @@ void tn_strip(int n, int k, const double* a, int lda, const double* b, int ldb, 
 constexpr int kTnRows = 64, kTnCols = 256;
 
 void tn_pass(int m, int n, int k, const double* a, int lda, const double* b, int ldb, bool accumulate, double* c,
-             int ldc, double* sums) {
+             int ldc) {
   // Up to 12 columns of A (training's output layer: the classes) in one strip, so that B is read
   // once; else strips of 6.
   for (int j0 = 0; j0 < m;) {
     const int J = m <= 12 ? m : std::min(6, m - j0);
     double* cj = c + static_cast<std::size_t>(j0) * ldc;
     const double* aj = a + j0;
-    double* sj = sums ? sums + j0 : nullptr;
     switch (J) {
-      case 12: tn_strip<12>(n, k, aj, lda, b, ldb, accumulate, cj, ldc, sj); break;
-      case 11: tn_strip<11>(n, k, aj, lda, b, ldb, accumulate, cj, ldc, sj); break;
-      case 10: tn_strip<10>(n, k, aj, lda, b, ldb, accumulate, cj, ldc, sj); break;
-      case 9: tn_strip<9>(n, k, aj, lda, b, ldb, accumulate, cj, ldc, sj); break;
-      case 8: tn_strip<8>(n, k, aj, lda, b, ldb, accumulate, cj, ldc, sj); break;
-      case 7: tn_strip<7>(n, k, aj, lda, b, ldb, accumulate, cj, ldc, sj); break;
-      case 6: tn_strip<6>(n, k, aj, lda, b, ldb, accumulate, cj, ldc, sj); break;
-      case 5: tn_strip<5>(n, k, aj, lda, b, ldb, accumulate, cj, ldc, sj); break;
-      case 4: tn_strip<4>(n, k, aj, lda, b, ldb, accumulate, cj, ldc, sj); break;
-      case 3: tn_strip<3>(n, k, aj, lda, b, ldb, accumulate, cj, ldc, sj); break;
-      case 2: tn_strip<2>(n, k, aj, lda, b, ldb, accumulate, cj, ldc, sj); break;
-      default: tn_strip<1>(n, k, aj, lda, b, ldb, accumulate, cj, ldc, sj); break;
+      case 12: tn_strip<12>(n, k, aj, lda, b, ldb, accumulate, cj, ldc); break;
+      case 11: tn_strip<11>(n, k, aj, lda, b, ldb, accumulate, cj, ldc); break;
+      case 10: tn_strip<10>(n, k, aj, lda, b, ldb, accumulate, cj, ldc); break;
+      case 9: tn_strip<9>(n, k, aj, lda, b, ldb, accumulate, cj, ldc); break;
+      case 8: tn_strip<8>(n, k, aj, lda, b, ldb, accumulate, cj, ldc); break;
+      case 7: tn_strip<7>(n, k, aj, lda, b, ldb, accumulate, cj, ldc); break;
+      case 6: tn_strip<6>(n, k, aj, lda, b, ldb, accumulate, cj, ldc); break;
+      case 5: tn_strip<5>(n, k, aj, lda, b, ldb, accumulate, cj, ldc); break;
+      case 4: tn_strip<4>(n, k, aj, lda, b, ldb, accumulate, cj, ldc); break;
+      case 3: tn_strip<3>(n, k, aj, lda, b, ldb, accumulate, cj, ldc); break;
+      case 2: tn_strip<2>(n, k, aj, lda, b, ldb, accumulate, cj, ldc); break;
+      default: tn_strip<1>(n, k, aj, lda, b, ldb, accumulate, cj, ldc); break;
     }
     j0 += J;
   }
 }
 
+// sums (+)= the column sums of A (k x m), one running sum per column in row order, a row at a time.
+void column_sums(int m, int k, const double* a, int lda, bool accumulate, double* sums) {
+  if (!accumulate) std::fill(sums, sums + m, 0.0);
+  for (int i = 0; i < k; ++i) {
+    const double* ai = a + static_cast<std::size_t>(i) * lda;
+    for (int j = 0; j < m; j += 8) {
+      const __mmask8 mask = lanes(m - j, 0);
+      _mm512_mask_storeu_pd(sums + j, mask, _mm512_add_pd(_mm512_maskz_loadu_pd(mask, sums + j), _mm512_maskz_loadu_pd(mask, ai + j)));
+    }
+  }
+}
+
 void tn_body(int m, int n, int k, const double* a, int lda, const double* b, int ldb, bool accumulate, double* c,
              int ldc, double* sums) {
-  if (k <= 0 && !accumulate) {  // an empty sum
+  if (sums) column_sums(m, k, a, lda, accumulate, sums);
+  if (k <= 0 && !accumulate)  // an empty sum
     for (int j = 0; j < m; ++j) std::fill(c + static_cast<std::size_t>(j) * ldc, c + static_cast<std::size_t>(j) * ldc + n, 0.0);
-    if (sums) std::fill(sums, sums + m, 0.0);
-  }
   for (int k0 = 0; k0 < k; k0 += kTnRows) {
     const int kc = std::min(kTnRows, k - k0);
     const double* ak = a + static_cast<std::size_t>(k0) * lda;
     const double* bk = b + static_cast<std::size_t>(k0) * ldb;
     for (int n0 = 0; n0 < n; n0 += kTnCols)
-      tn_pass(m, std::min(kTnCols, n - n0), kc, ak, lda, bk + n0, ldb, accumulate || k0 > 0, c + n0, ldc,
-              n0 == 0 ? sums : nullptr);
+      tn_pass(m, std::min(kTnCols, n - n0), kc, ak, lda, bk + n0, ldb, accumulate || k0 > 0, c + n0, ldc);
   }
 }
 

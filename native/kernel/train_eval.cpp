@@ -33,7 +33,7 @@ constexpr int kMinBlockRows = 32;
 // With the AVX-512 products (gemm512.hpp) a block's arrays stay within L2 instead: those products
 // are fast enough for the passes over memory to show, and their sums over samples do not depend on
 // the block size (one running sum per entry across blocks).
-constexpr std::size_t kBlockBytes512 = 256u << 10;
+constexpr std::size_t kBlockBytes512 = 512u << 10;
 
 // Taylor coefficients of tanh(x) / x in powers of x^2 (2^{2n} (2^{2n} - 1) B_{2n} / (2n)!), enough
 // for 1e-18 relative below kTanhSeriesEnd.
@@ -140,20 +140,24 @@ double softmax_cross_entropy(int rows, int c, const double* b, const double* tar
 // them: u += b, then a = sigma(u) (and, other than tanh, u = sigma'(u)).
 struct HiddenRows {
   Activation activation;
-  int width;
+  int width, ld;  // ld: the row stride of u and a
   const double* b;
   double* u;
   double* a;
 };
 void hidden_rows(void* context, int row0, int rows) {
   const HiddenRows& h = *static_cast<const HiddenRows*>(context);
-  const std::size_t at = static_cast<std::size_t>(row0) * h.width;
-  if (h.activation == Activation::Tanh) return bias_tanh(rows, h.width, h.b, h.u + at, h.a + at);
-  double* u = h.u + at;
-  if (h.b)
-    for (int r = 0; r < rows; ++r)
-      for (int j = 0; j < h.width; ++j) u[static_cast<std::size_t>(r) * h.width + j] += h.b[j];
-  activate(h.activation, u, rows * h.width, h.a + at, u, nullptr);
+  for (int r = row0; r < row0 + rows; ++r) {
+    double* u = h.u + static_cast<std::size_t>(r) * h.ld;
+    double* a = h.a + static_cast<std::size_t>(r) * h.ld;
+    if (h.activation == Activation::Tanh) {
+      bias_tanh(1, h.width, h.b, u, a);
+      continue;
+    }
+    if (h.b)
+      for (int j = 0; j < h.width; ++j) u[j] += h.b[j];
+    activate(h.activation, u, h.width, a, u, nullptr);
+  }
 }
 
 }  // namespace
@@ -171,12 +175,24 @@ TrainEvaluator::TrainEvaluator(const Problem& problem) : p_(problem) {
   simd_ = gemm512_available();
   const std::size_t by_cache = (simd_ ? kBlockBytes512 : kBlockBytes) / (sizeof(double) * static_cast<std::size_t>(widest));
   rows_ = static_cast<int>(std::min<std::size_t>(std::max<std::size_t>(by_cache, kMinBlockRows), longest_chunk));
+  // Row strides of the block arrays: the widths, except that the AVX-512 path pads hidden layers'
+  // rows off multiples of 512 bytes (a power-of-two stride puts a column strip's rows all in the
+  // same few cache sets, and the A^T B products read column strips).
+  ld_.resize(L);
+  for (int l = 0; l < L; ++l) {
+    int ld = net.sizes[l + 1];
+    if (simd_ && l < L - 1) {
+      ld = (ld + 7) / 8 * 8;
+      if (ld % 64 == 0) ld += 8;
+    }
+    ld_[l] = ld;
+  }
   scratch_.resize(threads_);
   for (Scratch& s : scratch_) {
     s.act.resize(L - 1);
     s.delta.resize(L);
     for (int l = 0; l < L; ++l) {
-      const std::size_t count = static_cast<std::size_t>(rows_) * net.sizes[l + 1];
+      const std::size_t count = static_cast<std::size_t>(rows_) * ld_[l];
       s.delta[l].resize(count);
       if (l < L - 1) s.act[l].resize(count);
     }
@@ -255,17 +271,18 @@ double TrainEvaluator::run_chunk512(int begin, int end, Scratch& s, const double
     const bool first = r0 == begin;
     const double* x = p_.x + static_cast<std::size_t>(r0) * net.inputs();
     auto input = [&](int l) { return l == 0 ? x : s.act[l - 1].data(); };
+    auto input_ld = [&](int l) { return l == 0 ? net.inputs() : ld_[l - 1]; };
     for (int l = 0; l < L; ++l) {
       const int in = net.sizes[l], width = net.sizes[l + 1];
       const double* packed = packed_.data() + packed_at_[l];
       double* u = s.delta[l].data();
       if (l == L - 1) {  // the logits: bias added in the softmax pass
-        gemm512_nt(rows, width, in, input(l), in, packed, u, width);
+        gemm512_nt(rows, width, in, input(l), input_ld(l), packed, u, ld_[l]);
         break;
       }
-      HiddenRows hidden{net.activation, width, net.has_bias[l] ? params + net.bias_offset(l) : nullptr, u,
+      HiddenRows hidden{net.activation, width, ld_[l], net.has_bias[l] ? params + net.bias_offset(l) : nullptr, u,
                         s.act[l].data()};
-      gemm512_nt(rows, width, in, input(l), in, packed, u, width, RowsDone{hidden_rows, &hidden});
+      gemm512_nt(rows, width, in, input(l), input_ld(l), packed, u, ld_[l], RowsDone{hidden_rows, &hidden});
     }
     const double* bo = net.has_bias[L - 1] ? params + net.bias_offset(L - 1) : nullptr;
     loss += softmax_cross_entropy(rows, c, bo, p_.targets + static_cast<std::size_t>(r0) * c, p_.scale(),
@@ -273,14 +290,12 @@ double TrainEvaluator::run_chunk512(int begin, int end, Scratch& s, const double
     for (int l = L - 1; l >= 0; --l) {
       const int in = net.sizes[l], width = net.sizes[l + 1];
       const double* d = s.delta[l].data();
-      gemm512_tn(width, in, rows, d, width, input(l), in, !first, out + net.weight_offset(l), in,
+      gemm512_tn(width, in, rows, d, ld_[l], input(l), input_ld(l), !first, out + net.weight_offset(l), in,
                  net.has_bias[l] ? out + net.bias_offset(l) : nullptr);
       if (l == 0) break;
-      if (is_tanh)
-        gemm512_nn(rows, in, width, d, width, params + net.weight_offset(l), in, s.delta[l - 1].data(), in,
-                   Scale::TanhDerivative, s.act[l - 1].data(), in);
-      else
-        gemm512_nn(rows, in, width, d, width, params + net.weight_offset(l), in, s.delta[l - 1].data(), in, Scale::ByC);
+      const Scale scale = is_tanh ? Scale::TanhDerivative : Scale::ByC;  // ByC: delta_{l-1} holds sigma'
+      gemm512_nn(rows, in, width, d, ld_[l], params + net.weight_offset(l), in, s.delta[l - 1].data(), ld_[l - 1],
+                 scale, is_tanh ? s.act[l - 1].data() : nullptr, ld_[l - 1]);
     }
   }
   return loss;

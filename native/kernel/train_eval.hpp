@@ -44,6 +44,7 @@ class TrainEvaluator {
   bool simd_ = false;                     // the AVX-512 products (gemm512.hpp) instead of BLAS
   std::vector<double> packed_;            // each layer's W_l packed for gemm512_nt, per evaluation
   std::vector<std::size_t> packed_at_;    // where layer l's starts in packed_
+  std::vector<int> ld_;                   // row stride of layer l's block arrays (u, a, delta)
   std::vector<double> partial_;    // the gradients of chunks 1..C-1
   std::vector<double> chunk_loss_;
 };
