@@ -9,7 +9,7 @@
  *   runs it here, and capped to the BLAS path (-DHESSBOUND_TRAIN_SIMD_LEVEL=0, what machines without
  *   AVX-512 run). Both against the Hessian path's loss and gradient (what analyze() uses) to
  *   1e-12, against central differences, against each other, and bit-identical for 1 and 3
- *   threads.
+ *   threads; and the evaluation's tanh within 2 ulp of libm's.
  * The addon itself is checked end to end by test/train.test.ts and test/thread-determinism.test.ts.
  */
 import { execFileSync } from 'node:child_process';
@@ -46,6 +46,7 @@ interface EvalCase {
 }
 interface EvalRun {
   simd: boolean;
+  tanhUlps: number;
   cases: EvalCase[];
 }
 
@@ -76,6 +77,8 @@ describe('AVX-512 products of training (gemm512.cpp), compiled for the host', ()
     const simd = run(simdExe, 1), blas = run(blasExe, 1);
     expect(simd.parsed.simd).toBe(cpuHasAvx512);
     expect(blas.parsed.simd).toBe(false);
+    // The evaluation's own tanh (odd polynomial below 0.55, exponential beyond) within 2 ulp of libm's.
+    expect(simd.parsed.tanhUlps).toBeLessThanOrEqual(2);
     // Thread counts change nothing, not even the last bit (fixed chunks, fixed order of sums).
     const withoutThreads = (text: string): string => text.replace(/"threads": \d+/g, '');
     for (const [exe, one] of [[simdExe, simd], [blasExe, blas]] as const) {

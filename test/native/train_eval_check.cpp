@@ -6,7 +6,9 @@
 // thread counts and builds), the Hessian path's (forward_backward + gradient, what analyze() uses)
 // and central differences of the loss along a few coordinates.
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -43,7 +45,22 @@ int main() {
   };
   std::mt19937_64 rng(11);
   std::normal_distribution<double> gauss(0, 1);
-  std::printf("{\"simd\": %s, \"cases\": [", gemm512_available() ? "true" : "false");
+  // tanh_values against libm's tanh: the largest distance in units in the last place over 2e6
+  // arguments, uniform in [-1, 1] and log-uniform in magnitude from 1e-8 to 30.
+  std::vector<double> args(2'000'000), values(args.size());
+  std::uniform_real_distribution<double> unit(-1, 1), exponent(-8, std::log10(30.0));
+  for (std::size_t i = 0; i < args.size(); ++i)
+    args[i] = i % 2 ? unit(rng) : std::copysign(std::pow(10.0, exponent(rng)), unit(rng));
+  tanh_values(args.data(), static_cast<int>(args.size()), values.data());
+  long long worst_ulps = 0;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const double want = std::tanh(args[i]);
+    std::int64_t a, b;
+    std::memcpy(&a, &values[i], sizeof a);
+    std::memcpy(&b, &want, sizeof b);
+    worst_ulps = std::max<long long>(worst_ulps, (a ^ b) < 0 ? (1LL << 62) : std::llabs(a - b));
+  }
+  std::printf("{\"simd\": %s, \"tanhUlps\": %lld, \"cases\": [", gemm512_available() ? "true" : "false", worst_ulps);
   bool first_case = true;
   for (const Case& k : cases) {
     Problem p;
