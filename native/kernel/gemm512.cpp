@@ -177,10 +177,10 @@ void tn_strip(int n, int k, const double* a, int lda, const double* b, int ldb, 
   }
 }
 
-// Rows of A and B per pass, and columns of B per pass: a kc x nb block of B (128 KB) stays in L2
+// Rows of A and B per pass, and columns of B per pass: a kc x nb block of B (512 KB) stays in L2
 // while every column strip of A runs over it, and each strip's rows stay in L1. C's entries go on
 // summing in row order from one pass to the next (stored and reloaded exactly).
-constexpr int kTnRows = 64, kTnCols = 256;
+constexpr int kTnRows = 256, kTnCols = 256;
 
 void tn_pass(int m, int n, int k, const double* a, int lda, const double* b, int ldb, bool accumulate, double* c,
              int ldc) {
