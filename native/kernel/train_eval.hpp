@@ -15,6 +15,10 @@ namespace hessbound {
 // are added in chunk order. The kernel's threads take chunks as they come, each calling a
 // single-threaded BLAS, so the result is bit-identical for any HESSBOUND_THREADS or
 // OPENBLAS_NUM_THREADS (as in hvp.cpp). Differs from gradient(forward_backward()) by rounding.
+//
+// Products: on x86-64 CPUs with AVX-512F, the fixed-order loops of gemm512.hpp (every gradient
+// entry one running sum over the chunk's samples); elsewhere BLAS (Eigen in WebAssembly). The two
+// paths differ by rounding only (test/train-eval-simd.test.ts).
 class TrainEvaluator {
  public:
   explicit TrainEvaluator(const Problem& problem);  // problem.params is not read
