@@ -19,6 +19,14 @@
  *     [--pairs 3] [--lbfgs-tol 1e-4] [--md FILE]
  *
  * HESSBOUND_ADDON=path/hessbound.node times another build of the addon (the "before" figures).
+ * --before path/hessbound.node times that build too, in the same run (a "before" column and ratio).
+ *
+ * Peers: PyTorch as the environment gives it (the "Done when" of issue 14 is judged on this one), and
+ * a second PyTorch row with OPENBLAS_CORETYPE=SkylakeX for the peer process only: torch's matmul
+ * goes through the system OpenBLAS, which this environment holds to its AVX2 (Haswell) kernels;
+ * with SkylakeX it runs its AVX-512 kernels, as hessbound's own products (gemm512.cpp) do.
+ * The evaluation's flops are also given as a fraction of one core's AVX-512 FMA peak
+ * (bench/lib/core-peak.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,6 +35,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { cliCommand } from './lib/cli.js';
+import { measureCorePeaks } from './lib/core-peak.js';
 import { BENCH_DIR, PYTHON } from './lib/peer.js';
 import { makeProblem, type Problem } from './lib/problems.js';
 import { median } from './lib/stats.js';
@@ -42,8 +51,10 @@ const { values } = parseArgs({
     'lbfgs-tol': { type: 'string', default: '1e-4' },
     pairs: { type: 'string', default: '3' },
     md: { type: 'string' },
+    before: { type: 'string' },
   },
 });
+const BEFORE = values.before;
 const list = (s: string | undefined): number[] => (s ? s.split(',').filter(Boolean).map(Number) : []);
 const WIDTHS = list(values.widths);
 const THREADS = list(values.threads);
@@ -58,6 +69,8 @@ const out = mkdtempSync(join(tmpdir(), 'hessbound-training-'));
 
 const hbEnv = (t: number) => ({ OPENBLAS_NUM_THREADS: String(t), HESSBOUND_THREADS: String(t) });
 const torchEnv = (t: number) => ({ TORCH_THREADS: String(t), OMP_NUM_THREADS: String(t), OPENBLAS_NUM_THREADS: '1' });
+const torchAvx512Env = (t: number) => ({ ...torchEnv(t), OPENBLAS_CORETYPE: 'SkylakeX' });
+const beforeEnv = (t: number): Record<string, string> => ({ ...hbEnv(t), HESSBOUND_ADDON: BEFORE ?? '' });
 
 function run(argv: string[], env: Record<string, string>): string {
   const [file, ...args] = argv;
@@ -76,12 +89,12 @@ interface TrainJson {
 function hbTrainArgs(p: Problem, extra: string[]): string[] {
   return [...CLI, 'train', '--model', p.modelPath, '--data', p.dataPath, '--backend', 'native', '--quiet', '--out', join(out, `${p.name}.json`), ...extra];
 }
-function hbTrain(p: Problem, t: number, extra: string[]): TrainJson {
-  return JSON.parse(run(hbTrainArgs(p, [...extra, '--json']), hbEnv(t))) as TrainJson;
+function hbTrain(p: Problem, t: number, extra: string[], env: Record<string, string> = hbEnv(t)): TrainJson {
+  return JSON.parse(run(hbTrainArgs(p, [...extra, '--json']), env)) as TrainJson;
 }
-function peer(task: string, p: Problem | null, t: number, extra: string[]): Record<string, number | string> {
+function peer(task: string, p: Problem | null, t: number, extra: string[], env: Record<string, string> = torchEnv(t)): Record<string, number | string> {
   const files = p ? ['--model', p.modelPath, '--data', p.dataPath] : [];
-  return JSON.parse(run([PYTHON, PEER, task, ...files, ...extra], torchEnv(t))) as Record<string, number | string>;
+  return JSON.parse(run([PYTHON, PEER, task, ...files, ...extra], env)) as Record<string, number | string>;
 }
 
 const lines: string[] = [];
@@ -100,42 +113,62 @@ say();
 
 const gemm = peer('gemm', null, 1, ['--n', '1024', '--repeat', '5']);
 const rate = gemm['flops'] as number;
-say(`DGEMM rate, one thread (numpy ${String(gemm['numpy'])} on the system OpenBLAS, 1024 x 1024 x 1024, best of 5): **${(rate / 1e9).toFixed(1)} GFLOP/s**.`);
+const peaks = measureCorePeaks();
+const peak = peaks.peak512 * 1e9;
+say(`DGEMM rate, one thread (numpy ${String(gemm['numpy'])} on the system OpenBLAS, 1024 x 1024 x 1024, best of 5, ` +
+  `OPENBLAS_CORETYPE=${process.env['OPENBLAS_CORETYPE'] ?? '(unset)'}): **${(rate / 1e9).toFixed(1)} GFLOP/s**. ` +
+  `One core's FMA peak (bench/lib/core-peak.ts): **${peaks.peak512.toFixed(1)} GFLOP/s** with 512-bit registers (AVX-512), ` +
+  `${peaks.peak256.toFixed(1)} with 256-bit (AVX2); OpenBLAS's 1024³ DGEMM in that process ${peaks.dgemm1024.toFixed(1)}.`);
 say();
 
 say(`## Per evaluation (loss + gradient)`);
 say();
-say(`| width | P | threads | hessbound | PyTorch | PyTorch / hessbound | GEMM flops | hessbound's fraction of the DGEMM rate |`);
-say(`| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`);
+say(`PyTorch: the environment as given (OPENBLAS_CORETYPE=${process.env['OPENBLAS_CORETYPE'] ?? '(unset)'}; issue 14's "Done when" is judged on this column); ` +
+  `PyTorch (AVX-512): the same peer with OPENBLAS_CORETYPE=SkylakeX. Fractions: the evaluation's GEMM flops per second over t x the one-thread DGEMM rate, and over t x the AVX-512 peak.`);
+say();
+const beforeHead = BEFORE ? ' before | before / hessbound |' : '';
+say(`| width | P | threads | hessbound |${beforeHead} PyTorch | PyTorch / hessbound | PyTorch (AVX-512) | PyTorch (AVX-512) / hessbound | GEMM flops | of the DGEMM rate | of the AVX-512 peak |`);
+say(`| ---: | ---: | ---: | ---: |${BEFORE ? ' ---: | ---: |' : ''} ---: | ---: | ---: | ---: | ---: | ---: | ---: |`);
 const K = 40;
+const perEvaluation = (p: Problem, t: number, env: Record<string, string>): number => median([0, 1, 2].map(() => {
+  const r = hbTrain(p, t, ['--adam-steps', String(K), '--max-steps', String(K), '--grad-tol', '0'], env);
+  return r.seconds / r.steps.evaluations;
+}));
 for (const w of WIDTHS) {
   const p = makeProblem('digits', w);
   const flops = 2 * p.data.n * w * (2 * p.data.d + 3 * p.data.classes);
   for (const t of THREADS) {
-    const hb = median([0, 1, 2].map(() => {
-      const r = hbTrain(p, t, ['--adam-steps', String(K), '--max-steps', String(K), '--grad-tol', '0']);
-      return r.seconds / r.steps.evaluations;
-    }));
+    const hb = perEvaluation(p, t, hbEnv(t));
+    const before = BEFORE ? perEvaluation(p, t, beforeEnv(t)) : 0;
     const th = peer('eval', p, t, ['--repeat', '20'])['perEvaluation'] as number;
-    say(`| ${w} | ${p.parameters} | ${t} | ${ms(hb)} | ${ms(th)} | **${x(th / hb)}** | ${(flops / 1e6).toFixed(0)} M | ${(100 * flops / hb / (rate * t)).toFixed(0)}% |`);
+    const th512 = peer('eval', p, t, ['--repeat', '20'], torchAvx512Env(t))['perEvaluation'] as number;
+    const beforeCells = BEFORE ? ` ${ms(before)} | ${x(before / hb)} |` : '';
+    say(`| ${w} | ${p.parameters} | ${t} | ${ms(hb)} |${beforeCells} ${ms(th)} | **${x(th / hb)}** | ${ms(th512)} | ${x(th512 / hb)} | ` +
+      `${(flops / 1e6).toFixed(0)} M | ${(100 * flops / hb / (rate * t)).toFixed(0)}% | ${(100 * flops / hb / (peak * t)).toFixed(0)}% |`);
   }
 }
 say();
 
 say(`## ${ADAM_STEPS} Adam steps, whole processes (median of ${PAIRS} pairs after a warm-up)`);
 say();
-say(`| width | threads | hessbound | PyTorch | PyTorch / hessbound (median of the pairs' ratios) |`);
-say(`| ---: | ---: | ---: | ---: | ---: |`);
+say(`| width | threads | hessbound | PyTorch | PyTorch / hessbound (median of the pairs' ratios) |${BEFORE ? ' before | before / hessbound (pairs, one thread) |' : ''}`);
+say(`| ---: | ---: | ---: | ---: | ---: |${BEFORE ? ' ---: | ---: |' : ''}`);
 for (const w of ADAM_WIDTHS) {
   const p = makeProblem('digits', w);
   for (const t of THREADS) {
     const steps = String(ADAM_STEPS);
+    const hbArgv = hbTrainArgs(p, ['--adam-steps', steps, '--max-steps', steps, '--grad-tol', '0']);
     const r = wholeProcessPairs(
-      { label: 'hessbound', argv: hbTrainArgs(p, ['--adam-steps', steps, '--max-steps', steps, '--grad-tol', '0']), env: hbEnv(t) },
+      { label: 'hessbound', argv: hbArgv, env: hbEnv(t) },
       { label: 'torch', argv: [PYTHON, PEER, 'adam', '--model', p.modelPath, '--data', p.dataPath, '--steps', steps], env: torchEnv(t) },
       PAIRS,
     );
-    say(`| ${w} | ${t} | ${r.a.median.toFixed(2)} s | ${r.b.median.toFixed(2)} s | **${x(r.ratioBoverA.median)}** |`);
+    let beforeCells = BEFORE ? ' | |' : '';
+    if (BEFORE && t === 1) {
+      const b = wholeProcessPairs({ label: 'hessbound', argv: hbArgv, env: hbEnv(t) }, { label: 'before', argv: hbArgv, env: beforeEnv(t) }, PAIRS);
+      beforeCells = ` ${b.b.median.toFixed(2)} s | ${x(b.ratioBoverA.median)} |`;
+    }
+    say(`| ${w} | ${t} | ${r.a.median.toFixed(2)} s | ${r.b.median.toFixed(2)} s | **${x(r.ratioBoverA.median)}** |${beforeCells}`);
   }
 }
 say();

@@ -15,6 +15,10 @@ namespace hessbound {
 // are added in chunk order. The kernel's threads take chunks as they come, each calling a
 // single-threaded BLAS, so the result is bit-identical for any HESSBOUND_THREADS or
 // OPENBLAS_NUM_THREADS (as in hvp.cpp). Differs from gradient(forward_backward()) by rounding.
+//
+// Products: on x86-64 CPUs with AVX-512F, the fixed-order loops of gemm512.hpp (every gradient
+// entry one running sum over the chunk's samples); elsewhere BLAS (Eigen in WebAssembly). The two
+// paths differ by rounding only (test/train-eval-simd.test.ts).
 class TrainEvaluator {
  public:
   explicit TrainEvaluator(const Problem& problem);  // problem.params is not read
@@ -35,11 +39,16 @@ class TrainEvaluator {
     std::vector<double> back;                // W_{l+1}^T delta_{l+1}, rows x widest hidden
   };
   double run_chunk(int chunk, Scratch& s, const double* params, double* out) const;
+  double run_chunk512(int begin, int end, Scratch& s, const double* params, double* out) const;
 
   Problem p_;
   int chunks_ = 1, threads_ = 1, rows_ = 1;
   std::size_t P_ = 0;
   std::vector<Scratch> scratch_;   // one per thread
+  bool simd_ = false;                     // the AVX-512 products (gemm512.hpp) instead of BLAS
+  std::vector<double> packed_;            // each layer's W_l packed for gemm512_nt, per evaluation
+  std::vector<std::size_t> packed_at_;    // where layer l's starts in packed_
+  std::vector<int> ld_;                   // row stride of layer l's block arrays (u, a, delta)
   std::vector<double> partial_;    // the gradients of chunks 1..C-1
   std::vector<double> chunk_loss_;
 };

@@ -1,0 +1,107 @@
+// Host check of training's evaluation (native/kernel/train_eval.cpp) for test/train-eval-simd.test.ts,
+// built twice: as the addon runs it on this machine (AVX-512 products when the CPU has them) and
+// with -DHESSBOUND_TRAIN_SIMD_LEVEL=0 (the BLAS path every other machine runs). For a few nets
+// with edge shapes (one input, two classes, widths off the tiles, two hidden layers, tanh and
+// gelu) it prints, as JSON: the evaluator's loss and gradient (%.17g, to compare bits across
+// thread counts and builds), the Hessian path's (forward_backward + gradient, what analyze() uses)
+// and central differences of the loss along a few coordinates.
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "gemm512.hpp"
+#include "network.hpp"
+#include "train_eval.hpp"
+
+using namespace hessbound;
+
+namespace {
+
+struct Case {
+  std::vector<int> sizes;
+  Activation activation;
+  int samples;
+};
+
+void print_vector(const char* name, const std::vector<double>& v) {
+  std::printf("\"%s\": [", name);
+  for (std::size_t i = 0; i < v.size(); ++i) std::printf("%s%.17g", i ? ", " : "", v[i]);
+  std::printf("]");
+}
+
+}  // namespace
+
+int main() {
+  const Case cases[] = {
+      {{64, 37, 10}, Activation::Tanh, 301},  // digits-like inputs, width off the tiles
+      {{1, 5, 2}, Activation::Tanh, 40},      // one input, two classes
+      {{7, 70, 3}, Activation::Tanh, 3},      // fewer samples than a tile of rows
+      {{9, 24, 12, 4}, Activation::Tanh, 97}, // two hidden layers
+      {{9, 33, 17, 4}, Activation::Gelu, 97}, // another activation (sigma' kept in delta)
+      {{16, 256, 10}, Activation::Tanh, 1000},// blocks and chunks of the bench's shape
+  };
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> gauss(0, 1);
+  // tanh_values against libm's tanh: the largest distance in units in the last place over 2e6
+  // arguments, uniform in [-1, 1] and log-uniform in magnitude from 1e-8 to 30.
+  std::vector<double> args(2'000'000), values(args.size());
+  std::uniform_real_distribution<double> unit(-1, 1), exponent(-8, std::log10(30.0));
+  for (std::size_t i = 0; i < args.size(); ++i)
+    args[i] = i % 2 ? unit(rng) : std::copysign(std::pow(10.0, exponent(rng)), unit(rng));
+  tanh_values(args.data(), static_cast<int>(args.size()), values.data());
+  long long worst_ulps = 0;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const double want = std::tanh(args[i]);
+    std::int64_t a, b;
+    std::memcpy(&a, &values[i], sizeof a);
+    std::memcpy(&b, &want, sizeof b);
+    worst_ulps = std::max<long long>(worst_ulps, (a ^ b) < 0 ? (1LL << 62) : std::llabs(a - b));
+  }
+  std::printf("{\"simd\": %s, \"tanhUlps\": %lld, \"cases\": [", gemm512_available() ? "true" : "false", worst_ulps);
+  bool first_case = true;
+  for (const Case& k : cases) {
+    Problem p;
+    p.net.sizes = k.sizes;
+    p.net.has_bias.assign(k.sizes.size() - 1, true);
+    p.net.activation = k.activation;
+    const int d = k.sizes.front(), c = k.sizes.back(), N = k.samples;
+    std::vector<double> x(static_cast<std::size_t>(N) * d), t(static_cast<std::size_t>(N) * c, 0.0), w(p.net.parameter_count());
+    for (double& v : x) v = gauss(rng);
+    for (int n = 0; n < N; ++n) t[static_cast<std::size_t>(n) * c + (n * 7) % c] = 1;
+    for (double& v : w) v = gauss(rng) * 0.4;
+    p.params = w.data(), p.x = x.data(), p.targets = t.data(), p.samples = N;
+    std::vector<double> grad(w.size());
+    TrainEvaluator evaluator(p);
+    const double loss = evaluator.evaluate(w.data(), grad.data());
+    const ForwardCache cache = forward_backward(p);
+    const std::vector<double> reference = gradient(p, cache);
+    // Central differences along a few coordinates (first and last weights and biases, some between).
+    std::vector<double> fd, fd_index;
+    std::vector<double> scratch(w.size());
+    for (std::size_t i = 0; i < w.size(); i += std::max<std::size_t>(1, w.size() / 7)) {
+      const double h = 1e-5, keep = w[i];
+      w[i] = keep + h;
+      const double up = evaluator.evaluate(w.data(), scratch.data());
+      w[i] = keep - h;
+      const double down = evaluator.evaluate(w.data(), scratch.data());
+      w[i] = keep;
+      fd.push_back((up - down) / (2 * h));
+      fd_index.push_back(static_cast<double>(i));
+    }
+    std::printf("%s{\"loss\": %.17g, \"referenceLoss\": %.17g, ", first_case ? "" : ", ", loss, cache.loss);
+    print_vector("grad", grad);
+    std::printf(", ");
+    print_vector("referenceGrad", reference);
+    std::printf(", ");
+    print_vector("fd", fd);
+    std::printf(", ");
+    print_vector("fdIndex", fd_index);
+    std::printf(", \"threads\": %d}", evaluator.threads());
+    first_case = false;
+  }
+  std::printf("]}\n");
+  return 0;
+}
