@@ -45,8 +45,8 @@ export const SOURCE_HELP = `  --model FILE            model: JSON (hessbound.mlp
   --classes C             the CSV file's number of classes (default: largest label + 1, at most 4x the
                           distinct labels)
   --reduction mean|sum    loss reduction (default mean)
-  --backend native|wasm   force a backend (default: native, else WebAssembly;
-                          wasm-threads: the threaded WebAssembly build, HESSBOUND_THREADS threads)`;
+  --backend B             force a backend: native | wasm | wasm-threads (default: native, else
+                          WebAssembly; wasm-threads: the threaded WebAssembly build, HESSBOUND_THREADS threads)`;
 
 export function loadData(values: ParsedValues): Dataset {
   const file = str(values, 'data');

@@ -12,7 +12,7 @@ Usage: hessbound info [--json]
 
 Prints the version, the backend commands use (native addon or WebAssembly), the native addon's file,
 its OpenBLAS threads and linkage (static in the prebuilt addon), and, when the native addon does not
-load, the reason. HESSBOUND_BACKEND=native|wasm forces a backend; OPENBLAS_NUM_THREADS sets threads.`;
+load, the reason. HESSBOUND_BACKEND=native|wasm|wasm-threads forces a backend; OPENBLAS_NUM_THREADS sets threads.`;
 
 async function run(argv: string[]): Promise<void> {
   const values = parse(argv, { json: { type: 'boolean' } } as const);

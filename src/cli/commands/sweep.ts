@@ -50,7 +50,7 @@ ${SWEEP_DATA_HELP}
   --dense-max-params N    lambda_max by a dense eigensolve up to N parameters, Lanczos above (default ${JOB_DEFAULTS.denseMaxParameters})
   --track K               also lambda_max and the WS bound every K training steps (in the JSON lines)
   --reduction mean|sum    loss reduction (default mean)
-  --backend native|wasm   force a backend
+  --backend B             force a backend: native | wasm | wasm-threads
 ${QUEUE_HELP}
   --json                  print the rows as one JSON object instead of the table
   --quiet                 no progress bar

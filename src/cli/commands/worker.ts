@@ -14,7 +14,7 @@ Usage: hessbound worker --queue URL [--concurrency N] [--threads T] [--quiet]
                           (redis://:PASSWORD@HOST:6379/0) or in HESSBOUND_REDIS_PASSWORD
   --concurrency N         points at once, each on its own thread (default: one per core, ${availableParallelism()} here)
   --threads T             BLAS threads per point (default: cores / concurrency, as a local sweep)
-  --backend native|wasm   backend for points whose sweep did not choose one
+  --backend B             native | wasm | wasm-threads: backend for points whose sweep did not choose one
   --lock-duration MS      a point whose worker stops answering goes back to the queue after MS
                           milliseconds (default 30000)
   --quiet                 no line per point
