@@ -16,16 +16,18 @@ set_target_properties(hessbound_wasm PROPERTIES
   OUTPUT_NAME hessbound-wasm
   SUFFIX ".js"
   RUNTIME_OUTPUT_DIRECTORY ${HESSBOUND_WASM_DIST})
-target_link_options(hessbound_wasm PRIVATE
-  -O3 ${HESSBOUND_WASM_FLAGS}
+# Link options both modules share.
+set(HESSBOUND_WASM_LINK_OPTIONS
   # A factory function, not an ES module: EXPORT_ES6 glue of emscripten 3.1.6 breaks under Node ESM.
-  -sMODULARIZE=1 -sEXPORT_NAME=HessboundWasm
+  -sMODULARIZE=1
   -sENVIRONMENT=web,worker,node
   # Grow to the wasm32 ceiling; a failed malloc returns null (-> std::bad_alloc), never aborts.
   -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=4GB -sABORTING_MALLOC=0
   # A library must not install process-wide handlers in Node.
   -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0
   -sFILESYSTEM=0)
+target_link_options(hessbound_wasm PRIVATE
+  -O3 ${HESSBOUND_WASM_FLAGS} ${HESSBOUND_WASM_LINK_OPTIONS} -sEXPORT_NAME=HessboundWasm)
 
 # The glue is CommonJS-style; this keeps Node from reading it as ESM inside our "type": "module" package.
 file(WRITE ${HESSBOUND_WASM_DIST}/package.json "{ \"type\": \"commonjs\" }\n")
@@ -49,12 +51,7 @@ set_target_properties(hessbound_wasm_mt PROPERTIES
   SUFFIX ".js"
   RUNTIME_OUTPUT_DIRECTORY ${HESSBOUND_WASM_DIST})
 target_link_options(hessbound_wasm_mt PRIVATE
-  -O3 ${HESSBOUND_WASM_MT_FLAGS}
-  -sMODULARIZE=1 -sEXPORT_NAME=HessboundWasmMt
-  -sENVIRONMENT=web,worker,node
-  -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=4GB -sABORTING_MALLOC=0
-  -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0
-  -sFILESYSTEM=0
+  -O3 ${HESSBOUND_WASM_MT_FLAGS} ${HESSBOUND_WASM_LINK_OPTIONS} -sEXPORT_NAME=HessboundWasmMt
   # Workers started with the module (the host sets Module.hbPoolSize = threads - 1): the calling
   # thread blocks while the kernel's threads run, so a worker cannot be started on demand then;
   # STRICT=2 makes a thread the pool cannot give fail at once (the kernel then uses fewer).
