@@ -5,6 +5,8 @@
  * single-threaded build). Asked for 2 threads (?threads=2), the isolated page must report
  * `wasm-threads` with 2 threads used by the matrix-free Lanczos lambda_max, the other page `wasm` on
  * 1 thread; both show Node's numbers (to 1e-9 relative) and exactly the same digits as each other.
+ * Forced to the threaded build (?backend=wasm-threads), the page without the headers shows the
+ * BACKEND error naming the headers to add, not a hang or a silent fallback.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,6 +28,8 @@ const IDS = ['loss', 'lambda-max', 'lambda-lanczos', 'ws-bound', 'lambda-min'] a
 
 interface Shown {
   isolated: boolean;
+  state: string;
+  message: string;
   backend: string;
   texts: Record<string, string>;
   errors: string[];
@@ -42,8 +46,11 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** Opens the example (default choice: iris, width 8, tanh) on a server with `headers` and reads what it shows. */
-async function openExample(headers: Record<string, string>): Promise<Shown> {
+/**
+ * Opens the example (default choice: iris, width 8, tanh) on a server with `headers` and reads what
+ * it shows; `expected` is the state the page must end in.
+ */
+async function openExample(headers: Record<string, string>, query = '?threads=2', expected = 'done'): Promise<Shown> {
   const server: Server = await serveStatic(ROOT, headers);
   const page = await browser.newPage();
   const errors: string[] = [];
@@ -53,13 +60,17 @@ async function openExample(headers: Record<string, string>): Promise<Shown> {
   });
   try {
     const { port } = server.address() as AddressInfo;
-    await page.goto(`http://127.0.0.1:${port}/examples/browser/index.html?threads=2`);
+    await page.goto(`http://127.0.0.1:${port}/examples/browser/index.html${query}`);
     await page.waitForFunction(() => ['done', 'error'].includes(document.getElementById('status')?.dataset.state ?? ''), undefined, { timeout: 90_000 });
-    expect(await page.locator('#status').getAttribute('data-state'), (await page.locator('#status').textContent()) ?? '').toBe('done');
+    const state = (await page.locator('#status').getAttribute('data-state')) ?? '';
+    const message = (await page.locator('#status').textContent()) ?? '';
+    expect(state, message).toBe(expected);
     const texts: Record<string, string> = {};
     for (const id of IDS) texts[id] = (await page.locator(`#${id}`).textContent()) ?? '';
     return {
       isolated: await page.evaluate(() => crossOriginIsolated),
+      state,
+      message,
       backend: (await page.locator('#backend').textContent()) ?? '',
       texts,
       errors,
@@ -98,5 +109,20 @@ describe('the browser example with and without cross-origin isolation', () => {
     for (const id of IDS) expect(relErr(Number(single.texts[id]), node[id]!), id).toBeLessThan(1e-9);
     expect(single.texts).toEqual(threaded.texts);
     expect(single.errors).toEqual([]);
+  }, 150_000);
+
+  it('forced to the threaded build without them: the BACKEND error, naming the headers', async () => {
+    const forced = await openExample({}, '?threads=2&backend=wasm-threads', 'error');
+    expect(forced.isolated).toBe(false);
+    expect(forced.message).toContain('needs SharedArrayBuffer');
+    expect(forced.message).toContain('crossOriginIsolated is false');
+    expect(forced.message).toContain('Cross-Origin-Embedder-Policy: require-corp');
+  }, 150_000);
+
+  it('forced to the threaded build with them: it runs, with Node\'s numbers', async () => {
+    const forced = await openExample(ISOLATION, '?threads=2&backend=wasm-threads');
+    expect(forced.backend).toMatch(/^wasm-threads, 2 threads, /);
+    expect(forced.texts).toEqual(threaded.texts);
+    expect(forced.errors).toEqual([]);
   }, 150_000);
 });

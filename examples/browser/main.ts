@@ -12,8 +12,11 @@ import { spectrum, spectrumPlotSvg } from '../../src/browser.js';
 // The page lives in examples/browser/ of the package; wasm/dist/ and data/ are served beside it.
 // esbuild does not bundle workers by itself: build-example.mjs bundles hessbound/browser-worker too.
 // In a cross-origin-isolated page (COOP/COEP headers, docs/wasm.md) the threaded build runs, else the
-// single-threaded one; ?threads=N sets the kernel's threads (default: the cores, at most 8).
-const threads = Number(new URLSearchParams(location.search).get('threads') ?? '0');
+// single-threaded one; ?threads=N sets the kernel's threads (default: the cores, at most 8), and
+// ?backend=wasm-threads insists on the threaded build (an error, with the fix, where it cannot run).
+const query = new URLSearchParams(location.search);
+const threads = Number(query.get('threads') ?? '0');
+const backend = query.get('backend') === 'wasm-threads' ? 'wasm-threads' : 'wasm';
 configureWasm({
   baseUrl: new URL('../../wasm/dist/', location.href),
   worker: new URL('./kernel-worker.js', import.meta.url),
@@ -106,7 +109,7 @@ async function run(): Promise<void> {
     const model = randomModel({ inputs: data.d, hidden: [width], classes: data.classes, activation, seed: 0 });
     const started = performance.now();
     // The kernel runs in a Web Worker: progress arrives as it works, Cancel terminates it.
-    const r = await analyze(model, data, { method: 'dense', backend: 'wasm', signal: controller.signal, onProgress: (f) => (progress.value = 0.8 * f) });
+    const r = await analyze(model, data, { method: 'dense', backend, signal: controller.signal, onProgress: (f) => (progress.value = 0.8 * f) });
     const ms = performance.now() - started;
     $('shape').textContent = `${r.parameters} × ${r.samples}`;
     $('loss').textContent = fmt(r.loss);
@@ -115,15 +118,15 @@ async function run(): Promise<void> {
     $('ratio').textContent = fmt(r.boundRatio);
     $('lambda-min').textContent = fmt(r.lambdaMin);
     // The same lambda_max matrix-free (Lanczos on Hessian-vector products: the threaded kernel's path).
-    const lanczos = await analyze(model, data, { method: 'lanczos', which: 'largest', k: 1, tolerance: 1e-10, bound: false, backend: 'wasm', signal: controller.signal });
+    const lanczos = await analyze(model, data, { method: 'lanczos', which: 'largest', k: 1, tolerance: 1e-10, bound: false, backend, signal: controller.signal });
     $('lambda-lanczos').textContent = fmt(lanczos.lambdaMax);
-    const used = (await (await getBackend('wasm')).threadsUsed?.()) ?? 1;
+    const used = (await (await getBackend(backend)).threadsUsed?.()) ?? 1;
     $('backend').textContent = `${r.backend}, ${used} thread${used > 1 ? 's' : ''}, ${ms.toFixed(0)} ms`;
     $('results').hidden = false;
     shownResult = r;
     drawChart();
     // The eigenvalue density (the exact eigenvalues smoothed by a Gaussian kernel), as the CLI plots it.
-    const density = await spectrum(model, data, { method: 'dense', backend: 'wasm', onProgress: (f) => (progress.value = 0.8 + 0.2 * f) });
+    const density = await spectrum(model, data, { method: 'dense', backend, onProgress: (f) => (progress.value = 0.8 + 0.2 * f) });
     if (controller.signal.aborted) throw new HessboundError('ABORTED', 'the computation was cancelled');
     $('density').innerHTML = spectrumPlotSvg(density);
     setStatus('done', `${name}, hidden width ${width}, ${activation}: done.`);
