@@ -9,7 +9,8 @@
  */
 import { loadavg } from 'node:os';
 
-import { loadDataset, randomModel, train, type BackendName } from '../src/index.js';
+import { loadDataset, randomModel, type BackendName } from '../src/index.js';
+import { adamStepMs } from './lib/train-step.js';
 
 const roundsAt = process.argv.indexOf('--rounds');
 const rounds = roundsAt > 0 ? Number(process.argv[roundsAt + 1]) : 3;
@@ -26,16 +27,10 @@ for (const width of [64, 256]) {
   const fixed: number[] = [];
   for (let round = 0; round <= rounds; round++)
     for (const backend of backends) {
-      const call = async (steps: number) => {
-        const t = performance.now();
-        await train(model, data, { maxSteps: steps, adamSteps: steps, gradTol: 0, backend });
-        return performance.now() - t;
-      };
-      const one = await call(1);
-      const many = await call(31);
+      const { step: ms, fixed: rest } = await adamStepMs(model, data, backend);
       if (round === 0) continue; // warm-up: module load, JIT, first allocations
-      (step[backend] ??= []).push((many - one) / 30);
-      if (backend === 'native') fixed.push(one - (many - one) / 30);
+      (step[backend] ??= []).push(ms);
+      if (backend === 'native') fixed.push(rest);
     }
   const [n, w, t] = backends.map((b) => median(step[b] as number[])) as [number, number, number];
   const P = (data.d + 1) * width + (width + 1) * data.classes;
