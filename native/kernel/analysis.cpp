@@ -46,7 +46,7 @@ void analyze_dense(const Problem& p, const ForwardCache& cache, const AnalyzeOpt
   const std::size_t P = r.parameters;
   check_dense_fits(P, opt.max_dense_bytes);
   Stopwatch clock;
-  std::vector<double> h(P * P);
+  LargeArray h(P * P);
   r.assembly = assembly_name(dense_hessian(p, cache, h.data(), opt.assembly, sub_progress(progress, 0.0, 0.4)));
   dense_traces(h.data(), P, r.trace, r.trace_of_square);
   r.has_traces = true;

@@ -86,8 +86,8 @@ HiddenLayerData hidden_layer_data(const Problem& pr, const ForwardCache& cache) 
     std::copy(pr.x + n * D.d, pr.x + (n + 1) * D.d, D.xt.begin() + n * D.d1);
     std::copy(cache.post[0].begin() + n * h, cache.post[0].begin() + (n + 1) * h, D.zt.begin() + n * D.h1);
   }
-  D.s = cache.d1[0];
-  D.p = cache.probs;
+  D.s.assign(cache.d1[0].begin(), cache.d1[0].end());
+  D.p.assign(cache.probs.begin(), cache.probs.end());
   D.q.resize(N * c);
   for (std::size_t i = 0; i < N * c; ++i) D.q[i] = std::sqrt(D.p[i]);
   saturation_safe_terms(pr, D);

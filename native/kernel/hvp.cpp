@@ -789,7 +789,7 @@ void Chunk::run() const {
   for (int n0 = begin; n0 < end; n0 += rows) {
     const int m = std::min(rows, end - n0);
     // Row n0 of a cached N x width array.
-    auto at = [n0](const std::vector<double>& a, int width) { return a.data() + static_cast<std::size_t>(n0) * width; };
+    auto at = [n0](const LargeArray& a, int width) { return a.data() + static_cast<std::size_t>(n0) * width; };
     // The parameter blocks are sums over samples: the first block writes, the others add.
     const bool first = n0 == begin;
     const double acc = first ? 0.0 : 1.0;

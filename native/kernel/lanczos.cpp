@@ -8,6 +8,7 @@
 #include "blas.hpp"
 #include "eigensolver.hpp"
 #include "errors.hpp"
+#include "large_array.hpp"
 #include "rng.hpp"
 
 namespace hessbound {
@@ -85,8 +86,9 @@ LanczosResult lanczos(const LinearOperator& op, std::size_t n, const LanczosOpti
 
   // Row j = q_j. Left uninitialized on purpose: a zero-filled cap x n block (184 MB for P = 76 810)
   // cost a memset and a page fault per page up front, although Lanczos usually stops after a few
-  // dozen rows; untouched rows are never read.
-  std::unique_ptr<double[]> basis_storage(new double[static_cast<std::size_t>(cap) * n]);
+  // dozen rows; untouched rows are never read. On huge pages where available (large_array.hpp).
+  std::unique_ptr<double, void (*)(void*) noexcept> basis_storage(
+      static_cast<double*>(large_allocate(static_cast<std::size_t>(cap) * n * sizeof(double))), large_free);
   double* const basis = basis_storage.get();
   std::vector<double> alpha, beta, w(n), coeff(cap);
   LanczosResult out;

@@ -124,7 +124,7 @@ ForwardCache forward_backward_checked(const Problem& p) {
   const NetSpec& net = p.net;
   for (int l = 0; l < net.layers(); ++l) {
     const int width = net.sizes[l + 1];
-    const std::vector<double>& u = cache.pre[l];
+    const LargeArray& u = cache.pre[l];
     for (std::size_t i = 0; i < u.size(); ++i)
       if (!std::isfinite(u[i]))
         fail("NON_FINITE", std::string(l + 1 == net.layers() ? "the logits" : "the pre-activations of layer " + std::to_string(l + 1)) +

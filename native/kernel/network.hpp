@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "activation.hpp"
+#include "large_array.hpp"
 
 namespace hessbound {
 
@@ -43,13 +44,13 @@ void validate(const Problem& problem);
 
 // Forward pass and first backward pass for all samples, kept for Hessian-vector products.
 struct ForwardCache {
-  std::vector<std::vector<double>> pre;    // u_l, N x d_l, l = 1..L (index l-1)
-  std::vector<std::vector<double>> post;   // a_l = sigma(u_l) for hidden layers (index l-1)
-  std::vector<std::vector<double>> d1;     // sigma'(u_l) for hidden layers
-  std::vector<std::vector<double>> d2;     // sigma''(u_l) for hidden layers
-  std::vector<double> probs;               // softmax, N x c
-  std::vector<std::vector<double>> delta;  // scaled backprop signals delta_l, N x d_l, l = 1..L
-  std::vector<std::vector<double>> back;   // W_{l+1}^T delta_{l+1} for hidden l, N x d_l
+  std::vector<LargeArray> pre;    // u_l, N x d_l, l = 1..L (index l-1)
+  std::vector<LargeArray> post;   // a_l = sigma(u_l) for hidden layers (index l-1)
+  std::vector<LargeArray> d1;     // sigma'(u_l) for hidden layers
+  std::vector<LargeArray> d2;     // sigma''(u_l) for hidden layers
+  LargeArray probs;               // softmax, N x c
+  std::vector<LargeArray> delta;  // scaled backprop signals delta_l, N x d_l, l = 1..L
+  std::vector<LargeArray> back;   // W_{l+1}^T delta_{l+1} for hidden l, N x d_l
   double loss = 0;
 
   // Input of affine layer l (0-based): x for l = 0, else post[l-1].
