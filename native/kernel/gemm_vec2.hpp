@@ -24,12 +24,13 @@ double dot_vec2(int n, const double* x, const double* y);
 // symmetric matrix-vector product reading the lower triangle once, then one rank-2nb update of the
 // trailing matrix by GEMM per panel. Up to TRIDIAGONAL_UNBLOCKED_BELOW rows (the whole matrix when
 // it is that small, else the last block) the unblocked routine, like dsytd2, with each step's rank-2
-// update fused into the next step's product: one pass over the lower triangle per step, which is as
-// fast while the triangle stays in cache (measured in WebAssembly: 13 ms against 14-15 ms at n = 515,
-// 123 ms against 99 ms at n = 1024).
+// update fused into the next step's product: one pass over the lower triangle per step, which is
+// as fast while the triangle stays in cache (measured in WebAssembly, unblocked against blocked down
+// to 512 rows: 12.5 against 12.6 ms at n = 515, 46 against 48 ms at n = 800, 123 against 99 ms at
+// n = 1024).
 void tridiagonalize_lower_vec2(int n, double* a, double* d, double* e);
 
-constexpr int TRIDIAGONAL_PANEL = 32, TRIDIAGONAL_UNBLOCKED_BELOW = 512;
+constexpr int TRIDIAGONAL_PANEL = 32, TRIDIAGONAL_UNBLOCKED_BELOW = 768;
 
 // The same with the panel width nb and crossover nx chosen (nb = 0: unblocked throughout), for tests.
 void tridiagonalize_lower_blocked_vec2(int n, double* a, double* d, double* e, int nb, int nx);

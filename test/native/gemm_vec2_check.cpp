@@ -161,7 +161,7 @@ int main() {
     }
   };
   const int P = TRIDIAGONAL_PANEL;
-  for (int n : {1, 2, 3, 7, 8, 9, 19, P - 1, P, P + 1, 2 * P + 3, 129, 300, 517, 700}) {
+  for (int n : {1, 2, 3, 7, 8, 9, 19, P - 1, P, P + 1, 2 * P + 3, 129, 300, 517, 800}) {
     Eigen::MatrixXd M(n, n);
     for (int i = 0; i < n; ++i)
       for (int j = 0; j <= i; ++j) M(i, j) = M(j, i) = U(g);
