@@ -375,7 +375,7 @@ int tridiagonalize_panels(int n, double* a, double* d, double* e, int nb, int nx
   auto at = [&](int i, int j) -> double& { return a[static_cast<std::size_t>(i) * n + j]; };
   const int ldl = 2 * nb;
   // L: rows k..n-1 of [V | W] (reflectors, then the W of dlatrd); R: the same rows of [W | V].
-  std::vector<double> L, R, x(n), u(n), y(n), t(2 * static_cast<std::size_t>(nb));
+  std::vector<double> L, R, x(n), u(n), y(n), s(2 * static_cast<std::size_t>(nb)), t(s.size());
   constexpr int MB = 128;  // rows per GEMM call of the rank-2nb update
   std::vector<double> diag(static_cast<std::size_t>(MB) * MB);
   int k = 0;
@@ -385,14 +385,13 @@ int tridiagonalize_panels(int n, double* a, double* d, double* e, int nb, int nx
     auto lrow = [&](int r) { return L.data() + static_cast<std::size_t>(r - k) * ldl; };  // global row r
     for (int i = 0; i < nb; ++i) {
       const int c = k + i;
-      // Column c, rows c..n-1, gets the panel's earlier reflections.
+      // Column c, rows c..n-1, gets the panel's earlier reflections: a_rc -= [V_r W_r] . [W_c V_c].
+      // Whole rows of L (its columns i.. are still zero): one dot of fixed length per row.
       if (i > 0) {
-        const double* vc = lrow(c);
-        const double* wc = vc + nb;
-        for (int r = c; r < n; ++r) {
-          const double* vr = lrow(r);
-          at(r, c) -= dot_vec2(i, vr, wc) + dot_vec2(i, vr + nb, vc);
-        }
+        const double* lc = lrow(c);
+        std::copy(lc + nb, lc + ldl, t.data());
+        std::copy(lc, lc + nb, t.data() + nb);
+        for (int r = c; r < n; ++r) at(r, c) -= dot_vec2(ldl, lrow(r), t.data());
       }
       d[c] = at(c, c);
       const int m = n - c - 1;  // rows c+1..n-1 (at least 2)
@@ -411,12 +410,12 @@ int tridiagonalize_panels(int n, double* a, double* d, double* e, int nb, int nx
       e[c] = beta;
       // y = (A - V W^T - W V^T) u on rows/columns c+1..n-1.
       symv_lower(m, &at(c + 1, c + 1), n, u.data(), y.data());
-      if (i > 0) {
-        double* vs = lrow(c + 1);
-        gemv_vec2(true, m, i, 1.0, vs, ldl, u.data(), 0.0, t.data());           // V^T u
-        gemv_vec2(true, m, i, 1.0, vs + nb, ldl, u.data(), 0.0, t.data() + nb);  // W^T u
-        gemv_vec2(false, m, i, -1.0, vs + nb, ldl, t.data(), 1.0, y.data());    // - W (V^T u)
-        gemv_vec2(false, m, i, -1.0, vs, ldl, t.data() + nb, 1.0, y.data());    // - V (W^T u)
+      if (i > 0) {  // y -= V (W^T u) + W (V^T u), over whole rows of L as above
+        const double* ls = lrow(c + 1);
+        gemv_vec2(true, m, ldl, 1.0, ls, ldl, u.data(), 0.0, s.data());  // [V^T u, W^T u]
+        std::copy(s.data() + nb, s.data() + ldl, t.data());
+        std::copy(s.data(), s.data() + nb, t.data() + nb);
+        gemv_vec2(false, m, ldl, -1.0, ls, ldl, t.data(), 1.0, y.data());
       }
       // w = tau y - (tau^2 / 2) (y . u) u, as in the unblocked routine.
       const double half = 0.5 * tau * tau * dot_vec2(m, y.data(), u.data());
