@@ -15,6 +15,7 @@
 #include <cmath>
 
 #include "gemm_vec2.hpp"
+#include "tridiagonal_eigenvalues.hpp"
 #define HESSBOUND_VEC2_TRIDIAGONAL 1
 #endif
 
@@ -73,8 +74,9 @@ using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowM
 
 #ifdef HESSBOUND_VEC2_TRIDIAGONAL
 // All eigenvalues, ascending, of the symmetric matrix in the lower triangle of a (overwritten): the
-// SIMD128 tridiagonalization of gemm_vec2.cpp (Eigen's runs scalar in WebAssembly), then Eigen's
-// implicit QR on the tridiagonal matrix. Scaled by the largest entry first, as Eigen does. False
+// SIMD128 tridiagonalization of gemm_vec2.cpp (Eigen's runs scalar in WebAssembly), then the
+// root-free QL/QR of tridiagonal_eigenvalues.cpp (Eigen's implicit QR should that not converge).
+// Scaled by the largest entry first, as Eigen does. False
 // (a left untouched) when an entry is not finite: the caller's Eigen path then fails as before.
 bool eigenvalues_vec2(int n, double* a, Eigen::VectorXd& values) {
   double scale = 0;
@@ -94,6 +96,11 @@ bool eigenvalues_vec2(int n, double* a, Eigen::VectorXd& values) {
   std::vector<double> sub(std::max(1, n - 1));
   tridiagonalize_lower_vec2(n, a, d.data(), sub.data());
   for (int i = 0; i + 1 < n; ++i) e[i] = sub[i];
+  values = d;
+  if (tridiagonal_eigenvalues(n, values.data(), sub.data())) {
+    values *= scale;
+    return true;
+  }
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver;
   solver.computeFromTridiagonal(d, e, Eigen::EigenvaluesOnly);
   if (solver.info() != Eigen::Success) fail("KERNEL", "Eigen's tridiagonal eigensolver did not converge");

@@ -262,8 +262,12 @@ __attribute__((noinline)) double fused_row(double* row, int k, int i, double vi,
 
 }  // namespace
 
-void tridiagonalize_lower_vec2(int n, double* a, double* d, double* e) {
-  auto at = [&](int i, int j) -> double& { return a[static_cast<std::size_t>(i) * n + j]; };
+namespace {
+
+// The unblocked reduction (dsytd2-like) of the n x n block at a (row stride lda), each step's
+// rank-2 update fused with the next step's product.
+void tridiagonalize_unblocked(int n, double* a, int lda, double* d, double* e) {
+  auto at = [&](int i, int j) -> double& { return a[static_cast<std::size_t>(i) * lda + j]; };
   if (n <= 0) return;
   // v, w: the pending rank-2 update A -= v w^T + w v^T of the trailing block (zero at first);
   // u: the current Householder vector; y: A u.
@@ -291,7 +295,7 @@ void tridiagonalize_lower_vec2(int n, double* a, double* d, double* e) {
     // One pass over rows k+1..n-1: the pending update, and y = A u on the updated block.
     std::fill(y.begin(), y.end(), 0.0);
     for (int i = k + 1; i < n; ++i) {
-      double* row = a + static_cast<std::size_t>(i) * n;
+      double* row = a + static_cast<std::size_t>(i) * lda;
       const double s = fused_row(row, k + 1, i, v[i], w[i], u[i], v.data(), w.data(), u.data(), y.data());
       row[i] -= 2 * v[i] * w[i];
       y[i] += s + row[i] * u[i];
@@ -313,6 +317,150 @@ void tridiagonalize_lower_vec2(int n, double* a, double* d, double* e) {
     e[n - 2] = at(n - 1, n - 2);
     d[n - 1] = at(n - 1, n - 1);
   }
+}
+
+// y = A u for the symmetric m x m matrix in the lower triangle of a (row stride lda): each entry is
+// read once and used twice (the row's dot product and the column's update of y). Four rows at a
+// time, so that each load of u_j and y_j serves four entries. Not inlined, for V8's tiering.
+__attribute__((noinline)) void symv_lower(int m, const double* a, int lda, const double* u, double* y) {
+  std::fill(y, y + m, 0.0);
+  int i = 0;
+  for (; i + 4 <= m; i += 4) {
+    const double* r0 = a + static_cast<std::size_t>(i) * lda;
+    const double* r1 = r0 + lda;
+    const double* r2 = r1 + lda;
+    const double* r3 = r2 + lda;
+    const double u0 = u[i], u1 = u[i + 1], u2 = u[i + 2], u3 = u[i + 3];
+    const v2 s0 = splat(u0), s1 = splat(u1), s2 = splat(u2), s3 = splat(u3);
+    v2 c0 = splat(0), c1 = c0, c2 = c0, c3 = c0;
+    for (int j = 0; j < i; j += 2) {  // i is a multiple of 4: no odd tail
+      const v2 uj = load(u + j);
+      const v2 x0 = load(r0 + j), x1 = load(r1 + j), x2 = load(r2 + j), x3 = load(r3 + j);
+      c0 += x0 * uj;
+      c1 += x1 * uj;
+      c2 += x2 * uj;
+      c3 += x3 * uj;
+      store(y + j, load(y + j) + ((x0 * s0 + x1 * s1) + (x2 * s2 + x3 * s3)));
+    }
+    // The 4 x 4 diagonal block, lower entries r_p[i + q] (q <= p).
+    double t0 = c0[0] + c0[1], t1 = c1[0] + c1[1], t2 = c2[0] + c2[1], t3 = c3[0] + c3[1];
+    t0 += r0[i] * u0 + r1[i] * u1 + r2[i] * u2 + r3[i] * u3;
+    t1 += r1[i] * u0 + r1[i + 1] * u1 + r2[i + 1] * u2 + r3[i + 1] * u3;
+    t2 += r2[i] * u0 + r2[i + 1] * u1 + r2[i + 2] * u2 + r3[i + 2] * u3;
+    t3 += r3[i] * u0 + r3[i + 1] * u1 + r3[i + 2] * u2 + r3[i + 3] * u3;
+    y[i] += t0;
+    y[i + 1] += t1;
+    y[i + 2] += t2;
+    y[i + 3] += t3;
+  }
+  for (; i < m; ++i) {
+    const double* r = a + static_cast<std::size_t>(i) * lda;
+    const double ui = u[i];
+    double t = 0;
+    for (int j = 0; j < i; ++j) {
+      t += r[j] * u[j];
+      y[j] += r[j] * ui;
+    }
+    y[i] += t + r[i] * ui;
+  }
+}
+
+// Blocked reduction (LAPACK's dsytrd/dlatrd, lower): panels of nb columns. Inside a panel, column c
+// gets the panel's earlier reflections from V and W (A - V W^T - W V^T, never formed), and its
+// product with the trailing matrix is the symmetric product with the not-yet-updated matrix minus
+// the V, W corrections. After the panel, one rank-2nb update A22 -= V W^T + W V^T of the lower
+// triangle by GEMM (half the product's flops in matrix-matrix form). Returns the number of columns
+// reduced (a multiple of nb); the caller finishes the trailing block unblocked.
+int tridiagonalize_panels(int n, double* a, double* d, double* e, int nb, int nx) {
+  auto at = [&](int i, int j) -> double& { return a[static_cast<std::size_t>(i) * n + j]; };
+  const int ldl = 2 * nb;
+  // L: rows k..n-1 of [V | W] (reflectors, then the W of dlatrd); R: the same rows of [W | V].
+  std::vector<double> L, R, x(n), u(n), y(n), s(2 * static_cast<std::size_t>(nb)), t(s.size());
+  constexpr int MB = 128;  // rows per GEMM call of the rank-2nb update
+  std::vector<double> diag(static_cast<std::size_t>(MB) * MB);
+  int k = 0;
+  for (; n - k > nx && n - k > nb + 1; k += nb) {
+    const int m0 = n - k;
+    L.assign(static_cast<std::size_t>(m0) * ldl, 0.0);
+    auto lrow = [&](int r) { return L.data() + static_cast<std::size_t>(r - k) * ldl; };  // global row r
+    for (int i = 0; i < nb; ++i) {
+      const int c = k + i;
+      // Column c, rows c..n-1, gets the panel's earlier reflections: a_rc -= [V_r W_r] . [W_c V_c].
+      // Whole rows of L (its columns i.. are still zero): one dot of fixed length per row.
+      if (i > 0) {
+        const double* lc = lrow(c);
+        std::copy(lc + nb, lc + ldl, t.data());
+        std::copy(lc, lc + nb, t.data() + nb);
+        for (int r = c; r < n; ++r) at(r, c) -= dot_vec2(ldl, lrow(r), t.data());
+      }
+      d[c] = at(c, c);
+      const int m = n - c - 1;  // rows c+1..n-1 (at least 2)
+      for (int r = 0; r < m; ++r) x[r] = at(c + 1 + r, c);
+      const double alpha = x[0];
+      const double xnorm = norm2(m - 1, x.data() + 1);
+      if (xnorm == 0) {  // no reflection: V and W keep a zero column
+        e[c] = alpha;
+        continue;
+      }
+      const double beta = -std::copysign(std::hypot(alpha, xnorm), alpha);
+      const double tau = (beta - alpha) / beta;
+      const double inv = 1 / (alpha - beta);
+      u[0] = 1;
+      for (int r = 1; r < m; ++r) u[r] = x[r] * inv;
+      e[c] = beta;
+      // y = (A - V W^T - W V^T) u on rows/columns c+1..n-1.
+      symv_lower(m, &at(c + 1, c + 1), n, u.data(), y.data());
+      if (i > 0) {  // y -= V (W^T u) + W (V^T u), over whole rows of L as above
+        const double* ls = lrow(c + 1);
+        gemv_vec2(true, m, ldl, 1.0, ls, ldl, u.data(), 0.0, s.data());  // [V^T u, W^T u]
+        std::copy(s.data() + nb, s.data() + ldl, t.data());
+        std::copy(s.data(), s.data() + nb, t.data() + nb);
+        gemv_vec2(false, m, ldl, -1.0, ls, ldl, t.data(), 1.0, y.data());
+      }
+      // w = tau y - (tau^2 / 2) (y . u) u, as in the unblocked routine.
+      const double half = 0.5 * tau * tau * dot_vec2(m, y.data(), u.data());
+      for (int r = 0; r < m; ++r) {
+        double* lr = lrow(c + 1 + r);
+        lr[i] = u[r];
+        lr[nb + i] = tau * y[r] - half * u[r];
+      }
+    }
+    // A22 -= V W^T + W V^T = L R^T on the lower triangle of rows/columns k+nb..n-1.
+    const int mt = n - k - nb;
+    R.resize(static_cast<std::size_t>(mt) * ldl);
+    const double* lt = lrow(k + nb);
+    for (int r = 0; r < mt; ++r) {
+      const double* src = lt + static_cast<std::size_t>(r) * ldl;
+      double* dst = R.data() + static_cast<std::size_t>(r) * ldl;
+      std::copy(src + nb, src + ldl, dst);
+      std::copy(src, src + nb, dst + nb);
+    }
+    double* a22 = &at(k + nb, k + nb);
+    for (int r0 = 0; r0 < mt; r0 += MB) {
+      const int mb = std::min(MB, mt - r0);
+      const double* lr = lt + static_cast<std::size_t>(r0) * ldl;
+      double* ar = a22 + static_cast<std::size_t>(r0) * n;
+      if (r0 > 0) gemm_vec2(false, true, mb, r0, ldl, -1.0, lr, ldl, R.data(), ldl, 1.0, ar, n);
+      // The diagonal block through a buffer: the strictly upper triangle of a is not touched.
+      gemm_vec2(false, true, mb, mb, ldl, 1.0, lr, ldl, R.data() + static_cast<std::size_t>(r0) * ldl, ldl, 0.0,
+                diag.data(), mb);
+      for (int p = 0; p < mb; ++p)
+        for (int q = 0; q <= p; ++q) ar[static_cast<std::size_t>(p) * n + r0 + q] -= diag[static_cast<std::size_t>(p) * mb + q];
+    }
+  }
+  return k;
+}
+
+}  // namespace
+
+void tridiagonalize_lower_blocked_vec2(int n, double* a, double* d, double* e, int nb, int nx) {
+  if (n <= 0) return;
+  const int k = nb > 0 ? tridiagonalize_panels(n, a, d, e, nb, nx) : 0;
+  tridiagonalize_unblocked(n - k, a + static_cast<std::size_t>(k) * n + k, n, d + k, e + k);
+}
+
+void tridiagonalize_lower_vec2(int n, double* a, double* d, double* e) {
+  tridiagonalize_lower_blocked_vec2(n, a, d, e, TRIDIAGONAL_PANEL, TRIDIAGONAL_UNBLOCKED_BELOW);
 }
 
 }  // namespace hessbound

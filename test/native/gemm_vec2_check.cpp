@@ -1,7 +1,11 @@
 // Checks native/kernel/gemm_vec2.cpp (the WebAssembly build's SIMD128 products, compiled here for
-// the host with the same vector types) against plain loops and Eigen's eigensolver. Prints the
-// largest relative error of each routine as JSON; test/gemm-vec2.test.ts compiles and runs it.
+// the host with the same vector types) against plain loops, Eigen's eigensolver and LAPACK's
+// dsyevd. Prints the largest relative error of each routine as JSON; test/gemm-vec2.test.ts
+// compiles and runs it.
+#include <lapacke.h>
+
 #include <Eigen/Eigenvalues>
+#include <Eigen/QR>
 
 #include <algorithm>
 #include <cmath>
@@ -10,8 +14,61 @@
 #include <vector>
 
 #include "gemm_vec2.hpp"
+#include "tridiagonal_eigenvalues.hpp"
 
 using namespace hessbound;
+
+namespace {
+
+// Largest eigenvalue error of the tridiagonalization (panel nb, crossover nx) followed by
+// tridiagonal_eigenvalues, against LAPACK's dsyevd on the same matrix, relative to the spectral norm.
+double tridiagonal_error(const Eigen::MatrixXd& M, int nb, int nx) {
+  const int n = static_cast<int>(M.rows());
+  std::vector<double> a(static_cast<std::size_t>(n) * n), d(n), e(std::max(1, n - 1)), ref(n);
+  // Only the lower triangle is the input: the upper one holds a marker that must stay untouched.
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) a[i * n + j] = j <= i ? M(i, j) : 12345.0;
+  Eigen::MatrixXd col = M;  // column-major copy for LAPACK
+  if (LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'L', n, col.data(), n, ref.data()) != 0) return 1e300;
+  tridiagonalize_lower_blocked_vec2(n, a.data(), d.data(), e.data(), nb, nx);
+  for (int i = 0; i < n; ++i)
+    for (int j = i + 1; j < n; ++j)
+      if (a[i * n + j] != 12345.0) return 1e300;
+  // The WebAssembly build's path: then the root-free QL/QR of tridiagonal_eigenvalues.cpp.
+  if (!tridiagonal_eigenvalues(n, d.data(), e.data())) return 1e300;
+  double norm = 0, err = 0;
+  for (int i = 0; i < n; ++i) norm = std::max(norm, std::fabs(ref[i]));
+  for (int i = 0; i < n; ++i) err = std::max(err, std::fabs(d[i] - ref[i]));
+  return norm > 0 ? err / norm : err;
+}
+
+// Largest eigenvalue error of tridiagonal_eigenvalues against LAPACK's dsterf on the same
+// tridiagonal matrix, relative to its largest eigenvalue (absolute when that is 0).
+double sterf_error(std::vector<double> d, std::vector<double> e) {
+  const int n = static_cast<int>(d.size());
+  e.resize(std::max(1, n - 1));
+  std::vector<double> rd = d, re = e;
+  if (LAPACKE_dsterf(n, rd.data(), re.data()) != 0) return 1e300;
+  if (!tridiagonal_eigenvalues(n, d.data(), e.data())) return 1e300;
+  double norm = 0, err = 0;
+  for (int i = 0; i < n; ++i) norm = std::max(norm, std::fabs(rd[i]));
+  for (int i = 0; i < n; ++i) err = std::max(err, std::fabs(d[i] - rd[i]));
+  return norm > 0 ? err / norm : err;
+}
+
+// Q diag(lambda) Q^T with a random orthogonal Q.
+Eigen::MatrixXd with_spectrum(const Eigen::VectorXd& lambda, std::mt19937& g) {
+  std::normal_distribution<double> N(0, 1);
+  const int n = static_cast<int>(lambda.size());
+  Eigen::MatrixXd G(n, n);
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) G(i, j) = N(g);
+  const Eigen::MatrixXd Q = Eigen::HouseholderQR<Eigen::MatrixXd>(G).householderQ();
+  Eigen::MatrixXd M = Q * lambda.asDiagonal() * Q.transpose();
+  return (M + M.transpose()) / 2;
+}
+
+}  // namespace
 
 int main() {
   std::mt19937 g(1);
@@ -86,7 +143,87 @@ int main() {
     const double scale = 1 + ref.eigenvalues().cwiseAbs().maxCoeff();
     eig_err = std::max(eig_err, (tri.eigenvalues() - ref.eigenvalues()).cwiseAbs().maxCoeff() / scale);
   }
-  std::printf("{\"gemm\":%.3e,\"gemv\":%.3e,\"dot\":%.3e,\"eigenvalues\":%.3e,\"paddingKept\":%s}\n", gemm_err, gemv_err,
-              dot_err, eig_err, padding_kept ? "true" : "false");
+  // The blocked tridiagonalization against LAPACK: sizes around the panel width nb (1, 2, 3, nb - 1,
+  // nb, nb + 1, 2 nb + 3, a few hundred) with panels down to the last block (nx = 0), with the
+  // defaults, and unblocked (nb = 0); random, graded, nearly degenerate, zero and diagonal matrices,
+  // and one with zero columns inside the panels.
+  double lapack_err = 0;
+  int lapack_cases = 0;
+  auto check = [&](const Eigen::MatrixXd& M) {
+    const int n = static_cast<int>(M.rows());
+    for (int nb : {0, 8, TRIDIAGONAL_PANEL}) {
+      lapack_err = std::max(lapack_err, tridiagonal_error(M, nb, 0));
+      ++lapack_cases;
+    }
+    if (n > TRIDIAGONAL_UNBLOCKED_BELOW) {
+      lapack_err = std::max(lapack_err, tridiagonal_error(M, TRIDIAGONAL_PANEL, TRIDIAGONAL_UNBLOCKED_BELOW));
+      ++lapack_cases;
+    }
+  };
+  const int P = TRIDIAGONAL_PANEL;
+  for (int n : {1, 2, 3, 7, 8, 9, 19, P - 1, P, P + 1, 2 * P + 3, 129, 300, 517, 800}) {
+    Eigen::MatrixXd M(n, n);
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j <= i; ++j) M(i, j) = M(j, i) = U(g);
+    check(M);
+    if (n == 2 * P + 3 || n == 300) {
+      Eigen::VectorXd graded(n), cluster(n);
+      for (int i = 0; i < n; ++i) {
+        graded[i] = (i % 2 ? -1.0 : 1.0) * std::pow(10.0, -12.0 * i / (n - 1));
+        cluster[i] = i < 3 ? -2.0 + i : 1 + 1e-11 * U(g);
+      }
+      check(with_spectrum(graded, g));
+      check(with_spectrum(cluster, g));
+      // Graded entries: D M D with D from 1 down to 1e-6.
+      Eigen::VectorXd s(n);
+      for (int i = 0; i < n; ++i) s[i] = std::pow(10.0, -6.0 * i / (n - 1));
+      check(s.asDiagonal() * M * s.asDiagonal());
+      check(Eigen::MatrixXd::Zero(n, n));
+      Eigen::MatrixXd D = Eigen::MatrixXd::Zero(n, n);
+      for (int i = 0; i < n; ++i) D(i, i) = U(g);
+      check(D);
+      // Columns 3, nb + 5 and the middle zero off the diagonal (no reflection in a panel).
+      Eigen::MatrixXd Z = M;
+      for (int c : {3, 8 + 5, P + 5, n / 2})
+        for (int i = 0; i < n; ++i)
+          if (i != c) Z(i, c) = Z(c, i) = 0;
+      check(Z);
+    }
+  }
+  // The tridiagonal eigenvalues alone against dsterf: random, Wilkinson's W+ (close pairs), graded,
+  // split (zero off-diagonals), tiny and huge scales, a constant diagonal, sizes 1 to 1000.
+  double sterf_err = 0;
+  int sterf_cases = 0;
+  auto sterf = [&](const std::vector<double>& d, const std::vector<double>& e) {
+    sterf_err = std::max(sterf_err, sterf_error(d, e));
+    ++sterf_cases;
+  };
+  for (int n : {1, 2, 3, 4, 21, 100, 1000}) {
+    std::vector<double> d(n), e(std::max(0, n - 1));
+    for (auto& x : d) x = U(g);
+    for (auto& x : e) x = U(g);
+    sterf(d, e);
+    for (double f : {1e-300, 1e-160, 1e150, 1e300}) {
+      std::vector<double> ds = d, es = e;
+      for (auto& x : ds) x *= f;
+      for (auto& x : es) x *= f;
+      sterf(ds, es);
+    }
+    std::vector<double> w(n), ones(std::max(0, n - 1), 1.0), graded(n), ge(std::max(0, n - 1)), split = e, flat(n, 2.0);
+    for (int i = 0; i < n; ++i) w[i] = std::fabs(i - (n - 1) / 2.0);
+    sterf(w, ones);
+    for (int i = 0; i < n; ++i) graded[i] = std::pow(10.0, -20.0 * i / std::max(1, n - 1));
+    for (int i = 0; i + 1 < n; ++i) ge[i] = 0.5 * std::sqrt(graded[i] * graded[i + 1]);
+    sterf(graded, ge);
+    std::reverse(graded.begin(), graded.end());
+    std::reverse(ge.begin(), ge.end());
+    sterf(graded, ge);
+    for (int i = 0; i + 1 < n; i += 3) split[i] = 0;
+    sterf(d, split);
+    sterf(flat, e);
+  }
+  std::printf("{\"gemm\":%.3e,\"gemv\":%.3e,\"dot\":%.3e,\"eigenvalues\":%.3e,\"tridiagonalVsLapack\":%.3e,"
+              "\"tridiagonalCases\":%d,\"sterfVsLapack\":%.3e,\"sterfCases\":%d,\"paddingKept\":%s}\n",
+              gemm_err, gemv_err, dot_err, eig_err, lapack_err, lapack_cases, sterf_err, sterf_cases, padding_kept ? "true" : "false");
   return 0;
 }
