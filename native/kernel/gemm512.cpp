@@ -64,38 +64,57 @@ constexpr int tile_rows() {
   return T == 4 ? 6 : T == 3 ? 8 : T == 2 ? 12 : 8;
 }
 
-// ---- C = A B^T --------------------------------------------------------------------------------
-
-// R rows x one panel (8 T columns, `cols` of them valid).
+// ---- The register tile both C = A B^T and C = A B use --------------------------------------------
+//
+// R rows of C x 8 T columns (`cols` of them valid) = A's R rows times B's k rows of 8 T columns
+// (B row-major with leading dimension ldb: a packed panel of gemm512_nt, or B itself in gemm512_nn),
+// scaled as it is stored. Columns past `cols` are neither read nor written.
 template <int R, int T>
-HB512_INLINE void nt_tile(int k, const double* a, int lda, const double* panel, double* c, int ldc, int cols) {
+HB512_INLINE void tile(int k, const double* a, int lda, const double* b, int ldb, double* c, int ldc, Scale scale,
+                       const double* t, int ldt, int cols) {
   __m512d acc[R][T];
+  __mmask8 mask[T];
+#pragma GCC unroll 4
+  for (int v = 0; v < T; ++v) mask[v] = lanes(cols, v);
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
-    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_pd();
+    for (int v = 0; v < T; ++v) acc[r][v] = _mm512_setzero_pd();
   for (int i = 0; i < k; ++i) {
-    __m512d b[T];
+    __m512d bv[T];
 #pragma GCC unroll 4
-    for (int t = 0; t < T; ++t) b[t] = _mm512_loadu_pd(panel + (static_cast<std::size_t>(i) * T + t) * 8);
+    for (int v = 0; v < T; ++v) bv[v] = _mm512_maskz_loadu_pd(mask[v], b + static_cast<std::size_t>(i) * ldb + 8 * v);
 #pragma GCC unroll 16
     for (int r = 0; r < R; ++r) {
       const __m512d e = _mm512_set1_pd(a[static_cast<std::size_t>(r) * lda + i]);
 #pragma GCC unroll 4
-      for (int t = 0; t < T; ++t) acc[r][t] = _mm512_fmadd_pd(e, b[t], acc[r][t]);
+      for (int v = 0; v < T; ++v) acc[r][v] = _mm512_fmadd_pd(e, bv[v], acc[r][v]);
     }
   }
+  const __m512d one = _mm512_set1_pd(1.0);
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
-    for (int t = 0; t < T; ++t) _mm512_mask_storeu_pd(c + static_cast<std::size_t>(r) * ldc + 8 * t, lanes(cols, t), acc[r][t]);
+    for (int v = 0; v < T; ++v) {
+      double* cv = c + static_cast<std::size_t>(r) * ldc + 8 * v;
+      __m512d x = acc[r][v];
+      if (scale == Scale::TanhDerivative) {
+        const __m512d tv = _mm512_maskz_loadu_pd(mask[v], t + static_cast<std::size_t>(r) * ldt + 8 * v);
+        x = _mm512_mul_pd(_mm512_fnmadd_pd(tv, tv, one), x);  // (1 - t^2) * (A B)
+      } else if (scale == Scale::ByC) {
+        x = _mm512_mul_pd(x, _mm512_maskz_loadu_pd(mask[v], cv));
+      }
+      _mm512_mask_storeu_pd(cv, mask[v], x);
+    }
 }
+
+// ---- C = A B^T --------------------------------------------------------------------------------
 
 template <int R, int T>
 HB512_INLINE void nt_rows(int n, int k, const double* a, int lda, const double* packed, double* c, int ldc) {
   constexpr int w = 8 * T;
   for (int j0 = 0, p = 0; j0 < n; j0 += w, ++p)
-    nt_tile<R, T>(k, a, lda, packed + static_cast<std::size_t>(p) * w * k, c + j0, ldc, n - j0);
+    tile<R, T>(k, a, lda, packed + static_cast<std::size_t>(p) * w * k, w, c + j0, ldc, Scale::None, nullptr, 0, n - j0);
 }
 
 template <int T>
@@ -237,49 +256,10 @@ void tn_body(int m, int n, int k, const double* a, int lda, const double* b, int
 // ---- C = (A B) scaled -------------------------------------------------------------------------
 
 template <int R, int T>
-HB512_INLINE void nn_tile(int k, const double* a, int lda, const double* b, int ldb, double* c, int ldc, Scale scale,
-                          const double* t, int ldt, int cols) {
-  __m512d acc[R][T];
-  __mmask8 mask[T];
-#pragma GCC unroll 4
-  for (int v = 0; v < T; ++v) mask[v] = lanes(cols, v);
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-    for (int v = 0; v < T; ++v) acc[r][v] = _mm512_setzero_pd();
-  for (int i = 0; i < k; ++i) {
-    __m512d bv[T];
-#pragma GCC unroll 4
-    for (int v = 0; v < T; ++v) bv[v] = _mm512_maskz_loadu_pd(mask[v], b + static_cast<std::size_t>(i) * ldb + 8 * v);
-#pragma GCC unroll 16
-    for (int r = 0; r < R; ++r) {
-      const __m512d e = _mm512_set1_pd(a[static_cast<std::size_t>(r) * lda + i]);
-#pragma GCC unroll 4
-      for (int v = 0; v < T; ++v) acc[r][v] = _mm512_fmadd_pd(e, bv[v], acc[r][v]);
-    }
-  }
-  const __m512d one = _mm512_set1_pd(1.0);
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-    for (int v = 0; v < T; ++v) {
-      double* cv = c + static_cast<std::size_t>(r) * ldc + 8 * v;
-      __m512d x = acc[r][v];
-      if (scale == Scale::TanhDerivative) {
-        const __m512d tv = _mm512_maskz_loadu_pd(mask[v], t + static_cast<std::size_t>(r) * ldt + 8 * v);
-        x = _mm512_mul_pd(_mm512_fnmadd_pd(tv, tv, one), x);  // (1 - t^2) * (A B)
-      } else if (scale == Scale::ByC) {
-        x = _mm512_mul_pd(x, _mm512_maskz_loadu_pd(mask[v], cv));
-      }
-      _mm512_mask_storeu_pd(cv, mask[v], x);
-    }
-}
-
-template <int R, int T>
 HB512_INLINE void nn_rows(int n, int k, const double* a, int lda, const double* b, int ldb, double* c, int ldc,
                           Scale scale, const double* t, int ldt) {
   for (int j0 = 0; j0 < n; j0 += 8 * T)
-    nn_tile<R, T>(k, a, lda, b + j0, ldb, c + j0, ldc, scale, t ? t + j0 : nullptr, ldt, n - j0);
+    tile<R, T>(k, a, lda, b + j0, ldb, c + j0, ldc, scale, t ? t + j0 : nullptr, ldt, n - j0);
 }
 
 template <int T>
