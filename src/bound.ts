@@ -76,6 +76,11 @@ export interface TraceDecomposition {
   };
   /** 2 <G, R>_F. */
   mixed: number;
+  /**
+   * True for identity, relu and leaky_relu: sigma'' = 0 (between kinks), so residual.sigmaSecond is
+   * exactly 0 and its passes were skipped (the cost estimate leaves them out too).
+   */
+  sigmaSecondVanishes: boolean;
 }
 
 export interface OrthogonalitySummary {

@@ -25,7 +25,7 @@ export const DEFAULT_HINTS: Readonly<Record<ErrorCode, string>> = {
   SHAPE_MISMATCH: 'the model needs one input per feature and one output per class, and every row the same length',
   NON_FINITE: 'remove NaN and Infinity values; weights so large that the logits overflow need rescaling',
   BAD_LABELS: 'labels are integers 0..c-1; soft targets are rows of non-negative numbers summing to 1',
-  BAD_ACTIVATION: 'use one of sigmoid, tanh, softplus, gelu, silu, identity',
+  BAD_ACTIVATION: 'use one of sigmoid, tanh, softplus, gelu, silu, identity, relu, leaky_relu',
   TOO_LARGE: 'use smaller hidden widths or fewer samples; for spectra of large nets, method lanczos',
   IO: 'check the path, that the file exists and that it can be read or written',
   BACKEND: 'build the native addon (npm run build:native) or use the WebAssembly backend (backend wasm)',

@@ -4,13 +4,14 @@
  * JSON format `hessbound.mlp.v1`:
  *   {"format": "hessbound.mlp.v1", "activation": "tanh",
  *    "layers": [{"weight": [[...], ...] (out x in), "bias": [...] | null}, ...]}
+ *   leaky_relu models add "negativeSlope": 0.01 (PyTorch's negative_slope; 0.01 when absent).
  * Parameter order everywhere (PyTorch nn.Linear order): layer by layer, W row-major, then b.
  */
 import { fail } from './errors.js';
 import { platformMemoryBudget } from './memory.js';
 import { assertAllocationsFit, modelParameters, parameterCountOf } from './resources/memory-plan.js';
 import { createRng } from './rng.js';
-import { ACTIVATIONS, NON_SMOOTH_ACTIVATIONS } from './types.js';
+import { ACTIVATIONS, DEFAULT_NEGATIVE_SLOPE, NON_SMOOTH_ACTIVATIONS } from './types.js';
 import type { Activation, Dataset, Layer, Model } from './types.js';
 
 export const MODEL_FORMAT = 'hessbound.mlp.v1';
@@ -23,6 +24,8 @@ export interface LayerJson {
 export interface ModelJson {
   format: typeof MODEL_FORMAT;
   activation: Activation;
+  /** leaky_relu only. */
+  negativeSlope?: number;
   layers: LayerJson[];
 }
 
@@ -30,7 +33,8 @@ export interface ModelJson {
 // Small validation helpers
 
 const SMOOTH_ALTERNATIVES_HINT =
-  'use a smooth activation instead: softplus (a smooth ReLU), gelu or silu behave much like ReLU';
+  'relu and leaky_relu are supported (almost-everywhere Hessian); for other kinked activations use a smooth one: ' +
+  'softplus (a smooth ReLU), gelu or silu';
 
 function describeValue(value: unknown): string {
   if (value === null) return 'null';
@@ -65,27 +69,58 @@ function readModelNumber(value: unknown, path: string): number {
   return value;
 }
 
+/** PyTorch module names as written in metadata ("nn.ReLU", "torch.nn.LeakyReLU", "SiLU") to ours. */
+const PYTORCH_MODULE_NAMES: Record<string, string> = { leakyrelu: 'leaky_relu' };
+function canonicalActivationName(name: string): string {
+  const bare = name.trim().replace(/^(torch\.)?nn\./i, '').toLowerCase();
+  return PYTORCH_MODULE_NAMES[bare] ?? bare;
+}
+
 /**
- * Checks an activation name (case-insensitive). Non-smooth activations are refused with the
- * reason: the Wolkowicz–Styan bound and the exact Hessian need sigma'' everywhere.
+ * Checks an activation name (case-insensitive; PyTorch's module names such as nn.ReLU too). relu and leaky_relu are accepted (piecewise linear:
+ * the Hessian is the almost-everywhere one); other non-smooth activations are refused with the reason.
  */
 export function parseActivation(name: unknown): Activation {
   const valid = ACTIVATIONS.join(', ');
   if (typeof name !== 'string') {
     fail('BAD_ACTIVATION', `activation must be a string, got ${describeValue(name)}`, `one of: ${valid}`);
   }
-  const normalized = name.trim().toLowerCase();
-  const smooth = ACTIVATIONS.find((a) => a === normalized);
-  if (smooth) return smooth;
+  const normalized = canonicalActivationName(name);
+  const known = ACTIVATIONS.find((a) => a === normalized);
+  if (known) return known;
   if ((NON_SMOOTH_ACTIVATIONS as readonly string[]).includes(normalized)) {
     fail(
       'BAD_ACTIVATION',
       `activation "${name}" is not smooth: the Wolkowicz-Styan bound and the exact Hessian need the ` +
-        `second derivative sigma'' at every point, and ${normalized} has a kink (or a jump) where it is undefined`,
+        `second derivative sigma'' at every point, and ${normalized} has a kink (or a jump) where it is undefined ` +
+        `(only relu and leaky_relu, with sigma'' = 0 between kinks, are handled as almost-everywhere exceptions)`,
       SMOOTH_ALTERNATIVES_HINT,
     );
   }
   return fail('BAD_ACTIVATION', `unknown activation "${name}"; valid activations: ${valid}`);
+}
+
+/** Checks leaky_relu's slope: a finite number (PyTorch allows any, including negative ones). */
+export function parseNegativeSlope(value: unknown, where = 'negativeSlope'): number {
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    fail('BAD_ACTIVATION', `${where} (the leaky_relu slope for u <= 0) must be a finite number, got ${describeValue(value)}`, `e.g. ${DEFAULT_NEGATIVE_SLOPE} (PyTorch's default)`);
+  return value;
+}
+
+/** The slope for u <= 0 the kernel uses: leaky_relu's (default 0.01), 0 for every other activation. */
+export function negativeSlopeOf(model: Pick<Model, 'activation' | 'negativeSlope'>): number {
+  return model.activation === 'leaky_relu' ? (model.negativeSlope ?? DEFAULT_NEGATIVE_SLOPE) : 0;
+}
+
+/** The activation fields of a model, to build another model with the same activation. */
+export function activationOf(model: Pick<Model, 'activation' | 'negativeSlope'>): Pick<Model, 'activation' | 'negativeSlope'> {
+  return model.activation === 'leaky_relu' ? { activation: model.activation, negativeSlope: negativeSlopeOf(model) } : { activation: model.activation };
+}
+
+/** A negativeSlope next to an activation other than leaky_relu is a mistake worth naming. */
+function checkSlopeBelongs(activation: Activation, slope: unknown): void {
+  if (slope !== undefined && activation !== 'leaky_relu')
+    fail('BAD_ACTIVATION', `negativeSlope is given but the activation is ${activation}`, 'negativeSlope applies to leaky_relu only; remove it or use activation leaky_relu');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -179,11 +214,14 @@ export function parseModelJson(input: string | object): Model {
   if (!isPlainObject(root)) fail('BAD_MODEL', `the model must be a JSON object, got ${describeValue(root)}`);
   checkFormat(root['format']);
   const activation = parseActivation(root['activation']);
+  checkSlopeBelongs(activation, root['negativeSlope']);
   const rawLayers = root['layers'];
   if (!Array.isArray(rawLayers)) fail('BAD_MODEL', `"layers" must be an array, got ${describeValue(rawLayers)}`);
   const layers = rawLayers.map((raw: unknown, l) => parseLayer(raw, l));
   checkLayerChain(layers);
-  return { activation, layers };
+  if (activation !== 'leaky_relu') return { activation, layers };
+  const slope = root['negativeSlope'] === undefined ? DEFAULT_NEGATIVE_SLOPE : parseNegativeSlope(root['negativeSlope']);
+  return { activation, negativeSlope: slope, layers };
 }
 
 /**
@@ -195,6 +233,8 @@ export function validateModel(model: Model): Model {
     fail('BAD_MODEL', 'a model must be an object {activation, layers: Layer[]}');
   }
   parseActivation(model.activation);
+  checkSlopeBelongs(model.activation, model.negativeSlope);
+  if (model.negativeSlope !== undefined) parseNegativeSlope(model.negativeSlope);
   model.layers.forEach((layer, l) => {
     const path = `layers[${l}]`;
     const sizesOk = Number.isInteger(layer.out) && Number.isInteger(layer.in) && layer.out > 0 && layer.in > 0;
@@ -228,7 +268,7 @@ function checkFinite(values: Float64Array, path: string, rowLength: number): voi
 export function modelToJson(model: Model): ModelJson {
   return {
     format: MODEL_FORMAT,
-    activation: model.activation,
+    ...activationOf(model),
     layers: model.layers.map((layer) => ({
       weight: Array.from({ length: layer.out }, (_, r) =>
         Array.from(layer.weight.subarray(r * layer.in, (r + 1) * layer.in)),
@@ -290,7 +330,7 @@ export function unflattenParams(model: Model, params: Float64Array | readonly nu
     weight: take(layer.weight.length),
     bias: layer.bias ? take(layer.bias.length) : null,
   }));
-  return { activation: model.activation, layers };
+  return { ...activationOf(model), layers };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -303,6 +343,8 @@ export interface RandomModelOptions {
   hidden: readonly number[];
   classes: number;
   activation: Activation;
+  /** leaky_relu's slope for u <= 0; default 0.01. */
+  negativeSlope?: number;
   seed: number;
   /** Default 'glorot'. */
   init?: InitScheme;
@@ -347,6 +389,8 @@ export function randomModel(options: RandomModelOptions): Model {
   }
   const hidden = options.hidden.map((width, i) => checkPositiveInteger(width, `hidden[${i}]`));
   const activation = parseActivation(options.activation);
+  checkSlopeBelongs(activation, options.negativeSlope);
+  const negativeSlope = options.negativeSlope === undefined ? DEFAULT_NEGATIVE_SLOPE : parseNegativeSlope(options.negativeSlope);
   const init = options.init ?? 'glorot';
   if (init !== 'glorot' && init !== 'he') fail('BAD_OPTION', `init must be 'glorot' or 'he', got ${describeValue(init)}`);
   const withBias = options.bias ?? true;
@@ -363,7 +407,7 @@ export function randomModel(options: RandomModelOptions): Model {
     for (let i = 0; i < weight.length; i++) weight[i] = std * rng.normal();
     layers.push({ out: fanOut, in: fanIn, weight, bias: withBias ? new Float64Array(fanOut) : null });
   }
-  return { activation, layers };
+  return { ...activationOf({ activation, negativeSlope }), layers };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 import type { ProblemSpec } from './backend/types.js';
 import { withClasses } from './data.js';
 import { fail } from './errors.js';
-import { flattenParams, hasBias, layerSizes, validateModelForData } from './model.js';
+import { flattenParams, hasBias, layerSizes, negativeSlopeOf, validateModelForData } from './model.js';
 import { ACTIVATIONS } from './types.js';
 import type { Dataset, Model, Reduction } from './types.js';
 
@@ -36,6 +36,7 @@ export function toProblemSpec(model: Model, dataIn: Dataset, reduction?: Reducti
     sizes: Int32Array.from(layerSizes(model)),
     hasBias: Uint8Array.from(hasBias(model).map((b) => (b ? 1 : 0))),
     activation: ACTIVATIONS.indexOf(model.activation),
+    leakySlope: negativeSlopeOf(model),
     params: params ?? flattenParams(model),
     x: data.x,
     targets: data.targets,

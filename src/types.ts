@@ -1,10 +1,20 @@
 /** Public data types shared by every module of the facade. */
 
-export const ACTIVATIONS = ['sigmoid', 'tanh', 'softplus', 'gelu', 'silu', 'identity'] as const;
+/** In the kernel's order (native/kernel/activation.hpp): the index is the code it receives. */
+export const ACTIVATIONS = ['sigmoid', 'tanh', 'softplus', 'gelu', 'silu', 'identity', 'relu', 'leaky_relu'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 
-/** Non-smooth activations we recognise only to refuse them with an explanation. */
-export const NON_SMOOTH_ACTIVATIONS = ['relu', 'leaky_relu', 'relu6', 'hardtanh', 'hardsigmoid', 'hardswish', 'elu', 'selu', 'prelu', 'abs', 'step'] as const;
+/**
+ * Piecewise-linear activations: sigma'' = 0 between kinks, so the Hessian computed is the
+ * almost-everywhere one (what autograd gives) and the diagnostics watch the kinks (docs/curvature.md).
+ */
+export const KINKED_ACTIVATIONS = ['relu', 'leaky_relu'] as const;
+
+/** leaky_relu's slope for u <= 0 when a model does not state one (PyTorch's default). */
+export const DEFAULT_NEGATIVE_SLOPE = 0.01;
+
+/** Other non-smooth activations, recognised only to refuse them with an explanation. */
+export const NON_SMOOTH_ACTIVATIONS = ['relu6', 'hardtanh', 'hardsigmoid', 'hardswish', 'elu', 'selu', 'prelu', 'abs', 'step'] as const;
 
 export type Reduction = 'mean' | 'sum';
 /** 'wasm-threads': the threaded WebAssembly build (hessbound-wasm-mt; SharedArrayBuffer). */
@@ -18,9 +28,11 @@ export interface Layer {
   readonly bias: Float64Array | null;
 }
 
-/** A smooth MLP: at least one hidden layer, one activation for all hidden layers. */
+/** An MLP: at least one hidden layer, one activation for all hidden layers. */
 export interface Model {
   readonly activation: Activation;
+  /** leaky_relu only: sigma(u) = negativeSlope * u for u <= 0 (PyTorch's negative_slope); default 0.01. */
+  readonly negativeSlope?: number;
   readonly layers: readonly Layer[];
 }
 

@@ -99,6 +99,8 @@ function activation(name: Activation, u: number): [number, number] {
       return [u * sig(u), sig(u) * (1 + u * (1 - sig(u)))];
     case 'identity':
       return [u, 1];
+    case 'relu':
+      return [Math.max(u, 0), u > 0 ? 1 : 0];
     default:
       throw new Error(`no reference for ${name}`);
   }

@@ -2,7 +2,7 @@
  * Files made by real PyTorch (test/fixtures/interop/make_fixtures.py: torch.onnx.export, and
  * safetensors written per the spec) from the weights of the reference fixtures, in nn.Sequential,
  * nested and named layouts, float64, float32 (and F16/BF16), every activation, a deeper net and one
- * without biases. Each must give back the weights exactly (float32 -> float64 is exact) and
+ * without biases; make_relu_fixtures.py adds nn.ReLU / nn.LeakyReLU(0.2) nets (no sample near a kink). Each must give back the weights exactly (float32 -> float64 is exact) and
  * reproduce, on both backends, the reference values to 1e-9: PyTorch's own float64 autodiff of
  * the weights as stored, and for float64 files also the independent fixtures in test/fixtures.
  */
@@ -29,6 +29,8 @@ interface Entry {
   onnx?: boolean;
   metadataActivation: boolean;
   activation: string;
+  /** leaky_relu's slope (make_relu_fixtures.py): the safetensors metadata's and ONNX LeakyRelu's alpha. */
+  negativeSlope?: number;
   reference: Omit<Expected, 'topEigenvalues' | 'eigenvalues'>;
 }
 
@@ -61,11 +63,11 @@ describe('PyTorch-made fixtures', () => {
   it('cover every activation, both formats, float32 and float64, every layout, a deeper net and one without biases', () => {
     expect(manifest.torch).toMatch(/^\d/);
     const activations = new Set(cases.map((c) => c.entry.activation));
-    expect([...activations].sort()).toEqual(['gelu', 'identity', 'sigmoid', 'silu', 'softplus', 'tanh']);
+    expect([...activations].sort()).toEqual(['gelu', 'identity', 'leaky_relu', 'relu', 'sigmoid', 'silu', 'softplus', 'tanh']);
     for (const format of ['safetensors', 'onnx'] as const) {
       for (const dtype of ['f32', 'f64'] as const) {
         const some = cases.filter((c) => c.format === format && c.entry.dtype === dtype);
-        expect(new Set(some.map((c) => c.entry.activation)).size, `${format} ${dtype}`).toBe(6);
+        expect(new Set(some.map((c) => c.entry.activation)).size, `${format} ${dtype}`).toBe(8);
       }
     }
     expect(new Set(cases.map((c) => c.entry.layout))).toEqual(new Set(['sequential', 'nested', 'named', 'matmul']));
@@ -90,6 +92,7 @@ describe('PyTorch-made fixtures', () => {
     it('gives back the weights exactly', () => {
       const model = load(c);
       expect(model.activation).toBe(c.entry.activation);
+      expect(model.negativeSlope).toBe(c.entry.negativeSlope);
       expect(model.layers.map((l) => [l.out, l.in, l.bias !== null])).toEqual(source.model.layers.map((l) => [l.out, l.in, l.bias !== null]));
       const expected = flattenParams(source.model);
       const round = c.entry.dtype === 'f64' ? (v: number) => v : c.entry.dtype === 'f32' ? Math.fround : null;

@@ -129,9 +129,9 @@ describe('ONNX graphs that are MLPs', () => {
 
 describe('ONNX graphs that are refused, naming the node and its op', () => {
   const gemm = (input: string, output: string, w: string, b: string, name?: string): Node => ({ op: 'Gemm', inputs: [input, w, b], output, attributes: [int('transB', 1)], ...(name ? { name } : {}) });
-  it('ReLU (not smooth), LayerNormalization, Conv', () => {
-    expectRefusal(model([gemm('x', 'z1', 'W1', 'B1'), { op: 'Relu', inputs: ['z1'], output: 'h1', name: '/net/act' }, gemm('h1', 'y', 'W2', 'B2')], weights),
-      /node "\/net\/act" \(op Relu\) is not supported/, /smooth activation/);
+  it('Elu (not smooth, not piecewise linear), LayerNormalization, Conv', () => {
+    expectRefusal(model([gemm('x', 'z1', 'W1', 'B1'), { op: 'Elu', inputs: ['z1'], output: 'h1', name: '/net/act' }, gemm('h1', 'y', 'W2', 'B2')], weights),
+      /node "\/net\/act" \(op Elu\) is not supported/, /smooth activation, or relu/);
     expectRefusal(model([gemm('x', 'z1', 'W1', 'B1'), { op: 'LayerNormalization', inputs: ['z1', 'B1'], output: 'h1', name: 'ln' }, gemm('h1', 'y', 'W2', 'B2')], weights),
       /node "ln" \(op LayerNormalization\) is not supported/, /Gemm, MatMul/);
     expectRefusal(model([{ op: 'Conv', inputs: ['x', 'W1'], output: 'y', name: 'conv1' }], weights), /node "conv1" \(op Conv\)/);

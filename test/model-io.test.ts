@@ -135,12 +135,12 @@ describe('model validation errors', () => {
   });
 
   it('rejects unknown activations, listing the valid ones', () => {
-    expectError(() => parseModelJson({ ...validJson(), activation: 'swishy' }), 'BAD_ACTIVATION', 'sigmoid, tanh, softplus, gelu, silu, identity');
+    expectError(() => parseModelJson({ ...validJson(), activation: 'swishy' }), 'BAD_ACTIVATION', 'sigmoid, tanh, softplus, gelu, silu, identity, relu, leaky_relu');
     expectError(() => parseModelJson({ ...validJson(), activation: 3 }), 'BAD_ACTIVATION', 'must be a string');
   });
 
-  it('refuses non-smooth activations and suggests smooth ones', () => {
-    for (const name of ['relu', 'leaky_relu', 'ReLU']) {
+  it('refuses non-smooth activations other than relu and leaky_relu, and suggests smooth ones', () => {
+    for (const name of ['elu', 'relu6', 'HardTanh']) {
       const err = expectError(() => parseModelJson({ ...validJson(), activation: name }), 'BAD_ACTIVATION', 'not smooth');
       expect(err.message).toContain("sigma''");
       expect(err.hint).toMatch(/softplus/);
@@ -340,7 +340,7 @@ describe('randomModel', () => {
     expectError(() => randomModel({ ...base, hidden: [3, 0] }), 'BAD_OPTION', 'hidden[1] must be an integer >= 1');
     expectError(() => randomModel({ ...base, classes: 1 }), 'BAD_OPTION', 'classes must be an integer >= 2');
     expectError(() => randomModel({ ...base, inputs: 2.5 }), 'BAD_OPTION', 'inputs');
-    expectError(() => randomModel({ ...base, activation: 'relu' as never }), 'BAD_ACTIVATION', 'not smooth');
+    expectError(() => randomModel({ ...base, activation: 'elu' as never }), 'BAD_ACTIVATION', 'not smooth');
     expectError(() => randomModel({ ...base, init: 'lecun' as never }), 'BAD_OPTION', "init must be 'glorot' or 'he'");
   });
 });

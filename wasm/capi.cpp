@@ -109,11 +109,12 @@ hessbound::Progress progress_if(int wanted) {
 }  // namespace
 
 #define HB_SPEC                                                                                                 \
-  const int *sizes, int size_count, const unsigned char *has_bias, int bias_count, int activation, int reduction, \
+  const int *sizes, int size_count, const unsigned char *has_bias, int bias_count, int activation, double leaky_slope, \
+      int reduction, \
       const double *params, std::size_t params_len, const double *x, std::size_t x_len, const double *targets,   \
       std::size_t targets_len, int samples
 #define HB_SPEC_ARGS                                                                                        \
-  sizes, size_count, has_bias, bias_count, activation, reduction, params, params_len, x, x_len, targets, \
+  sizes, size_count, has_bias, bias_count, activation, leaky_slope, reduction, params, params_len, x, x_len, targets, \
       targets_len, samples
 
 extern "C" {

@@ -58,6 +58,12 @@ int integer(const Napi::Object& o, const char* key) {
   return v.As<Napi::Number>().Int32Value();
 }
 
+double number(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsNumber()) throw KernelError("BAD_OPTION", std::string("spec.") + key + " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
 // Copies the spec's buffers: the work then runs on another thread while JS may reuse its arrays.
 OwnedProblem read_problem(const Napi::Value& value) {
   if (!value.IsObject()) throw KernelError("BAD_OPTION", "expected a problem spec object");
@@ -69,6 +75,7 @@ OwnedProblem read_problem(const Napi::Value& value) {
   auto targets = typed<Napi::Float64Array>(o, "targets");
   return OwnedProblem::from_views(sizes.Data(), static_cast<int>(sizes.ElementLength()), bias.Data(),
                                   static_cast<int>(bias.ElementLength()), integer(o, "activation"),
+                                  number(o, "leakySlope"),
                                   integer(o, "reduction"), params.Data(), params.ElementLength(), x.Data(),
                                   x.ElementLength(), targets.Data(), targets.ElementLength(), integer(o, "samples"));
 }

@@ -29,32 +29,46 @@ Activation activation_from_name(const std::string& name) {
   if (name == "gelu") return Activation::Gelu;
   if (name == "silu") return Activation::Silu;
   if (name == "identity") return Activation::Identity;
+  if (name == "relu") return Activation::Relu;
+  if (name == "leaky_relu") return Activation::LeakyRelu;
   fail("BAD_ACTIVATION", "unknown activation '" + name +
-                             "' (expected sigmoid, tanh, softplus, gelu, silu or identity)");
+                             "' (expected sigmoid, tanh, softplus, gelu, silu, identity, relu or leaky_relu)");
 }
 
-Activation activation_from_int(int code) {
-  if (code < 0 || code > 5) fail("BAD_ACTIVATION", "activation code out of range: " + std::to_string(code));
-  return static_cast<Activation>(code);
+Activation activation_from_int(int code, double leaky_slope) {
+  if (code < 0 || code > 7) fail("BAD_ACTIVATION", "activation code out of range: " + std::to_string(code));
+  Activation a(static_cast<Activation::Kind>(code));
+  if (a == Activation::LeakyRelu) {
+    if (!std::isfinite(leaky_slope))
+      fail("BAD_ACTIVATION", "the leaky_relu slope must be a finite number, got " + std::to_string(leaky_slope));
+    a.leaky_slope = leaky_slope;
+  }
+  return a;
 }
 
 const char* activation_name(Activation a) {
-  switch (a) {
+  switch (a.kind) {
     case Activation::Sigmoid: return "sigmoid";
     case Activation::Tanh: return "tanh";
     case Activation::Softplus: return "softplus";
     case Activation::Gelu: return "gelu";
     case Activation::Silu: return "silu";
     case Activation::Identity: return "identity";
+    case Activation::Relu: return "relu";
+    case Activation::LeakyRelu: return "leaky_relu";
   }
   return "?";
+}
+
+bool has_second_derivative(Activation a) {
+  return a != Activation::Identity && a != Activation::Relu && a != Activation::LeakyRelu;
 }
 
 void activate(Activation a, const double* u, int n, double* value, double* d1, double* d2) {
   for (int i = 0; i < n; ++i) {
     const double x = u[i];
     double f = 0, f1 = 0, f2 = 0;
-    switch (a) {
+    switch (a.kind) {
       case Activation::Sigmoid: {
         const double s = sigmoid(x);
         f = s;
@@ -94,6 +108,16 @@ void activate(Activation a, const double* u, int n, double* value, double* d1, d
       case Activation::Identity:
         f = x;
         f1 = 1;
+        f2 = 0;
+        break;
+      case Activation::Relu:  // sigma'' = 0 away from the kink; sigma'(0) = 0 as in PyTorch
+        f = x > 0 ? x : 0;
+        f1 = x > 0 ? 1 : 0;
+        f2 = 0;
+        break;
+      case Activation::LeakyRelu:  // sigma'(0) = slope as in PyTorch
+        f = x > 0 ? x : a.leaky_slope * x;
+        f1 = x > 0 ? 1 : a.leaky_slope;
         f2 = 0;
         break;
     }

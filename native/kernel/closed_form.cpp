@@ -94,6 +94,7 @@ HiddenLayerData hidden_layer_data(const Problem& pr, const ForwardCache& cache) 
   // W2^T p and W2^T g for all samples at once.
   D.w2p.resize(N * h);
   gemm(false, false, D.N, D.h, D.c, 1.0, D.p.data(), D.c, D.w2, D.h, 0.0, D.w2p.data(), D.h);
+  D.has_e = has_second_derivative(pr.net.activation);
   D.e.resize(N * h);
   gemm(false, false, D.N, D.h, D.c, 1.0, D.g.data(), D.c, D.w2, D.h, 0.0, D.e.data(), D.h);
   for (std::size_t i = 0; i < N * h; ++i) D.e[i] *= cache.d2[0][i];
@@ -200,19 +201,19 @@ CosineSummary input_cosines(const double* x, int N, int d) {
 }
 
 // Multiply-adds, counting the symmetric halves the implementations actually compute.
-double dual_cost(int N, int d1, int h, int h1, int c) {
+double dual_cost(int N, int d1, int h, int h1, int c, bool has_e) {
   const double pairs = 0.5 * N * static_cast<double>(N);
   const double per_pair = (0.5 * c * (c + 1) + 3.0 * c) * h  // Q_nm entries, gradient rows, <C_n, C_m>
-                          + d1 + h1 + 4.0 * h + c + 0.5 * c * (c + 1)  // Kx, Kz, D.e, e.D, e.e, s.s, g.g, tr(A A)
+                          + d1 + h1 + (has_e ? 4.0 : 1.0) * h + c + 0.5 * c * (c + 1)  // Kx, Kz, D.e, e.D, e.e, s.s, g.g, tr(A A)
                           + 10.0 * c * c;                        // O(c^2) work per pair once Q_nm is known
   return pairs * per_pair;
 }
 
-double primal_cost(int N, int d1, int h, int h1, int c) {
+double primal_cost(int N, int d1, int h, int h1, int c, bool has_e) {
   auto packed = [](double n) { return 0.5 * n * (n + 1); };
   const double per_sample = packed(h) * packed(d1)         // G11
                             + packed(h) * c               // building M^T A M entries
-                            + 2.0 * h * packed(d1)        // diagonal rows of G11, R11
+                            + (has_e ? 2.0 * h * packed(d1) : 0.0)  // diagonal rows of G11, R11
                             + packed(c) * packed(h1)      // H22
                             + static_cast<double>(c) * h * h1 * d1  // G21
                             + 2.0 * c * h * d1;           // R21 and its overlap with G21

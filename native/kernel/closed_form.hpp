@@ -23,6 +23,7 @@ struct HiddenLayerData {
   std::vector<double> xt;       // N x d1, x~ = [x; 1] when layer 1 has a bias
   std::vector<double> zt;       // N x h1, z~ = [z; 1] when layer 2 has a bias
   std::vector<double> s, e;     // N x h: sigma'(u) and e = sigma''(u) * (W2^T g)
+  bool has_e = true;            // false when sigma'' = 0 (piecewise linear): e = 0, its terms are skipped
   std::vector<double> w2p;      // N x h: W2^T p
   std::vector<double> colnorm;  // N x h: D_nj = ||F_n[:, j]||^2 = (M_n^T A_n M_n)_jj
   std::vector<double> p, q, g;  // N x c: softmax, sqrt(p), p - t
@@ -85,8 +86,9 @@ void primal_square_terms(const HiddenLayerData& data, TraceTerms& terms, std::si
                          const Progress& progress = {});
 
 // Multiply-add counts of the two evaluations, used to pick the cheaper one.
-double dual_cost(int N, int d1, int h, int h1, int c);
-double primal_cost(int N, int d1, int h, int h1, int c);
+// has_e = false (sigma'' = 0) drops the passes over e = sigma''(u) * (W2^T g).
+double dual_cost(int N, int d1, int h, int h1, int c, bool has_e = true);
+double primal_cost(int N, int d1, int h, int h1, int c, bool has_e = true);
 // The choice between them (method auto): the primal while its count is below twice the dual's.
 bool primal_preferred(double cost_primal, double cost_dual);
 

@@ -134,9 +134,11 @@ class DualTiles {
     cross_gram(D_.xt.data(), D_.xt.data(), D_.d1, n0, bn, m0, bm, kx_.data());
     cross_gram(D_.zt.data(), D_.zt.data(), D_.h1, n0, bn, m0, bm, kz_.data());
     cross_gram(apacked_.data(), apacked_.data(), pairs_, n0, bn, m0, bm, aa_.data());
-    cross_gram(D_.colnorm.data(), D_.e.data(), h_, n0, bn, m0, bm, de_.data());
-    cross_gram(D_.e.data(), D_.colnorm.data(), h_, n0, bn, m0, bm, ed_.data());
-    cross_gram(D_.e.data(), D_.e.data(), h_, n0, bn, m0, bm, ee_.data());
+    if (D_.has_e) {  // otherwise e = 0 and de_, ed_, ee_ stay zero (filled once in the constructor)
+      cross_gram(D_.colnorm.data(), D_.e.data(), h_, n0, bn, m0, bm, de_.data());
+      cross_gram(D_.e.data(), D_.colnorm.data(), h_, n0, bn, m0, bm, ed_.data());
+      cross_gram(D_.e.data(), D_.e.data(), h_, n0, bn, m0, bm, ee_.data());
+    }
     cross_gram(D_.g.data(), D_.g.data(), c_, n0, bn, m0, bm, gg_.data());
     cross_gram(S, S, h_, n0, bn, m0, bm, ss_.data());
     transpose_rows(D_.p.data(), m0, bm, pmt_.data());

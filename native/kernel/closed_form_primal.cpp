@@ -26,7 +26,7 @@ class PrimalBlocks {
     const double N = D_.N;
     // Progress shares proportional to each pass's multiply-adds.
     const double c11 = packed_size(D_.h) * static_cast<double>(packed_size(D_.d1));
-    const double c11d = 2.0 * D_.h * packed_size(D_.d1);
+    const double c11d = D_.has_e ? 2.0 * D_.h * packed_size(D_.d1) : 0.0;
     const double c22 = static_cast<double>(packed_size(D_.c)) * packed_size(D_.h1);
     const double c21 = static_cast<double>(D_.c) * D_.h * D_.h1 * D_.d1;
     const double c21d = 2.0 * D_.c * D_.h * D_.d1;
@@ -37,7 +37,7 @@ class PrimalBlocks {
       return progress ? Progress([=](double f) { progress(from + (to - from) * f); }) : Progress();
     };
     hidden_gauss_newton(t, phase(c11));
-    hidden_residual(t, phase(c11d));
+    if (D_.has_e) hidden_residual(t, phase(c11d));  // sigma'' = 0: R11 and <G11, R11> are 0
     output_block(t, phase(c22));
     cross_gauss_newton(t, phase(c21));
     cross_residual(t, phase(c21d));

@@ -14,7 +14,7 @@ struct OwnedProblem {
 
   // Builds from raw views, checking every buffer length against the layer sizes.
   static OwnedProblem from_views(const int* sizes, int size_count, const unsigned char* has_bias, int bias_count,
-                                 int activation, int reduction, const double* params, std::size_t params_len,
+                                 int activation, double leaky_slope, int reduction, const double* params, std::size_t params_len,
                                  const double* x, std::size_t x_len, const double* targets, std::size_t targets_len,
                                  int samples) {
     OwnedProblem o;
@@ -26,7 +26,7 @@ struct OwnedProblem {
       net.sizes.push_back(sizes[i]);
     }
     for (int i = 0; i < bias_count; ++i) net.has_bias.push_back(has_bias[i] != 0);
-    net.activation = activation_from_int(activation);
+    net.activation = activation_from_int(activation, leaky_slope);
     if (reduction != 0 && reduction != 1) fail("BAD_OPTION", "reduction must be 0 (mean) or 1 (sum)");
     o.problem.reduction = static_cast<Reduction>(reduction);
     if (samples <= 0) fail("BAD_DATA", "the data set is empty");

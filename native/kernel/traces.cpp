@@ -104,7 +104,7 @@ void write_pair(JsonWriter& w, const char* name, double trace, double square) {
   w.end();
 }
 
-void write_decomposition(JsonWriter& w, const TraceTerms& t) {
+void write_decomposition(JsonWriter& w, const TraceTerms& t, bool sigma_second_vanishes) {
   w.begin();
   w.key("blocks").begin();
   write_pair(w, "output", t.output_trace, t.output_square);
@@ -121,6 +121,8 @@ void write_decomposition(JsonWriter& w, const TraceTerms& t) {
   write_pair(w, "gradientCross", 0.0, 2 * t.cross_residual_square);
   w.end();
   w.key("mixed").number(t.mixed());
+  // identity, relu, leaky_relu: sigma'' = 0, so residual.sigmaSecond is exactly 0 and was skipped.
+  w.key("sigmaSecondVanishes").boolean(sigma_second_vanishes);
   w.end();
 }
 
@@ -135,10 +137,12 @@ TracesResult compute_traces(const Problem& p, const TracesOptions& opt, const Pr
   r.deterministic = opt.deterministic;
   r.parameters = p.net.parameter_count();
   r.samples = p.samples;
+  r.sigma_second_vanishes = !has_second_derivative(p.net.activation);
   if (p.net.layers() == 2) {
     const int d1 = p.net.sizes[0] + (p.net.has_bias[0] ? 1 : 0), h1 = p.net.sizes[1] + (p.net.has_bias[1] ? 1 : 0);
-    r.cost_dual = dual_cost(p.samples, d1, p.net.sizes[1], h1, p.net.classes());
-    r.cost_primal = primal_cost(p.samples, d1, p.net.sizes[1], h1, p.net.classes());
+    const bool has_e = has_second_derivative(p.net.activation);
+    r.cost_dual = dual_cost(p.samples, d1, p.net.sizes[1], h1, p.net.classes(), has_e);
+    r.cost_primal = primal_cost(p.samples, d1, p.net.sizes[1], h1, p.net.classes(), has_e);
   }
   const TraceMethod method = resolve_method(p, opt, r);
   r.method = method_name(method);
@@ -190,7 +194,7 @@ std::string to_json(const TracesResult& r) {
   w.key("estimated").boolean(r.estimated);
   w.key("method").string(r.method);
   w.key("decomposition");
-  if (r.has_terms) write_decomposition(w, r.terms);
+  if (r.has_terms) write_decomposition(w, r.terms, r.sigma_second_vanishes);
   else w.null();
   w.key("orthogonality").begin();
   w.key("meanAbsCosine").number(r.cosines.mean_abs);

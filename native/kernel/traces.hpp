@@ -36,6 +36,7 @@ struct TracesResult {
   double trace = 0, trace_of_square = 0;
   WsBounds bound{};
   // One hidden layer with a closed-form method only.
+  bool sigma_second_vanishes = false;  // piecewise-linear activation: the sigma'' residual is 0, not computed
   bool has_terms = false;
   TraceTerms terms;  // scaled by the reduction
   double cost_dual = 0, cost_primal = 0;

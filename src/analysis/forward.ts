@@ -4,7 +4,8 @@
  * kernel does not return (it reduces over samples). Pure; O(N x P), cheap next to any Hessian.
  */
 import erfc from '@stdlib/math-base-special-erfc';
-import type { Activation, Dataset, Model } from '../types.js';
+import { negativeSlopeOf } from '../model.js';
+import { DEFAULT_NEGATIVE_SLOPE, type Activation, type Dataset, type Model } from '../types.js';
 
 const INV_SQRT2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 0.3989422804014327;
@@ -15,8 +16,8 @@ function sigmoid(u: number): number {
   return e / (1 + e);
 }
 
-/** sigma(u), as in native/kernel/activation.cpp. */
-export function activationValue(a: Activation, u: number): number {
+/** sigma(u), as in native/kernel/activation.cpp; `slope`: leaky_relu's for u <= 0. */
+export function activationValue(a: Activation, u: number, slope = DEFAULT_NEGATIVE_SLOPE): number {
   switch (a) {
     case 'sigmoid': return sigmoid(u);
     case 'tanh': return Math.tanh(u);
@@ -24,11 +25,13 @@ export function activationValue(a: Activation, u: number): number {
     case 'gelu': return u * 0.5 * erfc(-u * INV_SQRT2);
     case 'silu': return u * sigmoid(u);
     case 'identity': return u;
+    case 'relu': return u > 0 ? u : 0;
+    case 'leaky_relu': return u > 0 ? u : slope * u;
   }
 }
 
-/** sigma'(u). */
-export function activationSlope(a: Activation, u: number): number {
+/** sigma'(u); at the kink u = 0 PyTorch's value (relu 0, leaky_relu the slope), as the kernel. */
+export function activationSlope(a: Activation, u: number, slope = DEFAULT_NEGATIVE_SLOPE): number {
   switch (a) {
     case 'sigmoid': { const s = sigmoid(u); return s * (1 - s); }
     case 'tanh': { const t = Math.tanh(u); return 1 - t * t; }
@@ -36,6 +39,8 @@ export function activationSlope(a: Activation, u: number): number {
     case 'gelu': return 0.5 * erfc(-u * INV_SQRT2) + u * INV_SQRT_2PI * Math.exp(-0.5 * u * u);
     case 'silu': { const s = sigmoid(u); return s * (1 + u * (1 - s)); }
     case 'identity': return 1;
+    case 'relu': return u > 0 ? 1 : 0;
+    case 'leaky_relu': return u > 0 ? 1 : slope;
   }
 }
 
@@ -61,7 +66,8 @@ export function forwardPass(model: Model, data: Dataset): ForwardPass {
       return;
     }
     hidden.push(u);
-    input = u.map((v) => activationValue(model.activation, v));
+    const slope = negativeSlopeOf(model);
+    input = u.map((v) => activationValue(model.activation, v, slope));
     post.push(input);
   });
   return { hidden, post, logits };

@@ -9,6 +9,8 @@ export interface ProblemSpec {
   readonly hasBias: Uint8Array;
   /** Index into ACTIVATIONS. */
   readonly activation: number;
+  /** leaky_relu's slope for u <= 0 (ignored by the other activations). */
+  readonly leakySlope: number;
   /** P parameters in PyTorch order. */
   readonly params: Float64Array;
   /** samples x d0, row-major. */

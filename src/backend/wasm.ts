@@ -322,12 +322,12 @@ function specArgs(arena: Arena, spec: ProblemSpec): number[] {
   if (typeof spec !== 'object' || spec === null) badOption('expected a problem spec object');
   for (const key of ['sizes', 'hasBias', 'params', 'x', 'targets'] as const)
     if (!ArrayBuffer.isView(spec[key])) badOption(`spec.${key} must be a typed array`);
-  for (const key of ['activation', 'reduction', 'samples'] as const)
+  for (const key of ['activation', 'leakySlope', 'reduction', 'samples'] as const)
     if (typeof spec[key] !== 'number') badOption(`spec.${key} must be a number`);
   return [
     arena.i32(spec.sizes), spec.sizes.length,
     arena.u8(spec.hasBias), spec.hasBias.length,
-    spec.activation | 0, spec.reduction | 0,
+    spec.activation | 0, spec.leakySlope, spec.reduction | 0,
     arena.f64(spec.params), spec.params.length,
     arena.f64(spec.x), spec.x.length,
     arena.f64(spec.targets), spec.targets.length,

@@ -5,7 +5,7 @@
  */
 import { parseCsv, parseDataJson } from '../data.js';
 import { fail } from '../errors.js';
-import { parseActivation, parseModelJson } from '../model.js';
+import { negativeSlopeOf, parseActivation, parseModelJson } from '../model.js';
 import type { Activation, Dataset, Model } from '../types.js';
 import { asBytes, dataView, decodeUtf8 } from './bytes.js';
 import { isNpy, parseNpy } from './npy.js';
@@ -21,6 +21,8 @@ export interface ParseModelOptions {
   fileName?: string;
   /** The hidden activation, for safetensors files without `__metadata__.activation`. */
   activation?: Activation | string;
+  /** leaky_relu's slope for safetensors files without `__metadata__.negative_slope` (default 0.01). */
+  negativeSlope?: number;
   /** Linear module names input to output, for safetensors files with ambiguous named modules. */
   layerOrder?: readonly string[];
 }
@@ -63,11 +65,13 @@ export function parseModel(input: Uint8Array | ArrayBuffer, options: ParseModelO
   if (format === 'safetensors') {
     return modelFromSafetensors(bytes, {
       ...(options.activation !== undefined ? { activation: options.activation } : {}),
+      ...(options.negativeSlope !== undefined ? { negativeSlope: options.negativeSlope } : {}),
       ...(options.layerOrder !== undefined ? { layerOrder: options.layerOrder } : {}),
     });
   }
   const model = format === 'onnx' ? modelFromOnnx(bytes) : parseModelJson(decodeUtf8(bytes, 'the model', 'BAD_MODEL'));
   checkStatedActivation(model, options.activation, format);
+  checkStatedSlope(model, options.negativeSlope, format);
   if (options.layerOrder !== undefined && options.layerOrder.length > 0) {
     fail('BAD_OPTION', `a layer order applies to safetensors files with named modules, not to ${format} models (their order is fixed)`);
   }
@@ -79,6 +83,13 @@ function checkStatedActivation(model: Model, activation: string | undefined, for
   if (activation === undefined || parseActivation(activation) === model.activation) return;
   fail('BAD_ACTIVATION', `the ${format} model uses ${model.activation}, but the activation ${activation} was given`,
     'the activation option is only for safetensors files that do not name theirs; drop it');
+}
+
+function checkStatedSlope(model: Model, slope: number | undefined, format: ModelFormat): void {
+  if (slope === undefined || (model.activation === 'leaky_relu' && negativeSlopeOf(model) === slope)) return;
+  const has = model.activation === 'leaky_relu' ? `leaky_relu with slope ${negativeSlopeOf(model)}` : model.activation;
+  fail('BAD_ACTIVATION', `the ${format} model uses ${has}, but the slope ${slope} was given`,
+    'the slope option is only for safetensors files that do not state theirs; drop it');
 }
 
 export interface ParseDataOptions {

@@ -17,7 +17,7 @@ type NodeProto = onnxProto.onnx.INodeProto;
 type AttributeProto = onnxProto.onnx.IAttributeProto;
 
 const { onnx } = onnxProto;
-const SUPPORTED_OPS = 'Gemm, MatMul, Add, Tanh, Sigmoid, Softplus, Gelu, Erf (exact GELU), Mul/Div (GELU, SiLU), Identity, Constant, Transpose of a constant';
+const SUPPORTED_OPS = 'Gemm, MatMul, Add, Tanh, Sigmoid, Softplus, Relu, LeakyRelu, Gelu, Erf (exact GELU), Mul/Div (GELU, SiLU), Identity, Constant, Transpose of a constant';
 const DATA_TYPE = { FLOAT: 1, FLOAT16: 10, DOUBLE: 11, BFLOAT16: 16 } as const;
 
 /** An int64 from protobufjs: a number, or a Long object where the `long` package is present. */
@@ -96,7 +96,8 @@ interface Affine {
 type Symbolic =
   | { kind: 'hidden'; depth: number }
   | Affine
-  | { kind: 'activated'; z: Affine; activation: Activation }
+  /** negativeSlope: LeakyRelu's alpha. */
+  | { kind: 'activated'; z: Affine; activation: Activation; negativeSlope?: number }
   | { kind: 'sigmoid'; z: Affine }
   /** coefficient * z * (1 + erf(z / sqrt 2)) when `erf`, else coefficient * z. */
   | { kind: 'product'; z: Affine; coefficient: number; erf: boolean }
@@ -105,7 +106,7 @@ type Symbolic =
   | { kind: 'erfPlusOne'; z: Affine; scale: number };
 type Value = Constant | Symbolic;
 
-const NON_SMOOTH = new Set(['Relu', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'Celu', 'HardSigmoid', 'HardSwish', 'Abs', 'Clip', 'Sign', 'ThresholdedRelu']);
+const NON_SMOOTH = new Set(['PRelu', 'Elu', 'Selu', 'Celu', 'HardSigmoid', 'HardSwish', 'Abs', 'Clip', 'Sign', 'ThresholdedRelu']);
 
 function nodeLabel(node: NodeProto): string {
   return `node "${node.name || (node.output ?? [])[0] || '?'}" (op ${node.opType ?? '?'})`;
@@ -114,7 +115,7 @@ function nodeLabel(node: NodeProto): string {
 function refuse(node: NodeProto, why: string): never {
   const op = node.opType ?? '';
   const hint = NON_SMOOTH.has(op)
-    ? 'the exact Hessian needs a smooth activation: use softplus, gelu or silu instead of ' + op
+    ? 'the Hessian needs a smooth activation, or relu / leaky_relu: use one of them instead of ' + op
     : `hessbound reads MLPs built from: ${SUPPORTED_OPS}`;
   return fail('BAD_MODEL', `${nodeLabel(node)} ${why}`, hint);
 }
@@ -142,6 +143,8 @@ function isAbout(value: number, target: number): boolean {
 class ChainBuilder {
   readonly layers: Layer[] = [];
   readonly activations: Activation[] = [];
+  /** LeakyRelu's alpha per leaky_relu layer. */
+  readonly negativeSlopes: number[] = [];
   private readonly committed = new Map<Affine, number>();
   private readonly consumedDepths = new Set<number>();
 
@@ -154,7 +157,7 @@ class ChainBuilder {
   }
 
   /** Fixes `z` as the next layer (followed by `activation`) and returns the depth of its output. */
-  commit(z: Affine, activation: Activation | null, node: NodeProto | null): number {
+  commit(z: Affine, activation: Activation | null, node: NodeProto | null, negativeSlope?: number): number {
     const done = this.committed.get(z);
     if (done !== undefined) {
       if (activation !== null && this.activations[done - 1] !== activation) this.notChain(node, 'applies two different activations to one layer');
@@ -163,6 +166,7 @@ class ChainBuilder {
     if (z.inputDepth !== this.layers.length) this.notChain(node, 'branches: a layer\'s input is used by two paths');
     this.layers.push(z.layer);
     if (activation !== null) this.activations.push(activation);
+    if (negativeSlope !== undefined) this.negativeSlopes.push(negativeSlope);
     this.committed.set(z, this.layers.length);
     return this.layers.length;
   }
@@ -180,7 +184,7 @@ class ChainBuilder {
       case 'affine':
         return this.commit(value, 'identity', node);
       case 'activated':
-        return this.commit(value.z, value.activation, node);
+        return this.commit(value.z, value.activation, node, value.negativeSlope);
       case 'sigmoid':
         return this.commit(value.z, 'sigmoid', node);
       case 'product':
@@ -290,6 +294,18 @@ function activation(node: NodeProto, value: Symbolic, name: Activation): Value {
   return name === 'sigmoid' ? { kind: 'sigmoid', z: value } : { kind: 'activated', z: value, activation: name };
 }
 
+/**
+ * LeakyRelu's alpha is a float32 attribute: PyTorch's 0.2 arrives as 0.2000000029802. Take the
+ * shortest decimal that rounds to the same float32 (0.2), the slope the model was made with.
+ */
+function intendedSlope(alpha: number): number {
+  for (let digits = 1; digits <= 9; digits++) {
+    const decimal = Number(alpha.toPrecision(digits));
+    if (Math.fround(decimal) === Math.fround(alpha)) return decimal;
+  }
+  return alpha;
+}
+
 function constantNode(node: NodeProto): Constant {
   const tensor = attribute(node, 'value')?.t;
   if (tensor) return tensorValues(tensor, nodeLabel(node));
@@ -340,6 +356,12 @@ function evaluate(node: NodeProto, inputs: Value[], chain: ChainBuilder): Value 
       return activation(node, unaryOf(node, inputs), 'sigmoid');
     case 'Softplus':
       return activation(node, unaryOf(node, inputs), 'softplus');
+    case 'Relu':
+      return activation(node, unaryOf(node, inputs), 'relu');
+    case 'LeakyRelu': {
+      const value = activation(node, unaryOf(node, inputs), 'leaky_relu');
+      return { ...(value as Symbolic & { kind: 'activated' }), negativeSlope: intendedSlope(floatAttribute(node, 'alpha', 0.01)) };
+    }
     case 'Gelu': {
       const approximate = attribute(node, 'approximate')?.s;
       const mode = approximate ? new TextDecoder().decode(approximate) : 'none';
@@ -411,5 +433,8 @@ function readGraph(model: onnxProto.onnx.ModelProto): Model {
   chain.commit(logits, null, null);
   const kinds = [...new Set(chain.activations)];
   if (kinds.length > 1) fail('BAD_MODEL', `the hidden layers use different activations (${chain.activations.join(', ')}); hessbound's MLPs use one`);
-  return validateModel({ activation: kinds[0] ?? 'identity', layers: chain.layers });
+  const slopes = [...new Set(chain.negativeSlopes)];
+  if (slopes.length > 1) fail('BAD_MODEL', `the hidden layers use LeakyRelu with different slopes (${chain.negativeSlopes.join(', ')}); hessbound's MLPs use one`);
+  const activation = kinds[0] ?? 'identity';
+  return validateModel(activation === 'leaky_relu' ? { activation, negativeSlope: slopes[0] as number, layers: chain.layers } : { activation, layers: chain.layers });
 }

@@ -7,8 +7,8 @@
  * (the format is the 30 lines below; spec: https://github.com/huggingface/safetensors#format).
  */
 import { fail } from '../errors.js';
-import { parseActivation, validateModel } from '../model.js';
-import type { Activation, Model } from '../types.js';
+import { negativeSlopeOf, parseActivation, parseNegativeSlope, validateModel } from '../model.js';
+import { DEFAULT_NEGATIVE_SLOPE, type Activation, type Model } from '../types.js';
 import { asBytes, dataView, decodeUtf8, describeShape, shapeSize } from './bytes.js';
 import { bfloat16BitsToNumber, float16BitsToNumber } from './half.js';
 import { layersFromNamedTensors, type NamedTensor } from './named-layers.js';
@@ -129,6 +129,8 @@ export function parseSafetensors(input: Uint8Array | ArrayBuffer): SafetensorsFi
 export interface SafetensorsModelOptions {
   /** The hidden activation when the file's `__metadata__` has none (it must agree when both say). */
   activation?: Activation | string;
+  /** leaky_relu's slope when the file's `__metadata__` has no `negative_slope` (default 0.01). */
+  negativeSlope?: number;
   /** Module names input to output (`['fc1', 'fc2', 'head']`), for named modules whose order is ambiguous. */
   layerOrder?: readonly string[];
 }
@@ -146,12 +148,23 @@ function resolveActivation(metadata: Record<string, string>, option: string | un
   return parseActivation(name);
 }
 
+/** leaky_relu's slope: `__metadata__.negative_slope` (a string, as all metadata), else the option, else 0.01. */
+function resolveNegativeSlope(metadata: Record<string, string>, option: number | undefined): number {
+  const stated = metadata['negative_slope'];
+  if (stated === undefined) return option === undefined ? DEFAULT_NEGATIVE_SLOPE : parseNegativeSlope(option);
+  const slope = parseNegativeSlope(stated.trim() === '' ? Number.NaN : Number(stated), `__metadata__.negative_slope ("${stated}")`);
+  if (option !== undefined && option !== slope)
+    fail('BAD_ACTIVATION', `the file says the leaky_relu slope is ${stated} but ${String(option)} was given`, 'drop the negativeSlope option, or fix the file\'s __metadata__');
+  return slope;
+}
+
 /** An MLP from a safetensors state_dict (see named-layers.ts for the names it understands). */
 export function modelFromSafetensors(input: Uint8Array | ArrayBuffer, options: SafetensorsModelOptions = {}): Model {
   const { tensors, metadata } = parseSafetensors(input);
   const layers = layersFromNamedTensors(tensors, options.layerOrder);
   const activation = resolveActivation(metadata, options.activation);
-  return validateModel({ activation, layers });
+  if (activation !== 'leaky_relu') return validateModel({ activation, layers });
+  return validateModel({ activation, negativeSlope: resolveNegativeSlope(metadata, options.negativeSlope), layers });
 }
 
 /** Writes named tensors as F64 safetensors (header padded with spaces to 8 bytes, as the reference writer does). */
@@ -197,5 +210,6 @@ export function modelToSafetensors(model: Model): Uint8Array {
     { name: `${2 * l}.weight`, shape: [layer.out, layer.in], values: layer.weight },
     ...(layer.bias ? [{ name: `${2 * l}.bias`, shape: [layer.out], values: layer.bias }] : []),
   ]);
-  return writeSafetensors(tensors, { format: 'pt', activation: model.activation, producer: 'hessbound' });
+  const slope: Record<string, string> = model.activation === 'leaky_relu' ? { negative_slope: String(negativeSlopeOf(model)) } : {};
+  return writeSafetensors(tensors, { format: 'pt', activation: model.activation, ...slope, producer: 'hessbound' });
 }

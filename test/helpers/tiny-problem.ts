@@ -43,6 +43,7 @@ export function tinyProblem(rng: Rng, net: TinyNet): ProblemSpec {
     sizes: Int32Array.from([d, h, c]),
     hasBias: Uint8Array.from([net.bias1 ? 1 : 0, net.bias2 ? 1 : 0]),
     activation: ACTIVATIONS.indexOf(net.activation),
+    leakySlope: net.activation === 'leaky_relu' ? 0.01 : 0,
     params: Float64Array.from(params),
     x,
     targets,

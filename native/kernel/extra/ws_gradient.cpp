@@ -333,7 +333,7 @@ void activation_third(Activation act, const double* u, int n, double* d3) {
   for (int i = 0; i < n; ++i) {
     const double x = u[i];
     double f3 = 0;
-    switch (act) {
+    switch (act.kind) {
       case Activation::Sigmoid: {
         const double s = logistic(x), f1 = s * (1 - s), f2 = f1 * (1 - 2 * s);
         f3 = f2 * (1 - 2 * s) - 2 * f1 * f1;
@@ -361,6 +361,8 @@ void activation_third(Activation act, const double* u, int n, double* d3) {
         break;
       }
       case Activation::Identity:
+      case Activation::Relu:  // piecewise linear: the third derivative is 0 between kinks
+      case Activation::LeakyRelu:
         f3 = 0;
         break;
     }

@@ -78,7 +78,7 @@ export function boundTable(r: WsBoundResult): string {
       ['blocks: hidden (H11)', pair(d.blocks.hidden)],
       ['blocks: cross (2|H21|^2)', `tr^2 ${fmt(d.blocks.cross.traceOfSquare, 6)}`],
       ['Gauss-Newton part', pair(d.gaussNewton)],
-      ['residual part', `${pair(d.residual)}   (sigma'' ${pair(d.residual.sigmaSecond)}; gradient cross ${pair(d.residual.gradientCross)})`],
+      ['residual part', `${pair(d.residual)}   (sigma'' ${d.sigmaSecondVanishes ? '0 (piecewise-linear activation: sigma\'\' = 0, not computed)' : pair(d.residual.sigmaSecond)}; gradient cross ${pair(d.residual.gradientCross)})`],
       ['2<G,R>', fmt(d.mixed, 6)],
     );
   }
