@@ -4,12 +4,13 @@
  * rank-one Hessian, a loss that keeps falling as the weights grow)? Flags are documented strings
  * (docs/diagnostics.md); a healthy point has none. Pure.
  */
-import { flattenParams } from '../model.js';
+import { flattenParams, negativeSlopeOf } from '../model.js';
 import type { Dataset, Model } from '../types.js';
 import { activationSlope, forwardPass, type ForwardPass } from './forward.js';
+import { isKinked, kinkSummary, NEAR_KINK_FRACTION } from './kinks.js';
 import { classOf } from './split.js';
 
-export const DIAGNOSTIC_FLAGS = ['not-converged', 'stalled', 'saturated', 'collapsed-cells', 'rank-one', 'scale-diverging', 'eigensolver-not-converged'] as const;
+export const DIAGNOSTIC_FLAGS = ['not-converged', 'stalled', 'saturated', 'collapsed-cells', 'rank-one', 'scale-diverging', 'eigensolver-not-converged', 'near-kink', 'dead-units'] as const;
 export type DiagnosticFlag = (typeof DIAGNOSTIC_FLAGS)[number];
 
 /** A (sample, unit) pair is saturated when sigma'(u) is below this fraction of sigma''s largest value. */
@@ -42,6 +43,12 @@ export interface Diagnostics {
   lambdaRatio: number | null;
   /** Participation ratio tr(H)^2 / tr(H^2) when the traces are known (1 for a rank-one H). */
   effectiveRank: number | null;
+  /** relu / leaky_relu (null otherwise): share of (sample, unit) pairs near a kink (kinks.ts). */
+  nearKinkFraction: number | null;
+  /** relu / leaky_relu (null otherwise): smallest relative distance of a pre-activation to its kink. */
+  closestKink: number | null;
+  /** relu / leaky_relu (null otherwise): hidden units with sigma' = 0 on every training sample. */
+  deadUnits: number | null;
   flags: DiagnosticFlag[];
 }
 
@@ -92,7 +99,10 @@ function slopes(model: Model, forward: ForwardPass, l: number): Float64Array {
   switch (model.activation) {
     case 'tanh': return a.map((t) => 1 - t * t);
     case 'sigmoid': return a.map((s) => s * (1 - s));
-    default: return (forward.hidden[l] as Float64Array).map((u) => activationSlope(model.activation, u));
+    default: {
+      const slope = negativeSlopeOf(model);
+      return (forward.hidden[l] as Float64Array).map((u) => activationSlope(model.activation, u, slope));
+    }
   }
 }
 
@@ -154,7 +164,9 @@ export function computeDiagnostics(input: DiagnosticsInput): Diagnostics {
   const gradNorm = Math.sqrt(dot(gradF, gradF));
   const gradNormOverLoss = objective > 0 ? gradNorm / objective : null;
   const scaleDerivative = objective > 0 ? dot(theta, gradF) / objective : null;
-  const sat = saturation(model, data, input.forward);
+  const forward = input.forward ?? forwardPass(model, data);
+  const sat = saturation(model, data, forward);
+  const kinks = kinkSummary(model, data, forward);
   const top = input.topEigenvalues ?? [];
   const l1 = top[0];
   const l2 = top[1];
@@ -166,11 +178,14 @@ export function computeDiagnostics(input: DiagnosticsInput): Diagnostics {
   const flags: DiagnosticFlag[] = [];
   if (input.stopReason === 'maxSteps') flags.push('not-converged');
   if (input.stopReason === 'stalled') flags.push('stalled');
-  if (sat.fraction >= SATURATED_FRACTION) flags.push('saturated');
+  // relu: about half the pairs are off at a healthy point; 'dead-units' is its saturation flag.
+  if (sat.fraction >= SATURATED_FRACTION && !isKinked(model)) flags.push('saturated');
   if (sat.cells > 0) flags.push('collapsed-cells');
   if (lambdaRatio !== null ? lambdaRatio < RANK_ONE_RATIO : effectiveRank !== null && effectiveRank < 1 + RANK_ONE_RATIO) flags.push('rank-one');
   if (scaleDerivative !== null && scaleDerivative < -SCALE_DIVERGING) flags.push('scale-diverging');
   if (input.eigenConverged === false) flags.push('eigensolver-not-converged');
+  if (kinks && kinks.nearKinkFraction > NEAR_KINK_FRACTION) flags.push('near-kink');
+  if (kinks && kinks.deadUnits > 0) flags.push('dead-units');
   return {
     parameterNorm: Math.sqrt(norm2),
     gradNormOverLoss,
@@ -180,6 +195,9 @@ export function computeDiagnostics(input: DiagnosticsInput): Diagnostics {
     collapsedSamples: sat.samples,
     lambdaRatio,
     effectiveRank,
+    nearKinkFraction: kinks?.nearKinkFraction ?? null,
+    closestKink: kinks?.closestKink ?? null,
+    deadUnits: kinks?.deadUnits ?? null,
     flags,
   };
 }

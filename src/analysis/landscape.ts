@@ -17,6 +17,8 @@ import { toDatasetInput, toModel, type DataInput, type ModelInput } from '../inp
 import { flattenParams, parameterCount } from '../model.js';
 import { toProblemSpec } from '../problem.js';
 import { createRng } from '../rng.js';
+import { isKinked } from './kinks.js';
+import { KinkCounter, smoothRadius } from './landscape-kinks.js';
 import type { BackendName, Model, Reduction } from '../types.js';
 
 export type LandscapeDirections = 'eigen' | 'random';
@@ -54,6 +56,13 @@ export interface LandscapeCurve {
   loss: number[];
   /** Eigenvector directions: L + a g.d + a^2 lambda / 2 at each coordinate. */
   quadratic: number[] | null;
+  /**
+   * relu / leaky_relu (null otherwise): at each coordinate, the (sample, unit) pairs on the other
+   * side of their kink than at theta (there the a.e. Hessian at theta no longer applies).
+   */
+  kinkChanges: number[] | null;
+  /** relu / leaky_relu: how far along the line (on the grid) no pair has crossed a kink. */
+  smoothRadius: number | null;
 }
 
 export interface LandscapeResult {
@@ -73,6 +82,8 @@ export interface LandscapeResult {
   curves: LandscapeCurve[] | null;
   /** 2D: loss[i][j] at (alphas[j], betas[i]). */
   surface: number[][] | null;
+  /** 2D, relu / leaky_relu: pairs on the other side of their kink than at theta, as surface. */
+  kinkSurface: number[][] | null;
   /** The two directions of a 2D landscape (eigenvalue null for random ones). */
   axes: Array<{ label: string; eigenvalue: number | null; norm: number }> | null;
   /** How the eigenvectors were computed (null for random directions). */
@@ -155,8 +166,11 @@ export async function landscape(modelInput: ModelInput, dataInput: DataInput, op
   const labels = directions === 'eigen' ? dirs.map((_, i) => `eigenvector ${i + 1}`) : dirs.map((_, i) => `random direction ${i + 1} (filter-normalized)`);
 
   const point = new Float64Array(P);
+  const kinks = isKinked(model) ? new KinkCounter(model, data) : null;
+  const changes: number[] = [];
   const lossAt = (a: number, da: Float64Array, b = 0, db?: Float64Array): number => {
     for (let i = 0; i < P; i++) point[i] = (theta[i] as number) + a * (da[i] as number) + (db ? b * (db[i] as number) : 0);
+    if (kinks) changes.push(kinks.changesAt(point));
     return backend.lossGrad({ ...spec, params: point }).loss;
   };
   const base = backend.lossGrad(spec);
@@ -165,11 +179,14 @@ export async function landscape(modelInput: ModelInput, dataInput: DataInput, op
   let curves: LandscapeCurve[] | null = null;
   let surface: number[][] | null = null;
   let betas: number[] | null = null;
+  let kinkSurface: number[][] | null = null;
   if (dimensions === 1) {
     curves = dirs.map((d, i) => {
       const slope = dot(base.gradient, d);
       const lambda = eigenvalues[i] ?? null;
+      changes.length = 0;
       const loss = alphas.map((a) => lossAt(a, d));
+      const kinkChanges = kinks ? [...changes] : null;
       report(from + ((1 - from) * (i + 1)) / dirs.length);
       return {
         label: labels[i] as string,
@@ -178,13 +195,17 @@ export async function landscape(modelInput: ModelInput, dataInput: DataInput, op
         norm: Math.sqrt(dot(d, d)),
         loss,
         quadratic: lambda === null ? null : alphas.map((a) => base.loss + a * slope + 0.5 * lambda * a * a),
+        kinkChanges,
+        smoothRadius: kinkChanges ? smoothRadius(alphas, kinkChanges) : null,
       };
     });
   } else {
     betas = coordinates(points, radius);
     const [d1, d2] = dirs as [Float64Array, Float64Array];
     surface = betas.map((b, row) => {
+      changes.length = 0;
       const line = alphas.map((a) => lossAt(a, d1, b, d2));
+      if (kinks) (kinkSurface ??= []).push([...changes]);
       report(from + ((1 - from) * (row + 1)) / points);
       return line;
     });
@@ -203,6 +224,7 @@ export async function landscape(modelInput: ModelInput, dataInput: DataInput, op
     betas,
     curves,
     surface,
+    kinkSurface,
     axes: dimensions === 2 ? dirs.map((d, i) => ({ label: labels[i] as string, eigenvalue: eigenvalues[i] ?? null, norm: Math.sqrt(dot(d, d)) })) : null,
     eigenMethod,
     eigenResiduals,

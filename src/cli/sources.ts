@@ -9,12 +9,13 @@ import { assertAllocationsFit, forwardCache, modelParameters, parameterCountOf }
 import { platformMemoryBudget } from '../memory.js';
 import { readDataArrayFiles } from '../node/format-files.js';
 import type { Dataset, Model, Reduction } from '../types.js';
-import { choice, int, intList, str, type OptionSpec, type ParsedValues } from './args.js';
+import { choice, int, intList, num, str, type OptionSpec, type ParsedValues } from './args.js';
 
 export const SOURCE_OPTIONS: OptionSpec = {
   model: { type: 'string' },
   hidden: { type: 'string' },
   activation: { type: 'string' },
+  'negative-slope': { type: 'string' },
   seed: { type: 'string' },
   init: { type: 'string' },
   data: { type: 'string' },
@@ -32,8 +33,10 @@ export const SOURCE_OPTIONS: OptionSpec = {
 export const SOURCE_HELP = `  --model FILE            model: JSON (hessbound.mlp.v1), .safetensors (PyTorch state_dict) or .onnx
   --layer-order A,B,C     safetensors with named modules: the Linear modules, input to output
   --hidden LIST           or a seeded random model with these hidden widths, e.g. 16,16
-  --activation A          sigmoid|tanh|softplus|gelu|silu|identity (random model; default tanh; or of a
-                          safetensors --model without activation metadata)
+  --activation A          sigmoid|tanh|softplus|gelu|silu|identity|relu|leaky_relu (random model; default
+                          tanh; or of a safetensors --model without activation metadata)
+  --negative-slope S      leaky_relu's slope for u <= 0 (default 0.01; or of a safetensors --model
+                          without negative_slope metadata)
   --seed S                random model seed (default 0)
   --init glorot|he        random model initialisation (default glorot)
   --data FILE             data: JSON {"x","y"} / {"x","targets"}, CSV (label last), or .npz (x, y|targets)
@@ -84,8 +87,9 @@ export function loadModel(values: ParsedValues, data: Dataset): Model {
       if (values[flag] !== undefined) fail('BAD_OPTION', `--${flag} applies to random models (--hidden), not to --model FILE`);
     // --activation names the activation of a safetensors file that does not (JSON and ONNX models must agree with it).
     const activation = str(values, 'activation');
+    const negativeSlope = num(values, 'negative-slope');
     const layerOrder = str(values, 'layer-order')?.split(',').map((s) => s.trim()).filter((s) => s !== '');
-    return readModelFile(file, { ...(activation !== undefined ? { activation } : {}), ...(layerOrder ? { layerOrder } : {}) });
+    return readModelFile(file, { ...(activation !== undefined ? { activation } : {}), ...(negativeSlope !== undefined ? { negativeSlope } : {}), ...(layerOrder ? { layerOrder } : {}) });
   }
   if (values['layer-order'] !== undefined) fail('BAD_OPTION', '--layer-order applies to --model FILE (safetensors), not to random models');
   if (!hidden) return fail('BAD_OPTION', 'no model given', 'add --model FILE or --hidden 16 (a seeded random model)');
@@ -98,6 +102,7 @@ export function loadModel(values: ParsedValues, data: Dataset): Model {
     hidden,
     classes: data.classes,
     activation: parseActivation(str(values, 'activation') ?? 'tanh'),
+    ...(values['negative-slope'] !== undefined ? { negativeSlope: num(values, 'negative-slope') as number } : {}),
     seed: int(values, 'seed', 0) as number,
     init: choice(values, 'init', ['glorot', 'he'] as const, 'glorot'),
   });

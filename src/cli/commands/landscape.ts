@@ -35,12 +35,19 @@ function table(r: LandscapeResult, plot: string | undefined): string {
     ['loss at the parameters', fmt(r.loss)],
     ['coordinates', `${r.alphas.length} points in [-${r.radius}, ${r.radius}]${r.betas ? ' per axis' : ''}`],
   ];
-  for (const c of r.curves ?? [])
+  for (const c of r.curves ?? []) {
     rows.push([c.label, `loss from ${fmt(Math.min(...c.loss), 6)} to ${fmt(Math.max(...c.loss), 6)}${c.eigenvalue !== null ? `; eigenvalue ${fmt(c.eigenvalue, 6)}` : ''}; slope g.d ${fmt(c.slope, 3)}`]);
+    if (c.kinkChanges)
+      rows.push(['  kinks', `no (sample, unit) pair crosses a kink within |a| <= ${fmt(c.smoothRadius, 3)} (grid); at the ends ${c.kinkChanges[0]} and ${c.kinkChanges.at(-1)} pairs have`]);
+  }
   if (r.surface) {
     const all = r.surface.flat();
     rows.push(['loss on the plane', `${fmt(Math.min(...all), 6)} to ${fmt(Math.max(...all), 6)}`]);
     for (const a of r.axes ?? []) rows.push([a.label, a.eigenvalue !== null ? `eigenvalue ${fmt(a.eigenvalue, 6)}` : `norm ${fmt(a.norm, 6)}`]);
+    if (r.kinkSurface) {
+      const crossed = r.kinkSurface.flat().filter((n) => n > 0).length;
+      rows.push(['kinks', `${crossed} of ${r.kinkSurface.flat().length} grid points lie where some (sample, unit) pair crossed its kink`]);
+    }
   }
   rows.push(['seconds', r.seconds.toFixed(3)]);
   if (plot) rows.push(['plot', plot]);

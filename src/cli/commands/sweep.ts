@@ -25,8 +25,9 @@ ${SWEEP_DATA_HELP}
                           (then rho may be left out of --dataset: synthetic:n=24,d=32,classes=3)
   --widths LIST           hidden widths, e.g. 4,8,16,32,64
   --seeds K               seeds 0..K-1 of the random initialisation (or a list, e.g. 0,5,9)
-  --activation A          sigmoid|tanh|softplus|gelu|silu|identity (default ${JOB_DEFAULTS.activation})
-  --activations LIST      several, e.g. tanh,sigmoid
+  --activation A          sigmoid|tanh|softplus|gelu|silu|identity|relu|leaky_relu (default ${JOB_DEFAULTS.activation};
+                          leaky_relu with slope 0.01)
+  --activations LIST      several, e.g. tanh,relu
   --depth D, --depths LIST   hidden layers, all of the same width (default 1; a list runs each)
   --weight-decay WD       L2 decay (sweep default ${JOB_DEFAULTS.weightDecay}: a finite minimiser, see docs/diagnostics.md)
   --weight-decays LIST    several, e.g. 0,1e-4,1e-3

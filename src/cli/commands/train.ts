@@ -4,6 +4,7 @@ import { train, TRAIN_DEFAULTS, type TrainOptions, type TrainResult } from '../.
 import { fail } from '../../errors.js';
 import { choice, int, num, parse, str, type ParsedValues } from '../args.js';
 import { fmt, keyValueTable } from '../format.js';
+import { kinkRows } from '../diagnostics-rows.js';
 import { HSR_TARGETS } from '../../analysis/hsr.js';
 import { createProgressBar } from '../progress.js';
 import type { Subcommand } from '../registry.js';
@@ -109,6 +110,7 @@ function summary(r: TrainResult, out: string, tolerance: number): string {
     ['parameter norm', fmt(d.parameterNorm)],
     ['scale derivative', `${fmt(d.scaleDerivative, 3)} (theta.grad F / F)`],
     ['saturated', `${percent(d.saturatedFraction)} of (sample, unit) pairs; ${d.collapsedCells} collapsed cell(s)`],
+    ...kinkRows(d),
     ['flags', d.flags.length ? d.flags.join(', ') : 'none'],
     ['seconds', r.seconds.toFixed(3)],
   ]);
