@@ -61,14 +61,16 @@ const TORCH_PYTHON = [process.env['HESSBOUND_PYTHON'], 'python3', '/usr/bin/pyth
 
 // Runs where python3-torch is installed (not by scripts/setup.sh: the install takes ~10 minutes).
 describe.runIf(TORCH_PYTHON !== undefined)('PyTorch loads what hessbound writes', () => {
-  it.each(['tanh', 'silu', 'identity'] as const)('nn.Sequential(...).load_state_dict(strict=True) and the same loss (%s)', async (activation) => {
+  it.each(['tanh', 'silu', 'identity', 'relu', 'leaky_relu'] as const)('nn.Sequential(...).load_state_dict(strict=True) and the same loss (%s)', async (activation) => {
     const fixture = loadFixtures().find((f) => f.name === 'iris-tanh-h8')!;
-    const model = randomModel({ inputs: 4, hidden: [6, 5], classes: 3, activation, seed: 11, bias: activation !== 'silu' });
+    const slope = activation === 'leaky_relu' ? { negativeSlope: 0.3 } : {};
+    const model = randomModel({ inputs: 4, hidden: [6, 5], classes: 3, activation, ...slope, seed: 11, bias: activation !== 'silu' });
     const path = join(tmp, `strict-${activation}.safetensors`);
     writeModelFile(path, model);
     const r = await run(TORCH_PYTHON!, [join(INTEROP, 'torch_load_check.py'), path, join(FIXTURE_DIR, `${fixture.name}.data.json`)]);
     expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { loss: number; missing: string[]; unexpected: string[]; modules: string[] };
+    const out = JSON.parse(r.stdout) as { loss: number; missing: string[]; unexpected: string[]; modules: string[]; negativeSlopes: number[] };
+    expect(out.negativeSlopes).toEqual(activation === 'leaky_relu' ? [0.3, 0.3] : []);
     expect(out.missing).toEqual([]);
     expect(out.unexpected).toEqual([]);
     expect(out.modules).toHaveLength(5);
