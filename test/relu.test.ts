@@ -5,6 +5,9 @@
  * from kinks; the near-kink and dead-units flags; the leaky slope travelling with the model; and
  * every analysis running on a ReLU net. Every test runs on every backend.
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../src/analyze.js';
 import { computeDiagnostics } from '../src/analysis/diagnostics.js';
@@ -23,6 +26,7 @@ import { createRng } from '../src/rng.js';
 import { train } from '../src/train.js';
 import type { Dataset, Model } from '../src/types.js';
 import { BACKENDS } from './helpers/backends.js';
+import { runCli } from './helpers/cli.js';
 import { expectError } from './helpers/expect.js';
 import { loadFixtures, relErr } from './helpers/fixtures.js';
 
@@ -271,4 +275,30 @@ describe('smoothRadius', () => {
     expect(smoothRadius(alphas, [0, 0, 0, 0, 0])).toBe(2);
     expect(smoothRadius(alphas, [0, 1, 0, 0, 0])).toBe(0);
   });
+});
+
+describe.each(BACKENDS)('the CLI (%s)', (backend) => {
+  it('sweep --activations relu,leaky_relu: both activations, test accuracy and the kink flags', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hessbound-relu-'));
+    const csv = join(dir, 's.csv');
+    const r = runCli(['sweep', '--dataset', 'iris', '--activations', 'relu,leaky_relu', '--widths', '3,6', '--seeds', '1', '--test-fraction', '0.2', '--backend', backend, '--out', csv, '--quiet']);
+    expect(r.status, r.stderr).toBe(0);
+    const [header, ...lines] = readFileSync(csv, 'utf8').trim().split('\n');
+    const columns = header!.split(',');
+    const rows = lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [columns[i], v])));
+    expect(new Set(rows.map((row) => row['activation']))).toEqual(new Set(['relu', 'leaky_relu']));
+    for (const row of rows) expect(Number(row['testAccuracy'])).toBeGreaterThan(0.5);
+    // The JSON lines carry the kink numbers; the flags column says whether a point sits on a kink.
+    const records = readFileSync(join(dir, 's.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { result: { flags: string }; diagnostics: { nearKinkFraction: number } });
+    for (const rec of records) expect(rec.result.flags.includes('near-kink')).toBe(rec.diagnostics.nearKinkFraction > 0);
+  }, 120_000);
+
+  it('bound says the sigma\'\' residual of a ReLU net vanishes; --negative-slope reaches a random leaky_relu model', () => {
+    const b = runCli(['bound', '--hidden', '5', '--activation', 'relu', '--dataset', 'iris', '--backend', backend]);
+    expect(b.status, b.stderr).toBe(0);
+    expect(b.stdout).toContain("sigma'' = 0, not computed");
+    expect(b.stdout).toMatch(/near a kink/);
+    const json = (slope: string) => JSON.parse(runCli(['analyze', '--hidden', '5', '--activation', 'leaky_relu', '--negative-slope', slope, '--dataset', 'iris', '--backend', backend, '--json']).stdout) as { loss: number };
+    expect(json('0.5').loss).not.toBe(json('0.01').loss);
+  }, 120_000);
 });

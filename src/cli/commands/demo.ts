@@ -1,6 +1,7 @@
 /** hessbound demo: the main job on an embedded default, a small width sweep on iris in seconds. */
 import { join, resolve } from 'node:path';
 import { fail } from '../../errors.js';
+import { parseActivation } from '../../model.js';
 import type { SweepGrid } from '../../sweep/job.js';
 import type { SweepResult } from '../../sweep/result.js';
 import { int, parse, str } from '../args.js';
@@ -18,17 +19,17 @@ export const DEMO_GRID: SweepGrid = { dataset: 'iris', activation: 'tanh', width
 
 const HELP = `hessbound demo — how sharpness and the Wolkowicz–Styan bound change with width, on iris
 
-Usage: hessbound demo [--out-dir DIR] [--workers W] [--backend native|wasm] [--quiet]
+Usage: hessbound demo [--out-dir DIR] [--workers W] [--backend native|wasm] [--quiet] [--activation A]
                       [--weight-decay WD] [--target-loss L] [--grad-tol T] [--max-steps N]
                       [--test-fraction F | --test-data FILE] [--split-seed S]
 
-Trains one-hidden-layer tanh MLPs of widths ${DEMO_GRID.widths.join(', ')} on 80% of iris (${String(DEMO_GRID.seeds)} seeds each,
+Trains one-hidden-layer tanh MLPs (or --activation A: relu, leaky_relu, gelu, ...) of widths ${DEMO_GRID.widths.join(', ')} on 80% of iris (${String(DEMO_GRID.seeds)} seeds each,
 weight decay ${String(DEMO_GRID.weightDecay)}) to a minimiser, then computes the closed-form WS bound and the exact
 lambda_max of each (cross-entropy Hessian on the training samples) and the accuracy on the held-out
 20%. Flagged points (docs/diagnostics.md) are marked and left out of the medians. Prints a table and
 writes hessbound-demo.csv, hessbound-demo.jsonl and hessbound-demo.svg (the plot) in DIR (default:
 the current directory). The same as:
-  hessbound sweep --dataset iris --widths ${DEMO_GRID.widths.join(',')} --seeds ${String(DEMO_GRID.seeds)} --weight-decay ${String(DEMO_GRID.weightDecay)} --test-fraction ${String(DEMO_GRID.testFraction)} --out hessbound-demo.csv --plot hessbound-demo.svg --overwrite`;
+  hessbound sweep --dataset iris [--activation A] --widths ${DEMO_GRID.widths.join(',')} --seeds ${String(DEMO_GRID.seeds)} --weight-decay ${String(DEMO_GRID.weightDecay)} --test-fraction ${String(DEMO_GRID.testFraction)} --out hessbound-demo.csv --plot hessbound-demo.svg --overwrite`;
 
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -74,19 +75,20 @@ export function summaryLine(rows: readonly SweepResult[]): string {
 }
 
 async function run(argv: string[]): Promise<void> {
-  const values = parse(argv, { 'out-dir': { type: 'string' }, workers: { type: 'string' }, backend: { type: 'string' }, quiet: { type: 'boolean' }, 'test-data': { type: 'string' }, ...TRAINING_OPTIONS });
+  const values = parse(argv, { 'out-dir': { type: 'string' }, workers: { type: 'string' }, backend: { type: 'string' }, quiet: { type: 'boolean' }, 'test-data': { type: 'string' }, activation: { type: 'string' }, ...TRAINING_OPTIONS });
   // The protocol options override the demo's defaults (the same meaning as in train and sweep).
   const training = trainingOptions(values);
   const testData = str(values, 'test-data');
   if (testData !== undefined && training.testFraction !== undefined) fail('BAD_OPTION', 'give --test-fraction or --test-data, not both');
-  const grid: SweepGrid = { ...DEMO_GRID, ...training, ...(testData !== undefined ? { testFraction: 0, testData: `file:${resolve(testData)}` } : {}) };
+  const activation = parseActivation(str(values, 'activation') ?? DEMO_GRID.activation);
+  const grid: SweepGrid = { ...DEMO_GRID, activation, ...training, ...(testData !== undefined ? { testFraction: 0, testData: `file:${resolve(testData)}` } : {}) };
   const dir = str(values, 'out-dir') ?? '.';
   const workers = int(values, 'workers', undefined, 1);
   const backend = backendOf(values);
   const csvPath = join(dir, 'hessbound-demo.csv');
   const svgPath = join(dir, 'hessbound-demo.svg');
   process.stdout.write(
-    `hessbound demo: tanh MLPs with one hidden layer of width ${grid.widths.join(', ')} on iris (150 samples, 4 features, 3 classes;\n` +
+    `hessbound demo: ${activation} MLPs with one hidden layer of width ${grid.widths.join(', ')} on iris (150 samples, 4 features, 3 classes;\n` +
       `${grid.testData ? `tested on ${testData}` : `${150 - Math.round(150 * (grid.testFraction ?? 0))} for training, ${Math.round(150 * (grid.testFraction ?? 0))} held out`}), ${String(grid.seeds)} seeds each, weight decay ${String(grid.weightDecay)}, trained to gradient norm <= ${(grid.gradTol ?? 1e-6).toExponential(0)}${grid.targetLoss ? ` or loss <= ${grid.targetLoss}` : ''};\n` +
       `then the closed-form Wolkowicz–Styan bound and the exact lambda_max of the cross-entropy Hessian on the training samples.\n\n`,
   );
