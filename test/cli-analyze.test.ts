@@ -55,7 +55,7 @@ describe('hessbound analyze errors', () => {
     expect(r.stderr).toMatch(/SHAPE_MISMATCH.*4 input features.*13 features/);
   });
   it('rejects a non-smooth activation, an unknown option and missing data', () => {
-    expect(runCli(['analyze', '--dataset', 'iris', '--hidden', '4', '--activation', 'relu']).stderr).toMatch(/not smooth/);
+    expect(runCli(['analyze', '--dataset', 'iris', '--hidden', '4', '--activation', 'elu']).stderr).toMatch(/not smooth/);
     const unknown = runCli(['analyze', '--dataset', 'iris', '--hidden', '4', '--frobnicate']);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(/frobnicate/);
