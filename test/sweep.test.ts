@@ -111,7 +111,7 @@ describe('sweep jobs', () => {
   it('reject bad fields with clear messages', () => {
     expect(() => normalizeJob({ dataset: 'iris', width: 0, seed: 0 })).toThrow(/width must be an integer from 1/);
     expect(() => normalizeJob({ dataset: 'iris', width: 4, seed: -1 })).toThrow(/seed/);
-    expect(() => normalizeJob({ dataset: 'iris', width: 4, seed: 0, activation: 'relu' as never })).toThrow(/not smooth/);
+    expect(() => normalizeJob({ dataset: 'iris', width: 4, seed: 0, activation: 'elu' as never })).toThrow(/not smooth/);
     expect(() => normalizeJob({ dataset: 'iris', width: 4, seed: 0, lr: 0 })).toThrow(/lr must be a positive number/);
     expect(() => normalizeJob({ dataset: 'iris', width: 4, seed: 0, widht: 3 } as never)).toThrow(/unknown sweep job field 'widht'/);
   });
