@@ -1,6 +1,6 @@
 /**
  * hessbound for Node: exact Hessian spectra and the closed-form Wolkowicz–Styan sharpness bound
- * for smooth MLPs with softmax cross-entropy. Native addon when built, WebAssembly otherwise.
+ * for MLPs (smooth activations, or ReLU almost everywhere) with softmax cross-entropy. Native addon when built, WebAssembly otherwise.
  */
 import { freemem } from 'node:os';
 import { setPlatformMemoryBudget } from './memory.js';

@@ -1,5 +1,5 @@
 /**
- * train(): full-batch training of a smooth MLP on its cross-entropy loss to a near-critical point,
+ * train(): full-batch training of an MLP on its cross-entropy loss to a near-critical point,
  * in the kernel (native/kernel/train.cpp): Adam first, then L-BFGS with a strong-Wolfe line search.
  *
  * Stopping: the gradient norm of the objective (absolute, Euclidean, with the chosen reduction)

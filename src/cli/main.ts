@@ -25,7 +25,7 @@ SUBCOMMANDS.push(infoCommand);
 
 function usage(): string {
   const width = Math.max(...SUBCOMMANDS.map((c) => c.name.length));
-  return `hessbound — exact Hessian spectra and the Wolkowicz–Styan sharpness bound for smooth MLPs
+  return `hessbound — exact Hessian spectra and the Wolkowicz–Styan sharpness bound for MLPs (smooth, or ReLU a.e.)
 
 Usage: hessbound <command> [options]     (hessbound help <command> or hessbound <command> --help for its options)
        hessbound --version                (version, backend, BLAS, threads)

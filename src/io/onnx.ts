@@ -1,9 +1,9 @@
 /**
  * MLPs from ONNX files (torch.onnx.export and other exporters). The protobuf is decoded with the
  * maintained `onnx-proto` package (protobufjs code generated from onnx.proto); this module only
- * reads the graph: a chain of affine layers (`Gemm`, or `MatMul` + `Add`) with one smooth
- * activation between them (`Tanh`, `Sigmoid`, `Softplus`, `Gelu` or its exact `Erf` form,
- * SiLU as `x * Sigmoid(x)`, none/`Identity`). Anything else is refused with the node's name and op.
+ * reads the graph: a chain of affine layers (`Gemm`, or `MatMul` + `Add`) with one
+ * activation between them (`Tanh`, `Sigmoid`, `Softplus`, `Relu`, `LeakyRelu`, `Gelu` or its exact
+ * `Erf` form, SiLU as `x * Sigmoid(x)`, none/`Identity`). Anything else is refused with the node's name and op.
  */
 import onnxProto from 'onnx-proto';
 import { fail, HessboundError } from '../errors.js';
@@ -382,7 +382,7 @@ function decode(bytes: Uint8Array): onnxProto.onnx.ModelProto {
   }
 }
 
-/** An MLP from an ONNX model whose graph is a chain of affine layers and smooth activations. */
+/** An MLP from an ONNX model whose graph is a chain of affine layers and one activation. */
 export function modelFromOnnx(input: Uint8Array | ArrayBuffer): Model {
   const bytes = asBytes(input, 'an ONNX model', 'BAD_MODEL');
   try {
