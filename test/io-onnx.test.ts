@@ -95,6 +95,25 @@ describe('ONNX graphs that are MLPs', () => {
     expect([...m.layers[0]!.bias!]).toEqual(B1);
     expect(m.layers[1]!.bias).toBeNull();
   });
+  it('Relu, and LeakyRelu with its alpha (float32, read as the shortest decimal; ONNX default 0.01)', () => {
+    const gemm = (input: string, output: string, w: string, b: string): Node => ({ op: 'Gemm', inputs: [input, w, b], output, attributes: [int('transB', 1)] });
+    const relu = modelFromOnnx(model([gemm('x', 'z1', 'W1', 'B1'), { op: 'Relu', inputs: ['z1'], output: 'h1' }, gemm('h1', 'y', 'W2', 'B2')], weights));
+    expect([relu.activation, relu.negativeSlope]).toEqual(['relu', undefined]);
+    const leaky = (attributes: onnxProto.onnx.IAttributeProto[]) =>
+      modelFromOnnx(model([gemm('x', 'z1', 'W1', 'B1'), { op: 'LeakyRelu', inputs: ['z1'], output: 'h1', attributes }, gemm('h1', 'y', 'W2', 'B2')], weights));
+    // onnx-proto stores `f` as float32: 0.2 arrives as 0.20000000298023224.
+    expect(leaky([float('alpha', 0.2)]).negativeSlope).toBe(0.2);
+    expect(leaky([float('alpha', 0.125)]).negativeSlope).toBe(0.125);
+    expect(leaky([])).toMatchObject({ activation: 'leaky_relu', negativeSlope: 0.01 });
+    // Two hidden layers with different slopes are not one activation.
+    const W3 = tensor('W3', [3, 3], [1, 0, 0, 0, 1, 0, 0, 0, 1], 11);
+    const B3 = tensor('B3', [3], [0, 0, 0], 11);
+    expectRefusal(model([
+      gemm('x', 'z1', 'W1', 'B1'), { op: 'LeakyRelu', inputs: ['z1'], output: 'h1', attributes: [float('alpha', 0.2)] },
+      gemm('h1', 'z2', 'W3', 'B3'), { op: 'LeakyRelu', inputs: ['z2'], output: 'h2', attributes: [float('alpha', 0.1)] },
+      gemm('h2', 'y', 'W2', 'B2'),
+    ], [...weights, W3, B3]), /different slopes/);
+  });
   it('SiLU as z * Sigmoid(z), the Gelu op, Identity', () => {
     const silu = modelFromOnnx(model([
       { op: 'Gemm', inputs: ['x', 'W1', 'B1'], output: 'z1', attributes: [int('transB', 1)] },
