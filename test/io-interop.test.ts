@@ -2,7 +2,7 @@
  * Files made by real PyTorch (test/fixtures/interop/make_fixtures.py: torch.onnx.export, and
  * safetensors written per the spec) from the weights of the reference fixtures, in nn.Sequential,
  * nested and named layouts, float64, float32 (and F16/BF16), every activation, a deeper net and one
- * without biases; make_relu_fixtures.py adds nn.ReLU / nn.LeakyReLU(0.2) nets (no sample near a kink). Each must give back the weights exactly (float32 -> float64 is exact) and
+ * without biases; make_relu_fixtures.py adds nn.ReLU / nn.LeakyReLU nets (no sample near a kink). Each must give back the weights exactly (float32 -> float64 is exact) and
  * reproduce, on both backends, the reference values to 1e-9: PyTorch's own float64 autodiff of
  * the weights as stored, and for float64 files also the independent fixtures in test/fixtures.
  */
