@@ -77,8 +77,9 @@ function canonicalActivationName(name: string): string {
 }
 
 /**
- * Checks an activation name (case-insensitive; PyTorch's module names such as nn.ReLU too). relu and leaky_relu are accepted (piecewise linear:
- * the Hessian is the almost-everywhere one); other non-smooth activations are refused with the reason.
+ * Checks an activation name (case-insensitive; PyTorch's module names such as nn.ReLU too). relu and
+ * leaky_relu are accepted (piecewise linear: the Hessian is the almost-everywhere one); other
+ * non-smooth activations are refused with the reason.
  */
 export function parseActivation(name: unknown): Activation {
   const valid = ACTIVATIONS.join(', ');
