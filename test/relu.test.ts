@@ -15,6 +15,7 @@ import { forwardPass } from '../src/analysis/forward.js';
 import { KINK_DISTANCE, kinkSummary } from '../src/analysis/kinks.js';
 import { KinkCounter, smoothRadius } from '../src/analysis/landscape-kinks.js';
 import { landscape } from '../src/analysis/landscape.js';
+import { landscapePlotSvg } from '../src/plot/landscape-plot.js';
 import { spectrum } from '../src/analysis/spectrum.js';
 import { wsBoundGradient } from '../src/analysis/bound-gradient.js';
 import { wsBound } from '../src/bound.js';
@@ -260,10 +261,12 @@ describe.each(BACKENDS)('every analysis runs on ReLU nets (%s)', (backend) => {
     expect(c.smoothRadius).toBe(smoothRadius(r.alphas, c.kinkChanges!));
     expect(c.smoothRadius!).toBeGreaterThan(0);
     expect(c.smoothRadius!).toBeLessThan(1);
+    expect(landscapePlotSvg(r)).toContain("no sample crosses a kink (|a| &lt;=");
     const plane = await landscape(model, data, { backend, dimensions: 2, points: 5, radius: 2 });
     expect(plane.kinkSurface![2]![2]).toBe(0);
     const smooth = await landscape(randomModel({ inputs: 4, hidden: [3], classes: 3, activation: 'tanh', seed: 0 }), data, { backend, points: 5 });
     expect(smooth.curves![0]!.kinkChanges).toBeNull();
+    expect(landscapePlotSvg(smooth)).not.toContain('crosses a kink');
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * Loss landscapes as SVG: 1D curves (one per direction, with the quadratic model of eigenvector
- * directions dashed) or a 2D filled contour plot (marching squares by d3-contour) with a color
+ * directions dashed; for relu nets the stretch where no sample crosses a kink shaded) or a 2D filled contour plot (marching squares by d3-contour) with a color
  * bar. Pure.
  */
 import { contours } from 'd3-contour';
@@ -41,6 +41,13 @@ function curvesSvg(r: LandscapeResult, title: string): string {
   const panel = new Panel(100, 110, width - 140, 300, x, linearAxis(Math.min(...all), Math.max(...all), 6));
   const body: string[] = [panel.frame('step along the direction (parameter units)', 'loss')];
   const entries: LegendEntry[] = [];
+  // relu / leaky_relu: shade where no curve's line has crossed a kink (the a.e. Hessian applies).
+  const radii = curves.map((c) => c.smoothRadius).filter((v): v is number => v !== null);
+  if (radii.length) {
+    const smooth = Math.min(...radii);
+    body.push(panel.band(-smooth, smooth, COLORS.green));
+    entries.push({ text: `no sample crosses a kink (|a| <= ${label(smooth)})`, color: COLORS.green, kind: 'band' });
+  }
   curves.forEach((c, i) => {
     const color = CURVE_COLORS[i % CURVE_COLORS.length] as string;
     if (c.quadratic) {
