@@ -84,6 +84,7 @@ describe('the browser example in headless Chromium', () => {
   it.each([
     ['wine', 16, 'gelu'],
     ['breast_cancer', 6, 'softplus'],
+    ['iris', 12, 'relu'],
   ] as const)('after picking %s, width %i, %s it shows the Node results', async (dataset, width, activation) => {
     await page.selectOption('#dataset', dataset);
     await page.fill('#width', String(width));
