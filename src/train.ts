@@ -1,6 +1,8 @@
 /**
- * train(): full-batch training of an MLP on its cross-entropy loss to a near-critical point,
- * in the kernel (native/kernel/train.cpp): Adam first, then L-BFGS with a strong-Wolfe line search.
+ * train(): training of an MLP on its cross-entropy loss to a near-critical point, in the kernel
+ * (native/kernel/train.cpp): full batch, Adam first, then L-BFGS with a strong-Wolfe line search;
+ * or, with `batchSize`, mini-batch Adam or SGD with momentum over seeded shuffles for `epochs`
+ * epochs, optionally polished by full-batch L-BFGS to a critical point.
  *
  * Stopping: the gradient norm of the objective (absolute, Euclidean, with the chosen reduction)
  * <= gradTol, the training cross-entropy <= targetLoss (when set), or maxSteps iterations in total. On separable data (common for MLPs wider than a few
@@ -50,6 +52,24 @@ export interface TrainOptions {
   splitSeed?: number;
   /** A separate test set (same features and classes); not with testFraction. */
   testData?: DataInput;
+  /**
+   * Mini-batch training: samples per batch (1..N), in place of the full-batch Adam phase. Each
+   * epoch is a seeded shuffle (shuffleSeed); the stopping rules are checked on the full-batch loss
+   * and gradient every `checkEvery` epochs. Bit-identical for any thread count. docs/training.md.
+   */
+  batchSize?: number;
+  /** With batchSize: passes over the data. Default 10. */
+  epochs?: number;
+  /** With batchSize: 'adam' (default) or 'sgd' (with momentum). */
+  optimizer?: MinibatchOptimizer;
+  /** With optimizer 'sgd': v = momentum v + g, x -= lr v. Default 0.9. */
+  momentum?: number;
+  /** With batchSize: seed of the shuffles. Default 0. */
+  shuffleSeed?: number;
+  /** With batchSize: then full-batch L-BFGS to gradTol (a critical point). Default false. */
+  polish?: boolean;
+  /** With batchSize: full-batch check of the stopping rules every this many epochs (0: at the end only). Default 1. */
+  checkEvery?: number;
   /** HSR: add beta x the WS upper (or spread) bound to the objective (one hidden layer; docs/hsr.md). */
   hsr?: HsrOptions;
   backend?: BackendName | 'auto';
@@ -77,10 +97,13 @@ export interface TrainResult {
   objective: number;
   /** |grad objective|_2 at the trained parameters. */
   gradNorm: number;
-  steps: { adam: number; lbfgs: number; evaluations: number };
+  /** Full-batch Adam and L-BFGS iterations, loss/gradient evaluations, mini-batch updates and completed epochs. */
+  steps: TrainSteps;
+  /** How mini-batch training ran (absent for full-batch training). */
+  minibatch?: MinibatchReport;
   /** True when a stopping rule of the protocol was met (gradTol or targetLoss). */
   converged: boolean;
-  /** 'gradTol', 'targetLoss' (both: converged), 'maxSteps', or 'stalled' (no further decrease possible in float64). */
+  /** 'gradTol', 'targetLoss' (both: converged), 'maxSteps', 'stalled' (no further decrease possible in float64), or 'epochs' (mini-batch without polish). */
   stopReason: StopReason;
   /** Loss and gradient norm along the way, subsampled to at most 200 entries (first and last kept). */
   history: TrainHistoryEntry[];
@@ -106,11 +129,38 @@ export interface TrainResult {
   hsr?: HsrReport;
 }
 
-export type StopReason = 'gradTol' | 'targetLoss' | 'maxSteps' | 'stalled';
+export type StopReason = 'gradTol' | 'targetLoss' | 'maxSteps' | 'stalled' | 'epochs';
+
+export type MinibatchOptimizer = 'adam' | 'sgd';
+export const MINIBATCH_OPTIMIZERS: readonly MinibatchOptimizer[] = ['adam', 'sgd'];
+
+export interface TrainSteps {
+  adam: number;
+  lbfgs: number;
+  evaluations: number;
+  /** Mini-batch updates (0 for full-batch training). */
+  minibatch: number;
+  /** Completed mini-batch epochs (0 for full-batch training). */
+  epochs: number;
+}
+
+export interface MinibatchReport {
+  optimizer: MinibatchOptimizer;
+  batchSize: number;
+  /** Updates per epoch: ceil(N / batchSize) (the last batch may be shorter). */
+  batchesPerEpoch: number;
+  shuffleSeed: number;
+  /** SGD only. */
+  momentum?: number;
+  /** Whether full-batch L-BFGS followed the epochs (its steps are steps.lbfgs). */
+  polish: boolean;
+}
 
 export const TRAIN_DEFAULTS = { gradTol: 1e-6, maxSteps: 20000, adamSteps: 200, lr: 0.01, weightDecay: 0, targetLoss: 0, memory: 20 } as const;
+export const MINIBATCH_DEFAULTS = { epochs: 10, optimizer: 'adam', momentum: 0.9, shuffleSeed: 0, polish: false, checkEvery: 1 } as const;
 
-const KNOWN_OPTIONS = new Set(['reduction', 'gradTol', 'maxSteps', 'adamSteps', 'lr', 'weightDecay', 'targetLoss', 'memory', 'testFraction', 'splitSeed', 'testData', 'backend', 'onProgress', 'hsr', 'signal']);
+const MINIBATCH_OPTIONS = ['epochs', 'optimizer', 'momentum', 'shuffleSeed', 'polish', 'checkEvery'] as const;
+const KNOWN_OPTIONS = new Set<string>(['reduction', 'gradTol', 'maxSteps', 'adamSteps', 'lr', 'weightDecay', 'targetLoss', 'memory', 'testFraction', 'splitSeed', 'testData', 'backend', 'onProgress', 'hsr', 'signal', 'batchSize', ...MINIBATCH_OPTIONS]);
 for (const key of TRACK_OPTIONS) KNOWN_OPTIONS.add(key);
 
 // The kernel reads step counts as int32.
@@ -127,6 +177,30 @@ function numberOption(value: number | undefined, name: string, ok: (v: number) =
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) fail('BAD_OPTION', `${name} must be ${rule}, got ${String(value)}`, hint);
   return value;
+}
+
+/** The mini-batch options as kernel options (none without batchSize); the batch size is checked against N in train(). */
+function minibatchKernelOptions(options: TrainOptions): Record<string, number> {
+  if (options.batchSize === undefined) {
+    const stray = MINIBATCH_OPTIONS.filter((k) => options[k] !== undefined);
+    if (stray.length > 0) fail('BAD_OPTION', `${stray.join(', ')} need(s) batchSize (mini-batch training)`, 'e.g. batchSize: 128, epochs: 20; or leave them out for full-batch training');
+    return {};
+  }
+  const batchSize = integerOption(options.batchSize, 'batchSize', 1, MAX_STEPS, 0);
+  const m = MINIBATCH_DEFAULTS;
+  const optimizer = options.optimizer ?? m.optimizer;
+  if (!MINIBATCH_OPTIMIZERS.includes(optimizer)) fail('BAD_OPTION', `optimizer must be one of ${MINIBATCH_OPTIMIZERS.join(', ')}, got ${String(optimizer)}`);
+  if (options.momentum !== undefined && optimizer !== 'sgd') fail('BAD_OPTION', "momentum applies to optimizer 'sgd' only", "add optimizer: 'sgd', or leave momentum out");
+  if (options.polish !== undefined && typeof options.polish !== 'boolean') fail('BAD_OPTION', `polish must be true or false, got ${String(options.polish)}`);
+  return {
+    batchSize,
+    epochs: integerOption(options.epochs, 'epochs', 1, MAX_STEPS, m.epochs),
+    optimizer: MINIBATCH_OPTIMIZERS.indexOf(optimizer),
+    momentum: numberOption(options.momentum, 'momentum', (v) => v >= 0 && v < 1, 'a number in [0, 1)', m.momentum, 'e.g. 0.9'),
+    shuffleSeed: integerOption(options.shuffleSeed, 'shuffleSeed', 0, Number.MAX_SAFE_INTEGER, m.shuffleSeed),
+    polish: (options.polish ?? m.polish) ? 1 : 0,
+    checkEvery: integerOption(options.checkEvery, 'checkEvery', 0, MAX_STEPS, m.checkEvery),
+  };
 }
 
 /** Checks every option up front (the kernel checks again) and fills in the defaults. */
@@ -146,6 +220,7 @@ export function trainKernelOptions(options: TrainOptions): Record<string, number
     memory: integerOption(options.memory, 'memory', 1, 1000, d.memory),
     ...trackKernelOptions(options),
     ...hsrKernelOptions(options.hsr),
+    ...minibatchKernelOptions(options),
   };
 }
 
@@ -154,7 +229,7 @@ interface KernelTrainResult {
   loss: number;
   objective: number;
   gradNorm: number;
-  steps: { adam: number; lbfgs: number; evaluations: number };
+  steps: TrainSteps;
   converged: boolean;
   stopReason: TrainResult['stopReason'];
   history: { step: number[]; loss: number[]; gradNorm: number[] };
@@ -182,6 +257,12 @@ export async function train(modelInput: ModelInput, dataInput: DataInput, option
     split = { kind: 'data' };
   }
   if (options.hsr) requireHsrDepth(layerSizes(model));
+  const batchSize = kernelOptions['batchSize'];
+  if (batchSize !== undefined) {
+    if (options.hsr && options.hsr.beta > 0) fail('BAD_OPTION', 'HSR training is full-batch only (its penalty is a function of all samples)', 'leave batchSize out with hsr');
+    if (batchSize > data.n)
+      fail('BAD_OPTION', `batchSize ${batchSize} is larger than the ${data.n} training samples`, `use a batch size from 1 to ${data.n} (${data.n}: one batch per epoch)`);
+  }
   const spec = toProblemSpec(model, data, options.reduction);
   const backend = await getBackend(options.backend);
   // The forward cache plus L-BFGS's history (a few dozen P-vectors).
@@ -206,6 +287,7 @@ export async function train(modelInput: ModelInput, dataInput: DataInput, option
     objective: r.objective,
     gradNorm: r.gradNorm,
     steps: r.steps,
+    ...(batchSize !== undefined ? { minibatch: minibatchReport(kernelOptions, data.n) } : {}),
     converged: r.converged,
     stopReason: r.stopReason,
     history: r.history.step.map((step, i) => ({ step, loss: r.history.loss[i] as number, gradNorm: r.history.gradNorm[i] as number })),
@@ -221,5 +303,18 @@ export async function train(modelInput: ModelInput, dataInput: DataInput, option
     diagnostics,
     ...(r.track ? { track: parseTrack(r.track, r.params.length) } : {}),
     ...(options.hsr && options.hsr.beta > 0 ? { hsr: hsrReport(options.hsr, r.hsrValue, r.objective) } : {}),
+  };
+}
+
+function minibatchReport(k: Record<string, number>, samples: number): MinibatchReport {
+  const batchSize = k['batchSize'] as number;
+  const optimizer = MINIBATCH_OPTIMIZERS[k['optimizer'] as number] as MinibatchOptimizer;
+  return {
+    optimizer,
+    batchSize,
+    batchesPerEpoch: Math.ceil(samples / batchSize),
+    shuffleSeed: k['shuffleSeed'] as number,
+    ...(optimizer === 'sgd' ? { momentum: k['momentum'] as number } : {}),
+    polish: k['polish'] === 1,
   };
 }

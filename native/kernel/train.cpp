@@ -11,6 +11,7 @@
 #include "extra/ws_gradient.hpp"
 #include "traces.hpp"
 #include "train_eval.hpp"
+#include "train_minibatch.hpp"
 
 namespace hessbound {
 namespace {
@@ -152,6 +153,41 @@ int run_adam(Run& run) {
     run.record();
   }
   return t;
+}
+
+// ------------------------------------------------------------------------------------------
+// Mini-batch epochs (train_minibatch.hpp) in place of full-batch Adam. The stopping rules are
+// tested on the full-batch loss and gradient, evaluated every check_every epochs and at the end
+// (each check costs about one more epoch's forward and backward passes, in one pass).
+
+int run_minibatch(Run& run, const Problem& problem, TrainResult& r) {
+  const TrainOptions& o = run.options;
+  MinibatchOptions mo;
+  mo.batch_size = o.batch_size;
+  mo.epochs = o.epochs;
+  mo.optimizer = o.optimizer;
+  mo.lr = o.lr;
+  mo.momentum = o.momentum;
+  mo.shuffle_seed = o.shuffle_seed;
+  mo.weight_decay = o.weight_decay;
+  MinibatchTrainer trainer(problem, mo);
+  int epochs = 0;
+  while (epochs < o.epochs && run.budget_left() && !run.done()) {
+    const int made = trainer.run_epoch(run.current.x, o.max_steps - run.steps, run.steps);
+    run.steps += made;
+    r.minibatch_steps += made;
+    if (made == trainer.batches_per_epoch()) ++epochs;
+    const bool last = epochs == o.epochs || !run.budget_left();
+    if (last || (o.check_every > 0 && epochs % o.check_every == 0)) {
+      evaluate(run.objective, run.current);
+      if (!finite_point(run.current)) diverged("mini-batch", run.steps);
+      run.record();
+    } else {
+      run.progress.update(run.steps, run.current.grad_norm);  // the last check's norm
+    }
+  }
+  r.epochs = epochs;
+  return epochs;
 }
 
 // ------------------------------------------------------------------------------------------
@@ -367,6 +403,14 @@ void check_options(const TrainOptions& o) {
   if (o.max_history < 2) fail("BAD_OPTION", "maxHistory must be >= 2");
   if (!(o.hsr_beta >= 0)) fail("BAD_OPTION", "hsrBeta must be >= 0");
   if (o.hsr_target != 0 && o.hsr_target != 1) fail("BAD_OPTION", "hsrTarget must be 0 (upper) or 1 (spread)");
+  if (o.batch_size < 0) fail("BAD_OPTION", "batchSize must be a positive integer (0: full batch)");
+  if (o.batch_size == 0) return;
+  if (o.epochs < 1) fail("BAD_OPTION", "epochs must be >= 1");
+  if (o.check_every < 0) fail("BAD_OPTION", "checkEvery must be >= 0 (0: check at the end only)");
+  if (!(o.momentum >= 0 && o.momentum < 1)) fail("BAD_OPTION", "momentum must be in [0, 1)");
+  if (o.optimizer != MinibatchOptimizer::Adam && o.optimizer != MinibatchOptimizer::Sgd)
+    fail("BAD_OPTION", "optimizer must be 0 (Adam) or 1 (SGD with momentum)");
+  if (o.hsr_beta > 0) fail("BAD_OPTION", "HSR training is full-batch only (its penalty is a function of all samples); leave batchSize out with hsrBeta");
 }
 
 }  // namespace
@@ -374,6 +418,9 @@ void check_options(const TrainOptions& o) {
 TrainResult train(const Problem& problem, const TrainOptions& options, const Progress& progress) {
   validate(problem);
   check_options(options);
+  if (options.batch_size > problem.samples)
+    fail("BAD_OPTION", "batchSize " + std::to_string(options.batch_size) + " is larger than the " + std::to_string(problem.samples) +
+                           " training samples; use a batch size from 1 to " + std::to_string(problem.samples));
   const auto started = std::chrono::steady_clock::now();
   if (options.hsr_beta > 0 && problem.net.layers() != 2)
     fail("BAD_MODEL", "HSR training needs exactly one hidden layer (the closed-form gradient of the WS bound)");
@@ -383,16 +430,28 @@ TrainResult train(const Problem& problem, const TrainOptions& options, const Pro
   start.x.assign(problem.params, problem.params + P);
   evaluate(objective, start);
   if (!finite_point(start)) diverged("initial", 0);
-  TrainProgress tracker(progress, options.max_steps, options.grad_tol, start.grad_norm);
+  const bool minibatch = options.batch_size > 0;
+  int planned_steps = options.max_steps;
+  if (minibatch) {  // the epochs' updates (a polish typically takes a fraction of them)
+    const double updates = static_cast<double>(options.epochs) * ((problem.samples + options.batch_size - 1) / options.batch_size);
+    planned_steps = static_cast<int>(std::min<double>(options.max_steps, std::max(1.0, updates * (options.polish ? 1.25 : 1.0))));
+  }
+  TrainProgress tracker(progress, planned_steps, options.grad_tol, start.grad_norm);
   Run run{objective, options, tracker, std::move(start), 0, {}};
   run.record();
 
   TrainResult r;
-  r.adam_steps = run_adam(run);
   std::string stop_reason;
-  r.lbfgs_steps = run_lbfgs(run, stop_reason);
+  if (minibatch) {
+    run_minibatch(run, problem, r);
+    if (options.polish) r.lbfgs_steps = run_lbfgs(run, stop_reason);
+  } else {
+    r.adam_steps = run_adam(run);
+    r.lbfgs_steps = run_lbfgs(run, stop_reason);
+  }
   r.converged = run.done();
-  r.stop_reason = run.converged() ? "gradTol" : run.reached_target() ? "targetLoss" : (stop_reason.empty() ? "maxSteps" : stop_reason);
+  const bool epochs_ran_out = minibatch && !options.polish && run.budget_left();
+  r.stop_reason = run.converged() ? "gradTol" : run.reached_target() ? "targetLoss" : !stop_reason.empty() ? stop_reason : epochs_ran_out ? "epochs" : "maxSteps";
   r.params = std::move(run.current.x);
   r.loss = run.current.loss;
   r.objective = run.current.f;
@@ -423,6 +482,8 @@ std::string train_to_json(const TrainResult& r) {
   w.key("adam").number(r.adam_steps);
   w.key("lbfgs").number(r.lbfgs_steps);
   w.key("evaluations").number(r.evaluations);
+  w.key("minibatch").number(r.minibatch_steps);
+  w.key("epochs").number(r.epochs);
   w.end();
   w.key("converged").boolean(r.converged);
   w.key("stopReason").string(r.stop_reason);
@@ -459,6 +520,16 @@ std::string train_command(const Problem& problem, const CommandOptions& o, const
   opt.max_history = o.integer("maxHistory", opt.max_history);
   opt.hsr_beta = o.number("hsrBeta", opt.hsr_beta);
   opt.hsr_target = o.integer("hsrTarget", opt.hsr_target);
+  opt.batch_size = o.integer("batchSize", opt.batch_size);
+  opt.epochs = o.integer("epochs", opt.epochs);
+  opt.optimizer = static_cast<MinibatchOptimizer>(o.integer("optimizer", static_cast<int>(opt.optimizer)));
+  opt.momentum = o.number("momentum", opt.momentum);
+  // A double carries integers exactly up to 2^53; seeds are safe integers >= 0 on the TS side.
+  const double seed = o.number("shuffleSeed", 0);
+  if (!(seed >= 0 && seed <= 9007199254740991.0 && seed == std::floor(seed))) fail("BAD_OPTION", "shuffleSeed must be an integer from 0 to 2^53 - 1");
+  opt.shuffle_seed = static_cast<std::uint64_t>(seed);
+  opt.polish = o.integer("polish", 0) != 0;
+  opt.check_every = o.integer("checkEvery", opt.check_every);
   SharpnessTracker tracker(problem, track_options(o));  // option track = K: lambda_max every K steps
   if (tracker.enabled()) opt.observer = [&tracker](int step, const std::vector<double>& x, double loss, double g) { tracker.observe(step, x, loss, g); };
   const std::string json = train_to_json(train(problem, opt, progress));

@@ -8,6 +8,7 @@
 #include "commands.hpp"
 #include "network.hpp"
 #include "progress.hpp"
+#include "train_minibatch.hpp"
 
 namespace hessbound {
 
@@ -26,6 +27,18 @@ struct TrainOptions {
   // HSR (docs/hsr.md): objective += hsr_beta * WS number (one hidden layer; 0 = off).
   double hsr_beta = 0;
   int hsr_target = 0;         // 0: WS upper bound on lambda_max, 1: WS spread bound
+  // Mini-batch training (batch_size > 0) in place of full-batch Adam: `epochs` passes of seeded
+  // shuffles (train_minibatch.hpp), the full-batch loss and gradient checked every `check_every`
+  // epochs (0: at the end only) against grad_tol and target_loss; then, with `polish`, full-batch
+  // L-BFGS from there to grad_tol (a critical point). lr, weight_decay and max_steps apply;
+  // adam_steps does not.
+  int batch_size = 0;
+  int epochs = 10;
+  MinibatchOptimizer optimizer = MinibatchOptimizer::Adam;
+  double momentum = 0.9;
+  std::uint64_t shuffle_seed = 0;
+  bool polish = false;
+  int check_every = 1;
 };
 
 struct TrainRecord {
@@ -40,8 +53,10 @@ struct TrainResult {
   double grad_norm = 0;  // ||grad objective||_2 at params
   double hsr_value = 0;  // the penalised WS number at params (hsr_beta > 0 only)
   int adam_steps = 0, lbfgs_steps = 0, evaluations = 0;
+  int minibatch_steps = 0, epochs = 0;  // mini-batch updates and completed epochs (mini-batch mode)
   bool converged = false;
-  // "gradTol", "targetLoss", "maxSteps", "stalled" (no descent possible in float64)
+  // "gradTol", "targetLoss", "maxSteps", "stalled" (no descent possible in float64), "epochs"
+  // (mini-batch mode without polish: the epochs ran out)
   std::string stop_reason;
   std::vector<TrainRecord> history;
   double seconds = 0;
@@ -53,7 +68,8 @@ TrainResult train(const Problem& problem, const TrainOptions& options, const Pro
 std::string train_to_json(const TrainResult& result);
 
 // Kernel command "train": options lr, adamSteps, maxSteps, gradTol, weightDecay, targetLoss, memory, maxHistory,
-// hsrBeta, hsrTarget (0 upper, 1 spread).
+// hsrBeta, hsrTarget (0 upper, 1 spread); mini-batch: batchSize, epochs, optimizer (0 Adam, 1 SGD),
+// momentum, shuffleSeed, polish (0/1), checkEvery.
 std::string train_command(const Problem& problem, const CommandOptions& options, const Progress& progress);
 
 }  // namespace hessbound

@@ -19,12 +19,21 @@ export const CSV_COLUMNS: readonly Column[] = [
   'saturatedFraction', 'collapsedCells', 'lambdaRatio', 'effectiveRank', 'flags',
   // HSR training (issue 13).
   'hsr', 'hsrTarget', 'hsrPenalty',
+  // Mini-batch training (issue 25).
+  'batchSize', 'optimizer', 'epochs',
 ];
 
 /** Columns of sweep CSVs written before the HSR columns: read (as plain points) and rewritten on resume. */
 export const CSV_COLUMNS_BEFORE_HSR: readonly Column[] = CSV_COLUMNS.slice(0, CSV_COLUMNS.indexOf('hsr'));
+/** Columns of sweep CSVs written before the mini-batch columns: read (as full-batch points) and rewritten on resume. */
+export const CSV_COLUMNS_BEFORE_MINIBATCH: readonly Column[] = CSV_COLUMNS.slice(0, CSV_COLUMNS.indexOf('batchSize'));
+/** The older layouts a resumed sweep accepts, newest first. */
+export const CSV_OLDER_LAYOUTS: readonly (readonly Column[])[] = [CSV_COLUMNS_BEFORE_MINIBATCH, CSV_COLUMNS_BEFORE_HSR];
 
-const STRING_COLUMNS = new Set<Column>(['dataset', 'activation', 'key', 'stopReason', 'lambdaMethod', 'boundMethod', 'reduction', 'backend', 'testData', 'flags', 'hsrTarget']);
+/** What the columns an older layout lacks held for every one of its points (plain, full-batch). */
+const ABSENT_COLUMNS: Partial<Record<Column, unknown>> = { hsr: 0, hsrTarget: '', hsrPenalty: null, batchSize: 0, optimizer: '', epochs: 0 };
+
+const STRING_COLUMNS = new Set<Column>(['dataset', 'activation', 'key', 'stopReason', 'lambdaMethod', 'boundMethod', 'reduction', 'backend', 'testData', 'flags', 'hsrTarget', 'optimizer']);
 const BOOLEAN_COLUMNS = new Set<Column>(['converged', 'lambdaConverged', 'boundEstimated']);
 
 export const CSV_HEADER = CSV_COLUMNS.join(',');
@@ -74,13 +83,14 @@ export function parseCsvRow(line: string): SweepResult {
 }
 
 /**
- * A row of the given layout: a row of the older one (CSV_COLUMNS_BEFORE_HSR) is a plain point, with
- * hsr 0, no target and no penalty.
+ * A row of the given layout: a row of an older one (CSV_OLDER_LAYOUTS) is a plain full-batch point:
+ * hsr 0, no target, no penalty, batch size 0, no optimizer, 0 epochs.
  */
 export function parseCsvRowOf(line: string, columns: readonly Column[]): SweepResult {
   const cells = splitCsvLine(line);
   if (cells.length !== columns.length) fail('BAD_DATA', `a sweep CSV row has ${cells.length} cells, expected ${columns.length}`);
-  const row: Record<string, unknown> = columns === CSV_COLUMNS ? {} : { hsr: 0, hsrTarget: '', hsrPenalty: null };
+  const row: Record<string, unknown> = {};
+  for (const column of CSV_COLUMNS) if (!columns.includes(column)) row[column] = ABSENT_COLUMNS[column];
   columns.forEach((column, i) => {
     const text = cells[i] as string;
     if (STRING_COLUMNS.has(column)) row[column] = text;

@@ -6,7 +6,7 @@
  */
 import { fail } from '../errors.js';
 import { parseActivation } from '../model.js';
-import { TRAIN_DEFAULTS } from '../train.js';
+import { MINIBATCH_DEFAULTS, MINIBATCH_OPTIMIZERS, TRAIN_DEFAULTS, type MinibatchOptimizer, type TrainOptions } from '../train.js';
 import type { Activation, Reduction } from '../types.js';
 import { HSR_TARGETS, type HsrTarget } from '../analysis/hsr.js';
 import { canonicalDatasetId, formatDatasetId, parseDatasetId } from './dataset-id.js';
@@ -54,6 +54,18 @@ export interface SweepJobSpec {
   hsr?: number;
   /** With `hsr`: 'upper' (default) or 'spread'; absent without `hsr`. */
   hsrTarget?: HsrTarget;
+  /**
+   * Mini-batch training (docs/training.md): samples per batch. Absent for full-batch points (their
+   * keys do not change), and so are the fields below; the shuffles are seeded by `seed`.
+   */
+  batchSize?: number;
+  epochs?: number;
+  optimizer?: MinibatchOptimizer;
+  /** SGD only. */
+  momentum?: number;
+  /** Full-batch L-BFGS to gradTol after the epochs: the protocol's critical point. Default true in sweeps. */
+  polish?: boolean;
+  checkEvery?: number;
 }
 
 export type SweepJobInput = Partial<SweepJobSpec> & Pick<SweepJobSpec, 'dataset' | 'width' | 'seed'>;
@@ -122,6 +134,48 @@ function hsrFields(beta: unknown, target: unknown, depth: number): Pick<SweepJob
   return { hsr: value, hsrTarget: (target as HsrTarget | undefined) ?? 'upper' };
 }
 
+const MINIBATCH_FIELDS = ['batchSize', 'epochs', 'optimizer', 'momentum', 'polish', 'checkEvery'] as const;
+
+/**
+ * The mini-batch fields of a spec: none without batchSize. Sweeps polish by default (a mini-batch
+ * end point is not critical, and the sweep protocol's point is).
+ */
+function minibatchFields(input: SweepJobInput): Pick<SweepJobSpec, (typeof MINIBATCH_FIELDS)[number]> {
+  if (input.batchSize === undefined) {
+    const stray = MINIBATCH_FIELDS.filter((k) => input[k] !== undefined);
+    if (stray.length > 0) fail('BAD_OPTION', `${stray.join(', ')} need(s) batchSize (mini-batch training)`, 'e.g. --batch-size 128 --epochs 20');
+    return {};
+  }
+  const optimizer = input.optimizer ?? MINIBATCH_DEFAULTS.optimizer;
+  if (!MINIBATCH_OPTIMIZERS.includes(optimizer)) fail('BAD_OPTION', `optimizer must be one of ${MINIBATCH_OPTIMIZERS.join(', ')}, got ${String(optimizer)}`);
+  if (input.momentum !== undefined && optimizer !== 'sgd') fail('BAD_OPTION', "momentum applies to optimizer 'sgd' only", 'add --optimizer sgd, or leave --momentum out');
+  const momentum = input.momentum ?? MINIBATCH_DEFAULTS.momentum;
+  if (typeof momentum !== 'number' || !(momentum >= 0 && momentum < 1)) fail('BAD_OPTION', `momentum must be a number in [0, 1), got ${String(momentum)}`);
+  if (input.polish !== undefined && typeof input.polish !== 'boolean') fail('BAD_OPTION', `polish must be true or false, got ${String(input.polish)}`);
+  return {
+    batchSize: integer(input.batchSize, 'batchSize', 1, 1_000_000_000),
+    epochs: integer(input.epochs ?? MINIBATCH_DEFAULTS.epochs, 'epochs', 1, 1_000_000_000),
+    optimizer,
+    ...(optimizer === 'sgd' ? { momentum } : {}),
+    polish: input.polish ?? true,
+    checkEvery: integer(input.checkEvery ?? MINIBATCH_DEFAULTS.checkEvery, 'checkEvery', 0, 1_000_000_000),
+  };
+}
+
+/** A spec's mini-batch fields as train() options (none for a full-batch point). */
+export function minibatchTrainOptions(spec: SweepJobSpec): Pick<TrainOptions, 'batchSize' | 'epochs' | 'optimizer' | 'momentum' | 'polish' | 'checkEvery' | 'shuffleSeed'> {
+  if (spec.batchSize === undefined) return {};
+  return {
+    batchSize: spec.batchSize,
+    ...(spec.epochs !== undefined ? { epochs: spec.epochs } : {}),
+    ...(spec.optimizer !== undefined ? { optimizer: spec.optimizer } : {}),
+    ...(spec.momentum !== undefined ? { momentum: spec.momentum } : {}),
+    ...(spec.polish !== undefined ? { polish: spec.polish } : {}),
+    ...(spec.checkEvery !== undefined ? { checkEvery: spec.checkEvery } : {}),
+    shuffleSeed: spec.seed,
+  };
+}
+
 /** A complete, validated spec with defaults filled in and the data set id canonical. */
 export function normalizeJob(input: SweepJobInput): SweepJobSpec {
   if (typeof input !== 'object' || input === null) fail('BAD_OPTION', 'a sweep job must be an object');
@@ -131,6 +185,7 @@ export function normalizeJob(input: SweepJobInput): SweepJobSpec {
   known.add('track');
   known.add('hsr');
   known.add('hsrTarget');
+  for (const field of MINIBATCH_FIELDS) known.add(field);
   for (const key of Object.keys(input)) if (!known.has(key)) fail('BAD_OPTION', `unknown sweep job field '${key}'`);
   const d = JOB_DEFAULTS;
   const reduction = input.reduction ?? d.reduction;
@@ -156,6 +211,8 @@ export function normalizeJob(input: SweepJobInput): SweepJobSpec {
     denseMaxParameters: integer(input.denseMaxParameters ?? d.denseMaxParameters, 'denseMaxParameters', 0),
     ...(input.track ? { track: integer(input.track, 'track', 1, 1_000_000_000) } : {}),
     ...hsrFields(input.hsr, input.hsrTarget, depth),
+    ...minibatchFields(input),
+    ...(input.batchSize !== undefined && input.hsr ? fail('BAD_OPTION', 'HSR training is full-batch only (its penalty is a function of all samples)', 'leave --batch-size out with --hsr/--hsrs') : {}),
   };
 }
 

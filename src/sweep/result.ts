@@ -78,6 +78,12 @@ export interface SweepResult {
   hsrTarget: string;
   /** beta x that number at the trained point (null without HSR). */
   hsrPenalty: number | null;
+  /** Mini-batch training (docs/training.md): samples per batch, 0 for full-batch training. */
+  batchSize: number;
+  /** 'adam' or 'sgd' for mini-batch points, '' for full-batch ones. */
+  optimizer: string;
+  /** Mini-batch epochs completed (0 for full-batch points). */
+  epochs: number;
 }
 
 /** One JSON line of a sweep: the job, its row, and the training curve. */

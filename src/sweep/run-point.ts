@@ -15,7 +15,7 @@ import { DIAGNOSTIC_FLAGS, type DiagnosticFlag } from '../analysis/diagnostics.j
 import { selectSamples } from '../analysis/split.js';
 import { modelToJson } from '../model.js';
 import { loadDatasetById, parseDatasetId } from './dataset-id.js';
-import { jobKey, normalizeJob, type SweepJobInput } from './job.js';
+import { jobKey, minibatchTrainOptions, normalizeJob, type SweepJobInput } from './job.js';
 import type { SweepRecord } from './result.js';
 
 export interface PointContext {
@@ -90,6 +90,7 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
     ...(context.signal ? { signal: context.signal } : {}),
     ...(spec.track ? { track: spec.track } : {}),
     ...(spec.hsr ? { hsr: { beta: spec.hsr, target: spec.hsrTarget ?? 'upper' } } : {}),
+    ...minibatchTrainOptions(spec),
   });
   const secondsTrain = now() - t;
   // Hessians are of the training samples only.
@@ -151,7 +152,7 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
       key,
       converged: trained.converged,
       stopReason: trained.stopReason,
-      trainSteps: trained.steps.adam + trained.steps.lbfgs,
+      trainSteps: trained.steps.adam + trained.steps.lbfgs + trained.steps.minibatch,
       lambdaMethod,
       lambdaConverged: exact,
       boundMethod: traces.method,
@@ -186,6 +187,9 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
       hsr: spec.hsr ?? 0,
       hsrTarget: spec.hsr ? (spec.hsrTarget ?? 'upper') : '',
       hsrPenalty: trained.hsr ? trained.hsr.penalty : null,
+      batchSize: spec.batchSize ?? 0,
+      optimizer: spec.optimizer ?? '',
+      epochs: trained.steps.epochs,
     },
     history: trained.history,
     diagnostics,
