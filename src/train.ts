@@ -154,6 +154,8 @@ export interface MinibatchReport {
   momentum?: number;
   /** Whether full-batch L-BFGS followed the epochs (its steps are steps.lbfgs). */
   polish: boolean;
+  /** Wall seconds of the epochs' updates (shuffles, gathers, batch evaluations, steps), without the full-batch checks. */
+  seconds: number;
 }
 
 export const TRAIN_DEFAULTS = { gradTol: 1e-6, maxSteps: 20000, adamSteps: 200, lr: 0.01, weightDecay: 0, targetLoss: 0, memory: 20 } as const;
@@ -234,6 +236,7 @@ interface KernelTrainResult {
   stopReason: TrainResult['stopReason'];
   history: { step: number[]; loss: number[]; gradNorm: number[] };
   seconds: number;
+  minibatchSeconds: number;
   track?: KernelTrack;
   hsrValue: number;
 }
@@ -287,7 +290,7 @@ export async function train(modelInput: ModelInput, dataInput: DataInput, option
     objective: r.objective,
     gradNorm: r.gradNorm,
     steps: r.steps,
-    ...(batchSize !== undefined ? { minibatch: minibatchReport(kernelOptions, data.n) } : {}),
+    ...(batchSize !== undefined ? { minibatch: minibatchReport(kernelOptions, data.n, r.minibatchSeconds) } : {}),
     converged: r.converged,
     stopReason: r.stopReason,
     history: r.history.step.map((step, i) => ({ step, loss: r.history.loss[i] as number, gradNorm: r.history.gradNorm[i] as number })),
@@ -306,7 +309,7 @@ export async function train(modelInput: ModelInput, dataInput: DataInput, option
   };
 }
 
-function minibatchReport(k: Record<string, number>, samples: number): MinibatchReport {
+function minibatchReport(k: Record<string, number>, samples: number, seconds: number): MinibatchReport {
   const batchSize = k['batchSize'] as number;
   const optimizer = MINIBATCH_OPTIMIZERS[k['optimizer'] as number] as MinibatchOptimizer;
   return {
@@ -316,5 +319,6 @@ function minibatchReport(k: Record<string, number>, samples: number): MinibatchR
     shuffleSeed: k['shuffleSeed'] as number,
     ...(optimizer === 'sgd' ? { momentum: k['momentum'] as number } : {}),
     polish: k['polish'] === 1,
+    seconds,
   };
 }

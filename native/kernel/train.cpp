@@ -173,7 +173,9 @@ int run_minibatch(Run& run, const Problem& problem, TrainResult& r) {
   MinibatchTrainer trainer(problem, mo);
   int epochs = 0;
   while (epochs < o.epochs && run.budget_left() && !run.done()) {
+    const auto began = std::chrono::steady_clock::now();
     const int made = trainer.run_epoch(run.current.x, o.max_steps - run.steps, run.steps);
+    r.minibatch_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
     run.steps += made;
     r.minibatch_steps += made;
     if (made == trainer.batches_per_epoch()) ++epochs;
@@ -500,6 +502,7 @@ std::string train_to_json(const TrainResult& r) {
   w.key("gradNorm").array(grad_norm);
   w.end();
   w.key("seconds").number(r.seconds);
+  w.key("minibatchSeconds").number(r.minibatch_seconds);
   w.end();
   return w.str();
 }

@@ -161,12 +161,13 @@ void hidden_rows(void* context, int row0, int rows) {
 
 }  // namespace
 
-TrainEvaluator::TrainEvaluator(const Problem& problem) : p_(problem) {
+TrainEvaluator::TrainEvaluator(const Problem& problem, int min_chunk_rows) : p_(problem) {
   p_.params = nullptr;
   const NetSpec& net = p_.net;
   const int L = net.layers();
   P_ = net.parameter_count();
   chunks_ = sample_chunk_count(p_);
+  if (min_chunk_rows > 0) chunks_ = std::max(1, std::min(chunks_, p_.samples / min_chunk_rows));
   threads_ = sample_chunk_threads(p_, chunks_);
   int widest = net.classes();
   for (int l = 1; l < L; ++l) widest = std::max(widest, net.sizes[l]);

@@ -21,7 +21,9 @@ namespace hessbound {
 // paths differ by rounding only (test/train-eval-simd.test.ts).
 class TrainEvaluator {
  public:
-  explicit TrainEvaluator(const Problem& problem);  // problem.params is not read
+  // problem.params is not read. min_chunk_rows > 0: chunks of at least that many samples (fewer
+  // chunks than sample_chunk_count's; still a function of the problem's shape only).
+  explicit TrainEvaluator(const Problem& problem, int min_chunk_rows = 0);
   TrainEvaluator(const TrainEvaluator&) = delete;
   TrainEvaluator& operator=(const TrainEvaluator&) = delete;
 

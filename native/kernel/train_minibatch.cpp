@@ -13,6 +13,11 @@ namespace hessbound {
 
 namespace {
 
+// A batch's chunks have at least 64 samples (the full-batch evaluation's: 32): at batch size 128,
+// 2 chunks instead of 4 was 10-40% faster per epoch on one thread (10,000 x 784, width 128, a
+// loaded machine), one partial gradient fewer to write and add, and still work for 2 threads.
+constexpr int kBatchChunkRows = 64;
+
 Problem batch_problem(const Problem& full, const double* x, const double* targets, int rows) {
   Problem p = full;
   p.params = nullptr;
@@ -38,9 +43,9 @@ MinibatchTrainer::MinibatchTrainer(const Problem& problem, const MinibatchOption
   for (int i = 0; i < samples_; ++i) order_[i] = i;
   batch_x_.resize(static_cast<std::size_t>(B) * problem.net.inputs());
   batch_targets_.resize(static_cast<std::size_t>(B) * problem.net.classes());
-  full_ = std::make_unique<TrainEvaluator>(batch_problem(problem, batch_x_.data(), batch_targets_.data(), B));
+  full_ = std::make_unique<TrainEvaluator>(batch_problem(problem, batch_x_.data(), batch_targets_.data(), B), kBatchChunkRows);
   const int rest = samples_ % B;
-  if (rest > 0) last_ = std::make_unique<TrainEvaluator>(batch_problem(problem, batch_x_.data(), batch_targets_.data(), rest));
+  if (rest > 0) last_ = std::make_unique<TrainEvaluator>(batch_problem(problem, batch_x_.data(), batch_targets_.data(), rest), kBatchChunkRows);
   grad_.resize(P_);
   m_.assign(P_, 0.0);
   if (options.optimizer == MinibatchOptimizer::Adam) v_.assign(P_, 0.0);

@@ -48,6 +48,10 @@ ${SWEEP_DATA_HELP}
   --resume                continue an interrupted sweep: points already in --out are skipped
   --overwrite             start --out afresh if it exists
   --grad-tol T, --max-steps N, --adam-steps N, --lr LR   training (see hessbound train --help)
+  --batch-size B          mini-batch training (docs/training.md): B samples per batch, shuffles seeded
+                          by the point's seed; then full-batch L-BFGS to --grad-tol (the protocol's
+                          critical point) unless --no-polish. Its own keys and CSV columns.
+  --epochs E, --optimizer adam|sgd, --momentum M, --check-every K, --no-polish   with --batch-size
   --dense-max-params N    lambda_max by a dense eigensolve up to N parameters, Lanczos above (default ${JOB_DEFAULTS.denseMaxParameters})
   --track K               also lambda_max and the WS bound every K training steps (in the JSON lines)
   --reduction mean|sum    loss reduction (default mean)
