@@ -16,7 +16,7 @@ import { loadDataset } from '../src/node/datasets.js';
 import { createRng } from '../src/rng.js';
 import { makeJob, normalizeJob } from '../src/sweep/job.js';
 import { runPoint } from '../src/sweep/run-point.js';
-import { CSV_COLUMNS_BEFORE_MINIBATCH, csvRow, parseCsvRow, parseCsvRowOf } from '../src/sweep/csv.js';
+import { CSV_COLUMNS, CSV_COLUMNS_BEFORE_MINIBATCH, csvRow, parseCsvRow, parseCsvRowOf } from '../src/sweep/csv.js';
 import { train, type TrainOptions } from '../src/train.js';
 import { BACKENDS } from './helpers/backends.js';
 import { runCliAsync } from './helpers/cli-async.js';
@@ -211,7 +211,21 @@ describe('mini-batch sweep points', () => {
     expect(record.result.trainSteps).toBeGreaterThan(3 * 5);
     expect(parseCsvRow(csvRow(record.result))).toEqual(record.result);
     // A row of a CSV written before these columns reads as a full-batch point.
-    const cut = csvRow(record.result).split(',').slice(0, CSV_COLUMNS_BEFORE_MINIBATCH.length).join(',');
+    const cut = csvRow(record.result).split(',').slice(0, CSV_COLUMNS_BEFORE_MINIBATCH.length - CSV_COLUMNS.length).join(',');
     expect(parseCsvRowOf(cut, CSV_COLUMNS_BEFORE_MINIBATCH)).toMatchObject({ batchSize: 0, optimizer: '', epochs: 0, hsr: 0 });
   }, 60_000);
+
+  it('come from the CLI: hessbound sweep --batch-size --epochs (and --no-polish) on iris', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hessbound-minibatch-sweep-'));
+    const out = join(dir, 'r.csv');
+    const r = await runCliAsync(['sweep', '--dataset', 'iris', '--widths', '4', '--seeds', '1', '--batch-size', '32', '--epochs', '2', '--no-polish', '--out', out, '--no-jsonl', '--quiet', '--workers', '1']);
+    expect(r.stderr).not.toMatch(/Error/);
+    expect(r.status).toBe(0);
+    const rows = readFileSync(out, 'utf8').trimEnd().split('\n').slice(1).map((l) => parseCsvRow(l));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ batchSize: 32, optimizer: 'adam', epochs: 2, stopReason: 'epochs', converged: false, trainSteps: 10 });
+    const bad = await runCliAsync(['sweep', '--dataset', 'iris', '--widths', '4', '--seeds', '1', '--epochs', '2', '--out', join(dir, 'bad.csv'), '--quiet']);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/epochs need\(s\) batchSize/);
+  }, 120_000);
 });

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../src/node/datasets.js';
 import { openSweepFiles } from '../src/node/sweep-files.js';
 import { createWorkerPool } from '../src/node/sweep-pool.js';
-import { CSV_COLUMNS, CSV_COLUMNS_BEFORE_HSR, CSV_HEADER, csvRow, parseCsvRow } from '../src/sweep/csv.js';
+import { CSV_COLUMNS, CSV_COLUMNS_BEFORE_HSR, CSV_COLUMNS_BEFORE_MINIBATCH, CSV_HEADER, csvRow, parseCsvRow } from '../src/sweep/csv.js';
 import { canonicalDatasetId, loadDatasetById } from '../src/sweep/dataset-id.js';
 import { canonicalJson, gridJobs, jobKey, makeJob, normalizeJob } from '../src/sweep/job.js';
 import { sweepPlotSvg } from '../src/sweep/plot.js';
@@ -167,7 +167,7 @@ describe.each(BACKENDS)('runPoint on the %s backend', (backend) => {
     expect(hsr.bound).toBeGreaterThanOrEqual(hsr.lambdaMax * (1 - 1e-9));
     // The penalty is beta x the WS bound at the trained point, which the point's bound phase recomputes.
     expect(Math.abs(hsr.hsrPenalty! - 0.1 * hsr.bound)).toBeLessThanOrEqual(1e-9 * hsr.hsrPenalty!);
-    expect(csvRow(hsr).split(',').slice(-3)).toEqual(['0.1', 'upper', String(hsr.hsrPenalty)]);
+    expect(csvRow(hsr).split(',').slice(CSV_COLUMNS.indexOf('hsr'), CSV_COLUMNS.indexOf('hsr') + 3)).toEqual(['0.1', 'upper', String(hsr.hsrPenalty)]);
   });
 
   it('runs on synthetic data without a loader', async () => {
@@ -228,7 +228,7 @@ function fakeResult(key: string, overrides: Partial<SweepResult> = {}): SweepRes
     rho: 0.5, meanAbsCosine: 0.5000000000000001, maxAbsCosine: 0.5000000000000002, boundIfOrthogonal: null, weightDecay: 0.001, targetLoss: 0,
     testFraction: 0.2, testData: '', testSamples: 4, trainAccuracy: 1, testAccuracy: 0.75, testLoss: 0.3, gap: 0.25, objectiveLambdaMax: 0.301,
     objectiveBound: 1 / 3 + 0.001, parameterNorm: 7.5, scaleDerivative: -1e-9, saturatedFraction: 0.0125, collapsedCells: 0, lambdaRatio: 0.25,
-    effectiveRank: 3.5, flags: '', hsr: 0, hsrTarget: '', hsrPenalty: null, ...overrides,
+    effectiveRank: 3.5, flags: '', hsr: 0, hsrTarget: '', hsrPenalty: null, batchSize: 0, optimizer: '', epochs: 0, ...overrides,
   };
 }
 
@@ -280,9 +280,9 @@ describe('sweep files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hb-files-'));
     const csvPath = join(dir, 'old.csv');
     const old = fakeResult('aaaaaaaaaaaaaaaa', { width: 4 });
-    expect(CSV_COLUMNS.slice(CSV_COLUMNS_BEFORE_HSR.length)).toEqual(['hsr', 'hsrTarget', 'hsrPenalty']);
-    // The old layout: the same row without the three HSR cells at the end.
-    const cut = csvRow(old).split(',').slice(0, -3).join(',');
+    expect(CSV_COLUMNS.slice(CSV_COLUMNS_BEFORE_HSR.length, CSV_COLUMNS_BEFORE_MINIBATCH.length)).toEqual(['hsr', 'hsrTarget', 'hsrPenalty']);
+    // The old layout: the same row without the HSR (and later mini-batch) cells at the end.
+    const cut = csvRow(old).split(',').slice(0, CSV_COLUMNS_BEFORE_HSR.length - CSV_COLUMNS.length).join(',');
     writeFileSync(csvPath, `${CSV_COLUMNS_BEFORE_HSR.join(',')}\n${cut}\n`);
     const resumed = openSweepFiles({ csvPath, resume: true, jsonlPath: null });
     expect(resumed.previous.get('aaaaaaaaaaaaaaaa')).toEqual(old);
@@ -291,6 +291,19 @@ describe('sweep files', () => {
     const csv = readFileSync(csvPath, 'utf8').split('\n');
     expect(csv[0]).toBe(CSV_HEADER);
     expect(csv.slice(1, -1).map((l) => parseCsvRow(l))).toEqual([old, fakeResult('bbbbbbbbbbbbbbbb', { width: 8 })]);
+  });
+
+  it('resume a CSV written before the mini-batch columns: its rows are full-batch points, the file gains the columns', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hb-files-'));
+    const csvPath = join(dir, 'old.csv');
+    const old = fakeResult('aaaaaaaaaaaaaaaa', { width: 4, hsr: 0.1, hsrTarget: 'upper', hsrPenalty: 0.5 });
+    expect(CSV_COLUMNS.slice(CSV_COLUMNS_BEFORE_MINIBATCH.length)).toEqual(['batchSize', 'optimizer', 'epochs']);
+    const cut = csvRow(old).split(',').slice(0, CSV_COLUMNS_BEFORE_MINIBATCH.length - CSV_COLUMNS.length).join(',');
+    writeFileSync(csvPath, `${CSV_COLUMNS_BEFORE_MINIBATCH.join(',')}\n${cut}\n`);
+    const resumed = openSweepFiles({ csvPath, resume: true, jsonlPath: null });
+    expect(resumed.previous.get('aaaaaaaaaaaaaaaa')).toEqual(old);
+    resumed.close();
+    expect(readFileSync(csvPath, 'utf8').split('\n')[0]).toBe(CSV_HEADER);
   });
 
   it('refuse a CSV with other columns', () => {
