@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <string>
 
-#include "blas.hpp"
 #include "errors.hpp"
 #include "progress.hpp"
 
@@ -60,25 +60,35 @@ void MinibatchTrainer::gather(int begin, int rows) {
   }
 }
 
-void MinibatchTrainer::update(std::vector<double>& x) {
-  const double lr = options_.lr;
+// One pass over the parameters (at width 128 on 784 inputs each P-vector pass costs about a tenth
+// of the batch's products): the gradient of the objective g = factor * batch gradient + wd * x, its
+// finiteness, and the step. Returns false when g is not finite (x is then spoilt: the run fails).
+bool MinibatchTrainer::update(std::vector<double>& x) {
+  const double lr = options_.lr, wd = options_.weight_decay, factor = sample_factor_;
   ++t_;
+  int bad = 0;  // an integer OR, so the loops still vectorize
+  constexpr double kMax = std::numeric_limits<double>::max();
   if (options_.optimizer == MinibatchOptimizer::Sgd) {
     const double mu = options_.momentum;
     for (std::size_t i = 0; i < P_; ++i) {
-      m_[i] = mu * m_[i] + grad_[i];
+      const double g = factor * grad_[i] + wd * x[i];
+      bad |= !(std::fabs(g) <= kMax);
+      m_[i] = mu * m_[i] + g;
       x[i] -= lr * m_[i];
     }
-    return;
+    return bad == 0;
   }
   // Adam (Kingma & Ba), as the full-batch phase in train.cpp.
   const double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
   const double c1 = 1 - std::pow(beta1, static_cast<double>(t_)), c2 = 1 - std::pow(beta2, static_cast<double>(t_));
   for (std::size_t i = 0; i < P_; ++i) {
-    m_[i] = beta1 * m_[i] + (1 - beta1) * grad_[i];
-    v_[i] = beta2 * v_[i] + (1 - beta2) * grad_[i] * grad_[i];
+    const double g = factor * grad_[i] + wd * x[i];
+    bad |= !(std::fabs(g) <= kMax);
+    m_[i] = beta1 * m_[i] + (1 - beta1) * g;
+    v_[i] = beta2 * v_[i] + (1 - beta2) * g * g;
     x[i] -= lr * (m_[i] / c1) / (std::sqrt(v_[i] / c2) + eps);
   }
+  return bad == 0;
 }
 
 int MinibatchTrainer::run_epoch(std::vector<double>& x, int max_steps, int steps_before) {
@@ -93,18 +103,10 @@ int MinibatchTrainer::run_epoch(std::vector<double>& x, int max_steps, int steps
     const int begin = k * B, rows = std::min(B, samples_ - begin);
     gather(begin, rows);
     TrainEvaluator& evaluator = rows == B ? *full_ : *last_;
-    double loss = evaluator.evaluate(x.data(), grad_.data());
-    if (sample_factor_ != 1) {
-      loss *= sample_factor_;
-      for (double& g : grad_) g *= sample_factor_;
-    }
-    if (options_.weight_decay != 0) axpy(static_cast<int>(P_), options_.weight_decay, x.data(), grad_.data());
-    bool finite = std::isfinite(loss);
-    for (std::size_t i = 0; finite && i < P_; ++i) finite = std::isfinite(grad_[i]);
-    if (!finite)
+    const double loss = evaluator.evaluate(x.data(), grad_.data());
+    if (!std::isfinite(loss) || !update(x))
       fail("NON_FINITE", "mini-batch training diverged (non-finite loss or gradient) at step " +
                              std::to_string(steps_before + steps + 1) + "; lower the learning rate lr or add weightDecay");
-    update(x);
     ++steps;
   }
   return steps;

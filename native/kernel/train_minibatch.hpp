@@ -45,7 +45,7 @@ class MinibatchTrainer {
 
  private:
   void gather(int begin, int rows);
-  void update(std::vector<double>& x);
+  bool update(std::vector<double>& x);
 
   Problem problem_;
   MinibatchOptions options_;
