@@ -10,6 +10,9 @@
  *   during the epochs); the figure is the kernel's own time of the epochs' updates (shuffle, gather,
  *   batch evaluation, step: `minibatch.seconds` of the result) divided by the epochs.
  * - PyTorch: the median of its epochs after one warm-up epoch (the loop only; data in tensors).
+ * - Both as wall time and as processor time of the process (all threads: `minibatch.cpuSeconds`,
+ *   Python's time.process_time()): on a machine shared with other jobs the wall time also counts
+ *   the waits for a core, which the processor time leaves out (it still counts spinning threads).
  * Rounds alternate the two sides; ratios are PyTorch / hessbound within a round, then the median.
  * Threads: OPENBLAS_NUM_THREADS = HESSBOUND_THREADS = t for hessbound, TORCH_THREADS = t for PyTorch.
  *
@@ -115,12 +118,21 @@ interface Row {
   hessbound: number[];
   torch: number[];
   ratios: number[];
+  hessboundCpu: number[];
+  torchCpu: number[];
+  cpuRatios: number[];
   lossHessbound: number;
   lossTorch: number;
   torchInfo: string;
 }
 
-function hessboundEpoch(set: SetFiles, modelPath: string, optimizer: 'adam' | 'sgd', threads: number): { perEpoch: number; loss: number } {
+interface Epoch {
+  perEpoch: number;
+  cpuPerEpoch: number;
+  loss: number;
+}
+
+function hessboundEpoch(set: SetFiles, modelPath: string, optimizer: 'adam' | 'sgd', threads: number): Epoch {
   const out = join(dir, 'trained.json');
   const args = [
     'train', '--model', modelPath, '--data-x', set.xPath, '--data-y', set.yPath, '--out', out,
@@ -131,25 +143,26 @@ function hessboundEpoch(set: SetFiles, modelPath: string, optimizer: 'adam' | 's
   const r = JSON.parse(run([...CLI.argv, ...args], { OPENBLAS_NUM_THREADS: String(threads), HESSBOUND_THREADS: String(threads) })) as {
     loss: number;
     steps: { epochs: number };
-    minibatch: { seconds: number };
+    minibatch: { seconds: number; cpuSeconds: number };
   };
   if (r.steps.epochs !== EPOCHS) throw new Error(`hessbound ran ${r.steps.epochs} epochs, not ${EPOCHS}`);
-  return { perEpoch: r.minibatch.seconds / EPOCHS, loss: r.loss };
+  return { perEpoch: r.minibatch.seconds / EPOCHS, cpuPerEpoch: r.minibatch.cpuSeconds / EPOCHS, loss: r.loss };
 }
 
-function torchEpoch(set: SetFiles, modelPath: string, optimizer: 'adam' | 'sgd', threads: number): { perEpoch: number; loss: number; info: string } {
+function torchEpoch(set: SetFiles, modelPath: string, optimizer: 'adam' | 'sgd', threads: number): Epoch & { info: string } {
   const args = [
     PEER, '--model', modelPath, '--x', set.xPath, '--y', set.yPath, '--batch-size', String(BATCH), '--epochs', String(EPOCHS + 1),
     '--optimizer', optimizer, '--lr', String(LR[optimizer]), '--momentum', String(MOMENTUM), '--weight-decay', String(WEIGHT_DECAY),
   ];
   const r = JSON.parse(run([PYTHON, ...args], { TORCH_THREADS: String(threads), OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: '1' })) as {
     epochSeconds: number[];
+    epochCpuSeconds: number[];
     loss: number;
     torch: string;
     cpuCapability: string;
     threads: number;
   };
-  return { perEpoch: median(r.epochSeconds.slice(1)), loss: r.loss, info: `PyTorch ${r.torch}, CPU capability ${r.cpuCapability}` };
+  return { perEpoch: median(r.epochSeconds.slice(1)), cpuPerEpoch: median(r.epochCpuSeconds.slice(1)), loss: r.loss, info: `PyTorch ${r.torch}, CPU capability ${r.cpuCapability}` };
 }
 
 const fmtMs = (s: number): string => (1000 * s).toFixed(s < 0.1 ? 1 : 0);
@@ -175,7 +188,7 @@ async function main(): Promise<void> {
       writeFileSync(modelPath, JSON.stringify(modelToJson(model)));
       for (const optimizer of OPTIMIZERS)
         for (const threads of THREADS) {
-          const row: Row = { set: set.name, width, parameters: parameterCount(model), optimizer, threads, hessbound: [], torch: [], ratios: [], lossHessbound: Number.NaN, lossTorch: Number.NaN, torchInfo: '' };
+          const row: Row = { set: set.name, width, parameters: parameterCount(model), optimizer, threads, hessbound: [], torch: [], ratios: [], hessboundCpu: [], torchCpu: [], cpuRatios: [], lossHessbound: Number.NaN, lossTorch: Number.NaN, torchInfo: '' };
           for (let round = 0; round < ROUNDS; round++) {
             // Alternate which side runs first, so a load change does not favour one.
             const first = round % 2 === 0;
@@ -185,25 +198,32 @@ async function main(): Promise<void> {
             row.hessbound.push(h.perEpoch);
             row.torch.push(t.perEpoch);
             row.ratios.push(t.perEpoch / h.perEpoch);
+            row.hessboundCpu.push(h.cpuPerEpoch);
+            row.torchCpu.push(t.cpuPerEpoch);
+            row.cpuRatios.push(t.cpuPerEpoch / h.cpuPerEpoch);
             row.lossHessbound = h.loss;
             row.lossTorch = t.loss;
             row.torchInfo = t.info;
           }
           rows.push(row);
-          console.error(`${set.name} w${width} ${optimizer} t${threads}: hessbound ${fmtMs(median(row.hessbound))} ms, PyTorch ${fmtMs(median(row.torch))} ms per epoch, ${median(row.ratios).toFixed(2)}x`);
+          console.error(`${set.name} w${width} ${optimizer} t${threads}: hessbound ${fmtMs(median(row.hessbound))} ms, PyTorch ${fmtMs(median(row.torch))} ms per epoch, ${median(row.ratios).toFixed(2)}x (processor time ${median(row.cpuRatios).toFixed(2)}x)`);
         }
     }
   say(`- Peer: ${rows[0]?.torchInfo ?? 'not run'} (its own SIMD dispatch; its matmuls go through the system OpenBLAS as this environment gives it).`);
   say();
-  say(`Milliseconds per epoch (median of ${ROUNDS} rounds) and PyTorch / hessbound (median of the per-round ratios, range). Loss: the full-batch cross-entropy after the ${EPOCHS} epochs (last round; the shuffles differ, so only similar).`);
+  say(`Milliseconds per epoch (median of ${ROUNDS} rounds), wall and processor time, and PyTorch / hessbound (median of the per-round ratios, range). Loss: the full-batch cross-entropy after the ${EPOCHS} epochs (last round; the shuffles differ, so only similar).`);
   say();
-  say('| data | width | P | optimizer | threads | hessbound ms/epoch | PyTorch ms/epoch | PyTorch / hessbound | range | loss hessbound | loss PyTorch |');
-  say('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  say('| data | width | P | optimizer | threads | hessbound wall ms | PyTorch wall ms | PyTorch / hessbound (wall) | range | hessbound CPU ms | PyTorch CPU ms | PyTorch / hessbound (CPU) | range | loss hessbound | loss PyTorch |');
+  say('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows)
-    say(`| ${r.set} | ${r.width} | ${r.parameters.toLocaleString('en-US')} | ${r.optimizer} | ${r.threads} | ${fmtMs(median(r.hessbound))} | ${fmtMs(median(r.torch))} | **${median(r.ratios).toFixed(2)}x** | ${range(r.ratios)} | ${r.lossHessbound.toFixed(4)} | ${r.lossTorch.toFixed(4)} |`);
+    say(
+      `| ${r.set} | ${r.width} | ${r.parameters.toLocaleString('en-US')} | ${r.optimizer} | ${r.threads} | ${fmtMs(median(r.hessbound))} | ${fmtMs(median(r.torch))} | **${median(r.ratios).toFixed(2)}x** | ${range(r.ratios)} ` +
+        `| ${fmtMs(median(r.hessboundCpu))} | ${fmtMs(median(r.torchCpu))} | **${median(r.cpuRatios).toFixed(2)}x** | ${range(r.cpuRatios)} | ${r.lossHessbound.toFixed(4)} | ${r.lossTorch.toFixed(4)} |`,
+    );
   say();
   const all = rows.map((r) => median(r.ratios));
-  say(`Over all ${rows.length} configurations: PyTorch / hessbound from ${Math.min(...all).toFixed(2)}x to ${Math.max(...all).toFixed(2)}x (median ${median(all).toFixed(2)}x). Finished ${new Date().toISOString()}, load average then ${(await machineInfo()).loadAverage.join(' / ')}.`);
+  const allCpu = rows.map((r) => median(r.cpuRatios));
+  say(`Over all ${rows.length} configurations: PyTorch / hessbound from ${Math.min(...all).toFixed(2)}x to ${Math.max(...all).toFixed(2)}x in wall time (median ${median(all).toFixed(2)}x), from ${Math.min(...allCpu).toFixed(2)}x to ${Math.max(...allCpu).toFixed(2)}x in processor time (median ${median(allCpu).toFixed(2)}x). Finished ${new Date().toISOString()}, load average then ${(await machineInfo()).loadAverage.join(' / ')}.`);
   if (values.md) writeFileSync(values.md, `${lines.join('\n')}\n`);
 }
 

@@ -156,6 +156,8 @@ export interface MinibatchReport {
   polish: boolean;
   /** Wall seconds of the epochs' updates (shuffles, gathers, batch evaluations, steps), without the full-batch checks. */
   seconds: number;
+  /** Processor seconds of the process meanwhile (all its threads): the work, less the waits of a loaded machine. */
+  cpuSeconds: number;
 }
 
 export const TRAIN_DEFAULTS = { gradTol: 1e-6, maxSteps: 20000, adamSteps: 200, lr: 0.01, weightDecay: 0, targetLoss: 0, memory: 20 } as const;
@@ -237,6 +239,7 @@ interface KernelTrainResult {
   history: { step: number[]; loss: number[]; gradNorm: number[] };
   seconds: number;
   minibatchSeconds: number;
+  minibatchCpuSeconds: number;
   track?: KernelTrack;
   hsrValue: number;
 }
@@ -290,7 +293,7 @@ export async function train(modelInput: ModelInput, dataInput: DataInput, option
     objective: r.objective,
     gradNorm: r.gradNorm,
     steps: r.steps,
-    ...(batchSize !== undefined ? { minibatch: minibatchReport(kernelOptions, data.n, r.minibatchSeconds) } : {}),
+    ...(batchSize !== undefined ? { minibatch: minibatchReport(kernelOptions, data.n, r.minibatchSeconds, r.minibatchCpuSeconds) } : {}),
     converged: r.converged,
     stopReason: r.stopReason,
     history: r.history.step.map((step, i) => ({ step, loss: r.history.loss[i] as number, gradNorm: r.history.gradNorm[i] as number })),
@@ -309,7 +312,7 @@ export async function train(modelInput: ModelInput, dataInput: DataInput, option
   };
 }
 
-function minibatchReport(k: Record<string, number>, samples: number, seconds: number): MinibatchReport {
+function minibatchReport(k: Record<string, number>, samples: number, seconds: number, cpuSeconds: number): MinibatchReport {
   const batchSize = k['batchSize'] as number;
   const optimizer = MINIBATCH_OPTIMIZERS[k['optimizer'] as number] as MinibatchOptimizer;
   return {
@@ -320,5 +323,6 @@ function minibatchReport(k: Record<string, number>, samples: number, seconds: nu
     ...(optimizer === 'sgd' ? { momentum: k['momentum'] as number } : {}),
     polish: k['polish'] === 1,
     seconds,
+    cpuSeconds,
   };
 }

@@ -157,8 +157,9 @@ describe('mini-batch training is bit-identical for any thread count', () => {
     expect(r.status).toBe(0);
     return readFileSync(out, 'utf8');
   }
-  // Batches of 256 split into 8 chunks (sample_chunks.hpp), so 2 and 3 threads really share them.
-  const args = ['--dataset', 'digits', '--hidden', '32', '--seed', '1', '--batch-size', '256', '--epochs', '4', '--weight-decay', '1e-3'];
+  // Batches of 512 split into 4 chunks (train_minibatch.cpp: at least 128 samples each), so 2 and 3
+  // threads really share them (the last batch of 261: 2 chunks).
+  const args = ['--dataset', 'digits', '--hidden', '32', '--seed', '1', '--batch-size', '512', '--epochs', '4', '--weight-decay', '1e-3'];
   describe.each(BACKENDS.filter((b) => b === 'native' || b === 'wasm-threads'))('%s: HESSBOUND_THREADS 1, 2 and 3', (backend) => {
     it('Adam, then the full-batch polish', async () => {
       const a = [...args, '--polish', '--max-steps', '200', '--backend', backend];

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <ctime>
 
 #include "blas.hpp"
 #include "errors.hpp"
@@ -174,8 +175,10 @@ int run_minibatch(Run& run, const Problem& problem, TrainResult& r) {
   int epochs = 0;
   while (epochs < o.epochs && run.budget_left() && !run.done()) {
     const auto began = std::chrono::steady_clock::now();
+    const std::clock_t cpu_began = std::clock();
     const int made = trainer.run_epoch(run.current.x, o.max_steps - run.steps, run.steps);
     r.minibatch_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+    r.minibatch_cpu_seconds += static_cast<double>(std::clock() - cpu_began) / CLOCKS_PER_SEC;
     run.steps += made;
     r.minibatch_steps += made;
     if (made == trainer.batches_per_epoch()) ++epochs;
@@ -503,6 +506,7 @@ std::string train_to_json(const TrainResult& r) {
   w.end();
   w.key("seconds").number(r.seconds);
   w.key("minibatchSeconds").number(r.minibatch_seconds);
+  w.key("minibatchCpuSeconds").number(r.minibatch_cpu_seconds);
   w.end();
   return w.str();
 }

@@ -55,6 +55,7 @@ struct TrainResult {
   int adam_steps = 0, lbfgs_steps = 0, evaluations = 0;
   int minibatch_steps = 0, epochs = 0;  // mini-batch updates and completed epochs (mini-batch mode)
   double minibatch_seconds = 0;         // wall time of the epochs' updates (without the full-batch checks)
+  double minibatch_cpu_seconds = 0;     // processor time of the process meanwhile (all threads; std::clock)
   bool converged = false;
   // "gradTol", "targetLoss", "maxSteps", "stalled" (no descent possible in float64), "epochs"
   // (mini-batch mode without polish: the epochs ran out)

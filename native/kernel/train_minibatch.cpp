@@ -13,10 +13,12 @@ namespace hessbound {
 
 namespace {
 
-// A batch's chunks have at least 64 samples (the full-batch evaluation's: 32): at batch size 128,
-// 2 chunks instead of 4 was 10-40% faster per epoch on one thread (10,000 x 784, width 128, a
-// loaded machine), one partial gradient fewer to write and add, and still work for 2 threads.
-constexpr int kBatchChunkRows = 64;
+// A batch's chunks have at least 128 samples (the full-batch evaluation's: 32): each chunk writes
+// a partial gradient of P entries, and at batch size 128 the products' sums over 32 samples are too
+// short to hide that. One chunk instead of 4 at B = 128 was 1.5-3x faster per epoch in 3 of 4
+// rounds, on 1 and on 2 threads (4,000 x 784, width 128, a machine loaded ~8x its 2 cores);
+// batches of 256 and more still split over threads.
+constexpr int kBatchChunkRows = 128;
 
 Problem batch_problem(const Problem& full, const double* x, const double* targets, int rows) {
   Problem p = full;
