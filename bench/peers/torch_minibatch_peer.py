@@ -17,6 +17,7 @@ only, data already in tensors) and the full-batch loss at the end. TORCH_THREADS
 import argparse
 import json
 import os
+import re
 import sys
 import time
 
@@ -69,7 +70,9 @@ def main():
         epoch_cpu.append(time.process_time() - c0)
     with torch.no_grad():
         final = float(F.cross_entropy(net(x), y))
-    capability = torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, "cpu") else "unknown"
+    # PyTorch 1.13 has no torch.backends.cpu.get_cpu_capability(); its build summary names the path.
+    found = re.search(r"CPU capability usage: (\S+)", torch.__config__.show())
+    capability = found.group(1) if found else "unknown"
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "cpuCapability": capability,
                       "samples": int(n), "batchSize": args.batch_size, "optimizer": args.optimizer,
                       "epochSeconds": epoch_seconds, "epochCpuSeconds": epoch_cpu, "loss": final}))
