@@ -116,6 +116,13 @@ describe.each(BACKENDS)('mini-batch training on the %s backend', (backend) => {
     expect(every.history.length).toBe(4);
   });
 
+  it('tracks lambda_max at the first full-batch check past every multiple of track', async () => {
+    const model = randomModel({ inputs: digits.d, hidden: [8], classes: digits.classes, activation: 'tanh', seed: 0 });
+    // 15 updates per epoch, checks at 15, 30, 45, 60: past 20 at 30, past 40 at 45, 60 itself.
+    const r = await train(model, digits, { backend, batchSize: 128, epochs: 4, gradTol: 0, track: 20 });
+    expect(r.track?.points.map((p) => p.step)).toEqual([0, 30, 45, 60]);
+  });
+
   it('is cancelled by an AbortSignal inside the epochs', async () => {
     const model = randomModel({ inputs: digits.d, hidden: [32], classes: digits.classes, activation: 'tanh', seed: 0 });
     const controller = new AbortController();

@@ -44,7 +44,11 @@ SharpnessTracker::SharpnessTracker(const Problem& problem, const TrackOptions& o
 
 void SharpnessTracker::observe(int step, const std::vector<double>& params, double loss, double grad_norm) {
   if (!enabled()) return;
-  if (step % options_.every == 0) {
+  // Every multiple of `every` reached since the last measurement: with consecutive steps, exactly
+  // the multiples; with mini-batch training, whose observed steps are the full-batch checks (every
+  // epoch's worth of updates), the first check at or past each multiple.
+  const bool crossed = last_recorded_ >= 0 && step / options_.every > last_recorded_ / options_.every;
+  if (step % options_.every == 0 || crossed) {
     measure(step, params, loss, grad_norm);
   } else {
     last_params_ = params;  // kept for finish(): the end point is recorded whatever its step
