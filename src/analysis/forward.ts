@@ -3,7 +3,7 @@
  * sample. Used for accuracies and the saturation diagnostics, which need per-sample values the
  * kernel does not return (it reduces over samples). Pure; O(N x P), cheap next to any Hessian.
  */
-import erfc from '@stdlib/math-base-special-erfc';
+import { erfc } from '../math/erfc.js';
 import { negativeSlopeOf } from '../model.js';
 import { DEFAULT_NEGATIVE_SLOPE, type Activation, type Dataset, type Model } from '../types.js';
 
