@@ -4,6 +4,7 @@
  * SiLU, Identity, Constant nodes; and refusals that name the node and its op.
  */
 import onnxProto from 'onnx-proto';
+import { PbfWriter } from 'pbf';
 import { describe, expect, it } from 'vitest';
 import { HessboundError } from '../src/errors.js';
 import { modelFromOnnx } from '../src/io/onnx.js';
@@ -187,5 +188,54 @@ describe('ONNX graphs that are refused, naming the node and its op', () => {
     expectRefusal(model([gemm('x', 'z1', 'W1', 'B1'), gemm('z1', 'y', 'W2', 'B2')], [{ name: 'W1', dims: [3, 2], dataType: 1, dataLocation: 1 }, ...weights.slice(1)]),
       /external file/);
     expectRefusal(Uint8Array.of(0x08, 0x07, 0x12, 0xff, 0xff, 0x01), /not a readable ONNX model/);
+  });
+});
+
+describe('the ONNX protobuf decoder (src/io/onnx-proto.ts)', () => {
+  const chain: Node[] = [
+    { op: 'Gemm', inputs: ['x', 'W1', 'B1'], output: 'z1', attributes: [int('transB', 1)] },
+    { op: 'Tanh', inputs: ['z1'], output: 'h1' },
+    { op: 'Gemm', inputs: ['h1', 'W2', 'B2'], output: 'y', attributes: [int('transB', 1)] },
+  ];
+
+  it('reads repeated numbers written unpacked (proto2 writers) as it reads packed ones', () => {
+    // The same graph as onnx-proto writes it (packed), but written field by field with pbf's writer.
+    const w = new PbfWriter();
+    w.writeVarintField(1, 7); // ir_version
+    w.writeMessage(7, (_: unknown, g: PbfWriter) => {
+      chain.forEach((n, i) => g.writeMessage(1, (_2: unknown, m: PbfWriter) => {
+        for (const name of n.inputs) m.writeStringField(1, name);
+        m.writeStringField(2, n.output);
+        m.writeStringField(3, `n${i}`);
+        m.writeStringField(4, n.op);
+        for (const a of n.attributes ?? []) m.writeMessage(5, (_3: unknown, at: PbfWriter) => { at.writeStringField(1, a.name!); at.writeVarintField(3, Number(a.i)); at.writeVarintField(20, 2); });
+        m.writeStringField(6, 'a doc string hessbound skips');
+      }, null));
+      for (const t of weights) g.writeMessage(5, (_2: unknown, m: PbfWriter) => {
+        for (const d of t.dims!) m.writeVarintField(1, Number(d));
+        m.writeVarintField(2, 11);
+        m.writeStringField(8, t.name!);
+        for (const v of t.doubleData!) m.writeDoubleField(10, v);
+      }, null);
+      g.writeMessage(11, (_2: unknown, m: PbfWriter) => m.writeStringField(1, 'x'), null);
+      g.writeMessage(12, (_2: unknown, m: PbfWriter) => m.writeStringField(1, 'y'), null);
+    }, null);
+    const unpacked = modelFromOnnx(w.finish());
+    const packed = modelFromOnnx(model(chain, weights));
+    expect(unpacked).toEqual(packed);
+    expect([...unpacked.layers[0]!.weight]).toEqual(W1);
+  });
+
+  it('refuses every truncation of a valid file with BAD_MODEL (no short read passes as a model)', () => {
+    const bytes = model(chain, weights);
+    expect(modelFromOnnx(bytes).layers).toHaveLength(2);
+    for (let cut = 0; cut < bytes.length; cut++) {
+      expect(() => modelFromOnnx(bytes.subarray(0, cut)), `cut at ${cut}`).toThrow(HessboundError);
+    }
+  });
+
+  it('refuses a length that runs past the end and wire types ONNX never uses', () => {
+    expectRefusal(Uint8Array.of(0x3a, 0x7f, 0x0a, 0x00), /not a readable ONNX model: field 7 of the ModelProto runs past the end of the file/);
+    expectRefusal(Uint8Array.of(0x0b, 0x00), /wire type 3/);
   });
 });

@@ -1,30 +1,20 @@
 /**
- * MLPs from ONNX files (torch.onnx.export and other exporters). The protobuf is decoded with the
- * maintained `onnx-proto` package (protobufjs code generated from onnx.proto); this module only
- * reads the graph: a chain of affine layers (`Gemm`, or `MatMul` + `Add`) with one
- * activation between them (`Tanh`, `Sigmoid`, `Softplus`, `Relu`, `LeakyRelu`, `Gelu` or its exact
- * `Erf` form, SiLU as `x * Sigmoid(x)`, none/`Identity`). Anything else is refused with the node's name and op.
+ * MLPs from ONNX files (torch.onnx.export and other exporters). The protobuf is decoded by
+ * onnx-proto.ts (the few messages needed, on the `pbf` reader); this module only reads the graph:
+ * a chain of affine layers (`Gemm`, or `MatMul` + `Add`) with one activation between them (`Tanh`,
+ * `Sigmoid`, `Softplus`, `Relu`, `LeakyRelu`, `Gelu` or its exact `Erf` form, SiLU as
+ * `x * Sigmoid(x)`, none/`Identity`). Anything else is refused with the node's name and op.
  */
-import onnxProto from 'onnx-proto';
 import { fail, HessboundError } from '../errors.js';
 import { validateModel } from '../model.js';
 import type { Activation, Layer, Model } from '../types.js';
 import { asBytes, dataView, describeShape, shapeSize } from './bytes.js';
 import { bfloat16BitsToNumber, float16BitsToNumber } from './half.js';
+import { DATA_TYPE_NAMES, decodeOnnxModel, type AttributeProto, type ModelProto, type NodeProto, type TensorProto } from './onnx-proto.js';
 
-type TensorProto = onnxProto.onnx.ITensorProto;
-type NodeProto = onnxProto.onnx.INodeProto;
-type AttributeProto = onnxProto.onnx.IAttributeProto;
-
-const { onnx } = onnxProto;
 const SUPPORTED_OPS = 'Gemm, MatMul, Add, Tanh, Sigmoid, Softplus, Relu, LeakyRelu, Gelu, Erf (exact GELU), Mul/Div (GELU, SiLU), Identity, Constant, Transpose of a constant';
 const DATA_TYPE = { FLOAT: 1, FLOAT16: 10, DOUBLE: 11, BFLOAT16: 16 } as const;
-
-/** An int64 from protobufjs: a number, or a Long object where the `long` package is present. */
-function toNumber(value: number | { toString(): string } | null | undefined): number {
-  if (value === null || value === undefined) return 0;
-  return typeof value === 'number' ? value : Number(value.toString());
-}
+const DATA_LOCATION_EXTERNAL = 1;
 
 // ---------------------------------------------------------------------------------------------
 // Constants
@@ -36,18 +26,18 @@ interface Constant {
 }
 
 function tensorValues(tensor: TensorProto, what: string): Constant {
-  const dims = (tensor.dims ?? []).map(toNumber);
+  const dims = tensor.dims;
   if (!dims.every((d) => Number.isSafeInteger(d) && d >= 0)) fail('BAD_MODEL', `${what} has an invalid shape ${describeShape(dims)}`);
   const count = shapeSize(dims);
   if (!Number.isSafeInteger(count) || count > 1e9) fail('BAD_MODEL', `${what} has an impossible shape ${describeShape(dims)}`);
-  if (tensor.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
+  if (tensor.dataLocation === DATA_LOCATION_EXTERNAL) {
     fail('BAD_MODEL', `${what} keeps its values in an external file`, 'export with the weights inside the .onnx file (the default for small models)');
   }
-  const type = tensor.dataType ?? 0;
+  const type = tensor.dataType;
   const raw = tensor.rawData && tensor.rawData.length > 0 ? tensor.rawData : null;
   const size = type === DATA_TYPE.DOUBLE ? 8 : type === DATA_TYPE.FLOAT ? 4 : type === DATA_TYPE.FLOAT16 || type === DATA_TYPE.BFLOAT16 ? 2 : 0;
   if (size === 0) {
-    const name = onnx.TensorProto.DataType[type] ?? `type ${type}`;
+    const name = DATA_TYPE_NAMES[type] ?? `type ${type}`;
     fail('BAD_MODEL', `${what} holds ${name} values; weights must be floating point (float, double, float16 or bfloat16)`,
       'export the float model (not a quantized one)');
   }
@@ -64,7 +54,7 @@ function tensorValues(tensor: TensorProto, what: string): Constant {
     return { kind: 'const', dims, values };
   }
   const typed: ArrayLike<number> =
-    type === DATA_TYPE.DOUBLE ? tensor.doubleData ?? [] : type === DATA_TYPE.FLOAT ? tensor.floatData ?? [] : (tensor.int32Data ?? []);
+    type === DATA_TYPE.DOUBLE ? tensor.doubleData : type === DATA_TYPE.FLOAT ? tensor.floatData : tensor.int32Data;
   if (typed.length !== count) fail('BAD_MODEL', `${what} has ${typed.length} values but shape ${describeShape(dims)} needs ${count}`);
   for (let i = 0; i < count; i++) {
     const v = typed[i] as number;
@@ -109,11 +99,11 @@ type Value = Constant | Symbolic;
 const NON_SMOOTH = new Set(['PRelu', 'Elu', 'Selu', 'Celu', 'HardSigmoid', 'HardSwish', 'Abs', 'Clip', 'Sign', 'ThresholdedRelu']);
 
 function nodeLabel(node: NodeProto): string {
-  return `node "${node.name || (node.output ?? [])[0] || '?'}" (op ${node.opType ?? '?'})`;
+  return `node "${node.name || node.output[0] || '?'}" (op ${node.opType || '?'})`;
 }
 
 function refuse(node: NodeProto, why: string): never {
-  const op = node.opType ?? '';
+  const op = node.opType;
   const hint = NON_SMOOTH.has(op)
     ? 'the Hessian needs a smooth activation, or relu / leaky_relu: use one of them instead of ' + op
     : `hessbound reads MLPs built from: ${SUPPORTED_OPS}`;
@@ -121,7 +111,7 @@ function refuse(node: NodeProto, why: string): never {
 }
 
 function attribute(node: NodeProto, name: string): AttributeProto | undefined {
-  return (node.attribute ?? []).find((a) => a.name === name);
+  return node.attribute.find((a) => a.name === name);
 }
 
 function floatAttribute(node: NodeProto, name: string, fallback: number): number {
@@ -131,7 +121,7 @@ function floatAttribute(node: NodeProto, name: string, fallback: number): number
 
 function intAttribute(node: NodeProto, name: string, fallback: number): number {
   const a = attribute(node, name);
-  return a ? toNumber(a.i) : fallback;
+  return a ? (a.i ?? 0) : fallback;
 }
 
 const SQRT1_2 = Math.SQRT1_2;
@@ -312,12 +302,12 @@ function constantNode(node: NodeProto): Constant {
   const f = attribute(node, 'value_float');
   if (f) return { kind: 'const', dims: [], values: Float64Array.of(f.f ?? 0) };
   const fs = attribute(node, 'value_floats');
-  if (fs) return { kind: 'const', dims: [(fs.floats ?? []).length], values: Float64Array.from(fs.floats ?? []) };
+  if (fs) return { kind: 'const', dims: [fs.floats.length], values: Float64Array.from(fs.floats) };
   return refuse(node, 'is a constant of a kind hessbound does not read (not a float tensor)');
 }
 
 function evaluate(node: NodeProto, inputs: Value[], chain: ChainBuilder): Value {
-  const op = node.opType ?? '';
+  const op = node.opType;
   if (inputs.every((v) => v.kind === 'const') && (op === 'Identity' || op === 'Transpose')) {
     const c = inputs[0] as Constant | undefined;
     if (!c) return refuse(node, 'has no input');
@@ -373,9 +363,9 @@ function evaluate(node: NodeProto, inputs: Value[], chain: ChainBuilder): Value 
   }
 }
 
-function decode(bytes: Uint8Array): onnxProto.onnx.ModelProto {
+function decode(bytes: Uint8Array): ModelProto {
   try {
-    return onnx.ModelProto.decode(bytes);
+    return decodeOnnxModel(bytes);
   } catch (err) {
     return fail('BAD_MODEL', `the file is not a readable ONNX model: ${err instanceof Error ? err.message : String(err)}`,
       'the file is truncated or not an .onnx file; export it again with torch.onnx.export');
@@ -389,41 +379,41 @@ export function modelFromOnnx(input: Uint8Array | ArrayBuffer): Model {
     return readGraph(decode(bytes));
   } catch (err) {
     if (err instanceof HessboundError) throw err;
-    // protobufjs leaves some malformed fields to be noticed on use (e.g. a wrong wire type).
+    // A safety net: anything the graph walk did not foresee is still a BAD_MODEL, not a crash.
     return fail('BAD_MODEL', `the ONNX model is malformed: ${err instanceof Error ? err.message : String(err)}`, 'export it again with torch.onnx.export');
   }
 }
 
-function readGraph(model: onnxProto.onnx.ModelProto): Model {
+function readGraph(model: ModelProto): Model {
   const graph = model.graph;
-  if (!graph || (graph.node ?? []).length === 0) fail('BAD_MODEL', 'the ONNX model has no graph nodes', 'export it again with torch.onnx.export');
+  if (!graph || graph.node.length === 0) fail('BAD_MODEL', 'the ONNX model has no graph nodes', 'export it again with torch.onnx.export');
   const values = new Map<string, Value>();
   // Initializers are converted when a node uses them, so that an unused one (or one of a node
   // that is refused anyway) does not cause a misleading error.
-  const initializers = new Map((graph.initializer ?? []).map((init) => [init.name ?? '', init]));
+  const initializers = new Map(graph.initializer.map((init) => [init.name, init]));
   const lookup = (name: string): Value | undefined => {
     const init = values.has(name) ? undefined : initializers.get(name);
     if (init) values.set(name, tensorValues(init, `initializer "${name}"`));
     return values.get(name);
   };
-  const dataInputs = (graph.input ?? []).filter((i) => !initializers.has(i.name ?? ''));
+  const dataInputs = graph.input.filter((i) => !initializers.has(i.name));
   if (dataInputs.length !== 1) {
     fail('BAD_MODEL', `the ONNX graph has ${dataInputs.length} data inputs (${dataInputs.map((i) => i.name).join(', ')}); an MLP has one`,
       'export with the weights as initializers and one input tensor (batch x features)');
   }
   values.set(dataInputs[0]?.name ?? '', { kind: 'hidden', depth: 0 });
   const chain = new ChainBuilder();
-  for (const node of graph.node ?? []) {
-    const inputs = (node.input ?? []).filter((name) => name !== '').map((name) => {
+  for (const node of graph.node) {
+    const inputs = node.input.filter((name) => name !== '').map((name) => {
       const value = lookup(name);
       if (!value) return refuse(node, `uses the value "${name}", which no earlier node or initializer produces`);
       return value;
     });
-    const outputs = node.output ?? [];
+    const outputs = node.output;
     if (outputs.length !== 1) refuse(node, `has ${outputs.length} outputs; supported nodes have one`);
     values.set(outputs[0] as string, evaluate(node, inputs, chain));
   }
-  const outputs = graph.output ?? [];
+  const outputs = graph.output;
   if (outputs.length !== 1) fail('BAD_MODEL', `the ONNX graph has ${outputs.length} outputs; an MLP has one (the logits)`);
   const logits = lookup(outputs[0]?.name ?? '');
   if (!logits || logits.kind !== 'affine') {
