@@ -8,7 +8,6 @@
  * safety net for events missed during a disconnection.
  */
 import { abortedError } from '../backend/cancel.js';
-import { Job, Queue, QueueEvents } from 'bullmq';
 import { HessboundError, fail } from '../errors.js';
 import { jobKey, type SweepJobSpec } from '../sweep/job.js';
 import type { SweepRecord } from '../sweep/result.js';
@@ -18,6 +17,7 @@ import { parseQueueUrl, redact, redisOptions, type QueueConnection } from './con
 import { isContentDatasetId } from './content-data.js';
 import { DEFAULT_QUEUE_NAME, POINT_JOB_NAME, errorFromReason, queueJobData, validateRecord } from './job-data.js';
 import { dataKey } from './keys.js';
+import { loadQueuePeers } from './peers.js';
 import { connectOnce } from './reach.js';
 
 export interface QueueExecutorOptions {
@@ -54,6 +54,7 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
   const queueName = options.queueName ?? DEFAULT_QUEUE_NAME;
   const attempts = options.attempts ?? 3;
   if (!Number.isSafeInteger(attempts) || attempts < 1) fail('BAD_OPTION', `attempts must be a positive integer, got ${String(attempts)}`);
+  const { Job, Queue, QueueEvents } = (await loadQueuePeers()).bullmq;
   // Reachable (and the password right) before BullMQ, which would retry a refused connection forever.
   const probe = await connectOnce(connection);
   let workers = 0;

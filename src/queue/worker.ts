@@ -9,8 +9,7 @@
  * retried up to the job's attempts; a worker that dies (SIGKILL) leaves its job locked until the lock
  * expires, and BullMQ's stalled-job check hands it to another worker, at most `maxStalledCount` times.
  */
-import { Worker as BullWorker, UnrecoverableError, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Job } from 'bullmq';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { HessboundError, fail } from '../errors.js';
@@ -21,6 +20,7 @@ import { parseQueueUrl, redact, redisOptions, type QueueConnection } from './con
 import { cachePath, contentCacheDir, isContentDatasetId, writeContentCache } from './content-data.js';
 import { DEFAULT_QUEUE_NAME, POINT_JOB_NAME, failureReason, validateQueueJob } from './job-data.js';
 import { dataKey } from './keys.js';
+import { loadQueuePeers } from './peers.js';
 import { connectOnce } from './reach.js';
 
 export interface QueueWorkerOptions {
@@ -68,6 +68,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   positive(options.concurrency, 'concurrency');
   positive(options.threads, 'threads');
   positive(options.lockDuration, 'lockDuration');
+  const { bullmq: { Worker: BullWorker, UnrecoverableError }, ioredis: { Redis } } = await loadQueuePeers();
   // The pool reads OPENBLAS_NUM_THREADS (when set) instead of dividing the cores.
   if (options.threads !== undefined) process.env['OPENBLAS_NUM_THREADS'] = String(options.threads);
   const concurrency = options.concurrency ?? availableParallelism();
