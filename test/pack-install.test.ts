@@ -56,8 +56,24 @@ describe('npm pack, then install without a compiler', () => {
     const map = JSON.parse(readFileSync(join(pkg, 'dist', 'src', 'index.js.map'), 'utf8')) as { sources: string[]; sourcesContent?: string[] };
     expect(map.sourcesContent?.length).toBe(map.sources.length);
     expect(map.sourcesContent?.every((s) => s.length > 0)).toBe(true);
-    // Build-only packages are not installed for users.
-    for (const dev of ['cmake-js', 'node-addon-api', 'node-api-headers']) expect(existsSync(join(project, 'node_modules', dev))).toBe(false);
+    // Build-only packages are not installed for users, nor the queue's optional peers.
+    for (const dev of ['cmake-js', 'node-addon-api', 'node-api-headers', 'bullmq', 'ioredis', 'protobufjs'])
+      expect(existsSync(join(project, 'node_modules', dev)), dev).toBe(false);
+    // A lean install: hessbound and at most 39 packages it brings (issue 21; it was 200 / 94 MB).
+    const lock = JSON.parse(readFileSync(join(project, 'node_modules', '.package-lock.json'), 'utf8')) as { packages: Record<string, unknown> };
+    const installedPackages = Object.keys(lock.packages).filter((p) => p.startsWith('node_modules/'));
+    expect(installedPackages.length, installedPackages.join(' ')).toBeLessThanOrEqual(40);
+    expect(installedPackages.some((p) => p.includes('@stdlib/'))).toBe(false);
+
+    // The queue without its optional peers: a clear error naming what to install, from the library and the CLI.
+    const queue = run('node', ['-e', "import('hessbound/queue').then((q) => q.openQueueExecutor({ url: 'redis://127.0.0.1:9/0' })).catch((e) => console.log(JSON.stringify({ code: e.code, message: e.message })))"], { cwd: project, env });
+    expect(queue.status, queue.stderr).toBe(0);
+    const queueError = JSON.parse(queue.stdout) as { code: string; message: string };
+    expect(queueError.code).toBe('BACKEND');
+    expect(queueError.message).toMatch(/the queue needs the packages bullmq and ioredis, which are not installed[\s\S]*npm install bullmq@\S+ ioredis@/);
+    const worker = run('npx', ['hessbound', 'worker', '--queue', 'redis://127.0.0.1:9/0'], { cwd: project, env });
+    expect(worker.status).not.toBe(0);
+    expect(worker.stderr).toMatch(/bullmq and ioredis, which are not installed[\s\S]*npm install bullmq@/);
 
     const probe = run('node', ['-e', "import('hessbound').then(async (h) => { const b = await h.getBackend(); console.log(JSON.stringify({ name: b.name, ...b.addonInfo })); })"], { cwd: project, env });
     expect(probe.status, probe.stderr).toBe(0);
