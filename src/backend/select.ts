@@ -1,6 +1,8 @@
 /**
- * Picks the kernel backend: native when its addon loads, else WebAssembly. HESSBOUND_BACKEND
- * (native|wasm) or an explicit name forces one; when nothing loads, the error lists each reason.
+ * Picks the kernel backend: native when its addon loads, else WebAssembly: in Node's main thread
+ * with more than one core the threaded build on every core (worker threads always exist in Node),
+ * else the single-threaded one. HESSBOUND_BACKEND (native|wasm|wasm-threads) or an explicit name
+ * forces one; when nothing loads, the error lists each reason.
  */
 import { HessboundError } from '../errors.js';
 import type { BackendName } from '../types.js';
@@ -9,7 +11,20 @@ import type { KernelBackend } from './types.js';
 const loaded = new Map<BackendName, Promise<KernelBackend>>();
 /** Why each backend last failed to load (cleared when it loads). */
 const failures = new Map<BackendName, string>();
-let fallbackListener: ((reason: string) => void) | undefined;
+let fallbackListener: ((reason: string, backend: BackendName) => void) | undefined;
+/** The automatic choice last made, and why (for hessbound info). */
+let lastChoice: BackendChoice | undefined;
+
+export interface BackendChoice {
+  readonly name: BackendName;
+  /** One sentence: forced, loaded first, or the fallback and why. */
+  readonly why: string;
+}
+
+/** The backend getBackend() last returned and why; undefined before the first call. */
+export function backendChoice(): BackendChoice | undefined {
+  return lastChoice;
+}
 
 /** Why `name` did not load the last time it was tried (undefined: it loaded, or was never tried). */
 export function backendLoadFailure(name: BackendName): string | undefined {
@@ -17,10 +32,11 @@ export function backendLoadFailure(name: BackendName): string | undefined {
 }
 
 /**
- * Called once per automatic fallback from native to WebAssembly with the reason (the CLI prints a
- * one-line note; the library stays quiet and keeps the reason for backendLoadFailure()).
+ * Called once per automatic fallback from native to WebAssembly with the reason and the backend
+ * chosen instead (the CLI prints a one-line note; the library stays quiet and keeps the reason for
+ * backendLoadFailure() and backendChoice()).
  */
-export function onBackendFallback(listener: ((reason: string) => void) | undefined): void {
+export function onBackendFallback(listener: ((reason: string, backend: BackendName) => void) | undefined): void {
   fallbackListener = listener;
 }
 
@@ -60,20 +76,56 @@ function requested(explicit?: BackendName): BackendName | undefined {
   return name;
 }
 
+/**
+ * Node's WebAssembly fallback: the threaded build on the cores (HESSBOUND_THREADS, else every core,
+ * at most 8) in the main thread, when that is more than one; the single-threaded build in worker
+ * threads (e.g. the sweep pool, which already runs one point per core) or on one core.
+ */
+async function nodeWasmOrder(): Promise<{ order: BackendName[]; threads: number }> {
+  // Computed specifiers: browser bundles must not follow them into Node built-ins.
+  const workerThreads = 'node:worker_threads';
+  const loader = './wasm-loader-node.js';
+  const [{ isMainThread }, { nodeWasmThreads }] = await Promise.all([
+    import(workerThreads) as Promise<typeof import('node:worker_threads')>,
+    import(loader) as Promise<typeof import('./wasm-loader-node.js')>,
+  ]);
+  const { threads } = nodeWasmThreads();
+  return { order: isMainThread && threads > 1 ? ['wasm-threads', 'wasm'] : ['wasm'], threads };
+}
+
+function fallbackWhy(chosen: BackendName, reasons: readonly string[], threads: number): string {
+  const how = chosen === 'wasm-threads' ? `WebAssembly on ${threads} threads (HESSBOUND_THREADS, else the cores, at most 8)` : 'single-threaded WebAssembly';
+  return reasons.length > 0 ? `${how}, because ${reasons.join('; ')}` : how;
+}
+
 /** The backend to use: `name`, else HESSBOUND_BACKEND, else native with WebAssembly as fallback. */
 export async function getBackend(name?: BackendName | 'auto'): Promise<KernelBackend> {
   const forced = requested(name === 'auto' ? undefined : name);
-  const order: BackendName[] = forced ? [forced] : inNode() ? ['native', 'wasm'] : ['wasm'];
+  const order: BackendName[] = forced ? [forced] : inNode() ? ['native'] : ['wasm'];
+  let wasmThreads = 1;
   const reasons: string[] = [];
-  for (const candidate of order) {
+  for (let i = 0; i < order.length; i++) {
+    const candidate = order[i] as BackendName;
     try {
       const backend = await loadOnce(candidate);
       failures.delete(candidate);
-      if (reasons.length > 0 && !forced) fallbackListener?.(reasons.join('; '));
+      const fromEnv = name === undefined || name === 'auto';
+      lastChoice = {
+        name: candidate,
+        why: forced
+          ? fromEnv ? `forced by HESSBOUND_BACKEND=${candidate}` : `asked for (backend '${candidate}')`
+          : candidate === 'native' ? 'the native addon loaded' : fallbackWhy(candidate, reasons, wasmThreads),
+      };
+      if (reasons.length > 0 && !forced) fallbackListener?.(reasons.join('; '), candidate);
       return backend;
     } catch (e) {
       failures.set(candidate, (e as Error).message);
       reasons.push(`${candidate}: ${(e as Error).message}`);
+      if (!forced && candidate === 'native') {
+        const wasm = await nodeWasmOrder();
+        wasmThreads = wasm.threads;
+        order.push(...wasm.order);
+      }
     }
   }
   throw new HessboundError(

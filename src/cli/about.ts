@@ -4,9 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { backendLoadFailure, getBackend } from '../backend/select.js';
+import { backendChoice, backendLoadFailure, getBackend } from '../backend/select.js';
 import type { KernelBackend } from '../backend/types.js';
 import { packageRoot } from '../backend/native.js';
+import { nodeWasmThreads } from '../backend/wasm-loader-node.js';
 import type { BackendName } from '../types.js';
 
 export function packageVersion(): string {
@@ -21,13 +22,20 @@ async function tryBackend(name?: BackendName): Promise<{ backend?: KernelBackend
   }
 }
 
+/** Threads a backend runs its kernel on: OpenBLAS's, or the threaded WebAssembly build's pool (started on the first call). */
+function threadsOf(b: KernelBackend): number {
+  if (b.name === 'native') return b.addonInfo?.threads ?? 1;
+  return b.name === 'wasm-threads' ? nodeWasmThreads().threads : 1;
+}
+
 function describe(b: KernelBackend): string {
   if (b.name === 'native') {
     const a = b.addonInfo;
     const threads = a?.threads ? `${a.threads} OpenBLAS thread(s)` : 'OpenBLAS threads unknown';
     return `native (${b.linalg}, ${a?.linkage ?? 'shared'} linkage, ${threads})`;
   }
-  return `wasm (${b.linalg}, 1 thread)`;
+  const threads = threadsOf(b);
+  return `${b.name} (${b.linalg}, ${threads} thread${threads === 1 ? '' : 's'})`;
 }
 
 /** One line: version, the backend the CLI would use, its BLAS and threads. */
@@ -39,6 +47,7 @@ export async function versionLine(): Promise<string> {
 /** The report of `hessbound info`: every backend, loaded or with its reason, as text or JSON. */
 export async function infoReport(json: boolean): Promise<string> {
   const chosen = await tryBackend();
+  const choice = backendChoice();
   const native = await tryBackend('native');
   const wasm = await tryBackend('wasm');
   const nativeReason = backendLoadFailure('native') ?? native.error;
@@ -47,6 +56,8 @@ export async function infoReport(json: boolean): Promise<string> {
     node: process.versions.node,
     platform: `${process.platform}-${process.arch}`,
     backend: chosen.backend?.name ?? null,
+    threads: chosen.backend ? threadsOf(chosen.backend) : null,
+    why: chosen.backend ? choice?.why ?? null : null,
     forcedBy: process.env['HESSBOUND_BACKEND'] ? 'HESSBOUND_BACKEND' : null,
     native: native.backend
       ? { loaded: true, ...native.backend.addonInfo }
@@ -57,7 +68,8 @@ export async function infoReport(json: boolean): Promise<string> {
   if (json) return JSON.stringify(data);
   const lines = [
     `hessbound ${data.version} on node ${data.node} (${data.platform})`,
-    `backend used: ${chosen.backend ? describe(chosen.backend) : `none — ${chosen.error}`}${data.forcedBy ? ` (forced by HESSBOUND_BACKEND=${process.env['HESSBOUND_BACKEND']})` : ''}`,
+    `backend used: ${chosen.backend ? describe(chosen.backend) : `none — ${chosen.error}`}`,
+    ...(data.why ? [`  why: ${data.why}`] : []),
     native.backend
       ? `native: loaded ${native.backend.addonInfo?.path ?? ''} (${native.backend.addonInfo?.linkage ?? 'shared'} OpenBLAS/LAPACK, ${native.backend.addonInfo?.threads ?? '?'} thread(s); OPENBLAS_NUM_THREADS=${data.openblasNumThreads ?? 'unset'})`
       : `native: not loaded — ${data.native.loaded ? '' : (data.native as { reason: string }).reason}`,

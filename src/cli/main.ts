@@ -70,10 +70,11 @@ async function main(argv: string[]): Promise<number> {
 installExitSignals();
 // Falling back to WebAssembly is fine, but not silently: one line, once (details: hessbound info).
 let fallbackNoted = false;
-onBackendFallback((reason) => {
+onBackendFallback((reason, backend) => {
   if (fallbackNoted) return;
   fallbackNoted = true;
-  process.stderr.write(`hessbound: note: native addon not loaded, using WebAssembly (${reason.split('\n')[0]}); see hessbound info\n`);
+  const which = backend === 'wasm-threads' ? 'WebAssembly on worker threads (wasm-threads)' : 'WebAssembly (wasm)';
+  process.stderr.write(`hessbound: note: native addon not loaded, using ${which} (${reason.split('\n')[0]}); see hessbound info\n`);
 });
 
 main(process.argv.slice(2)).then(
