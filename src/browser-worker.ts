@@ -20,7 +20,15 @@ scope.onmessage = (e) => {
   const message = e.data;
   if ('type' in message && message.type === 'init') {
     setWasmLoader(urlWasmLoader(message.assets, undefined, message.module, message.threads));
-    serve = serveKernel(loadWasmBackend(), (reply) => scope.postMessage(reply));
+    const { fallback } = message;
+    const backend = loadWasmBackend().catch((error: unknown) => {
+      if (!fallback) throw error;
+      // The threads did not start here (the page's own test of them passed): one thread, not a hang.
+      console.warn(`hessbound: the kernel worker uses the single-threaded WebAssembly build: ${(error as Error).message.split('\n')[0]}`);
+      setWasmLoader(urlWasmLoader(fallback));
+      return loadWasmBackend();
+    });
+    serve = serveKernel(backend, (reply) => scope.postMessage(reply));
     return;
   }
   serve?.(message as ThreadRequest);

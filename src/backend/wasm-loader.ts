@@ -75,6 +75,8 @@ export interface ThreadedWasm {
   /** Browsers: the glue's and the pthread worker script's URLs. */
   glueUrl?: string;
   workerUrl?: string;
+  /** Milliseconds its pthread workers may take to start (configureWasm's threadStartTimeout). */
+  startTimeoutMs?: number;
 }
 
 export type WasmLoader = () => Promise<WasmArtifacts>;
@@ -171,6 +173,19 @@ export function canShareMemory(): boolean {
 }
 
 /**
+ * A URL a worker can start from with this page's origin. Bundlers inline small assets as data: URLs
+ * (Vite does so with the 3 kB pthread worker script); a worker started from one has an opaque origin,
+ * so under COEP its importScripts of the glue is refused and the threads never start. A blob: URL of
+ * the same text belongs to this origin.
+ */
+export async function workerScriptUrl(url: string): Promise<string> {
+  if (!url.startsWith('data:')) return url;
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`cannot read the inlined script ${url.slice(0, 40)}...`);
+  return URL.createObjectURL(new Blob([await response.text()], { type: 'text/javascript' }));
+}
+
+/**
  * A loader fetching the glue and the .wasm from their URLs (unless given the compiled module); for
  * the threaded build (urls.workerUrl) with `threads` threads (default 1).
  */
@@ -179,7 +194,8 @@ export function urlWasmLoader(urls: WasmAssetUrls, factory?: HessboundWasmFactor
     const name = urls.workerUrl ? 'HessboundWasmMt' : 'HessboundWasm';
     const [glue, module] = await Promise.all([factory ?? loadGlue(urls.glueUrl, name), compiled ?? compileFrom(urls.wasmUrl)]);
     if (!urls.workerUrl) return { factory: glue, module };
-    return { factory: glue, module, threaded: { threads: 1, requested: 0, ...threads, glueUrl: urls.glueUrl, workerUrl: urls.workerUrl } };
+    const [glueUrl, workerUrl] = await Promise.all([workerScriptUrl(urls.glueUrl), workerScriptUrl(urls.workerUrl)]);
+    return { factory: glue, module, threaded: { threads: 1, requested: 0, ...threads, glueUrl, workerUrl } };
   };
 }
 

@@ -23,6 +23,8 @@ export interface KernelWorkerInit {
   module?: WebAssembly.Module;
   /** The threaded build (assets.workerUrl): its threads. */
   threads?: ThreadedWasm;
+  /** The single-threaded build's assets, loaded instead when the threaded build's threads do not start. */
+  fallback?: WasmAssetUrls;
 }
 
 function startWorker(options: KernelWorkerOptions): Worker {
@@ -31,7 +33,7 @@ function startWorker(options: KernelWorkerOptions): Worker {
   return new Worker(new URL('../browser-worker.js', import.meta.url), { type: 'module' });
 }
 
-export function wasmOnWebWorker(inThread: KernelBackend, assets: WasmAssetUrls, options: KernelWorkerOptions, module?: WebAssembly.Module, threads?: ThreadedWasm): KernelBackend {
+export function wasmOnWebWorker(inThread: KernelBackend, assets: WasmAssetUrls, options: KernelWorkerOptions, module?: WebAssembly.Module, threads?: ThreadedWasm, fallback?: WasmAssetUrls): KernelBackend {
   return kernelOnThread(inThread, (events): KernelThread => {
     const w = startWorker(options);
     w.onmessage = (e: MessageEvent<ThreadReply>) => events.message(e.data);
@@ -45,7 +47,7 @@ export function wasmOnWebWorker(inThread: KernelBackend, assets: WasmAssetUrls, 
       );
     };
     w.onmessageerror = () => events.failed('a message could not be deserialized');
-    w.postMessage({ type: 'init', assets, ...(module ? { module } : {}), ...(threads ? { threads } : {}) } satisfies KernelWorkerInit);
+    w.postMessage({ type: 'init', assets, ...(module ? { module } : {}), ...(threads ? { threads } : {}), ...(fallback ? { fallback } : {}) } satisfies KernelWorkerInit);
     return { post: (request) => w.postMessage(request), terminate: () => w.terminate() };
   });
 }

@@ -38,6 +38,8 @@ let configuredFactory: BrowserWasmOptions['factory'];
 let workerOption: boolean | string | URL = true;
 let workerType: KernelWorkerOptions['type'];
 let threadsOption: number | undefined;
+/** How long the threaded build's pthread workers may take to start before it counts as failed. */
+let threadStartTimeoutMs = 20_000;
 /**
  * Set by hessbound/browser (src/browser.ts), not imported here: the kernel worker's own bundle
  * (browser-worker.ts imports this module) must not contain `new Worker(...)` of itself, which
@@ -73,6 +75,12 @@ export interface WasmConfiguration extends Partial<BrowserWasmOptions> {
    * elsewhere, or with threads: 1, the single-threaded build.
    */
   threads?: number;
+  /**
+   * Milliseconds the threaded build's threads may take to start (default 20000). Past that, or when
+   * a thread's script fails to load, a page falls back to the single-threaded build with a console
+   * warning; a call forced to 'wasm-threads' fails with a BACKEND error. Never a hang.
+   */
+  threadStartTimeout?: number;
 }
 
 /**
@@ -98,6 +106,11 @@ export function configureWasm(options: WasmConfiguration): void {
       throw new HessboundError('BAD_OPTION', `threads must be a whole number >= 1, not ${String(options.threads)}`, 'pass e.g. configureWasm({ threads: 2 })');
     threadsOption = Math.min(options.threads, MAX_THREADS);
   }
+  if (options.threadStartTimeout !== undefined) {
+    if (!(options.threadStartTimeout > 0) || !Number.isFinite(options.threadStartTimeout))
+      throw new HessboundError('BAD_OPTION', `threadStartTimeout must be a positive number of milliseconds, not ${String(options.threadStartTimeout)}`, 'pass e.g. configureWasm({ threadStartTimeout: 20000 })');
+    threadStartTimeoutMs = options.threadStartTimeout;
+  }
 }
 
 /** The kernel splits the samples into at most 8 chunks (sample_chunks.cpp): more threads idle. */
@@ -105,9 +118,10 @@ const MAX_THREADS = 8;
 
 /** Browsers: configureWasm's threads, else the logical cores (at most 8). */
 function browserThreads(): ThreadedWasm {
-  if (threadsOption !== undefined) return { threads: threadsOption, requested: threadsOption };
+  const startTimeoutMs = threadStartTimeoutMs;
+  if (threadsOption !== undefined) return { threads: threadsOption, requested: threadsOption, startTimeoutMs };
   const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
-  return { threads: Math.max(1, Math.min(MAX_THREADS, cores)), requested: 0 };
+  return { threads: Math.max(1, Math.min(MAX_THREADS, cores)), requested: 0, startTimeoutMs };
 }
 
 /** The package's assets: literal `new URL(..., import.meta.url)` forms, which Vite and webpack rewrite. */
@@ -187,17 +201,37 @@ function browserWantsThreads(forced: boolean): boolean {
  */
 export async function loadWasmBackendForHost(threaded = false): Promise<KernelBackend> {
   if (!inNode()) {
-    const useThreads = browserWantsThreads(threaded);
+    let useThreads = browserWantsThreads(threaded);
     const offThread = webWorkerHost !== undefined && workerOption !== false && inPage();
-    // The page's own instance serves only the cheap calls when a kernel worker runs the long ones.
-    const artifacts = useThreads ? await defaultLoader(offThread ? { threads: 1 } : {}) : await (configuredLoader ?? defaultLoader)();
-    const inThread = await createWasmBackend(artifacts);
-    const assets = useThreads ? (configuredThreadedAssets ?? defaultThreadedAssets()) : configuredLoader ? configuredAssets : defaultAssets();
+    let artifacts: WasmArtifacts | undefined;
+    let inThread: KernelBackend | undefined;
+    if (useThreads) {
+      // The page's own instance serves only the cheap calls when a kernel worker runs the long ones;
+      // it also proves that this page can start the threaded build's workers at all.
+      try {
+        artifacts = await defaultLoader(offThread ? { threads: 1 } : {});
+        inThread = await createWasmBackend(artifacts);
+      } catch (e) {
+        if (threaded) throw e;
+        console.warn(`hessbound: using the single-threaded WebAssembly build: ${(e as Error).message.split('\n')[0]}`);
+        useThreads = false;
+      }
+    }
+    if (!artifacts || !inThread) {
+      artifacts = await (configuredLoader ?? defaultLoader)();
+      inThread = await createWasmBackend(artifacts);
+    }
+    const single = configuredLoader ? configuredAssets : defaultAssets();
+    const assets = useThreads ? (configuredThreadedAssets ?? defaultThreadedAssets()) : single;
     if (!offThread || !assets) return inThread;
     const url = workerOption === true || workerOption === false ? undefined : workerOption;
     // The compiled module goes to each kernel worker, which then only instantiates it.
     return webWorkerHost!(inThread, assets, { ...(url !== undefined ? { url } : {}), ...(workerType ? { type: workerType } : {}) }, artifacts.module,
-      useThreads ? { ...browserThreads(), glueUrl: assets.glueUrl, ...(assets.workerUrl ? { workerUrl: assets.workerUrl } : {}) } : undefined);
+      useThreads
+        ? { ...browserThreads(), glueUrl: assets.glueUrl, ...(assets.workerUrl ? { workerUrl: assets.workerUrl } : {}) }
+        : undefined,
+      // Not forced: the kernel worker falls back to the single-threaded build if its threads fail.
+      useThreads && !threaded ? single : undefined);
   }
   const custom = configuredLoader !== undefined;
   const inThreadOnly = custom || process.env['HESSBOUND_WASM_THREAD'] === '0' || !(await isNodeMainThread());
@@ -364,18 +398,50 @@ export interface WasmKernelBackend extends KernelBackend {
 export async function createWasmBackend({ factory, module, threaded }: WasmArtifacts): Promise<WasmKernelBackend> {
   const instantiate = () =>
     new Promise<HessboundWasmModule>((resolve, reject) => {
-      factory({
+      const overrides: WasmModuleOverrides & { PThread?: { terminateAllThreads?(): void } } = {
         // Instantiating from the compiled module: no fetch by the glue, and a cheap restart.
         instantiateWasm(imports, receive) {
           // The threaded glue hands the module on to its pthread workers.
           WebAssembly.instantiate(module, imports).then((instance) => receive(instance, module), reject);
           return {};
         },
-        ...(threaded ? threadedOverrides(threaded) : {}),
-      }).then((m) => {
-        if (threaded) startThreads(m, threaded);
+      };
+      if (!threaded) {
+        factory(overrides).then(resolve, reject);
+        return;
+      }
+      // The glue's ready promise waits for every pthread worker to load and never settles when one
+      // cannot (a blocked script, a worker refused by the page's policy): fail on the worker's error
+      // or after threadStartTimeout instead of hanging.
+      const startTimeout = threaded.startTimeoutMs ?? threadStartTimeoutMs;
+      let settled = false;
+      const failStart = (why: string) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        try {
+          overrides.PThread?.terminateAllThreads?.();
+        } catch {
+          // best effort: the workers may not exist yet
+        }
+        reject(new HessboundError('BACKEND', `the threaded WebAssembly build's threads did not start: ${why}`,
+          "serve hessbound-wasm-mt.worker.js and hessbound-wasm-mt.js from the page's origin (docs/wasm.md), or use backend 'wasm' (one thread)"));
+      };
+      const timer = setTimeout(() => failStart(`no answer from its ${Math.max(1, threaded.threads - 1)} pthread worker(s) within ${startTimeout / 1000} s`), startTimeout);
+      (timer as { unref?: () => void }).unref?.();
+      Object.assign(overrides, threadedOverrides(threaded), {
+        printErr: (text: string) => {
+          if (/worker sent an error/.test(text)) failStart(text);
+          else console.warn(text);
+        },
+      });
+      factory(overrides).then((m) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        startThreads(m, threaded);
         resolve(m);
-      }, reject);
+      }, (e: unknown) => failStart(e instanceof Error ? e.message : String(e)));
     });
 
   let current: HessboundWasmModule | undefined = await instantiate();
