@@ -6,7 +6,7 @@
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/cli.js';
@@ -85,6 +85,13 @@ describe('npm pack, then install without a compiler', () => {
     const threaded = run('node', ['-e', "import('hessbound').then(async (h) => { const d = h.loadDataset('iris'); const m = h.randomModel({ inputs: d.d, hidden: [64], classes: d.classes, activation: 'tanh', seed: 1 }); const r = await h.analyze(m, d, { method: 'lanczos', k: 1, bound: false, backend: 'wasm-threads' }); const b = await h.getBackend('wasm-threads'); console.log(JSON.stringify({ name: b.name, threads: await b.threadsUsed(), lambdaMax: r.lambdaMax })); })"], { cwd: project, env: { ...env, HESSBOUND_THREADS: '2' } });
     expect(threaded.status, threaded.stderr).toBe(0);
     expect(JSON.parse(threaded.stdout)).toMatchObject({ name: 'wasm-threads', threads: 2 });
+
+    // Where no addon loads (another platform: here HESSBOUND_ADDON at a missing file), Node picks the
+    // threaded WebAssembly build on the cores by itself, and says so.
+    const noAddon = run('npx', ['hessbound', '--version'], { cwd: project, env: { ...env, HESSBOUND_ADDON: join(dir, 'none', 'hessbound.node') } });
+    expect(noAddon.status, noAddon.stderr).toBe(0);
+    const cores = Math.min(8, availableParallelism());
+    expect(noAddon.stdout).toMatch(cores > 1 ? new RegExp(`backend: wasm-threads \\(eigen, ${cores} threads\\)`) : /backend: wasm \(eigen, 1 thread\)/);
 
     const ldd = run('ldd', [backend.path]);
     expect(ldd.status).toBe(0);
