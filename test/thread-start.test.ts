@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { HessboundError } from '../src/errors.js';
-import { createWasmBackend } from '../src/backend/wasm.js';
+import { configureWasm, createWasmBackend } from '../src/backend/wasm.js';
 import type { HessboundWasmFactory, WasmModuleOverrides } from '../src/backend/wasm-loader.js';
 
 const EMPTY_MODULE = new WebAssembly.Module(Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0));
@@ -48,5 +48,10 @@ describe('starting the threaded build', () => {
     expect(error.code).toBe('BACKEND');
     expect(error.message).toMatch(/threads did not start: worker sent an error! .*importScripts failed/);
     expect(ms).toBeLessThan(5_000);
+  });
+
+  it('configureWasm refuses a timeout that is not a positive number of milliseconds', () => {
+    for (const bad of [0, -5, Number.NaN, Infinity])
+      expect(() => configureWasm({ threadStartTimeout: bad }), String(bad)).toThrow(/threadStartTimeout must be a positive number of milliseconds/);
   });
 });
