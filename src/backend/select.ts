@@ -114,7 +114,10 @@ export async function getBackend(name?: BackendName | 'auto'): Promise<KernelBac
         name: candidate,
         why: forced
           ? fromEnv ? `forced by HESSBOUND_BACKEND=${candidate}` : `asked for (backend '${candidate}')`
-          : candidate === 'native' ? 'the native addon loaded' : fallbackWhy(candidate, reasons, wasmThreads),
+          : candidate === 'native' ? 'the native addon loaded'
+          : inNode() ? fallbackWhy(candidate, reasons, wasmThreads)
+          : backend.name === 'wasm-threads' ? 'the threaded WebAssembly build: this page is cross-origin isolated'
+          : 'WebAssembly, single-threaded (the page is not cross-origin isolated, or one thread was asked for)',
       };
       if (reasons.length > 0 && !forced) fallbackListener?.(reasons.join('; '), candidate);
       return backend;
