@@ -441,7 +441,13 @@ export async function createWasmBackend({ factory, module, threaded }: WasmArtif
         clearTimeout(timer);
         startThreads(m, threaded);
         resolve(m);
-      }, (e: unknown) => failStart(e instanceof Error ? e.message : String(e)));
+      }, (e: unknown) => {
+        // The module itself failed (not its threads): that error as it is.
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        reject(e);
+      });
     });
 
   let current: HessboundWasmModule | undefined = await instantiate();
