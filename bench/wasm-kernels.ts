@@ -127,7 +127,7 @@ async function child(config: Config, samples: number, quick: boolean): Promise<C
     } else {
       call = async () => {
         const t0 = performance.now();
-        const r = await train(model, data, { maxSteps: 30, adamSteps: 30, gradTol: 0, backend: backendName });
+        const r = await train(model, data, { maxSteps: 30, adamSteps: 30, gradTol: 0, weightDecay: 0, backend: backendName });
         push('call', (performance.now() - t0) / 1000);
         value = r.loss;
         parameters = data.d * task.width + task.width + task.width * data.classes + data.classes;

@@ -1,6 +1,6 @@
 /** analyze(): loss, gradient norm, exact Hessian spectrum (dense or Lanczos), traces and WS bounds. */
 import type { Diagnostics } from './analysis/diagnostics.js';
-import { checkWeightDecay, objectiveCurvature, pointDiagnostics, type ObjectiveCurvature } from './analysis/point-diagnostics.js';
+import { objectiveCurvature, pointDiagnostics, resolveObjective, type ObjectiveCurvature } from './analysis/point-diagnostics.js';
 import { getBackend } from './backend/select.js';
 import { closedFormTraces } from './bound.js';
 import type { KernelBackend, KernelWsBounds, ProgressCallback } from './backend/types.js';
@@ -48,7 +48,11 @@ export interface AnalyzeOptions {
   deterministic?: boolean;
   /** Memory the dense path may use, in bytes (default: what the machine/heap has available). */
   maxMemoryBytes?: number;
-  /** The weight decay the model was trained with: adds the objective's lambda_max and bound (each + wd). */
+  /**
+   * The weight decay the model was trained with: adds the objective's lambda_max and bound (each +
+   * wd) and judges the diagnostics by that objective. Default: what the model records (train()
+   * saves it with the model), else 0; a value given here overrides the model's.
+   */
   weightDecay?: number;
   /** Cancels the call: it rejects with HessboundError code ABORTED (native: checked in the kernel's loops). */
   signal?: AbortSignal;
@@ -105,7 +109,7 @@ export interface AnalyzeResult {
   seconds: Record<string, number>;
   /** Which Hessian the numbers above are of: always the plain (unregularised) cross-entropy's. */
   hessian: 'cross-entropy';
-  /** With weightDecay > 0: the regularised objective's lambda_max and bound (shifted by wd). */
+  /** With weight decay (given or recorded in the model) > 0: the regularised objective's lambda_max and bound (shifted by wd). */
   objective: ObjectiveCurvature | null;
   /** Health of the point (see docs/diagnostics.md). */
   diagnostics: Diagnostics;
@@ -167,7 +171,8 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
   if (!(tolerance > 0 && tolerance < 1)) fail('BAD_OPTION', `tolerance must be in (0, 1), got ${String(tolerance)}`);
   const seed = options.seed ?? 0;
   if (!Number.isSafeInteger(seed) || seed < 0) fail('BAD_OPTION', `seed must be a non-negative integer, got ${String(seed)}`);
-  const weightDecay = checkWeightDecay(options.weightDecay);
+  const objective = resolveObjective(model, options.weightDecay);
+  const { weightDecay } = objective;
 
   const backend = await getBackend(options.backend);
   const spec = toProblemSpec(model, data, options.reduction);
@@ -247,10 +252,12 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
     seconds: r.seconds,
     ...(blocks ? { blocks } : {}),
     hessian: 'cross-entropy',
-    objective: objectiveCurvature(weightDecay, r.lambdaMax, bound ? bound.upper : null),
+    objective: objectiveCurvature(objective, r.lambdaMax, bound ? bound.upper : null),
     diagnostics: pointDiagnostics(backend, spec, model, data, {
       weightDecay,
-      topEigenvalues: r.topEigenvalues,
+      // Ritz values of an unconverged end are no eigenvalues: no lambda_2 / lambda_1 from them.
+      topEigenvalues: partial.top ? [] : r.topEigenvalues,
+      lambdaMin: partial.bottom || (r.lanczos && which === 'largest') ? null : r.lambdaMin,
       trace: r.trace,
       traceOfSquare: r.traceOfSquare,
       // Only the ends asked for count: `which: 'largest'` does not wait for lambda_min.

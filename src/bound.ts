@@ -5,7 +5,7 @@
  */
 import { assertDeterministicHonoured } from './analysis/deterministic-guard.js';
 import type { Diagnostics } from './analysis/diagnostics.js';
-import { checkWeightDecay, objectiveCurvature, pointDiagnostics, type ObjectiveCurvature } from './analysis/point-diagnostics.js';
+import { objectiveCurvature, pointDiagnostics, resolveObjective, type ObjectiveCurvature } from './analysis/point-diagnostics.js';
 import type { KernelBackend, ProblemSpec, ProgressCallback } from './backend/types.js';
 import type { WsBounds } from './analyze.js';
 import { getBackend } from './backend/select.js';
@@ -190,7 +190,10 @@ export async function closedFormTraces(
 export interface WsBoundOptions extends ClosedFormTracesOptions {
   reduction?: Reduction;
   backend?: BackendName | 'auto';
-  /** The weight decay the model was trained with: adds the objective's bound (+ wd). */
+  /**
+   * The weight decay the model was trained with: adds the objective's bound (+ wd) and judges the
+   * diagnostics by that objective. Default: what the model records (train() saves it), else 0.
+   */
   weightDecay?: number;
 }
 
@@ -198,7 +201,7 @@ export type WsBoundResult = ClosedFormTraces & {
   backend: BackendName;
   /** Which Hessian the traces and bound are of: the plain cross-entropy's. */
   hessian: 'cross-entropy';
-  /** With weightDecay > 0: the regularised objective's bound (shifted by wd). */
+  /** With weight decay (given or recorded in the model) > 0: the regularised objective's bound (shifted by wd). */
   objective: ObjectiveCurvature | null;
   /** Health of the point (see docs/diagnostics.md). */
   diagnostics: Diagnostics;
@@ -214,13 +217,14 @@ export async function wsBound(modelInput: ModelInput, dataInput: DataInput, opti
   const backend = await getBackend(options.backend);
   const spec = toProblemSpec(model, data, options.reduction);
   const { weightDecay: wdOption, ...traceOptions } = options;
-  const weightDecay = checkWeightDecay(wdOption);
+  const objective = resolveObjective(model, wdOption);
+  const { weightDecay } = objective;
   const result = await closedFormTraces(backend, spec, traceOptions);
   return {
     backend: backend.name,
     ...result,
     hessian: 'cross-entropy',
-    objective: objectiveCurvature(weightDecay, null, result.bound.upper),
+    objective: objectiveCurvature(objective, null, result.bound.upper),
     diagnostics: pointDiagnostics(backend, spec, model, data, { weightDecay, trace: result.trace, traceOfSquare: result.traceOfSquare }),
   };
 }

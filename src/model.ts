@@ -3,7 +3,8 @@
  *
  * JSON format `hessbound.mlp.v1`:
  *   {"format": "hessbound.mlp.v1", "activation": "tanh",
- *    "layers": [{"weight": [[...], ...] (out x in), "bias": [...] | null}, ...]}
+ *    "layers": [{"weight": [[...], ...] (out x in), "bias": [...] | null}, ...],
+ *    "objective": {"weightDecay": 0.001, "hsr": {"beta": 0.01, "target": "upper"}}}   (optional)
  *   leaky_relu models add "negativeSlope": 0.01 (PyTorch's negative_slope; 0.01 when absent).
  * Parameter order everywhere (PyTorch nn.Linear order): layer by layer, W row-major, then b.
  */
@@ -12,7 +13,7 @@ import { platformMemoryBudget } from './memory.js';
 import { assertAllocationsFit, modelParameters, parameterCountOf } from './resources/memory-plan.js';
 import { createRng } from './rng.js';
 import { ACTIVATIONS, DEFAULT_NEGATIVE_SLOPE, NON_SMOOTH_ACTIVATIONS } from './types.js';
-import type { Activation, Dataset, Layer, Model } from './types.js';
+import type { Activation, Dataset, Layer, Model, TrainingObjective } from './types.js';
 
 export const MODEL_FORMAT = 'hessbound.mlp.v1';
 
@@ -27,6 +28,8 @@ export interface ModelJson {
   /** leaky_relu only. */
   negativeSlope?: number;
   layers: LayerJson[];
+  /** What the model was trained on (written by train; see TrainingObjective). */
+  objective?: { weightDecay: number; hsr?: { beta: number; target: 'upper' | 'spread' } };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -220,9 +223,27 @@ export function parseModelJson(input: string | object): Model {
   if (!Array.isArray(rawLayers)) fail('BAD_MODEL', `"layers" must be an array, got ${describeValue(rawLayers)}`);
   const layers = rawLayers.map((raw: unknown, l) => parseLayer(raw, l));
   checkLayerChain(layers);
-  if (activation !== 'leaky_relu') return { activation, layers };
-  const slope = root['negativeSlope'] === undefined ? DEFAULT_NEGATIVE_SLOPE : parseNegativeSlope(root['negativeSlope']);
-  return { activation, negativeSlope: slope, layers };
+  const objective = root['objective'] === undefined ? undefined : parseTrainingObjective(root['objective'], '"objective"');
+  const base: Model = activation !== 'leaky_relu'
+    ? { activation, layers }
+    : { activation, negativeSlope: root['negativeSlope'] === undefined ? DEFAULT_NEGATIVE_SLOPE : parseNegativeSlope(root['negativeSlope']), layers };
+  return objective ? { ...base, objective } : base;
+}
+
+/** A TrainingObjective from JSON (a model file's "objective"), checked field by field. */
+export function parseTrainingObjective(raw: unknown, path: string): TrainingObjective {
+  if (!isPlainObject(raw)) return fail('BAD_MODEL', `${path} must be an object {"weightDecay": number, "hsr"?: {...}}, got ${describeValue(raw)}`);
+  const weightDecay = raw['weightDecay'];
+  if (typeof weightDecay !== 'number' || !Number.isFinite(weightDecay) || weightDecay < 0)
+    fail('BAD_MODEL', `${path}.weightDecay must be a number >= 0, got ${describeValue(weightDecay)}`, 'drop the "objective" field if the training objective is unknown');
+  const hsr = raw['hsr'];
+  if (hsr === undefined || hsr === null) return { weightDecay };
+  if (!isPlainObject(hsr)) return fail('BAD_MODEL', `${path}.hsr must be an object {"beta": number, "target": "upper" | "spread"}, got ${describeValue(hsr)}`);
+  const beta = hsr['beta'];
+  const target = hsr['target'] ?? 'upper';
+  if (typeof beta !== 'number' || !Number.isFinite(beta) || beta < 0) fail('BAD_MODEL', `${path}.hsr.beta must be a number >= 0, got ${describeValue(beta)}`);
+  if (target !== 'upper' && target !== 'spread') fail('BAD_MODEL', `${path}.hsr.target must be "upper" or "spread", got ${describeValue(target)}`);
+  return { weightDecay, hsr: { beta, target } };
 }
 
 /**
@@ -250,6 +271,7 @@ export function validateModel(model: Model): Model {
     if (layer.bias) checkFinite(layer.bias, `${path}.bias`, 0);
   });
   checkLayerChain(model.layers);
+  if (model.objective !== undefined) parseTrainingObjective(model.objective, 'objective');
   return model;
 }
 
@@ -276,6 +298,7 @@ export function modelToJson(model: Model): ModelJson {
       ),
       bias: layer.bias ? Array.from(layer.bias) : null,
     })),
+    ...(model.objective ? { objective: { weightDecay: model.objective.weightDecay, ...(model.objective.hsr ? { hsr: { ...model.objective.hsr } } : {}) } } : {}),
   };
 }
 

@@ -8,8 +8,9 @@
  * <= gradTol, the training cross-entropy <= targetLoss (when set), or maxSteps iterations in total. On separable data (common for MLPs wider than a few
  * units) cross-entropy has no finite minimiser: the loss keeps falling as the weights grow, and the
  * gradient falls with it, so gradTol is still reached, at a point whose scale depends on gradTol.
- * weightDecay > 0 adds weightDecay/2 |params|^2, which gives a finite minimiser (of the
- * regularised objective; analyze() still reports the Hessian of the plain cross-entropy).
+ * weightDecay (default 1e-3, as sweeps) adds weightDecay/2 |params|^2, which gives a finite
+ * minimiser (of the regularised objective; analyze() still reports the Hessian of the plain
+ * cross-entropy, and the objective's beside it). The returned model records the objective.
  *
  * Deterministic: the same model, data, options and backend give bit-identical results (native: for a
  * fixed OPENBLAS_NUM_THREADS). Native and WebAssembly agree to rounding, not to the bit.
@@ -40,7 +41,10 @@ export interface TrainOptions {
   adamSteps?: number;
   /** Adam learning rate. Default 0.01. */
   lr?: number;
-  /** L2 penalty weightDecay/2 |params|^2 added to the loss. Default 0. */
+  /**
+   * L2 penalty weightDecay/2 |params|^2 added to the loss. Default 1e-3 (as sweeps): on separable
+   * data it gives a finite minimiser; pass 0 for the bare cross-entropy (docs/training.md).
+   */
   weightDecay?: number;
   /** Also stop when the training cross-entropy (without decay) is <= targetLoss. Default 0: off. */
   targetLoss?: number;
@@ -160,7 +164,7 @@ export interface MinibatchReport {
   cpuSeconds: number;
 }
 
-export const TRAIN_DEFAULTS = { gradTol: 1e-6, maxSteps: 20000, adamSteps: 200, lr: 0.01, weightDecay: 0, targetLoss: 0, memory: 20 } as const;
+export const TRAIN_DEFAULTS = { gradTol: 1e-6, maxSteps: 20000, adamSteps: 200, lr: 0.01, weightDecay: 1e-3, targetLoss: 0, memory: 20 } as const;
 export const MINIBATCH_DEFAULTS = { epochs: 10, optimizer: 'adam', momentum: 0.9, shuffleSeed: 0, polish: false, checkEvery: 1 } as const;
 
 const MINIBATCH_OPTIONS = ['epochs', 'optimizer', 'momentum', 'shuffleSeed', 'polish', 'checkEvery'] as const;
@@ -279,7 +283,9 @@ export async function train(modelInput: ModelInput, dataInput: DataInput, option
   ]);
   const r = JSON.parse(await backend.run('train', spec, kernelOptions, options.onProgress, options.signal)) as KernelTrainResult;
   if (r.params.some((v) => v === null)) fail('NON_FINITE', 'training produced non-finite parameters', 'lower lr or add weightDecay');
-  const trained = unflattenParams(model, r.params);
+  // The model carries the objective it was trained on: analyze/bound judge it by that function.
+  const hsrUsed = options.hsr && options.hsr.beta > 0 ? { hsr: { beta: options.hsr.beta, target: options.hsr.target ?? 'upper' } } : {};
+  const trained: Model = { ...unflattenParams(model, r.params), objective: { weightDecay: kernelOptions['weightDecay'] ?? 0, ...hsrUsed } };
   // One forward pass in TypeScript for the accuracy and the saturation diagnostics (at width 1024
   // each pass costs about as much as 40 training evaluations).
   const forward = forwardPass(trained, data);

@@ -28,12 +28,25 @@ export interface Layer {
   readonly bias: Float64Array | null;
 }
 
+/**
+ * The objective a model was trained on beyond the cross-entropy: train() records it and the model
+ * files carry it, so analyze/bound judge the point by the function it minimises (docs/training.md).
+ */
+export interface TrainingObjective {
+  /** The objective had weightDecay/2 |params|^2 added (0: none). */
+  readonly weightDecay: number;
+  /** HSR: beta x a WS bound of the Hessian was added (docs/hsr.md). */
+  readonly hsr?: { readonly beta: number; readonly target: 'upper' | 'spread' };
+}
+
 /** An MLP: at least one hidden layer, one activation for all hidden layers. */
 export interface Model {
   readonly activation: Activation;
   /** leaky_relu only: sigma(u) = negativeSlope * u for u <= 0 (PyTorch's negative_slope); default 0.01. */
   readonly negativeSlope?: number;
   readonly layers: readonly Layer[];
+  /** Set by train() and kept by the model files; absent for a model of unknown provenance. */
+  readonly objective?: TrainingObjective;
 }
 
 /**

@@ -29,9 +29,9 @@ function expectBoundHolds(rows: SweepResult[]): void {
 const tmp = () => mkdtempSync(join(tmpdir(), 'hb-cli-sweep-'));
 
 describe.each(BACKENDS)('hessbound train --backend %s', (backend) => {
-  it('trains to the tolerance, saves the model, and analyze confirms the gradient norm', () => {
+  it('trains to the tolerance, saves the model, and analyze confirms the (cross-entropy, no decay) gradient norm', () => {
     const out = join(tmp(), 'model.json');
-    const r = runCli(['train', '--dataset', 'iris', '--hidden', '16', '--seed', '0', '--grad-tol', '1e-8', '--out', out, '--backend', backend, '--json']);
+    const r = runCli(['train', '--dataset', 'iris', '--hidden', '16', '--seed', '0', '--grad-tol', '1e-8', '--weight-decay', '0', '--out', out, '--backend', backend, '--json']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const summary = JSON.parse(r.stdout) as { out: string; converged: boolean; gradNorm: number; history: unknown[]; backend: string };

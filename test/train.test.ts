@@ -17,16 +17,16 @@ describe.each(BACKENDS)('train on the %s backend', (backend) => {
     const digits = loadDataset('digits');
     for (const activation of ['gelu', 'tanh'] as const) {
       const start = randomModel({ inputs: digits.d, hidden: [24, 12], classes: digits.classes, activation, seed: 3 });
-      const r = await train(start, digits, { backend, maxSteps: 0 });
+      const r = await train(start, digits, { backend, maxSteps: 0, weightDecay: 0 });
       const check = await analyze(start, digits, { backend, method: 'lanczos', which: 'largest', bound: false });
       expect(Math.abs(r.loss - check.loss)).toBeLessThanOrEqual(1e-12 * check.loss);
       expect(Math.abs(r.gradNorm - check.gradNorm)).toBeLessThanOrEqual(1e-12 * check.gradNorm);
     }
   });
 
-  it('reaches the gradient tolerance on iris (hidden [16], tanh, seed 0)', async () => {
+  it('reaches the gradient tolerance on iris (hidden [16], tanh, seed 0, no weight decay)', async () => {
     const fractions: number[] = [];
-    const r = await train(model, iris, { backend, gradTol: 1e-8, onProgress: (f) => fractions.push(f) });
+    const r = await train(model, iris, { backend, gradTol: 1e-8, weightDecay: 0, onProgress: (f) => fractions.push(f) });
     expect(r.backend).toBe(backend);
     expect(r.converged).toBe(true);
     expect(r.stopReason).toBe('gradTol');
@@ -59,7 +59,7 @@ describe.each(BACKENDS)('train on the %s backend', (backend) => {
   });
 
   it('decreases the loss; the L-BFGS phase never increases it', async () => {
-    const r = await train(model, iris, { backend, gradTol: 1e-8 });
+    const r = await train(model, iris, { backend, gradTol: 1e-8, weightDecay: 0 });
     const h = r.history;
     expect(h[0]!.step).toBe(0);
     expect(h.at(-1)!.step).toBe(r.steps.adam + r.steps.lbfgs);
@@ -85,7 +85,7 @@ describe.each(BACKENDS)('train on the %s backend', (backend) => {
   });
 
   it('runs L-BFGS alone (adamSteps 0) and with weight decay to a finite minimiser', async () => {
-    const r = await train(model, iris, { backend, adamSteps: 0, gradTol: 1e-8 });
+    const r = await train(model, iris, { backend, adamSteps: 0, gradTol: 1e-8, weightDecay: 0 });
     expect(r.steps.adam).toBe(0);
     expect(r.converged).toBe(true);
     const wd = 1e-3;
@@ -98,9 +98,9 @@ describe.each(BACKENDS)('train on the %s backend', (backend) => {
     expect(d.loss).toBeGreaterThan(1e-3);
   });
 
-  it('trains deeper nets and sum reduction', async () => {
+  it('trains deeper nets and sum reduction (no weight decay: the gradient analyze() checks)', async () => {
     const deep = randomModel({ inputs: iris.d, hidden: [8, 8], classes: iris.classes, activation: 'gelu', seed: 3 });
-    const r = await train(deep, iris, { backend, reduction: 'sum', gradTol: 1e-6 });
+    const r = await train(deep, iris, { backend, reduction: 'sum', gradTol: 1e-6, weightDecay: 0 });
     expect(r.converged).toBe(true);
     const check = await analyze(r.model, iris, { backend, reduction: 'sum', method: 'lanczos', which: 'largest' });
     expect(check.gradNorm).toBeLessThanOrEqual(1e-6);

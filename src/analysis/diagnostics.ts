@@ -13,11 +13,14 @@ import { classOf } from './split.js';
 export const DIAGNOSTIC_FLAGS = ['not-converged', 'stalled', 'saturated', 'collapsed-cells', 'rank-one', 'scale-diverging', 'eigensolver-not-converged', 'near-kink', 'dead-units'] as const;
 export type DiagnosticFlag = (typeof DIAGNOSTIC_FLAGS)[number];
 
-/** A (sample, unit) pair is saturated when sigma'(u) is below this fraction of sigma''s largest value. */
+/** A (sample, unit) pair is saturated when |sigma'(u)| is below this fraction of sigma''s largest value. */
 export const SATURATION_SLOPE = 1e-4;
 /** Flag 'saturated' when at least this fraction of (sample, hidden unit) pairs is saturated. */
 export const SATURATED_FRACTION = 0.5;
-/** Flag 'rank-one' when lambda_2 / lambda_1 is below this (or tr(H)^2/tr(H^2) within it of 1). */
+/**
+ * Flag 'rank-one' when |lambda_2| / lambda_1 (and |lambda_min| / lambda_1, when known) is below this.
+ * Never from the traces alone: an indefinite H can have tr(H)^2/tr(H^2) near (or below) 1 at any rank.
+ */
 export const RANK_ONE_RATIO = 1e-3;
 /** Flag 'scale-diverging' when d log F / d log(scale) is below minus this. */
 export const SCALE_DIVERGING = 0.05;
@@ -33,15 +36,18 @@ export interface Diagnostics {
    * keeps falling as the weights grow (separable data without weight decay).
    */
   scaleDerivative: number | null;
-  /** Fraction of (training sample, hidden unit) pairs with sigma'(u) < 1e-4 max sigma'. */
+  /** Fraction of (training sample, hidden unit) pairs with |sigma'(u)| < 1e-4 max sigma'. */
   saturatedFraction: number;
   /** Cells of distinct training samples that share a fully saturated hidden code but not a label. */
   collapsedCells: number;
   /** Training samples in those cells. */
   collapsedSamples: number;
-  /** lambda_2 / lambda_1 when the two largest eigenvalues are known. */
+  /** lambda_2 / lambda_1 when the two largest eigenvalues are known (converged; null from Ritz values). */
   lambdaRatio: number | null;
-  /** Participation ratio tr(H)^2 / tr(H^2) when the traces are known (1 for a rank-one H). */
+  /**
+   * Participation ratio tr(H)^2 / tr(H^2) when the traces are known: 1 for a rank-one H, but for an
+   * indefinite H (the usual case) it is no rank measure, so no flag is taken from it.
+   */
   effectiveRank: number | null;
   /** relu / leaky_relu (null otherwise): share of (sample, unit) pairs near a kink (kinks.ts). */
   nearKinkFraction: number | null;
@@ -63,8 +69,10 @@ export interface DiagnosticsInput {
   weightDecay?: number;
   /** How training stopped, when the point was trained here. */
   stopReason?: string;
-  /** Largest eigenvalues, descending (two or more give lambdaRatio). */
+  /** Largest eigenvalues, descending (two or more give lambdaRatio); converged ones only, never Ritz values. */
   topEigenvalues?: readonly number[];
+  /** The smallest eigenvalue when it is known (converged): rank one also needs |lambda_min| << lambda_1. */
+  lambdaMin?: number | null;
   trace?: number | null;
   traceOfSquare?: number | null;
   /** False when the eigensolver did not converge. */
@@ -90,9 +98,11 @@ export function largestSlope(model: Model): number {
 }
 
 /**
- * sigma'(u) of every hidden unit of layer l. tanh and the logistic sigmoid take it from the
- * activation a = sigma(u) the forward pass has already computed (1 - a^2, a (1 - a)): the same
- * bits as activationSlope(u), without a second Math.tanh or exp per unit (V8's are ~60 ns each).
+ * |sigma'(u)| of every hidden unit of layer l: GELU and SiLU have a negative slope below their
+ * minimum (u < -0.75 and u < -1.28), which is curvature, not flatness. tanh and the logistic
+ * sigmoid (slopes >= 0) take it from the activation a = sigma(u) the forward pass has already
+ * computed (1 - a^2, a (1 - a)): the same bits as activationSlope(u), without a second Math.tanh or
+ * exp per unit (V8's are ~60 ns each).
  */
 function slopes(model: Model, forward: ForwardPass, l: number): Float64Array {
   const a = forward.post[l] as Float64Array;
@@ -101,7 +111,7 @@ function slopes(model: Model, forward: ForwardPass, l: number): Float64Array {
     case 'sigmoid': return a.map((s) => s * (1 - s));
     default: {
       const slope = negativeSlopeOf(model);
-      return (forward.hidden[l] as Float64Array).map((u) => activationSlope(model.activation, u, slope));
+      return (forward.hidden[l] as Float64Array).map((u) => Math.abs(activationSlope(model.activation, u, slope)));
     }
   }
 }
@@ -181,7 +191,8 @@ export function computeDiagnostics(input: DiagnosticsInput): Diagnostics {
   // relu: about half the pairs are off at a healthy point; 'dead-units' is its saturation flag.
   if (sat.fraction >= SATURATED_FRACTION && !isKinked(model)) flags.push('saturated');
   if (sat.cells > 0) flags.push('collapsed-cells');
-  if (lambdaRatio !== null ? lambdaRatio < RANK_ONE_RATIO : effectiveRank !== null && effectiveRank < 1 + RANK_ONE_RATIO) flags.push('rank-one');
+  const lMin = input.lambdaMin ?? null;
+  if (lambdaRatio !== null && Math.abs(lambdaRatio) < RANK_ONE_RATIO && (lMin === null || Math.abs(lMin) < RANK_ONE_RATIO * (l1 as number))) flags.push('rank-one');
   if (scaleDerivative !== null && scaleDerivative < -SCALE_DIVERGING) flags.push('scale-diverging');
   if (input.eigenConverged === false) flags.push('eigensolver-not-converged');
   if (kinks && kinks.nearKinkFraction > NEAR_KINK_FRACTION) flags.push('near-kink');

@@ -12,6 +12,13 @@ import { computeDiagnostics, type Diagnostics } from './diagnostics.js';
 
 export interface ObjectiveCurvature {
   weightDecay: number;
+  /** Where weightDecay came from: the weightDecay option, or the objective the model file records. */
+  source: 'option' | 'model';
+  /**
+   * The model was trained with HSR (recorded in the model): its objective's Hessian also holds
+   * beta x the penalty's, which lambdaMax and bound here do not include.
+   */
+  hsr?: { beta: number; target: 'upper' | 'spread' };
   /** lambda_max(H + wd I) = lambda_max(H) + wd (null when lambda_max is unknown). */
   lambdaMax: number | null;
   /** WS upper bound of H + wd I = the cross-entropy's bound + wd. */
@@ -24,9 +31,27 @@ export function checkWeightDecay(value: unknown): number {
   return value;
 }
 
-export function objectiveCurvature(weightDecay: number, lambdaMax: number | null, bound: number | null): ObjectiveCurvature | null {
-  if (weightDecay === 0) return null;
-  return { weightDecay, lambdaMax: lambdaMax === null ? null : lambdaMax + weightDecay, bound: bound === null ? null : bound + weightDecay };
+export interface ResolvedObjective {
+  weightDecay: number;
+  source: 'option' | 'model';
+  hsr?: { beta: number; target: 'upper' | 'spread' };
+}
+
+/**
+ * The objective a point is judged by: the weightDecay option when given (it overrides), else what
+ * the model records from its training (train() saves it), else the bare cross-entropy.
+ */
+export function resolveObjective(model: Model, option: unknown): ResolvedObjective {
+  if (option !== undefined) return { weightDecay: checkWeightDecay(option), source: 'option' };
+  const recorded = model.objective;
+  if (!recorded) return { weightDecay: 0, source: 'option' };
+  return { weightDecay: recorded.weightDecay, source: 'model', ...(recorded.hsr ? { hsr: { ...recorded.hsr } } : {}) };
+}
+
+export function objectiveCurvature(objective: ResolvedObjective, lambdaMax: number | null, bound: number | null): ObjectiveCurvature | null {
+  const { weightDecay } = objective;
+  if (weightDecay === 0 && !objective.hsr) return null;
+  return { ...objective, lambdaMax: lambdaMax === null ? null : lambdaMax + weightDecay, bound: bound === null ? null : bound + weightDecay };
 }
 
 export function pointDiagnostics(
@@ -34,7 +59,7 @@ export function pointDiagnostics(
   spec: ProblemSpec,
   model: Model,
   data: Dataset,
-  known: { weightDecay: number; topEigenvalues?: readonly number[]; trace?: number | null; traceOfSquare?: number | null; eigenConverged?: boolean },
+  known: { weightDecay: number; topEigenvalues?: readonly number[]; lambdaMin?: number | null; trace?: number | null; traceOfSquare?: number | null; eigenConverged?: boolean },
 ): Diagnostics {
   const { loss, gradient } = backend.lossGrad(spec);
   return computeDiagnostics({ model, data, loss, gradient, ...known });

@@ -14,11 +14,15 @@ export function kinkRows(d: Diagnostics): Array<[string, string]> {
 
 export function diagnosticsRows(d: Diagnostics, objective: ObjectiveCurvature | null): Array<[string, string]> {
   const rows: Array<[string, string]> = [];
-  if (objective)
+  if (objective) {
+    const from = objective.source === 'model' ? ' saved with the model' : '';
     rows.push([
-      `objective (wd ${objective.weightDecay})`,
+      `objective (wd ${objective.weightDecay}${from})`,
       `lambda_max ${objective.lambdaMax === null ? '—' : fmt(objective.lambdaMax)}, WS bound ${objective.bound === null ? '—' : fmt(objective.bound)}   (H + wd I)`,
     ]);
+    if (objective.hsr)
+      rows.push(['trained with HSR', `beta ${objective.hsr.beta} x the WS ${objective.hsr.target} bound: the objective's Hessian also holds the penalty's, not included above`]);
+  }
   rows.push(
     ['parameter norm', fmt(d.parameterNorm)],
     ['scale derivative', `${fmt(d.scaleDerivative, 3)}   (theta.grad F / F)`],

@@ -7,8 +7,8 @@
  * (the format is the 30 lines below; spec: https://github.com/huggingface/safetensors#format).
  */
 import { fail } from '../errors.js';
-import { negativeSlopeOf, parseActivation, parseNegativeSlope, validateModel } from '../model.js';
-import { DEFAULT_NEGATIVE_SLOPE, type Activation, type Model } from '../types.js';
+import { negativeSlopeOf, parseActivation, parseNegativeSlope, parseTrainingObjective, validateModel } from '../model.js';
+import { DEFAULT_NEGATIVE_SLOPE, type Activation, type Model, type TrainingObjective } from '../types.js';
 import { asBytes, dataView, decodeUtf8, describeShape, shapeSize } from './bytes.js';
 import { bfloat16BitsToNumber, float16BitsToNumber } from './half.js';
 import { layersFromNamedTensors, type NamedTensor } from './named-layers.js';
@@ -163,8 +163,21 @@ export function modelFromSafetensors(input: Uint8Array | ArrayBuffer, options: S
   const { tensors, metadata } = parseSafetensors(input);
   const layers = layersFromNamedTensors(tensors, options.layerOrder);
   const activation = resolveActivation(metadata, options.activation);
-  if (activation !== 'leaky_relu') return validateModel({ activation, layers });
-  return validateModel({ activation, negativeSlope: resolveNegativeSlope(metadata, options.negativeSlope), layers });
+  const objective = objectiveFromMetadata(metadata['objective']);
+  const base = activation !== 'leaky_relu' ? { activation, layers } : { activation, negativeSlope: resolveNegativeSlope(metadata, options.negativeSlope), layers };
+  return validateModel(objective ? { ...base, objective } : base);
+}
+
+/** The training objective hessbound writes as `__metadata__["objective"]` (JSON text; see model.ts). */
+function objectiveFromMetadata(text: string | undefined): TrainingObjective | undefined {
+  if (text === undefined) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    return fail('BAD_MODEL', `the safetensors metadata "objective" is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, 'it should read like {"weightDecay": 0.001}; or drop it');
+  }
+  return parseTrainingObjective(raw, 'the safetensors metadata "objective"');
 }
 
 /** Writes named tensors as F64 safetensors (header padded with spaces to 8 bytes, as the reference writer does). */
@@ -211,5 +224,8 @@ export function modelToSafetensors(model: Model): Uint8Array {
     ...(layer.bias ? [{ name: `${2 * l}.bias`, shape: [layer.out], values: layer.bias }] : []),
   ]);
   const slope: Record<string, string> = model.activation === 'leaky_relu' ? { negative_slope: String(negativeSlopeOf(model)) } : {};
-  return writeSafetensors(tensors, { format: 'pt', activation: model.activation, ...slope, producer: 'hessbound' });
+  const metadata: Record<string, string> = { format: 'pt', activation: model.activation, ...slope, producer: 'hessbound' };
+  // The training objective, as JSON text (metadata values are strings); analyze/bound read it back.
+  if (model.objective) metadata['objective'] = JSON.stringify(model.objective);
+  return writeSafetensors(tensors, metadata);
 }

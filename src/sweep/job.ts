@@ -76,7 +76,7 @@ export interface SweepJob {
 }
 
 /**
- * Sweep defaults. Weight decay 1e-3 (not train()'s 0): cross-entropy on separable data has no
+ * Sweep defaults. Weight decay 1e-3 (train()'s default too): cross-entropy on separable data has no
  * finite minimiser, so without decay the trained lambda_max is set by gradTol, not by the network;
  * with 1e-3 the point is a true minimiser of the regularised objective and lambda_max agrees at
  * gradTol 1e-6 and 1e-10 to 1e-4 relative (test/protocol.test.ts; 1e-4 decay does not quite).
@@ -89,7 +89,7 @@ export const JOB_DEFAULTS = {
   maxSteps: TRAIN_DEFAULTS.maxSteps,
   adamSteps: TRAIN_DEFAULTS.adamSteps,
   lr: TRAIN_DEFAULTS.lr,
-  weightDecay: 1e-3,
+  weightDecay: TRAIN_DEFAULTS.weightDecay,
   targetLoss: 0,
   testFraction: 0,
   splitSeed: 0,

@@ -21,7 +21,9 @@ ${SOURCE_HELP}
   --max-iterations M      Lanczos Krylov dimension cap (default 300)
   --no-bound              Lanczos: skip the closed-form traces and WS bound (one hidden layer)
   --weight-decay WD       the decay the model was trained with: also report the regularised
-                          objective's lambda_max and bound (the cross-entropy's + WD)
+                          objective's lambda_max and bound (the cross-entropy's + WD) and judge the point by
+                          that objective (default: the decay the model file records, as
+                          hessbound train saves it, else 0; a given WD overrides it)
   --json                  print one JSON object instead of the table
   --quiet                 no progress bar
   --blocks                also each layer's diagonal Hessian block (W and b): size, lambda_max,

@@ -19,7 +19,9 @@ ${SOURCE_HELP}
   --seed-probes S         Hutch++ probe seed (default 0)
   --no-orthogonality      skip the data-orthogonality summary (O(N^2 d))
   --weight-decay WD       the decay the model was trained with: also report the regularised
-                          objective's bound (the cross-entropy's + WD)
+                          objective's bound (the cross-entropy's + WD) and judge the point by
+                          that objective (default: the decay the model file records, as
+                          hessbound train saves it, else 0; a given WD overrides it)
   --gradient              also the exact gradient of the WS numbers w.r.t. every parameter (one hidden
                           layer; docs/hsr.md): JSON key gradient {upper, trace, traceOfSquare,
                           lowerOfMin, spread, ...}, arrays in the parameter order; the table shows norms

@@ -26,7 +26,9 @@ ${SOURCE_HELP}
   --max-steps N           iteration budget, Adam and L-BFGS together (default ${TRAIN_DEFAULTS.maxSteps})
   --adam-steps N          Adam iterations before L-BFGS (default ${TRAIN_DEFAULTS.adamSteps}; 0: L-BFGS only)
   --lr LR                 Adam (or SGD) learning rate (default ${TRAIN_DEFAULTS.lr})
-  --weight-decay WD       add WD/2 |params|^2 to the loss (default 0; gives separable data a finite minimiser)
+  --weight-decay WD       add WD/2 |params|^2 to the loss (default ${TRAIN_DEFAULTS.weightDecay}, as sweeps: gives separable
+                          data a finite minimiser; 0: the bare cross-entropy). Saved with the model:
+                          analyze and bound use it unless given --weight-decay themselves
   --batch-size B          mini-batch training with B samples per batch (1..N), in place of full-batch
                           Adam; seeded shuffles, bit-identical for any thread count (docs/training.md)
   --epochs E              with --batch-size: passes over the data (default ${MINIBATCH_DEFAULTS.epochs})
@@ -50,9 +52,10 @@ ${SOURCE_HELP}
 
 On separable data (most MLPs wider than a few units fit their training set exactly) cross-entropy has
 no finite minimiser: the loss keeps falling as the weights grow, and the gradient with it, so the
-tolerance is reached at a point whose scale depends on it. Use --weight-decay (e.g. 1e-3) for a
-point that does not. Every result says why training stopped (gradTol, targetLoss, maxSteps,
-stalled) and carries diagnostics and flags (docs/diagnostics.md).`;
+tolerance is reached at a point whose scale depends on it. The default weight decay gives a point
+that does not (docs/training.md); --weight-decay 0 trains the bare cross-entropy. Every result says
+why training stopped (gradTol, targetLoss, maxSteps, stalled) and carries diagnostics and flags
+(docs/diagnostics.md).`;
 
 export const TRAINING_OPTIONS = {
   'grad-tol': { type: 'string' },
@@ -140,6 +143,15 @@ function stepsLine(r: TrainResult): string {
 function percent(v: number | null): string {
   return v === null ? '—' : `${(100 * v).toFixed(1)}%`;
 }
+/** What the minimised objective adds to the cross-entropy, as the model file records it. */
+function objectiveTerms(r: TrainResult): string {
+  const o = r.model.objective;
+  const terms = ['cross-entropy'];
+  if (o && o.weightDecay > 0) terms.push(`weight decay ${o.weightDecay}`);
+  if (o?.hsr) terms.push(`HSR penalty`);
+  return terms.join(' + ');
+}
+
 function summary(r: TrainResult, out: string, tolerance: number): string {
   const status = r.converged ? `yes (${r.stopReason === 'gradTol' ? `gradient norm <= ${tolerance}` : 'target loss reached'})` : `no: stopped by ${STOPPED_BY[r.stopReason]}`;
   const d = r.diagnostics;
@@ -147,7 +159,7 @@ function summary(r: TrainResult, out: string, tolerance: number): string {
     ['saved to', out],
     ['backend', r.backend],
     ['loss', fmt(r.loss)],
-    ...(r.objective !== r.loss ? [['objective (with weight decay)', fmt(r.objective)] as [string, string]] : []),
+    ...(r.objective !== r.loss ? [[`objective (${objectiveTerms(r)})`, fmt(r.objective)] as [string, string]] : []),
     ['gradient norm', fmt(r.gradNorm)],
     ...(r.hsr ? [['HSR penalty', `${fmt(r.hsr.beta)} x ${r.hsr.target} ${fmt(r.hsr.value)} = ${fmt(r.hsr.penalty)} (${(100 * r.hsr.share).toFixed(1)}% of the objective)`] as [string, string]] : []),
     ['converged', status],
