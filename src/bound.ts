@@ -91,7 +91,19 @@ export interface OrthogonalitySummary {
   pairs: number | null;
   /** tr(H^2) with Kx off the diagonal set to 0 (closed form only; see docs/closed-form.md). */
   traceOfSquareIfOrthogonal: number | null;
-  boundIfOrthogonal: WsBoundSet | null;
+  /**
+   * A counterfactual, not a bound on this network: the WS numbers of tr(H) and the what-if
+   * traceOfSquareIfOrthogonal. Its `upper` can be below the true lambda_max (0.47 against 1.05 on
+   * a digits net); it says how much of the bound the input overlaps account for.
+   */
+  orthogonalCounterfactual: WsBoundSet | null;
+}
+
+/** The kernel's JSON still says boundIfOrthogonal: renamed here, so nobody reads it as a bound. */
+function renameCounterfactual(result: ClosedFormTraces & { orthogonality: { boundIfOrthogonal?: WsBoundSet | null } }): ClosedFormTraces {
+  const { boundIfOrthogonal, ...rest } = result.orthogonality;
+  result.orthogonality = { ...rest, orthogonalCounterfactual: boundIfOrthogonal ?? null } as OrthogonalitySummary;
+  return result;
 }
 
 export interface ClosedFormTraces {
@@ -182,7 +194,7 @@ export async function closedFormTraces(
       fail('NON_FINITE', 'the traces overflow float64: the weights are so large that the squared Hessian entries exceed 1.8e308', 'rescale the model (its curvature grows with the square of the weight scale)');
     throw e;
   });
-  const result = JSON.parse(text) as ClosedFormTraces;
+  const result = renameCounterfactual(JSON.parse(text) as ClosedFormTraces & { orthogonality: { boundIfOrthogonal?: WsBoundSet | null } });
   assertDeterministicHonoured(options.deterministic, result.deterministic, backend.name);
   return result;
 }

@@ -69,7 +69,7 @@ describe.each(BACKENDS)('study axes and data sources, %s backend', (backend) => 
     expect(at0.meanAbsCosine).toBeLessThan(1e-12);
     expect(at5.meanAbsCosine).toBeCloseTo(0.5, 12);
     for (const row of rows) {
-      expect(row.boundIfOrthogonal).toBeGreaterThan(0);
+      expect(row.orthogonalCounterfactual).toBeGreaterThan(0);
       const split = stratifiedSplit(loadDatasetById(row.dataset), 0.25, 0);
       expect(row.samples).toBe(split.train.n);
       expect(row.testSamples).toBe(split.test.n);

@@ -393,7 +393,7 @@ describe.each(BACKENDS)('closed-form traces on the %s backend', (backendName) =>
       const expected = r.decomposition!.blocks.output.traceOfSquare + w * w * selfTerms;
       expectClose(r.orthogonality.traceOfSquareIfOrthogonal!, expected, 'traceOfSquareIfOrthogonal', 1e-10);
       const ws = backend.wsBounds(r.trace, expected, P);
-      expectClose(r.orthogonality.boundIfOrthogonal!.upper, ws.upper, 'boundIfOrthogonal', 1e-10);
+      expectClose(r.orthogonality.orthogonalCounterfactual!.upper, ws.upper, 'orthogonalCounterfactual', 1e-10);
     }
   });
 
@@ -504,7 +504,7 @@ describe.each(BACKENDS)('closed-form traces on the %s backend', (backendName) =>
       expect(seen.at(-1)).toBe(1);
       expect(seen.every((f, i) => f >= 0 && f <= 1 && (i === 0 || f >= seen[i - 1]!))).toBe(true);
       const skipped = await closedFormTraces(backend, spec, { method, workBytes: 50_000, orthogonality: false });
-      expect(skipped.orthogonality).toEqual({ meanAbsCosine: null, maxAbsCosine: null, pairs: null, traceOfSquareIfOrthogonal: null, boundIfOrthogonal: null });
+      expect(skipped.orthogonality).toEqual({ meanAbsCosine: null, maxAbsCosine: null, pairs: null, traceOfSquareIfOrthogonal: null, orthogonalCounterfactual: null });
       expect(skipped.traceOfSquare).toBe(r.traceOfSquare);
     }
   });

@@ -225,7 +225,7 @@ function fakeResult(key: string, overrides: Partial<SweepResult> = {}): SweepRes
     loss: 1.2345678901234567e-7, gradNorm: 9.99e-7, lambdaMax: 0.1 + 0.2, bound: 1 / 3, ratio: (1 / 3) / 0.30000000000000004, trace: 12.5, traceOfSquare: 1e-300,
     seconds: 0.5, key, converged: true, stopReason: 'gradTol', trainSteps: 250, lambdaMethod: 'dense', lambdaConverged: true, boundMethod: 'primal',
     boundEstimated: false, reduction: 'mean', secondsTrain: 0.25, secondsBound: 0.125, secondsLambdaMax: 0.0625, backend: 'native',
-    rho: 0.5, meanAbsCosine: 0.5000000000000001, maxAbsCosine: 0.5000000000000002, boundIfOrthogonal: null, weightDecay: 0.001, targetLoss: 0,
+    rho: 0.5, meanAbsCosine: 0.5000000000000001, maxAbsCosine: 0.5000000000000002, orthogonalCounterfactual: null, weightDecay: 0.001, targetLoss: 0,
     testFraction: 0.2, testData: '', testSamples: 4, trainAccuracy: 1, testAccuracy: 0.75, testLoss: 0.3, gap: 0.25, objectiveLambdaMax: 0.301,
     objectiveBound: 1 / 3 + 0.001, parameterNorm: 7.5, scaleDerivative: -1e-9, saturatedFraction: 0.0125, collapsedCells: 0, lambdaRatio: 0.25,
     effectiveRank: 3.5, flags: '', hsr: 0, hsrTarget: '', hsrPenalty: null, batchSize: 0, optimizer: '', epochs: 0, ...overrides,

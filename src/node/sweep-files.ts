@@ -9,7 +9,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { HessboundError, fail } from '../errors.js';
-import { CSV_COLUMNS, CSV_HEADER, CSV_OLDER_LAYOUTS, csvRow, parseCsvRowOf } from '../sweep/csv.js';
+import { CSV_HEADER, csvLayoutOf, csvRow, parseCsvRowOf } from '../sweep/csv.js';
 import type { SweepRecord, SweepResult } from '../sweep/result.js';
 import { acquireSweepLock, checkSweepSpec } from './sweep-guard.js';
 
@@ -64,13 +64,12 @@ function recoverCsv(path: string): Map<string, SweepResult> {
     writeFileSync(path, `${CSV_HEADER}\n`);
     return rows;
   }
-  // A CSV from before the HSR or mini-batch columns: its rows are plain full-batch points (same
-  // keys); rewritten below.
-  const older = CSV_OLDER_LAYOUTS.find((layout) => lines[0] === layout.join(','));
-  const before = older !== undefined;
-  if (lines[0] !== CSV_HEADER && !before)
+  // A CSV from before the HSR or mini-batch columns (its rows are plain full-batch points, same
+  // keys) or with a column's old name: read, then rewritten below with today's header.
+  const columns = csvLayoutOf(lines[0] as string);
+  if (columns === null)
     fail('BAD_DATA', `${path} does not have the columns of a hessbound sweep (written by another version, or another file?)`, 'choose another --out, or --overwrite to start it again');
-  const columns = older ?? CSV_COLUMNS;
+  const before = lines[0] !== CSV_HEADER;
   const parsed: SweepResult[] = [];
   lines.slice(1).forEach((line, i) => {
     let row: SweepResult;

@@ -14,7 +14,7 @@ export const CSV_COLUMNS: readonly Column[] = [
   'key', 'converged', 'stopReason', 'trainSteps', 'lambdaMethod', 'lambdaConverged', 'boundMethod', 'boundEstimated',
   'reduction', 'secondsTrain', 'secondsBound', 'secondsLambdaMax', 'backend',
   // Study axes, generalization and diagnostics (issue 8).
-  'rho', 'meanAbsCosine', 'maxAbsCosine', 'boundIfOrthogonal', 'weightDecay', 'targetLoss', 'testFraction', 'testData', 'testSamples',
+  'rho', 'meanAbsCosine', 'maxAbsCosine', 'orthogonalCounterfactual', 'weightDecay', 'targetLoss', 'testFraction', 'testData', 'testSamples',
   'trainAccuracy', 'testAccuracy', 'testLoss', 'gap', 'objectiveLambdaMax', 'objectiveBound', 'parameterNorm', 'scaleDerivative',
   'saturatedFraction', 'collapsedCells', 'lambdaRatio', 'effectiveRank', 'flags',
   // HSR training (issue 13).
@@ -22,6 +22,8 @@ export const CSV_COLUMNS: readonly Column[] = [
   // Mini-batch training (issue 25).
   'batchSize', 'optimizer', 'epochs',
 ];
+
+export const CSV_HEADER = CSV_COLUMNS.join(',');
 
 /** Columns of sweep CSVs written before the HSR columns: read (as plain points) and rewritten on resume. */
 export const CSV_COLUMNS_BEFORE_HSR: readonly Column[] = CSV_COLUMNS.slice(0, CSV_COLUMNS.indexOf('hsr'));
@@ -33,10 +35,22 @@ export const CSV_OLDER_LAYOUTS: readonly (readonly Column[])[] = [CSV_COLUMNS_BE
 /** What the columns an older layout lacks held for every one of its points (plain, full-batch). */
 const ABSENT_COLUMNS: Partial<Record<Column, unknown>> = { hsr: 0, hsrTarget: '', hsrPenalty: null, batchSize: 0, optimizer: '', epochs: 0 };
 
+/** Columns renamed since: the old name in older CSVs (read, and rewritten with the new name on resume). */
+const RENAMED_COLUMNS: Record<string, Column> = { boundIfOrthogonal: 'orthogonalCounterfactual' };
+
+/**
+ * The layout of a sweep CSV from its header line: CSV_COLUMNS or one of CSV_OLDER_LAYOUTS (any of
+ * them possibly with renamed columns' old names), or null for a file that is no hessbound sweep.
+ */
+export function csvLayoutOf(header: string): readonly Column[] | null {
+  const names = header.split(',').map((name) => RENAMED_COLUMNS[name] ?? name).join(',');
+  if (names === CSV_HEADER) return CSV_COLUMNS;
+  return CSV_OLDER_LAYOUTS.find((layout) => names === layout.join(',')) ?? null;
+}
+
 const STRING_COLUMNS = new Set<Column>(['dataset', 'activation', 'key', 'stopReason', 'lambdaMethod', 'boundMethod', 'reduction', 'backend', 'testData', 'flags', 'hsrTarget', 'optimizer']);
 const BOOLEAN_COLUMNS = new Set<Column>(['converged', 'lambdaConverged', 'boundEstimated']);
 
-export const CSV_HEADER = CSV_COLUMNS.join(',');
 
 function quote(text: string): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;

@@ -48,8 +48,11 @@ export interface SweepResult {
   /** Achieved mean and max |cos| between distinct training inputs. */
   meanAbsCosine: number | null;
   maxAbsCosine: number | null;
-  /** The WS bound with the off-diagonal Gram entries set to 0 (one hidden layer; else null). */
-  boundIfOrthogonal: number | null;
+  /**
+   * A counterfactual, not a bound: the WS upper value of a what-if Hessian whose off-diagonal input
+   * Gram entries are 0 (one hidden layer; else null). It can be below lambdaMax (docs/closed-form.md).
+   */
+  orthogonalCounterfactual: number | null;
   weightDecay: number;
   targetLoss: number;
   testFraction: number;

@@ -165,7 +165,7 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
       rho: synthetic.kind === 'synthetic' ? synthetic.options.rho : null,
       meanAbsCosine: o.meanAbsCosine,
       maxAbsCosine: o.maxAbsCosine,
-      boundIfOrthogonal: o.boundIfOrthogonal ? o.boundIfOrthogonal.upper : null,
+      orthogonalCounterfactual: o.orthogonalCounterfactual ? o.orthogonalCounterfactual.upper : null,
       weightDecay: spec.weightDecay,
       targetLoss: spec.targetLoss,
       testFraction: spec.testFraction,

@@ -87,7 +87,7 @@ export function boundTable(r: WsBoundResult): string {
   const o = r.orthogonality;
   if (o.meanAbsCosine !== null) {
     rows.push(['data orthogonality', `mean |cos| ${fmt(o.meanAbsCosine, 4)}, max |cos| ${fmt(o.maxAbsCosine, 4)} over ${fmt(o.pairs)} pairs`]);
-    if (o.boundIfOrthogonal) rows.push(['bound if samples orthogonal', fmt(o.boundIfOrthogonal.upper)]);
+    if (o.orthogonalCounterfactual) rows.push(['orthogonal counterfactual', `${fmt(o.orthogonalCounterfactual.upper)}   (WS value if the inputs were orthogonal; not a bound on this net)`]);
   }
   rows.push(...diagnosticsRows(r.diagnostics, r.objective));
   rows.push(['seconds', Object.entries(r.seconds).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')]);
