@@ -116,7 +116,8 @@ describe.each(BACKENDS)('study axes and data sources, %s backend', (backend) => 
     const dir = tmp();
     const { train, test, testX, testY } = irisParts(dir);
     const out = join(dir, 'model.json');
-    const r = runCli(['train', '--data', train, '--test-data', test, '--hidden', '6', '--weight-decay', '1e-3', '--out', out, '--backend', backend, '--json', '--quiet']);
+    // The files hold standardized iris already: used as they are (--no-standardize), testX is the test set.
+    const r = runCli(['train', '--data', train, '--test-data', test, '--no-standardize', '--hidden', '6', '--weight-decay', '1e-3', '--out', out, '--backend', backend, '--json', '--quiet']);
     expect(r.status).toBe(0);
     const s = JSON.parse(r.stdout) as { trainAccuracy: number; testAccuracy: number; testLoss: number; gap: number; testSamples: number; diagnostics: { flags: string[] } };
     expect(s.testSamples).toBe(30);

@@ -36,7 +36,7 @@ describe.each(BACKENDS)('HSR on the %s backend', (backend) => {
 
   it('hessbound bound --gradient --json adds the gradients in parameter order', () => {
     const name = 'iris-tanh-h8';
-    const args = ['bound', '--model', join(FIXTURE_DIR, `${name}.model.json`), '--data', join(FIXTURE_DIR, `${name}.data.json`), '--backend', backend, '--json', '--quiet'];
+    const args = ['bound', '--model', join(FIXTURE_DIR, `${name}.model.json`), '--data', join(FIXTURE_DIR, `${name}.data.json`), '--no-standardize', '--backend', backend, '--json', '--quiet'];
     const r = runCli([...args, '--gradient']);
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { parameters: number; bound: { upper: number }; gradient: Record<string, number[]> };
@@ -44,7 +44,7 @@ describe.each(BACKENDS)('HSR on the %s backend', (backend) => {
     const plain = JSON.parse(runCli(args).stdout) as Record<string, unknown>;
     expect(plain).not.toHaveProperty('gradient');
     expect(relErr(out.bound.upper, (plain['bound'] as { upper: number }).upper)).toBeLessThan(1e-12);
-    const table = runCli(['bound', '--model', join(FIXTURE_DIR, `${name}.model.json`), '--data', join(FIXTURE_DIR, `${name}.data.json`), '--backend', backend, '--gradient', '--quiet']);
+    const table = runCli(['bound', '--model', join(FIXTURE_DIR, `${name}.model.json`), '--data', join(FIXTURE_DIR, `${name}.data.json`), '--no-standardize', '--backend', backend, '--gradient', '--quiet']);
     expect(table.stdout).toMatch(/\|grad WS upper bound\|/);
   });
 

@@ -95,7 +95,7 @@ describe('the CLI reads and writes the formats', () => {
   it('--model .onnx with --data .npz, and --data-x/--data-y .npy, reproduce the fixture', async () => {
     const fixture = loadFixtures().find((f) => f.name === 'iris-tanh-h8')!;
     for (const data of [['--data', join(INTEROP, 'iris.npz')], ['--data-x', join(INTEROP, 'iris.x.f32-fortran.npy'), '--data-y', join(INTEROP, 'iris.y.i32.npy')]]) {
-      const r = await runCli(['analyze', '--model', join(INTEROP, 'iris-tanh-h8.sequential.f64.onnx'), ...data, '--method', 'dense', '--json']);
+      const r = await runCli(['analyze', '--model', join(INTEROP, 'iris-tanh-h8.sequential.f64.onnx'), ...data, '--no-standardize', '--method', 'dense', '--json']);
       expect(r.status, r.stderr).toBe(0);
       const out = JSON.parse(r.stdout) as { loss: number; lambdaMax: number };
       if (data[0] === '--data') {
@@ -114,7 +114,7 @@ describe('the CLI reads and writes the formats', () => {
     expect(ambiguous.status).not.toBe(0);
     expect(ambiguous.stderr).toContain(silu);
     expect(ambiguous.stderr).toMatch(/ambiguous[\s\S]*hint: .*--layer-order fc1,fc2,fc3,head/);
-    const ordered = await runCli(['analyze', '--model', silu, '--data', data, '--layer-order', 'fc1,fc2,fc3,head', '--json', '--method', 'dense']);
+    const ordered = await runCli(['analyze', '--model', silu, '--data', data, '--layer-order', 'fc1,fc2,fc3,head', '--json', '--method', 'dense', '--no-standardize']);
     expect(ordered.status, ordered.stderr).toBe(0);
     const expected = loadFixtures().find((f) => f.name === 'synth-silu-h4x3x3-nobias')!.expected;
     expect(relErr((JSON.parse(ordered.stdout) as { loss: number }).loss, expected.loss)).toBeLessThan(1e-9);

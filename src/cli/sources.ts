@@ -3,7 +3,7 @@ import { standardize } from '../data.js';
 import { fail } from '../errors.js';
 import { parseActivation, randomModel } from '../model.js';
 import { standardizeLike } from '../node/dataset-ids.js';
-import { DATASET_NAMES, isCsvPath, loadDataset, readDataFile, readModelFile } from '../node/datasets.js';
+import { DATASET_NAMES, loadDataset, readDataFile, readModelFile } from '../node/datasets.js';
 import { loadDatasetById } from '../sweep/dataset-id.js';
 import { assertAllocationsFit, forwardCache, modelParameters, parameterCountOf } from '../resources/memory-plan.js';
 import { platformMemoryBudget } from '../memory.js';
@@ -43,7 +43,8 @@ export const SOURCE_HELP = `  --model FILE            model: JSON (hessbound.mlp
   --data-x X.npy --data-y Y.npy   or NumPy features (n x d) and labels (n) / soft targets (n x c)
   --dataset NAME          or an embedded data set: ${DATASET_NAMES.join('|')},
                           or synthetic data: synthetic:n=120,d=32,classes=3,rho=0.5[,seed=S]
-  --no-standardize        keep embedded data sets' (and CSV files') raw features
+  --no-standardize        keep the raw features (by default every data file, CSV, JSON, .npz or .npy, and
+                          every embedded data set is standardized per feature; synthetic data never is)
   --no-header             the CSV file has no header line (by default a numeric first line is refused)
   --classes C             the CSV file's number of classes (default: largest label + 1, at most 4x the
                           distinct labels)
@@ -56,19 +57,20 @@ export function loadData(values: ParsedValues): Dataset {
   const name = str(values, 'dataset');
   if (file && name) fail('BAD_OPTION', 'give either --data FILE or --dataset NAME, not both');
   if (!file && (values['classes'] !== undefined || values['no-header'])) fail('BAD_OPTION', '--classes and --no-header apply to --data FILE.csv', 'drop them, or read the data from a CSV file');
+  // One rule for every format: data from a file is standardized per feature unless --no-standardize.
   const arrays = loadDataArrays(values, file ?? name);
-  if (arrays) return arrays;
+  if (arrays) return values['no-standardize'] ? arrays : standardize(arrays);
   if (file) {
     const classes = int(values, 'classes', undefined, 2);
     const data = readDataFile(file, { ...(values['no-header'] ? { header: false } : {}), ...(classes !== undefined ? { classes } : {}) });
-    return values['no-standardize'] || !isCsvPath(file) ? data : standardize(data);
+    return values['no-standardize'] ? data : standardize(data);
   }
   if (name?.trim().toLowerCase().startsWith('synthetic:')) return loadDatasetById(name);
   if (name) return loadDataset(name, { standardize: !values['no-standardize'] });
   return fail('BAD_OPTION', 'no data given', `add --data FILE or --dataset ${DATASET_NAMES.join('|')}`);
 }
 
-/** --data-x X.npy --data-y Y.npy (NumPy arrays, used as they are: no standardization). */
+/** --data-x X.npy --data-y Y.npy (NumPy arrays; standardized by loadData like any data file). */
 function loadDataArrays(values: ParsedValues, other: string | undefined): Dataset | undefined {
   const x = str(values, 'data-x');
   const y = str(values, 'data-y');
@@ -119,8 +121,8 @@ export function backendOf(values: ParsedValues): 'native' | 'wasm' | 'wasm-threa
 }
 
 /**
- * A test file (--test-data) prepared like the training data: a CSV standardized with the training
- * data's raw statistics when the training data was standardized (never with its own).
+ * A test file (--test-data) prepared like the training data: standardized with the training data's
+ * raw statistics when the training data was standardized (never with its own).
  */
 export function loadTestData(values: ParsedValues): Dataset | undefined {
   const file = str(values, 'test-data');
@@ -129,7 +131,16 @@ export function loadTestData(values: ParsedValues): Dataset | undefined {
   if (values['no-standardize']) return test;
   const trainFile = str(values, 'data');
   const name = str(values, 'dataset');
-  if (trainFile) return isCsvPath(trainFile) ? standardizeLike(readDataFile(trainFile), test) : test;
+  if (trainFile) return standardizeLike(readDataFile(trainFile), test);
+  const arrays = loadDataArrays(values, undefined);
+  if (arrays) return standardizeLike(arrays, test);
   if (name && !name.trim().toLowerCase().startsWith('synthetic:')) return standardizeLike(loadDataset(name, { standardize: false }), test);
   return test;
+}
+
+/** How the CLI prepared the features, for the tables: 'standardized' or 'raw'. */
+export function featureScaling(values: ParsedValues): 'standardized' | 'raw' {
+  const name = str(values, 'dataset');
+  if (values['no-standardize'] || name?.trim().toLowerCase().startsWith('synthetic:')) return 'raw';
+  return 'standardized';
 }

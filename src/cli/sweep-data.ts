@@ -1,6 +1,6 @@
 /**
  * `hessbound sweep --data FILE`: file data enters a sweep by content, not by path. The data set is
- * read (CSV standardized as everywhere in the CLI), serialized canonically, and named
+ * read (standardized as everywhere in the CLI), serialized canonically, and named
  * `sha256:<hash>` (src/queue/content-data.ts); that id is the jobs' dataset, so the job keys depend
  * on the data itself. The local pool's threads load it from the local content cache; with --queue,
  * the coordinator stores it in Redis once and each worker fetches and verifies it.
@@ -13,8 +13,8 @@ import { loadData, loadTestData } from './sources.js';
 
 export const SWEEP_DATA_OPTIONS = { data: { type: 'string' }, 'no-standardize': { type: 'boolean' } } as const;
 
-export const SWEEP_DATA_HELP = `  --data FILE             or a data file (JSON {"x","y"} / {"x","targets"}, or CSV with the label last,
-                          standardized unless --no-standardize); it enters the jobs by content hash`;
+export const SWEEP_DATA_HELP = `  --data FILE             or a data file (JSON {"x","y"} / {"x","targets"}, CSV with the label last, or
+                          .npz; standardized unless --no-standardize); it enters the jobs by content hash`;
 
 export interface SweepFileData {
   id: string;

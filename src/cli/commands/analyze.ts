@@ -3,7 +3,7 @@ import { analyze, type AnalyzeResult } from '../../analyze.js';
 import { choice, int, num, parse, type ParsedValues } from '../args.js';
 import { fmt, keyValueTable } from '../format.js';
 import { createProgressBar } from '../progress.js';
-import { backendOf, loadData, loadModel, reductionOf, SOURCE_HELP, SOURCE_OPTIONS } from '../sources.js';
+import { backendOf, loadData, loadModel, reductionOf, SOURCE_HELP, SOURCE_OPTIONS, featureScaling } from '../sources.js';
 import type { Subcommand } from '../registry.js';
 import { diagnosticsRows } from '../diagnostics-rows.js';
 import { blocksTable } from '../blocks-table.js';
@@ -79,7 +79,7 @@ export function analyzeTable(r: AnalyzeResult, title: string): string {
 function describeSource(values: ParsedValues): string {
   const model = values['model'] ?? `random ${String(values['activation'] ?? 'tanh')} MLP hidden ${String(values['hidden'])} seed ${String(values['seed'] ?? 0)}`;
   const data = values['data'] ?? (values['data-x'] !== undefined ? `${String(values['data-x'])} + ${String(values['data-y'])}` : `dataset ${String(values['dataset'])}`);
-  return `${String(model)} on ${String(data)}`;
+  return `${String(model)} on ${String(data)} (${featureScaling(values)} features)`;
 }
 
 /** Exit status after printing a result whose eigenvalues did not converge (documented in README). */

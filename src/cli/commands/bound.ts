@@ -5,7 +5,7 @@ import { diagnosticsRows } from '../diagnostics-rows.js';
 import { requireOneHiddenLayer, wsBoundGradient, type WsBoundGradients } from '../../analysis/bound-gradient.js';
 import { fmt, keyValueTable } from '../format.js';
 import { createProgressBar } from '../progress.js';
-import { backendOf, loadData, loadModel, reductionOf, SOURCE_HELP, SOURCE_OPTIONS } from '../sources.js';
+import { backendOf, loadData, loadModel, reductionOf, SOURCE_HELP, SOURCE_OPTIONS, featureScaling } from '../sources.js';
 import type { Subcommand } from '../registry.js';
 
 const HELP = `hessbound bound — the closed-form Wolkowicz–Styan bound on lambda_max (no eigensolve)
@@ -57,12 +57,12 @@ function pair(t: { trace: number; traceOfSquare: number }): string {
   return `tr ${fmt(t.trace, 6)}, tr^2 ${fmt(t.traceOfSquare, 6)}`;
 }
 
-export function boundTable(r: WsBoundResult): string {
+export function boundTable(r: WsBoundResult, features?: 'standardized' | 'raw'): string {
   const how = r.closedForm ? `closed form, ${r.method} evaluation` : r.estimated ? `Hutch++ estimate (${r.hutchpp?.products ?? '?'} products)` : 'dense Hessian';
   const rows: Array<[string, string]> = [
     ['backend', `${r.backend} (${how})`],
     ['parameters', fmt(r.parameters)],
-    ['samples', fmt(r.samples)],
+    ['samples', `${fmt(r.samples)}${features ? ` (${features} features)` : ''}`],
     ['loss', fmt(r.loss)],
     ['gradient norm', fmt(r.gradNorm)],
     ['tr(H)', fmt(r.trace) + (r.interval ? `   ${Math.round(r.interval.confidence * 100)}% interval [${fmt(r.interval.trace[0], 6)}, ${fmt(r.interval.trace[1], 6)}]` : '')],
@@ -128,7 +128,7 @@ async function run(argv: string[]): Promise<void> {
   if (values['json']) {
     process.stdout.write(`${JSON.stringify({ ...boundJson(result), ...(gradient ? { gradient } : {}) })}\n`);
   } else {
-    process.stdout.write(`${boundTable(result)}\n${gradient ? `${gradientTable(gradient)}\n` : ''}`);
+    process.stdout.write(`${boundTable(result, featureScaling(values))}\n${gradient ? `${gradientTable(gradient)}\n` : ''}`);
   }
 }
 
