@@ -366,7 +366,8 @@ export interface RandomModelOptions {
   inputs: number;
   hidden: readonly number[];
   classes: number;
-  activation: Activation;
+  /** Default 'tanh', as the CLI's --activation. */
+  activation?: Activation;
   /** leaky_relu's slope for u <= 0; default 0.01. */
   negativeSlope?: number;
   seed: number;
@@ -412,7 +413,7 @@ export function randomModel(options: RandomModelOptions): Model {
     fail('BAD_OPTION', 'hidden must be a non-empty array of layer widths, e.g. [16]', 'the model needs at least one hidden layer');
   }
   const hidden = options.hidden.map((width, i) => checkPositiveInteger(width, `hidden[${i}]`));
-  const activation = parseActivation(options.activation);
+  const activation = parseActivation(options.activation ?? 'tanh');
   checkSlopeBelongs(activation, options.negativeSlope);
   const negativeSlope = options.negativeSlope === undefined ? DEFAULT_NEGATIVE_SLOPE : parseNegativeSlope(options.negativeSlope);
   const init = options.init ?? 'glorot';

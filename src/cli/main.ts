@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** hessbound command line: dispatches to a subcommand and turns errors into a message and exit code. */
-import { HessboundError } from '../errors.js';
+import { DEFAULT_HINTS, HessboundError, type ErrorCode } from '../errors.js';
 import { setPlatformMemoryBudget } from '../memory.js';
 import { freemem } from 'node:os';
 import { analyzeCommand } from './commands/analyze.js';
@@ -15,6 +15,8 @@ import { landscapeCommand } from './commands/landscape.js';
 import { infoCommand, versionLine } from './commands/info.js';
 import { installExitSignals } from './signals.js';
 import { onBackendFallback } from '../backend/select.js';
+import { didYouMean } from '../suggest.js';
+import { setCommandName } from './args.js';
 
 setPlatformMemoryBudget(() => freemem() * 0.8);
 
@@ -47,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${topic.help}\n`);
       return 0;
     }
-    process.stderr.write(`hessbound: no command '${rest[0]}'\n\n${usage()}\n`);
+    process.stderr.write(`hessbound: no command '${rest[0]}'${didYouMean(rest[0], SUBCOMMANDS.map((c) => c.name))}\n\n${usage()}\n`);
     return 2;
   }
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
@@ -56,15 +58,28 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = SUBCOMMANDS.find((c) => c.name === name);
   if (!command) {
-    process.stderr.write(`hessbound: unknown command '${name}'\n\n${usage()}\n`);
+    process.stderr.write(`hessbound: unknown command '${name}'${didYouMean(name, SUBCOMMANDS.map((c) => c.name))}\n\n${usage()}\n`);
     return 2;
   }
+  setCommandName(command.name);
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(`${command.help}\n`);
     return 0;
   }
   const status = await command.run(rest);
   return typeof status === 'number' ? status : 0;
+}
+
+/** Library defaults that name API options, said the command line's way. */
+const CLI_HINTS: Partial<Record<ErrorCode, string>> = {
+  BAD_OPTION: 'hessbound help <command> lists its options',
+  BACKEND: 'build the native addon (npm run build:native) or use WebAssembly: --backend wasm',
+};
+
+function withCliHint(error: HessboundError): string {
+  const cli = CLI_HINTS[error.code];
+  if (cli === undefined || error.hint !== DEFAULT_HINTS[error.code]) return error.message;
+  return `${error.message.slice(0, error.message.length - error.hint.length)}${cli}`;
 }
 
 installExitSignals();
@@ -84,7 +99,7 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     if (error instanceof HessboundError && error.code === 'ABORTED' && process.exitCode) return; // Ctrl-C/SIGTERM: exit code set
     if (error instanceof HessboundError) {
-      process.stderr.write(`\nhessbound: error [${error.code}]: ${error.message}\n`);
+      process.stderr.write(`\nhessbound: error [${error.code}]: ${withCliHint(error)}\n`);
       process.exitCode = error.code === 'BAD_OPTION' ? 2 : 1;
     } else {
       process.stderr.write(`\nhessbound: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);

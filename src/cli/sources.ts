@@ -3,7 +3,7 @@ import { standardize } from '../data.js';
 import { fail } from '../errors.js';
 import { parseActivation, randomModel } from '../model.js';
 import { standardizeLike } from '../node/dataset-ids.js';
-import { DATASET_NAMES, loadDataset, readDataFile, readModelFile } from '../node/datasets.js';
+import { DATASET_NAMES, isEmbeddedDatasetName, loadDataset, readDataFile, readModelFile, unknownDatasetMessage } from '../node/datasets.js';
 import { loadDatasetById } from '../sweep/dataset-id.js';
 import { assertAllocationsFit, forwardCache, modelParameters, parameterCountOf } from '../resources/memory-plan.js';
 import { platformMemoryBudget } from '../memory.js';
@@ -52,6 +52,13 @@ export const SOURCE_HELP = `  --model FILE            model: JSON (hessbound.mlp
   --backend B             force a backend: native | wasm | wasm-threads (default: native, else
                           WebAssembly; wasm-threads: the threaded WebAssembly build, HESSBOUND_THREADS threads)`;
 
+/** An embedded data set name as given, or the CLI's error (with did-you-mean and the CLI's alternatives). */
+export function checkDatasetName(name: string): string {
+  if (!isEmbeddedDatasetName(name))
+    fail('BAD_OPTION', unknownDatasetMessage(name), 'or your own data: --data FILE (CSV, JSON or .npz), or synthetic:n=120,d=32,classes=3,rho=0.5');
+  return name;
+}
+
 export function loadData(values: ParsedValues): Dataset {
   const file = str(values, 'data');
   const name = str(values, 'dataset');
@@ -66,7 +73,7 @@ export function loadData(values: ParsedValues): Dataset {
     return values['no-standardize'] ? data : standardize(data);
   }
   if (name?.trim().toLowerCase().startsWith('synthetic:')) return loadDatasetById(name);
-  if (name) return loadDataset(name, { standardize: !values['no-standardize'] });
+  if (name) return loadDataset(checkDatasetName(name), { standardize: !values['no-standardize'] });
   return fail('BAD_OPTION', 'no data given', `add --data FILE or --dataset ${DATASET_NAMES.join('|')}`);
 }
 

@@ -9,17 +9,14 @@ import type { Dataset } from '../types.js';
 import { isContentDatasetId, loadContentDataset } from '../queue/content-data.js';
 import { loadDataset, readDataFile } from './datasets.js';
 
-function isCsv(path: string): boolean {
-  return path.toLowerCase().replace(/\.gz$/, '').endsWith('.csv');
-}
-
 /** The raw data of an id and whether the CLI would standardize it. */
 function raw(id: string): { data: Dataset; standardized: boolean } {
   // sha256:<hash> ids: file data a queue worker fetched into its local cache, already prepared by the coordinator.
   if (isContentDatasetId(id)) return { data: loadContentDataset(id), standardized: false };
   const parsed = parseDatasetId(id);
   if (parsed.kind === 'embedded') return { data: loadDataset(parsed.name, { standardize: false }), standardized: true };
-  if (parsed.kind === 'file') return { data: readDataFile(parsed.path), standardized: isCsv(parsed.path) };
+  // Every data file format is standardized, as in the CLI (docs/formats.md).
+  if (parsed.kind === 'file') return { data: readDataFile(parsed.path), standardized: true };
   return { data: loadDatasetById(id), standardized: false };
 }
 

@@ -12,6 +12,7 @@ import { HessboundError, fail } from '../errors.js';
 import { decodeText, MAX_TEXT_BYTES } from '../io/text.js';
 import { modelToJson, parseModelJson } from '../model.js';
 import type { Dataset, Model } from '../types.js';
+import { didYouMean } from '../suggest.js';
 import { isBinaryDataPath, readBinaryDataFile, readModelBytesFile, withPath, writeSafetensorsFile, type ModelFileOptions } from './format-files.js';
 
 export const DATASET_NAMES = ['iris', 'wine', 'breast_cancer', 'digits'] as const;
@@ -43,15 +44,29 @@ export function dataDirectory(): string {
   return fail('IO', `cannot find the embedded data sets (a data/ folder with iris.csv) above ${start}`, 'reinstall hessbound; its package ships data/');
 }
 
+function datasetKey(name: string): string {
+  return name.trim().toLowerCase().replace(/-/g, '_');
+}
+
 function isDatasetName(name: string): name is DatasetName {
   return (DATASET_NAMES as readonly string[]).includes(name);
 }
 
+/** Whether `name` names an embedded data set (any case, - for _). */
+export function isEmbeddedDatasetName(name: string): boolean {
+  return isDatasetName(datasetKey(name));
+}
+
+/** "unknown data set ...; did you mean ...? available: ..." (the CLI adds its own hint). */
+export function unknownDatasetMessage(name: string): string {
+  return `unknown data set "${name}"; available: ${DATASET_NAMES.join(', ')}${didYouMean(datasetKey(name), DATASET_NAMES)}`;
+}
+
 /** One of the embedded UCI data sets; standardized per feature unless `standardize: false`. */
 export function loadDataset(name: string, opts: { standardize?: boolean } = {}): Dataset {
-  const key = name.trim().toLowerCase().replace(/-/g, '_');
+  const key = datasetKey(name);
   if (!isDatasetName(key)) {
-    fail('BAD_OPTION', `unknown data set "${name}"; available: ${DATASET_NAMES.join(', ')}`, 'or read your own file with readDataFile(path)');
+    fail('BAD_OPTION', unknownDatasetMessage(name), 'or read your own file with readDataFile(path)');
   }
   const raw = parseCsv(readText(join(dataDirectory(), DATASET_FILES[key])), { name: key });
   return (opts.standardize ?? true) ? standardizeData(raw) : raw;

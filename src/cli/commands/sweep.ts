@@ -9,7 +9,7 @@ import { int, intList, parse, str, type ParsedValues } from '../args.js';
 import type { Subcommand } from '../registry.js';
 import { onInterrupt } from '../signals.js';
 import { describeFailures, runSweepWithProgress, sweepTable, writePlot } from '../sweep-report.js';
-import { backendOf, reductionOf } from '../sources.js';
+import { backendOf, checkDatasetName, reductionOf } from '../sources.js';
 import { QUEUE_HELP, QUEUE_OPTIONS, queueExecutorOf, queueSummary } from '../queue-options.js';
 import { SWEEP_DATA_HELP, SWEEP_DATA_OPTIONS, sweepFileData, sweepTestData } from '../sweep-data.js';
 import { TRAINING_OPTIONS, trainingOptions } from './train.js';
@@ -136,6 +136,8 @@ function datasetsOf(values: ParsedValues): string[] {
   if (given === 0) fail('BAD_OPTION', 'no --dataset given', 'e.g. --dataset iris (or digits, wine, breast_cancer, synthetic:n=120,d=32,classes=3,rho=0.5), --datasets iris,wine or --data FILE');
   if (given > 1) fail('BAD_OPTION', 'give one of --dataset, --datasets and --data');
   const ids = file ? [`file:${resolve(file)}`] : (many ?? [one as string]);
+  // A mistyped name fails here, with a suggestion, not in the first job.
+  for (const id of ids) if (!/^\s*(synthetic|file|sha256):/i.test(id)) checkDatasetName(id);
   const rhos = str(values, 'rhos') !== undefined;
   return ids.map((id) => (rhos && id.toLowerCase().startsWith('synthetic:') && !/[:,]\s*rho=/.test(id) ? `${id},rho=0` : id));
 }
