@@ -154,6 +154,7 @@ export function boundsFromTraces(backend: KernelBackend, trace: number, traceOfS
       'NON_FINITE',
       `the traces overflow float64 (tr(H) = ${trace}, tr(H^2) = ${traceOfSquare}): the weights are so large that the squared Hessian entries exceed 1.8e308`,
       'rescale the model (its curvature grows with the square of the weight scale), or compute only the spectrum with bound: false (CLI --no-bound)',
+      'rescale the model (its curvature grows with the square of the weight scale), or compute only the spectrum with --no-bound',
     );
   const { frobenius: _frobenius, ...bound } = backend.wsBounds(trace, traceOfSquare, parameters);
   return bound;

@@ -188,6 +188,7 @@ function checkInferredClasses(labels: Int32Array, largest: number, at: string): 
       'BAD_LABELS',
       `${at} is ${largest}, which implies ${classes} classes for only ${distinct} distinct labels (more than ${INFERRED_CLASS_MULTIPLE}x the distinct labels is refused: the cost grows as samples x classes^2)`,
       'fix the stray label, or state the number of classes explicitly ("classes" in the data JSON, the classes option, CLI --classes for CSV files)',
+      'fix the stray label, or state the number of classes: --classes C for a CSV file, "classes": C in a data JSON',
     );
 }
 

@@ -37,17 +37,20 @@ export class HessboundError extends Error {
   readonly code: ErrorCode;
   /** Always set: the caller's hint, else the code's default (DEFAULT_HINTS). */
   readonly hint: string;
+  /** The same advice in command-line terms (options, not API names), when it differs; the CLI prints it. */
+  readonly cliHint: string | undefined;
 
-  constructor(code: ErrorCode, message: string, hint?: string) {
+  constructor(code: ErrorCode, message: string, hint?: string, cliHint?: string) {
     const known = Object.prototype.hasOwnProperty.call(DEFAULT_HINTS, code);
     const resolved = hint || (known ? DEFAULT_HINTS[code] : DEFAULT_HINTS.KERNEL);
     super(`${message}\n  hint: ${resolved}`);
     this.name = 'HessboundError';
     this.code = code;
     this.hint = resolved;
+    this.cliHint = cliHint;
   }
 }
 
-export function fail(code: ErrorCode, message: string, hint?: string): never {
-  throw new HessboundError(code, message, hint);
+export function fail(code: ErrorCode, message: string, hint?: string, cliHint?: string): never {
+  throw new HessboundError(code, message, hint, cliHint);
 }

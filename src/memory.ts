@@ -46,6 +46,7 @@ export function assertDenseFits(parameters: number, budget: number, backend: Ker
     'TOO_LARGE',
     `a dense Hessian of ${parameters.toLocaleString('en-US')} parameters needs ${formatBytes(need)}, more than ${where} allows (${formatBytes(budget)})`,
     "use the Lanczos method (method 'lanczos', CLI --method lanczos) for the extreme eigenvalues",
+    'use --method lanczos for the extreme eigenvalues',
   );
 }
 

@@ -7,7 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { closestNames, didYouMean } from '../src/suggest.js';
 import { flattenParams, randomModel } from '../src/model.js';
+import { join } from 'node:path';
 import { runCliAsync } from './helpers/cli-async.js';
+import { FIXTURE_DIR } from './helpers/fixtures.js';
 
 describe('did-you-mean', () => {
   it('finds typos, transpositions and prefixes, and nothing far away', () => {
@@ -57,6 +59,16 @@ describe('hessbound words', () => {
       // No library API names (readDataFile(path), {option: value}) in what the CLI says.
       expect(r.stderr).not.toMatch(/readDataFile|\w\(\w*\)/);
     }
+  });
+
+  it('library errors give the command line\'s hint, without API names', async () => {
+    const npy = join(FIXTURE_DIR, 'interop', 'iris.y.i32.npy');
+    const r = await runCliAsync(['analyze', '--data', npy, '--hidden', '2']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/hint: give both: --data-x X\.npy --data-y Y\.npy, or one \.npz archive\n/);
+    expect(r.stderr).not.toMatch(/parseDataArrays|\(API\)|\(CLI\)/);
+    const big = await runCliAsync(['analyze', '--dataset', 'digits', '--hidden', '3000', '--method', 'dense']);
+    expect(big.stderr).toMatch(/TOO_LARGE[\s\S]*hint: use --method lanczos for the extreme eigenvalues\n/);
   });
 
   it('option values: a negative count, a missing value, a misspelt choice', async () => {

@@ -76,9 +76,10 @@ const CLI_HINTS: Partial<Record<ErrorCode, string>> = {
   BACKEND: 'build the native addon (npm run build:native) or use WebAssembly: --backend wasm',
 };
 
+/** The error's message with its hint in command-line terms: the error's own CLI hint, else the CLI default. */
 function withCliHint(error: HessboundError): string {
-  const cli = CLI_HINTS[error.code];
-  if (cli === undefined || error.hint !== DEFAULT_HINTS[error.code]) return error.message;
+  const cli = error.cliHint ?? (error.hint === DEFAULT_HINTS[error.code] ? CLI_HINTS[error.code] : undefined);
+  if (cli === undefined || !error.message.endsWith(error.hint)) return error.message;
   return `${error.message.slice(0, error.message.length - error.hint.length)}${cli}`;
 }
 

@@ -121,7 +121,8 @@ export function parseData(input: Uint8Array | ArrayBuffer, options: ParseDataOpt
   if (format === 'npz') return parseNpzDataset(bytes, named);
   if (format === 'npy') {
     return fail('BAD_DATA', 'a single .npy file holds one array, but a data set needs features and labels',
-      'give both: --data-x X.npy --data-y Y.npy (CLI) or parseDataArrays(xBytes, yBytes) (API), or one .npz archive');
+      'give both: --data-x X.npy --data-y Y.npy (CLI) or parseDataArrays(xBytes, yBytes) (API), or one .npz archive',
+      'give both: --data-x X.npy --data-y Y.npy, or one .npz archive');
   }
   const text = decodeUtf8(bytes, 'the data', 'BAD_DATA');
   return format === 'json' ? parseDataJson(text, named) : parseCsv(text, named);

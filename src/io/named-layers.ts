@@ -154,7 +154,8 @@ export function layersFromNamedTensors(tensors: ReadonlyMap<string, NamedTensor>
   }
   if (orders.length > 1) {
     fail('BAD_MODEL', `the order of the named modules is ambiguous: more than one order chains their shapes (${describeModules(modules, layers)})`,
-      `${LAYER_ORDER_HINT}, e.g. --layer-order ${suggestedOrder(modules)}`);
+      `${LAYER_ORDER_HINT}, e.g. --layer-order ${suggestedOrder(modules)}`,
+      `pass the order of the linear modules, input to output, e.g. --layer-order ${suggestedOrder(modules)}`);
   }
   return (orders[0] as number[]).map((i) => layers[i] as Layer);
 }

@@ -143,7 +143,8 @@ function resolveActivation(metadata: Record<string, string>, option: string | un
   const name = stated ?? option;
   if (name === undefined) {
     fail('BAD_ACTIVATION', 'the safetensors file does not say which activation the MLP uses (no "activation" in its __metadata__)',
-      'pass it: --activation tanh (CLI) or {activation: "tanh"} (API); or save with metadata={"activation": "tanh"}');
+      'pass it: --activation tanh (CLI) or {activation: "tanh"} (API); or save with metadata={"activation": "tanh"}',
+      'pass it: --activation tanh; or save the file with metadata={"activation": "tanh"}');
   }
   return parseActivation(name);
 }

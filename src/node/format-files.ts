@@ -33,7 +33,7 @@ export function withPath<T>(path: string, parse: () => T): T {
     if (!(err instanceof HessboundError) || err.message.startsWith(path)) throw err;
     const suffix = err.hint ? `\n  hint: ${err.hint}` : '';
     const message = suffix && err.message.endsWith(suffix) ? err.message.slice(0, -suffix.length) : err.message;
-    throw new HessboundError(err.code, `${path}: ${message}`, err.hint);
+    throw new HessboundError(err.code, `${path}: ${message}`, err.hint, err.cliHint);
   }
 }
 

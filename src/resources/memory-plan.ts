@@ -17,6 +17,8 @@ export interface Allocation {
   what: string;
   bytes: number;
   hint: string;
+  /** The hint in command-line terms, when it names API options. */
+  cliHint?: string;
 }
 
 function sum(values: readonly number[]): number {
@@ -55,6 +57,7 @@ export function lanczosBasis(parameters: number, maxIterations: number): Allocat
     what: `a Lanczos basis of ${rows.toLocaleString('en-US')} x ${parameters.toLocaleString('en-US')} doubles`,
     bytes: DOUBLE * parameters * (rows + 6),
     hint: 'lower maxIterations (CLI --max-iterations), ask only --which largest, or use smaller hidden widths',
+    cliHint: 'lower --max-iterations, ask only --which largest, or use smaller hidden widths (--hidden)',
   };
 }
 
@@ -92,6 +95,7 @@ export function denseHessian(parameters: number): Allocation {
     what: `a dense Hessian of ${parameters.toLocaleString('en-US')} parameters`,
     bytes: parameters * parameters * DOUBLE * 1.1,
     hint: "use the Lanczos method (method 'lanczos', CLI --method lanczos) for the extreme eigenvalues",
+    cliHint: 'use --method lanczos for the extreme eigenvalues',
   };
 }
 
@@ -110,6 +114,7 @@ export function assertAllocationsFit(allocations: readonly Allocation[], budget:
     'TOO_LARGE',
     `${largest.what} needs ${formatBytes(largest.bytes)}${also}, ${formatBytes(total)} in all, more than ${where} allows (${formatBytes(budget)})`,
     largest.hint,
+    largest.cliHint,
   );
 }
 
