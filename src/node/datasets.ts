@@ -97,11 +97,6 @@ function readText(path: string): string {
   return decodeText(bytes, path);
 }
 
-/** Whether a path names a CSV file (.csv or .csv.gz, any case): standardized by default like the embedded sets. */
-export function isCsvPath(path: string): boolean {
-  return /\.csv(\.gz)?$/i.test(path);
-}
-
 function osReason(err: unknown): string {
   if (err instanceof Error) {
     const code = (err as NodeJS.ErrnoException).code;
