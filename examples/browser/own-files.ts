@@ -1,7 +1,9 @@
 /**
  * The example page's drop zone: analyze your own model (.safetensors, .onnx or hessbound .json) on
  * your own data (.npz, .csv with the label last, or .json), parsed in the page by parseModel /
- * parseData and analysed by the WebAssembly kernel. CSV features are standardized, as on the CLI.
+ * parseData and analysed by the WebAssembly kernel. CSV features are standardized; .npz and .json
+ * data are analysed as stored (unlike the CLI, which standardizes every format unless
+ * --no-standardize), so that a dropped fixture reproduces its reference values.
  */
 import { analyze, parseData, parseModel, standardize, type Dataset, type Model } from '../../src/browser.js';
 
