@@ -110,5 +110,9 @@ describe('the CLI', () => {
     expect(t.status, t.stderr).toBe(0);
     expect(t.stdout).toMatch(/objective \(cross-entropy \+ HSR penalty\)/);
     expect(t.stdout).not.toMatch(/weight decay/);
+    // analyze says the saved objective had an HSR term, whose curvature it does not include.
+    const a = runCli(['analyze', '--model', out, '--dataset', 'iris', '--quiet']);
+    expect(a.status, a.stderr).toBe(0);
+    expect(a.stdout).toMatch(/trained with HSR\s+beta 0\.01 x the WS upper bound: the objective's Hessian also holds the penalty's, not included above/);
   });
 });
