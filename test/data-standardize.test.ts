@@ -7,6 +7,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { standardize } from '../src/data.js';
+import { loadDataById, loadTestDataById } from '../src/node/dataset-ids.js';
+import { readDataFile } from '../src/node/datasets.js';
 import { runCliAsync } from './helpers/cli-async.js';
 import { FIXTURE_DIR, loadFixtures, relErr } from './helpers/fixtures.js';
 
@@ -52,4 +55,10 @@ describe('every data format is standardized by the same rule', () => {
     const b = await runCliAsync(['bound', '--model', model, '--data', npz, '--no-standardize', '--quiet']);
     expect(b.stdout).toMatch(/samples\s+150 \(raw features\)/);
   }, 300_000);
+
+  it('sweeps read file: data set ids by the same rule (JSON and .npz too), test files with the training statistics', () => {
+    for (const file of [json, csv, npz]) expect(loadDataById(`file:${file}`).x).toEqual(standardize(readDataFile(file)).x);
+    const test = loadTestDataById(`file:${npz}`, `file:${json}`);
+    expect(test.x).toEqual(standardize(readDataFile(json)).x);
+  });
 });
