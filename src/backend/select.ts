@@ -3,6 +3,7 @@
  * (native|wasm) or an explicit name forces one; when nothing loads, the error lists each reason.
  */
 import { HessboundError } from '../errors.js';
+import { requestedSimdPath } from './simd.js';
 import type { BackendName } from '../types.js';
 import type { KernelBackend } from './types.js';
 
@@ -62,6 +63,7 @@ function requested(explicit?: BackendName): BackendName | undefined {
 
 /** The backend to use: `name`, else HESSBOUND_BACKEND, else native with WebAssembly as fallback. */
 export async function getBackend(name?: BackendName | 'auto'): Promise<KernelBackend> {
+  requestedSimdPath(); // an unknown HESSBOUND_SIMD is BAD_OPTION, not a silent default
   const forced = requested(name === 'auto' ? undefined : name);
   const order: BackendName[] = forced ? [forced] : inNode() ? ['native', 'wasm'] : ['wasm'];
   const reasons: string[] = [];
