@@ -216,12 +216,13 @@ export async function wsBound(modelInput: ModelInput, dataInput: DataInput, opti
   const { weightDecay: wdOption, ...traceOptions } = options;
   const weightDecay = checkWeightDecay(wdOption);
   const result = await closedFormTraces(backend, spec, traceOptions);
+  const diagnostics = await pointDiagnostics(backend, spec, model, data, { weightDecay, trace: result.trace, traceOfSquare: result.traceOfSquare }, options.signal);
   return {
     backend: backend.name,
     ...result,
     hessian: 'cross-entropy',
     objective: objectiveCurvature(weightDecay, null, result.bound.upper),
-    diagnostics: pointDiagnostics(backend, spec, model, data, { weightDecay, trace: result.trace, traceOfSquare: result.traceOfSquare }),
+    diagnostics,
   };
 }
 
