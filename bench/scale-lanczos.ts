@@ -107,6 +107,7 @@ say(`| round | side | SIMD path | seconds | products | lambda_max | residual | p
 say(`| ---: | --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |`);
 
 const ratios = new Map<string, number[]>();
+const floorRows: { torchSeconds: number; torchHvps: number; products: number }[] = [];
 const lambdas: number[] = [];
 for (let round = 1; round <= ROUNDS; round++) {
   const torch = spawnJson<TorchRun>([PYTHON, PEER_SCRIPT, 'lanczos', '--model', modelPath, '--data', dataPath, '--tol', TOL, '--repeat', '1'], baseEnv());
@@ -119,6 +120,7 @@ for (let round = 1; round <= ROUNDS; round++) {
       HESSBOUND_SIMD: path,
     });
     if (hb.lambdaMax !== null) lambdas.push(hb.lambdaMax);
+    if (path === PATHS[0]) floorRows.push({ torchSeconds: torch.seconds.total, torchHvps: torch.hvps, products: hb.products ?? 0 });
     const ratio = torch.seconds.total / hb.seconds;
     ratios.set(path, [...(ratios.get(path) ?? []), ratio]);
     const phases = Object.entries(hb.phases).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
@@ -132,6 +134,41 @@ say(`lambda_max agrees across sides, paths and rounds to ${spread.toExponential(
 for (const [path, r] of ratios)
   say(`- ${path}: PyTorch / hessbound ${r.map((x) => x.toFixed(2)).join(', ')} (median ${median(r).toFixed(2)}x; target >= 3x).`);
 say(`Load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' / ')}.`);
+say();
+
+// The floor: a product of one hidden layer has two N x d x h GEMMs (R(u_0) = X V_0^T and
+// (Hv)_W(0) = R(delta_0)^T X), which dense arithmetic cannot skip; the forward pass two more
+// (X W_0^T, and the gradient's delta_0^T X). Their one-thread time at OpenBLAS's own kernels (numpy
+// on the system OpenBLAS, the library the addon links statically), best of 5, in this run.
+const gemmScript = `
+import json, time, numpy as np
+r = np.random.default_rng(0)
+X = r.standard_normal((${N}, ${data.d})); W = r.standard_normal((${WIDTH}, ${data.d})); D = r.standard_normal((${N}, ${WIDTH}))
+def best(f):
+    f(); t = []
+    for _ in range(5):
+        t0 = time.perf_counter(); f(); t.append(time.perf_counter() - t0)
+    return min(t)
+print(json.dumps({"forward": best(lambda: X @ W.T), "params": best(lambda: D.T @ X), "numpy": np.__version__}))`;
+const gemm = spawnJson<{ forward: number; params: number; numpy: string }>([PYTHON, '-c', gemmScript], baseEnv());
+const pair = gemm.forward + gemm.params;
+const flops = 2 * N * data.d * WIDTH;
+say(`## The floor of dense arithmetic`);
+say();
+say(`One-thread GEMMs of the product's shapes (numpy ${gemm.numpy}, system OpenBLAS, its own kernels, best of 5): ` +
+  `X V^T ${(gemm.forward * 1e3).toFixed(0)} ms (${(flops / gemm.forward / 1e9).toFixed(1)} GFLOP/s), R(delta)^T X ${(gemm.params * 1e3).toFixed(0)} ms ` +
+  `(${(flops / gemm.params / 1e9).toFixed(1)} GFLOP/s).`);
+say();
+say(`A Hessian-vector product needs at least these two GEMMs (${(pair * 1e3).toFixed(0)} ms), and PyTorch's double-backprop HVP at least as many; ` +
+  `so with dense inputs, hessbound's lambda_max costs at least products x ${(pair * 1e3).toFixed(0)} ms + one forward/gradient pass (${(pair * 1e3).toFixed(0)} ms), ` +
+  `and the ratio to PyTorch can exceed 3x only if PyTorch spends more than 3x that floor:`);
+say();
+say(`| round | PyTorch: seconds | PyTorch: HVPs | PyTorch / its floor (HVPs x 2 GEMMs) | hessbound floor (products x 2 GEMMs + 2) | best ratio possible (PyTorch / hessbound floor) |`);
+say(`| ---: | ---: | ---: | ---: | ---: | ---: |`);
+floorRows.forEach((f, i) => {
+  const hbFloor = (f.products + 1) * pair;
+  say(`| ${i + 1} | ${f.torchSeconds.toFixed(2)} | ${f.torchHvps} | ${(f.torchSeconds / (f.torchHvps * pair)).toFixed(2)}x | ${hbFloor.toFixed(2)} s | ${(f.torchSeconds / hbFloor).toFixed(2)}x |`);
+});
 say();
 const plan = (n: number, d: number, h: number, c: number, iterations: number) => {
   const sizes = [d, h, c];
