@@ -25,7 +25,7 @@ import { parseArgs } from 'node:util';
 import { cliCommand } from './lib/cli.js';
 import { BENCH_DIR, PYTHON } from './lib/peer.js';
 import { makeProblem, type Problem } from './lib/problems.js';
-import { cpuDescription, runnableSimdPaths } from './lib/simd.js';
+import { cpuDescription, openblasCore, runnableSimdPaths } from './lib/simd.js';
 import { median } from './lib/stats.js';
 
 const { values } = parseArgs({
@@ -84,7 +84,7 @@ function simdThatRan(path: string): string {
 say(`# Training per Adam step on each SIMD path, against PyTorch (issue 26 item 1)`);
 say();
 say(`Run ${new Date().toISOString()}, \`node --import tsx bench/cpu-paths.ts ${process.argv.slice(2).join(' ')}\`.`);
-say(`CPU: ${cpuDescription()}. Paths: ${PATHS.map((p) => `${p} (ran: ${simdThatRan(p)})`).join(', ')}.`);
+say(`CPU: ${cpuDescription()}; the system OpenBLAS (PyTorch's, and the addon's static copy) runs its ${openblasCore(PYTHON)} kernels here. Paths: ${PATHS.map((p) => `${p} (ran: ${simdThatRan(p)})`).join(', ')}.`);
 say(`Load average at the start: ${loadavg().map((x) => x.toFixed(2)).join(' / ')} (1/5/15 min) on 2 cores shared with other jobs: ` +
   `only ratios within a round mean much.`);
 say(`One thread each (OPENBLAS_NUM_THREADS = HESSBOUND_THREADS = OMP_NUM_THREADS = TORCH_THREADS = 1); OPENBLAS_CORETYPE unset on both sides ` +

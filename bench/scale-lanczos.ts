@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { modelToJson, randomModel } from '../src/index.js';
 import { forwardCache, hvpScratch, lanczosBasis, parameterCountOf } from '../src/resources/memory-plan.js';
 import { BENCH_DIR, PEER_SCRIPT, PYTHON } from './lib/peer.js';
-import { cpuDescription, runnableSimdPaths } from './lib/simd.js';
+import { cpuDescription, openblasCore, runnableSimdPaths } from './lib/simd.js';
 import { median } from './lib/stats.js';
 import { syntheticDigits } from './lib/synthetic-digits.js';
 
@@ -97,7 +97,7 @@ writeFileSync(dataPath, JSON.stringify({ x: rows, y: Array.from(data.labels as I
 say(`# lambda_max by Lanczos at ${N.toLocaleString('en-US')} x ${data.d} (issue 25 item 4)`);
 say();
 say(`Run ${new Date().toISOString()}, \`node --import tsx bench/scale-lanczos.ts ${process.argv.slice(2).join(' ')}\`.`);
-say(`CPU: ${cpuDescription()}. hessbound SIMD paths run: ${PATHS.join(', ')} (HESSBOUND_SIMD; the child reports the path that ran).`);
+say(`CPU: ${cpuDescription()}; the system OpenBLAS (PyTorch's, and the addon's static copy) runs its ${openblasCore(PYTHON)} kernels here. hessbound SIMD paths run: ${PATHS.join(', ')} (HESSBOUND_SIMD; the child reports the path that ran).`);
 say(`Load average at the start: ${loadavg().map((x) => x.toFixed(2)).join(' / ')} (1/5/15 min) on ${'2'} shared cores: other jobs ran meanwhile, so only the same-round ratios mean much.`);
 say(`Problem: bench/lib/synthetic-digits.ts, n = ${N}, seed 0 (10 classes, pixels in [0, 1], ${(100 * data.x.filter((v) => v !== 0).length / data.x.length).toFixed(1)}% nonzero), ` +
   `${data.d}-${WIDTH}-${data.classes} tanh MLP, Glorot seed 0, P = ${P.toLocaleString('en-US')}; tolerance ${TOL}; one thread each ` +
