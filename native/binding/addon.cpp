@@ -330,6 +330,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   // The SIMD path of the hand-written loops (simd_path.hpp), and the best this CPU has.
   out.Set("simd", hessbound::simd_path_name(hessbound::simd_path()));
   out.Set("simdCpu", hessbound::simd_path_name(hessbound::cpu_simd_path()));
+  out.Set("blasKernels", hessbound::blas_kernels());
 #ifdef HESSBOUND_LINALG_STATIC
   out.Set("linkage", "static");
 #else

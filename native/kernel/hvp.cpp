@@ -663,12 +663,16 @@ void output_rows(const OutputRows& b) {
 }
 
 // Whether layer 0 runs on first_forward / first_params: a one-hidden-layer net with the fused
-// output layer, AVX-512, and at most kFirstMaxInputs inputs (measured faster than OpenBLAS from
-// d = 64, where a panel fits in L1, to d = 2048: 85 against 135 ms a product, N = 600, width 1024).
+// output layer, AVX-512, and at most kFirstMaxInputs inputs (measured faster than OpenBLAS held to
+// its AVX2 kernels from d = 64, where a panel fits in L1, to d = 2048: 85 against 135 ms a product,
+// N = 600, width 1024). Against OpenBLAS's own AVX-512 kernels (SkylakeX) only while a panel
+// (d x 32 doubles) stays in L1: digits (d = 64) 1.1-1.5x faster a product, 10,000 x 784 x 256
+// 1.1-1.6x slower (one thread, 4 rounds each, bench/README.md "Every x86-64 CPU").
 bool first_layer_simd(const NetSpec& net) {
 #ifdef HESSBOUND_HVP_SIMD
-  constexpr int kFirstMaxInputs = 4096;
-  return net.layers() == 2 && fused_output(net) && net.inputs() <= kFirstMaxInputs && simd_level() == 2;
+  constexpr int kFirstMaxInputs = 4096, kFirstMaxInputsAgainstAvx512 = 128;
+  const int max_inputs = blas_runs_avx512() ? kFirstMaxInputsAgainstAvx512 : kFirstMaxInputs;
+  return net.layers() == 2 && fused_output(net) && net.inputs() <= max_inputs && simd_level() == 2;
 #else
   (void)net;
   return false;

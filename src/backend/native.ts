@@ -60,6 +60,8 @@ export interface NativeAddonInfo {
   simd?: string;
   /** The best SIMD path this CPU has. */
   simdCpu?: string;
+  /** The kernel set OpenBLAS picked for this CPU (openblas_get_corename, e.g. SkylakeX, Haswell, Zen). */
+  blasKernels?: string;
 }
 
 /** A kernel call the addon polls a cancel flag in (addon.cpp's KernelTask); ABORTED when it stops early. */

@@ -25,7 +25,8 @@ async function tryBackend(name?: BackendName): Promise<{ backend?: KernelBackend
 function simdText(a: KernelBackend['addonInfo']): string {
   if (!a?.simd) return 'SIMD path unknown';
   const capped = a.simdCpu && a.simdCpu !== a.simd ? ` (CPU has ${a.simdCpu}; capped by HESSBOUND_SIMD)` : '';
-  return `SIMD path ${a.simd}${capped}`;
+  const kernels = a.blasKernels ? `; OpenBLAS kernels ${a.blasKernels}` : '';
+  return `SIMD path ${a.simd}${capped}${kernels}`;
 }
 
 function describe(b: KernelBackend): string {
