@@ -14,7 +14,8 @@
  *   the evaluation's tanh within 2 ulp of libm's.
  * The addon itself is checked end to end by test/train.test.ts and test/thread-determinism.test.ts.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,8 +62,10 @@ const cpuHasAvx2 = /\bavx2\b/.test(cpuInfo) && /\bfma\b/.test(cpuInfo);
 /** The paths this CPU runs (simd_path.hpp caps a request at the CPU's best). */
 const runnablePaths: SimdPath[] = [...(cpuHasAvx512 ? ['avx512' as const] : []), ...(cpuHasAvx2 ? ['avx2' as const] : []), 'generic'];
 
-function run(exe: string, threads: number, path: SimdPath): { parsed: EvalRun; text: string } {
-  const text = execFileSync(exe, { encoding: 'utf8', env: { ...process.env, HESSBOUND_THREADS: String(threads), HESSBOUND_SIMD: path } });
+// Asynchronous: the runs take seconds each, and a blocked worker misses vitest's RPC deadlines.
+const execFileAsync = promisify(execFile);
+async function run(exe: string, threads: number, path: SimdPath): Promise<{ parsed: EvalRun; text: string }> {
+  const { stdout: text } = await execFileAsync(exe, { encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, HESSBOUND_THREADS: String(threads), HESSBOUND_SIMD: path } });
   return { parsed: JSON.parse(text) as EvalRun, text };
 }
 
@@ -80,12 +83,13 @@ describe('AVX-512 products of training (gemm512.cpp), compiled for the host', ()
     expect(r.worstRelative).toBeLessThan(1e-13);
   }, 120_000);
 
-  it('training evaluation on every SIMD path: agrees with the Hessian path, finite differences and each other; elementwise passes bit-identical across paths; bit-identical for 1 and 3 threads', () => {
+  it('training evaluation on every SIMD path: agrees with the Hessian path, finite differences and each other; elementwise passes bit-identical across paths; bit-identical for 1 and 3 threads', async () => {
     const sources = ['train_eval.cpp', 'elementwise.cpp', 'gemm512.cpp', 'sample_chunks.cpp', 'network.cpp', 'activation.cpp', 'blas.cpp'].map((f) =>
       join(kernel, f),
     );
     const exe = compile('train-eval', [join(root, 'test/native/train_eval_check.cpp'), ...sources]);
-    const runs = runnablePaths.map((path) => ({ path, ...run(exe, 1, path) }));
+    const runs: ({ path: SimdPath } & Awaited<ReturnType<typeof run>>)[] = [];
+    for (const path of runnablePaths) runs.push({ path, ...(await run(exe, 1, path)) });
     for (const r of runs) {
       expect(r.parsed.path).toBe(r.path);
       expect(r.parsed.simd).toBe(r.path === 'avx512');
@@ -93,7 +97,7 @@ describe('AVX-512 products of training (gemm512.cpp), compiled for the host', ()
       expect(r.parsed.tanhUlps).toBeLessThanOrEqual(2);
       // Thread counts change nothing, not even the last bit (fixed chunks, fixed order of sums).
       const withoutThreads = (text: string): string => text.replace(/"threads": \d+/g, '');
-      const three = run(exe, 3, r.path);
+      const three = await run(exe, 3, r.path);
       expect(three.parsed.cases.at(-1)!.threads).toBe(3); // the bench-shaped case has chunks for 3
       expect(r.parsed.cases.at(-1)!.threads).toBe(1);
       expect(withoutThreads(three.text)).toBe(withoutThreads(r.text));
