@@ -14,7 +14,7 @@
  *   the evaluation's tanh within 2 ulp of libm's.
  * The addon itself is checked end to end by test/train.test.ts and test/thread-determinism.test.ts.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,11 +30,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const cpuHasAvx512 = /\bavx512f\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
 
-function compile(name: string, sources: string[], defines: string[] = []): string {
+// Asynchronous: compiles and runs take seconds each, and a blocked worker misses vitest's RPC deadlines.
+const execFileAsync = promisify(execFile);
+
+async function compile(name: string, sources: string[], defines: string[] = []): Promise<string> {
   const exe = join(dir, name);
-  execFileSync('c++', ['-O2', '-std=c++17', '-I/usr/include/eigen3', `-I${kernel}`, ...defines, ...sources, '-lpthread', '-o', exe], {
-    stdio: 'pipe',
-  });
+  await execFileAsync('c++', ['-O2', '-std=c++17', '-I/usr/include/eigen3', `-I${kernel}`, ...defines, ...sources, '-lpthread', '-o', exe]);
   return exe;
 }
 
@@ -62,8 +63,6 @@ const cpuHasAvx2 = /\bavx2\b/.test(cpuInfo) && /\bfma\b/.test(cpuInfo);
 /** The paths this CPU runs (simd_path.hpp caps a request at the CPU's best). */
 const runnablePaths: SimdPath[] = [...(cpuHasAvx512 ? ['avx512' as const] : []), ...(cpuHasAvx2 ? ['avx2' as const] : []), 'generic'];
 
-// Asynchronous: the runs take seconds each, and a blocked worker misses vitest's RPC deadlines.
-const execFileAsync = promisify(execFile);
 async function run(exe: string, threads: number, path: SimdPath): Promise<{ parsed: EvalRun; text: string }> {
   const { stdout: text } = await execFileAsync(exe, { encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, HESSBOUND_THREADS: String(threads), HESSBOUND_SIMD: path } });
   return { parsed: JSON.parse(text) as EvalRun, text };
@@ -73,9 +72,9 @@ const maxAbs = (v: number[]): number => v.reduce((m, x) => Math.max(m, Math.abs(
 const maxDiff = (a: number[], b: number[]): number => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i]!)), 0);
 
 describe('AVX-512 products of training (gemm512.cpp), compiled for the host', () => {
-  it('match a same-order loop bit for bit and a long double loop to 1e-13 on edge shapes', () => {
-    const exe = compile('gemm512', [join(root, 'test/native/gemm512_check.cpp'), join(kernel, 'gemm512.cpp')]);
-    const r = JSON.parse(execFileSync(exe, { encoding: 'utf8' })) as { available: boolean; checked?: number; mismatches?: number; worstRelative?: number };
+  it('match a same-order loop bit for bit and a long double loop to 1e-13 on edge shapes', async () => {
+    const exe = await compile('gemm512', [join(root, 'test/native/gemm512_check.cpp'), join(kernel, 'gemm512.cpp')]);
+    const r = JSON.parse((await execFileAsync(exe, { encoding: 'utf8', maxBuffer: 16 << 20 })).stdout) as { available: boolean; checked?: number; mismatches?: number; worstRelative?: number };
     expect(r.available).toBe(cpuHasAvx512);
     if (!cpuHasAvx512) return; // nothing to run them on: the evaluation test below covers the BLAS path
     expect(r.checked).toBeGreaterThan(100_000);
@@ -87,7 +86,7 @@ describe('AVX-512 products of training (gemm512.cpp), compiled for the host', ()
     const sources = ['train_eval.cpp', 'elementwise.cpp', 'gemm512.cpp', 'sample_chunks.cpp', 'network.cpp', 'activation.cpp', 'blas.cpp'].map((f) =>
       join(kernel, f),
     );
-    const exe = compile('train-eval', [join(root, 'test/native/train_eval_check.cpp'), ...sources]);
+    const exe = await compile('train-eval', [join(root, 'test/native/train_eval_check.cpp'), ...sources]);
     const runs: ({ path: SimdPath } & Awaited<ReturnType<typeof run>>)[] = [];
     for (const path of runnablePaths) runs.push({ path, ...(await run(exe, 1, path)) });
     for (const r of runs) {
