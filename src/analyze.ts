@@ -229,6 +229,25 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
     ? await layerBlocks(backend, spec, { method: method === 'lanczos' ? 'lanczos' : 'auto', maxDenseBytes: budget, tolerance, maxIterations, seed })
     : undefined;
   if (blocks) r.seconds['blocks'] = (globalThis.performance.now() - blockStart) / 1000;
+  const diagnosticsStart = globalThis.performance.now();
+  const diagnostics = await pointDiagnostics(
+    backend,
+    spec,
+    model,
+    data,
+    {
+      weightDecay,
+      // Ritz values of an unconverged end are no eigenvalues: no lambda_2 / lambda_1 from them.
+      topEigenvalues: partial.top ? [] : r.topEigenvalues,
+      lambdaMin: partial.bottom || (r.lanczos && which === 'largest') ? null : r.lambdaMin,
+      trace: r.trace,
+      traceOfSquare: r.traceOfSquare,
+      // Only the ends asked for count: `which: 'largest'` does not wait for lambda_min.
+      ...(r.lanczos ? { eigenConverged: !partial.top && !partial.bottom } : {}),
+    },
+    options.signal,
+  );
+  r.seconds['diagnostics'] = (globalThis.performance.now() - diagnosticsStart) / 1000;
   return {
     backend: backend.name,
     method: r.method,
@@ -254,16 +273,7 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
     ...(blocks ? { blocks } : {}),
     hessian: 'cross-entropy',
     objective: objectiveCurvature(objective, r.lambdaMax, bound ? bound.upper : null),
-    diagnostics: pointDiagnostics(backend, spec, model, data, {
-      weightDecay,
-      // Ritz values of an unconverged end are no eigenvalues: no lambda_2 / lambda_1 from them.
-      topEigenvalues: partial.top ? [] : r.topEigenvalues,
-      lambdaMin: partial.bottom || (r.lanczos && which === 'largest') ? null : r.lambdaMin,
-      trace: r.trace,
-      traceOfSquare: r.traceOfSquare,
-      // Only the ends asked for count: `which: 'largest'` does not wait for lambda_min.
-      ...(r.lanczos ? { eigenConverged: !partial.top && !partial.bottom } : {}),
-    }),
+    diagnostics,
   };
 }
 

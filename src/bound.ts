@@ -232,12 +232,13 @@ export async function wsBound(modelInput: ModelInput, dataInput: DataInput, opti
   const objective = resolveObjective(model, wdOption);
   const { weightDecay } = objective;
   const result = await closedFormTraces(backend, spec, traceOptions);
+  const diagnostics = await pointDiagnostics(backend, spec, model, data, { weightDecay, trace: result.trace, traceOfSquare: result.traceOfSquare }, options.signal);
   return {
     backend: backend.name,
     ...result,
     hessian: 'cross-entropy',
     objective: objectiveCurvature(objective, null, result.bound.upper),
-    diagnostics: pointDiagnostics(backend, spec, model, data, { weightDecay, trace: result.trace, traceOfSquare: result.traceOfSquare }),
+    diagnostics,
   };
 }
 

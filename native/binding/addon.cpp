@@ -15,6 +15,7 @@
 #include "../kernel/errors.hpp"
 #include "../kernel/owned_problem.hpp"
 #include "../kernel/progress.hpp"
+#include "../kernel/simd_path.hpp"
 
 namespace {
 
@@ -326,6 +327,10 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("linalg", hessbound::linalg_backend());
   out.Set("threads", hessbound::blas_threads());
+  // The SIMD path of the hand-written loops (simd_path.hpp), and the best this CPU has.
+  out.Set("simd", hessbound::simd_path_name(hessbound::simd_path()));
+  out.Set("simdCpu", hessbound::simd_path_name(hessbound::cpu_simd_path()));
+  out.Set("blasKernels", hessbound::blas_kernels());
 #ifdef HESSBOUND_LINALG_STATIC
   out.Set("linkage", "static");
 #else

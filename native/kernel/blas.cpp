@@ -7,6 +7,7 @@
 #include <cblas.h>
 
 #include <mutex>
+#include <string>
 #else
 #include <Eigen/Core>
 #endif
@@ -52,6 +53,22 @@ const char* linalg_backend() { return "openblas"; }
 // Declared weak so that the addon still links against a CBLAS that is not OpenBLAS.
 extern "C" int openblas_get_num_threads(void) __attribute__((weak));
 extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+extern "C" char* openblas_get_corename(void) __attribute__((weak));
+
+const char* blas_kernels() {
+  if (!openblas_get_corename) return "unknown";
+  const char* name = openblas_get_corename();
+  return name ? name : "unknown";
+}
+
+bool blas_runs_avx512() {
+  // OpenBLAS 0.3.21's names for its AVX-512 kernel sets (others, e.g. Haswell or Zen: AVX2 at most).
+  static const bool yes = [] {
+    const std::string name = blas_kernels();
+    return name == "SkylakeX" || name == "Cooperlake" || name == "SapphireRapids";
+  }();
+  return yes;
+}
 
 namespace {
 std::mutex serial_mutex;  // guards the two below and every change of OpenBLAS's thread count
@@ -195,6 +212,8 @@ double norm2(int n, const double* x) {
   return scale * std::sqrt(ssq);
 }
 const char* linalg_backend() { return "eigen"; }
+const char* blas_kernels() { return "eigen"; }
+bool blas_runs_avx512() { return false; }
 int blas_threads() { return 1; }
 BlasSerialScope::BlasSerialScope() {}
 BlasSerialScope::~BlasSerialScope() {}

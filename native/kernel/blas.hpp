@@ -25,6 +25,12 @@ double norm2(int n, const double* x);
 // Which linear-algebra library this build uses, for reports.
 const char* linalg_backend();
 
+// The kernel set OpenBLAS picked for this CPU (openblas_get_corename: "SkylakeX", "Haswell", "Zen",
+// ...; OPENBLAS_CORETYPE overrides it), "eigen" for Eigen, "unknown" for another BLAS.
+const char* blas_kernels();
+// Whether that set uses AVX-512 (where the hand-written AVX-512 loops must beat it to be used).
+bool blas_runs_avx512();
+
 // Threads the BLAS uses for one call: 1 for Eigen (WebAssembly), OpenBLAS's setting natively
 // (OPENBLAS_NUM_THREADS, or the cores), 0 when it cannot be known (another BLAS). While a
 // BlasSerialScope is alive it still reports the setting the scope saved, not the 1 it imposes.

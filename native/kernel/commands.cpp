@@ -4,6 +4,7 @@
 
 #include "analysis.hpp"
 #include "errors.hpp"
+#include "point_diagnostics.hpp"
 #include "traces.hpp"
 #include "train.hpp"
 #include "extra/views.hpp"
@@ -56,6 +57,7 @@ const Entry kCommands[] = {
     {"blocks", blocks_command},
     {"eigenvectors", eigenvectors_command},
     {"wsGradient", ws_gradient_command},
+    {"diagnose", diagnose_command},
 };
 
 }  // namespace

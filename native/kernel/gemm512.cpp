@@ -1,5 +1,7 @@
 #include "gemm512.hpp"
 
+#include "simd_path.hpp"
+
 #if !defined(__EMSCRIPTEN__) && defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define HESSBOUND_GEMM512 1
 #endif
@@ -27,8 +29,7 @@ bool gemm512_available() {
 #if defined(HESSBOUND_TRAIN_SIMD_LEVEL) && HESSBOUND_TRAIN_SIMD_LEVEL < 2
   return false;
 #else
-  static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
-  return yes;
+  return simd_path() == SimdPath::Avx512;
 #endif
 }
 

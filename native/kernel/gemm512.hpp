@@ -10,7 +10,8 @@
 // accumulating): the arithmetic depends on the operands only, never on threads or timing.
 //
 // Native x86-64 GCC builds only, chosen at run time (gemm512_available()); elsewhere, on CPUs without
-// AVX-512F, and in builds with -DHESSBOUND_TRAIN_SIMD_LEVEL=0 (to test that path on this machine)
+// AVX-512F, under HESSBOUND_SIMD=avx2 or generic (simd_path.hpp), and in builds with
+// -DHESSBOUND_TRAIN_SIMD_LEVEL=0 (to test that path on this machine)
 // training keeps its BLAS products, and these functions must not be called.
 #pragma once
 

@@ -8,6 +8,7 @@
 
 #include "blas.hpp"
 #include "sample_chunks.hpp"
+#include "simd_path.hpp"
 
 // Runtime choice of the AVX2 and AVX-512 variants of the hand-written loops (x86-64 with GCC or
 // Clang; the native build has no -march, so its baseline is SSE2).
@@ -628,17 +629,15 @@ __attribute__((target("avx512f,fma"))) void first_pack_avx512(int H, int d, cons
 __attribute__((target("avx512f,fma"))) void first_forward_avx512(const FirstLayer& b) { first_forward_body<Vec8>(b); }
 __attribute__((target("avx512f,fma"))) void first_params_avx512(const FirstLayer& b) { first_params_body<Vec8>(b); }
 
-// 2: AVX-512, 1: AVX2 with FMA, 0: SSE2. Building with -DHESSBOUND_HVP_SIMD_LEVEL=n caps it at n,
-// to test the other variants on a machine that has AVX-512.
+// 2: AVX-512, 1: AVX2 with FMA, 0: SSE2 (simd_path.hpp: the CPU's, or HESSBOUND_SIMD's). Building
+// with -DHESSBOUND_HVP_SIMD_LEVEL=n caps it at n as well.
 int simd_level() {
   static const int level = [] {
-    const int cpu = __builtin_cpu_supports("avx512f")                                  ? 2
-                    : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1
-                                                                                      : 0;
+    const int path = static_cast<int>(simd_path());
 #ifdef HESSBOUND_HVP_SIMD_LEVEL
-    return std::min(cpu, HESSBOUND_HVP_SIMD_LEVEL);
+    return std::min(path, HESSBOUND_HVP_SIMD_LEVEL);
 #else
-    return cpu;
+    return path;
 #endif
   }();
   return level;
@@ -664,12 +663,16 @@ void output_rows(const OutputRows& b) {
 }
 
 // Whether layer 0 runs on first_forward / first_params: a one-hidden-layer net with the fused
-// output layer, AVX-512, and at most kFirstMaxInputs inputs (measured faster than OpenBLAS from
-// d = 64, where a panel fits in L1, to d = 2048: 85 against 135 ms a product, N = 600, width 1024).
+// output layer, AVX-512, and at most kFirstMaxInputs inputs (measured faster than OpenBLAS held to
+// its AVX2 kernels from d = 64, where a panel fits in L1, to d = 2048: 85 against 135 ms a product,
+// N = 600, width 1024). Against OpenBLAS's own AVX-512 kernels (SkylakeX) only while a panel
+// (d x 32 doubles) stays in L1: digits (d = 64) 1.1-1.5x faster a product, 10,000 x 784 x 256
+// 1.1-1.6x slower (one thread, 4 rounds each, bench/README.md "Every x86-64 CPU").
 bool first_layer_simd(const NetSpec& net) {
 #ifdef HESSBOUND_HVP_SIMD
-  constexpr int kFirstMaxInputs = 4096;
-  return net.layers() == 2 && fused_output(net) && net.inputs() <= kFirstMaxInputs && simd_level() == 2;
+  constexpr int kFirstMaxInputs = 4096, kFirstMaxInputsAgainstAvx512 = 128;
+  const int max_inputs = blas_runs_avx512() ? kFirstMaxInputsAgainstAvx512 : kFirstMaxInputs;
+  return net.layers() == 2 && fused_output(net) && net.inputs() <= max_inputs && simd_level() == 2;
 #else
   (void)net;
   return false;

@@ -8,17 +8,10 @@
 #include <cstring>
 
 #include "blas.hpp"
+#include "elementwise.hpp"
 #include "gemm512.hpp"
 #include "sample_chunks.hpp"
 #include "softmax.hpp"
-
-// Runtime choice of AVX-512 / AVX2+FMA clones of the elementwise loops (the native build has no
-// -march); the WebAssembly build compiles the plain loop.
-#if !defined(__EMSCRIPTEN__) && defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HESSBOUND_CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
-#else
-#define HESSBOUND_CLONES
-#endif
 
 namespace hessbound {
 
@@ -34,86 +27,6 @@ constexpr int kMinBlockRows = 32;
 // are fast enough for the passes over memory to show, and their sums over samples do not depend on
 // the block size (one running sum per entry across blocks).
 constexpr std::size_t kBlockBytes512 = 512u << 10;
-
-// tanh(x) / x = 1 + z Q(z), z = x^2, below kTanhSeriesEnd: Q interpolated at Chebyshev nodes of
-// [0, 0.55^2] (degree 10; its error is below float64 rounding there: 1.1e-16 relative to tanh at
-// worst, measured in 40-digit arithmetic), half the terms the Taylor series needed for the same.
-constexpr double kTanhSeries[] = {
-    1.0, -0.3333333333333333, 0.13333333333332714, -0.053968253967434016, 0.021869488493666944,
-    -0.008863234397814355, 0.003592110378689024, -0.001455661830100716, 0.0005889360520074057,
-    -0.0002346347410887237, 8.511313685577672e-05, -2.060276537636634e-05};
-constexpr int kTanhTerms = sizeof(kTanhSeries) / sizeof(kTanhSeries[0]);
-constexpr double kTanhSeriesEnd = 0.55;
-
-// e^y for 0 <= y <= 40: y = k ln 2 + r, |r| <= ln 2 / 2, e^r by its Taylor series to degree 13
-// (remainder < 4e-18 relative), 2^k added to the exponent bits.
-inline double exp_small_range(double y) {
-  constexpr double kLog2e = 1.4426950408889634, kLn2Hi = 6.93147180369123816490e-01,
-                   kLn2Lo = 1.90821492927058770002e-10, kShift = 0x1.8p52;
-  const double shifted = y * kLog2e + kShift;  // round to nearest integer in the low bits
-  const double k = shifted - kShift;
-  const double r = (y - k * kLn2Hi) - k * kLn2Lo;
-  double e = 1.0 / 6227020800.0;  // 1/13!
-  constexpr double kInvFact[] = {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0,
-                                 1.0 / 40320.0,     1.0 / 5040.0,     1.0 / 720.0,     1.0 / 120.0,
-                                 1.0 / 24.0,        1.0 / 6.0,        0.5,             1.0,
-                                 1.0};
-#pragma GCC unroll 16
-  for (int i = 0; i < 13; ++i) e = e * r + kInvFact[i];
-  std::int64_t bits, kbits;
-  std::memcpy(&bits, &e, sizeof bits);
-  std::memcpy(&kbits, &shifted, sizeof kbits);
-  bits += (kbits - 0x4338000000000000LL) << 52;  // k, from the shifted value's low mantissa bits
-  std::memcpy(&e, &bits, sizeof e);
-  return e;
-}
-
-inline double tanh_one(double x) {
-  const double ax = std::fabs(x), z = x * x;
-  double q = kTanhSeries[kTanhTerms - 1];
-#pragma GCC unroll 32
-  for (int i = kTanhTerms - 2; i >= 1; --i) q = q * z + kTanhSeries[i];
-  const double series = x + x * (z * q);
-  const double e = exp_small_range(2 * std::min(ax, 20.0));  // tanh = 1 in float64 beyond 19.1
-  const double far = std::copysign(1 - 2 / (e + 1), x);
-  return ax < kTanhSeriesEnd ? series : far;
-}
-
-}  // namespace
-
-HESSBOUND_CLONES void tanh_values(const double* u, int n, double* out) {
-  for (int i = 0; i < n; ++i) out[i] = tanh_one(u[i]);
-}
-
-namespace {
-
-// a = tanh(u + b) row by row (b may be null); u keeps u + b.
-HESSBOUND_CLONES void bias_tanh(int rows, int width, const double* b, double* u, double* a) {
-  for (int r = 0; r < rows; ++r) {
-    double* ur = u + static_cast<std::size_t>(r) * width;
-    double* ar = a + static_cast<std::size_t>(r) * width;
-    if (b)
-      for (int j = 0; j < width; ++j) ur[j] += b[j];
-    for (int j = 0; j < width; ++j) ar[j] = tanh_one(ur[j]);
-  }
-}
-
-// delta = (1 - a^2) * back (tanh), or delta *= back where delta holds sigma'(u) (other activations).
-HESSBOUND_CLONES void tanh_backward(std::size_t n, const double* a, const double* back, double* delta) {
-  for (std::size_t i = 0; i < n; ++i) delta[i] = (1 - a[i] * a[i]) * back[i];
-}
-HESSBOUND_CLONES void scale_by(std::size_t n, const double* back, double* delta) {
-  for (std::size_t i = 0; i < n; ++i) delta[i] *= back[i];
-}
-
-// gb (+)= column sums of the rows x width block d, in row order.
-HESSBOUND_CLONES void column_sums(int rows, int width, const double* d, bool first, double* gb) {
-  if (first) std::fill(gb, gb + width, 0.0);
-  for (int r = 0; r < rows; ++r) {
-    const double* dr = d + static_cast<std::size_t>(r) * width;
-    for (int j = 0; j < width; ++j) gb[j] += dr[j];
-  }
-}
 
 // Softmax cross-entropy of a block of logits rows (plus the bias), fused with the output delta,
 // overwritten in place: scale (p - t), by the same row functions as forward_backward (softmax.hpp).
@@ -247,7 +160,7 @@ double TrainEvaluator::run_chunk(int chunk, Scratch& s, const double* params, do
       const int in = net.sizes[l], width = net.sizes[l + 1];
       const double* d = s.delta[l].data();
       gemm(true, false, width, in, rows, 1.0, d, width, input(l), in, first ? 0.0 : 1.0, out + net.weight_offset(l), in);
-      if (net.has_bias[l]) column_sums(rows, width, d, first, out + net.bias_offset(l));
+      if (net.has_bias[l]) sum_columns(rows, width, d, first, out + net.bias_offset(l));
       if (l == 0) break;
       gemm(false, false, rows, in, width, 1.0, d, width, params + net.weight_offset(l), in, 0.0, s.back.data(), in);
       const std::size_t count = static_cast<std::size_t>(rows) * in;

@@ -55,9 +55,4 @@ class TrainEvaluator {
   std::vector<double> chunk_loss_;
 };
 
-// tanh of n values to about 1 ulp (odd Taylor series near 0, 1 - 2 / (e^{2|x|} + 1) beyond), in
-// branch-free loops that the compiler vectorizes (libm's tanh is a scalar call: it was 40% of a
-// training evaluation).
-void tanh_values(const double* u, int n, double* out);
-
 }  // namespace hessbound

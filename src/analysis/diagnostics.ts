@@ -163,20 +163,60 @@ function saturation(model: Model, data: Dataset, forwardGiven?: ForwardPass): { 
   return { fraction: pairs ? saturated / pairs : 0, cells: collapsed, samples: inCells };
 }
 
-export function computeDiagnostics(input: DiagnosticsInput): Diagnostics {
+/**
+ * The numbers the diagnostics are made of, measured at the point: by measurePoint below (the
+ * TypeScript reference, from a loss, its gradient and a forward pass), or by the kernel's
+ * "diagnose" command (native/kernel/point_diagnostics.cpp), which analyze() and wsBound() use.
+ */
+export interface PointMeasures {
+  /** The minimised objective F = loss + wd/2 |theta|^2. */
+  objective: number;
+  parameterNorm: number;
+  /** |grad F|_2. */
+  gradNorm: number;
+  /** theta . grad F. */
+  thetaDotGrad: number;
+  saturatedFraction: number;
+  collapsedCells: number;
+  collapsedSamples: number;
+  /** relu / leaky_relu: the kink summary (kinks.ts); null for smooth activations. */
+  kinks: ReturnType<typeof kinkSummary>;
+}
+
+export function measurePoint(input: DiagnosticsInput): PointMeasures {
   const { model, data, loss, gradient } = input;
   const wd = input.weightDecay ?? 0;
   const theta = flattenParams(model);
   const norm2 = dot(theta, theta);
   // The minimised objective F and its gradient.
-  const objective = loss + 0.5 * wd * norm2;
   const gradF = wd === 0 ? gradient : gradient.map((g, i) => g + wd * (theta[i] as number));
-  const gradNorm = Math.sqrt(dot(gradF, gradF));
-  const gradNormOverLoss = objective > 0 ? gradNorm / objective : null;
-  const scaleDerivative = objective > 0 ? dot(theta, gradF) / objective : null;
   const forward = input.forward ?? forwardPass(model, data);
   const sat = saturation(model, data, forward);
-  const kinks = kinkSummary(model, data, forward);
+  return {
+    objective: loss + 0.5 * wd * norm2,
+    parameterNorm: Math.sqrt(norm2),
+    gradNorm: Math.sqrt(dot(gradF, gradF)),
+    thetaDotGrad: dot(theta, gradF),
+    saturatedFraction: sat.fraction,
+    collapsedCells: sat.cells,
+    collapsedSamples: sat.samples,
+    kinks: kinkSummary(model, data, forward),
+  };
+}
+
+/** What the diagnostics need besides the point's measures. */
+export type DiagnosticsContext = Pick<DiagnosticsInput, 'model' | 'stopReason' | 'topEigenvalues' | 'lambdaMin' | 'trace' | 'traceOfSquare' | 'eigenConverged'>;
+
+export function computeDiagnostics(input: DiagnosticsInput): Diagnostics {
+  return diagnosticsFromMeasures(measurePoint(input), input);
+}
+
+export function diagnosticsFromMeasures(m: PointMeasures, input: DiagnosticsContext): Diagnostics {
+  const { objective, kinks } = m;
+  const { model } = input;
+  const gradNormOverLoss = objective > 0 ? m.gradNorm / objective : null;
+  const scaleDerivative = objective > 0 ? m.thetaDotGrad / objective : null;
+  const sat = { fraction: m.saturatedFraction, cells: m.collapsedCells, samples: m.collapsedSamples };
   const top = input.topEigenvalues ?? [];
   const l1 = top[0];
   const l2 = top[1];
@@ -198,7 +238,7 @@ export function computeDiagnostics(input: DiagnosticsInput): Diagnostics {
   if (kinks && kinks.nearKinkFraction > NEAR_KINK_FRACTION) flags.push('near-kink');
   if (kinks && kinks.deadUnits > 0) flags.push('dead-units');
   return {
-    parameterNorm: Math.sqrt(norm2),
+    parameterNorm: m.parameterNorm,
     gradNormOverLoss,
     scaleDerivative,
     saturatedFraction: sat.fraction,

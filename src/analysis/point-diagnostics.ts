@@ -1,6 +1,7 @@
 /**
- * Diagnostics of an analysed point (analyze, bound): one extra loss/gradient evaluation on the
- * training data, plus what the caller already knows (eigenvalues, traces). Also the regularised
+ * Diagnostics of an analysed point (analyze, bound): the kernel's measures of the point on the
+ * training data (loss, gradient norms, saturation), plus what the caller already knows (eigenvalues,
+ * traces). Also the regularised
  * objective's numbers: with weight decay wd the objective's Hessian is H + wd I, so its lambda_max
  * and its WS bound (m shifts by wd, s is unchanged) are the cross-entropy's plus exactly wd.
  */
@@ -8,7 +9,8 @@ import type { KernelBackend } from '../backend/types.js';
 import { fail } from '../errors.js';
 import type { ProblemSpec } from '../backend/types.js';
 import type { Dataset, Model } from '../types.js';
-import { computeDiagnostics, type Diagnostics } from './diagnostics.js';
+import { computeDiagnostics, diagnosticsFromMeasures, largestSlope, SATURATION_SLOPE, type Diagnostics, type DiagnosticsContext, type PointMeasures } from './diagnostics.js';
+import { isKinked } from './kinks.js';
 
 export interface ObjectiveCurvature {
   weightDecay: number;
@@ -54,13 +56,51 @@ export function objectiveCurvature(objective: ResolvedObjective, lambdaMax: numb
   return { ...objective, lambdaMax: lambdaMax === null ? null : lambdaMax + weightDecay, bound: bound === null ? null : bound + weightDecay };
 }
 
-export function pointDiagnostics(
+/** The kernel's measures of the point (command "diagnose", native/kernel/point_diagnostics.cpp). */
+export async function measurePointInKernel(backend: KernelBackend, spec: ProblemSpec, model: Model, weightDecay: number, signal?: AbortSignal): Promise<PointMeasures> {
+  const slopeLimit = SATURATION_SLOPE * largestSlope(model);
+  const r = JSON.parse(await backend.run('diagnose', spec, { weightDecay, slopeLimit }, undefined, signal)) as {
+    objective: number | null;
+    parameterNorm: number;
+    gradNorm: number | null;
+    thetaDotGrad: number | null;
+    saturatedPairs: number;
+    pairs: number;
+    collapsedCells: number;
+    collapsedSamples: number;
+  };
+  // The kernel prints a non-finite number (overflowing weights) as null.
+  const finite = (v: number | null): number => (v === null ? Number.NaN : v);
+  return {
+    objective: finite(r.objective),
+    parameterNorm: r.parameterNorm,
+    gradNorm: finite(r.gradNorm),
+    thetaDotGrad: finite(r.thetaDotGrad),
+    saturatedFraction: r.pairs ? r.saturatedPairs / r.pairs : 0,
+    collapsedCells: r.collapsedCells,
+    collapsedSamples: r.collapsedSamples,
+    kinks: null,
+  };
+}
+
+/**
+ * The diagnostics of an analysed point, measured in the kernel: one threaded loss/gradient
+ * evaluation and a forward pass in blocks of rows (no per-sample arrays in JavaScript). relu and
+ * leaky_relu nets also need the kink summary (kinks.ts), which the kernel does not compute: they
+ * keep the TypeScript reference (a loss/gradient call and the TypeScript forward pass).
+ */
+export async function pointDiagnostics(
   backend: KernelBackend,
   spec: ProblemSpec,
   model: Model,
   data: Dataset,
-  known: { weightDecay: number; topEigenvalues?: readonly number[]; lambdaMin?: number | null; trace?: number | null; traceOfSquare?: number | null; eigenConverged?: boolean },
-): Diagnostics {
-  const { loss, gradient } = backend.lossGrad(spec);
-  return computeDiagnostics({ model, data, loss, gradient, ...known });
+  known: Omit<DiagnosticsContext, 'model'> & { weightDecay: number },
+  signal?: AbortSignal,
+): Promise<Diagnostics> {
+  const context = { ...known, model };
+  if (isKinked(model)) {
+    const { loss, gradient } = backend.lossGrad(spec);
+    return computeDiagnostics({ ...context, data, loss, gradient });
+  }
+  return diagnosticsFromMeasures(await measurePointInKernel(backend, spec, model, known.weightDecay, signal), context);
 }

@@ -56,6 +56,12 @@ export interface NativeAddonInfo {
   threads?: number;
   /** 'static' when OpenBLAS/LAPACK/gfortran are linked into the addon, else 'shared'. */
   linkage?: string;
+  /** The SIMD path the hand-written loops run (generic, avx2, avx512: the CPU's best or HESSBOUND_SIMD's cap). */
+  simd?: string;
+  /** The best SIMD path this CPU has. */
+  simdCpu?: string;
+  /** The kernel set OpenBLAS picked for this CPU (openblas_get_corename, e.g. SkylakeX, Haswell, Zen). */
+  blasKernels?: string;
 }
 
 /** A kernel call the addon polls a cancel flag in (addon.cpp's KernelTask); ABORTED when it stops early. */

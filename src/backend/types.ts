@@ -53,7 +53,7 @@ export interface KernelBackend {
   /** 'openblas' or 'eigen'. */
   readonly linalg: string;
   /** Native only: which addon file loaded, OpenBLAS threads, and whether linear algebra is linked statically. */
-  readonly addonInfo?: { path: string; linalg: string; threads?: number; linkage?: string };
+  readonly addonInfo?: { path: string; linalg: string; threads?: number; linkage?: string; simd?: string; simdCpu?: string; blasKernels?: string };
   /** Largest dense P x P matrix (bytes) this backend can hold at all. */
   readonly maxDenseBytes: number;
   /**

@@ -28,11 +28,19 @@ function threadsOf(b: KernelBackend): number {
   return b.name === 'wasm-threads' ? nodeWasmThreads().threads : 1;
 }
 
+/** The SIMD path that runs, and why when it is not the CPU's best. */
+function simdText(a: KernelBackend['addonInfo']): string {
+  if (!a?.simd) return 'SIMD path unknown';
+  const capped = a.simdCpu && a.simdCpu !== a.simd ? ` (CPU has ${a.simdCpu}; capped by HESSBOUND_SIMD)` : '';
+  const kernels = a.blasKernels ? `; OpenBLAS kernels ${a.blasKernels}` : '';
+  return `SIMD path ${a.simd}${capped}${kernels}`;
+}
+
 function describe(b: KernelBackend): string {
   if (b.name === 'native') {
     const a = b.addonInfo;
     const threads = a?.threads ? `${a.threads} OpenBLAS thread(s)` : 'OpenBLAS threads unknown';
-    return `native (${b.linalg}, ${a?.linkage ?? 'shared'} linkage, ${threads})`;
+    return `native (${b.linalg}, ${a?.linkage ?? 'shared'} linkage, ${threads}, ${simdText(a)})`;
   }
   const threads = threadsOf(b);
   return `${b.name} (${b.linalg}, ${threads} thread${threads === 1 ? '' : 's'})`;
@@ -71,7 +79,7 @@ export async function infoReport(json: boolean): Promise<string> {
     `backend used: ${chosen.backend ? describe(chosen.backend) : `none — ${chosen.error}`}`,
     ...(data.why ? [`  why: ${data.why}`] : []),
     native.backend
-      ? `native: loaded ${native.backend.addonInfo?.path ?? ''} (${native.backend.addonInfo?.linkage ?? 'shared'} OpenBLAS/LAPACK, ${native.backend.addonInfo?.threads ?? '?'} thread(s); OPENBLAS_NUM_THREADS=${data.openblasNumThreads ?? 'unset'})`
+      ? `native: loaded ${native.backend.addonInfo?.path ?? ''} (${native.backend.addonInfo?.linkage ?? 'shared'} OpenBLAS/LAPACK, ${native.backend.addonInfo?.threads ?? '?'} thread(s); OPENBLAS_NUM_THREADS=${data.openblasNumThreads ?? 'unset'}; ${simdText(native.backend.addonInfo)})`
       : `native: not loaded — ${data.native.loaded ? '' : (data.native as { reason: string }).reason}`,
     wasm.backend ? `wasm: available (${wasm.backend.linalg}, dense matrices up to ${(wasm.backend.maxDenseBytes / 2 ** 30).toFixed(2)} GiB)` : `wasm: not available — ${wasm.error}`,
   ];

@@ -14,6 +14,8 @@
 
 #include "gemm512.hpp"
 #include "network.hpp"
+#include "simd_path.hpp"
+#include "elementwise.hpp"
 #include "train_eval.hpp"
 
 using namespace hessbound;
@@ -25,6 +27,42 @@ struct Case {
   Activation activation;
   int samples;
 };
+
+// FNV-1a over the bits of doubles: equal hashes for bit-identical outputs across SIMD paths.
+std::uint64_t hash_bits(const std::vector<double>& v, std::uint64_t h = 1469598103934665603ULL) {
+  for (double x : v) {
+    std::uint64_t b;
+    std::memcpy(&b, &x, sizeof b);
+    for (int i = 0; i < 8; ++i) h = (h ^ ((b >> (8 * i)) & 0xff)) * 1099511628211ULL;
+  }
+  return h;
+}
+
+// Every elementwise pass (elementwise.hpp) on lengths and widths off the vector lanes, with and
+// without bias, first and accumulated column sums: one hash of all outputs.
+std::uint64_t elementwise_hash(std::mt19937_64& rng) {
+  std::normal_distribution<double> gauss(0, 2);
+  auto fill = [&](std::size_t n) {
+    std::vector<double> v(n);
+    for (double& x : v) x = gauss(rng);
+    return v;
+  };
+  std::uint64_t h = 1469598103934665603ULL;
+  for (int width : {1, 3, 8, 13, 37, 64}) {
+    const int rows = 5;
+    const std::size_t n = static_cast<std::size_t>(rows) * width;
+    std::vector<double> u = fill(n), b = fill(width), a(n), u2 = u, a2(n);
+    bias_tanh(rows, width, b.data(), u.data(), a.data());
+    bias_tanh(rows, width, nullptr, u2.data(), a2.data());
+    std::vector<double> back = fill(n), delta(n), scaled = fill(n), sums(width);
+    tanh_backward(n, a.data(), back.data(), delta.data());
+    scale_by(n, back.data(), scaled.data());
+    sum_columns(rows, width, delta.data(), true, sums.data());
+    sum_columns(rows - 2, width, scaled.data(), false, sums.data());
+    for (const auto* v : {&u, &a, &u2, &a2, &delta, &scaled, &sums}) h = hash_bits(*v, h);
+  }
+  return h;
+}
 
 void print_vector(const char* name, const std::vector<double>& v) {
   std::printf("\"%s\": [", name);
@@ -60,7 +98,9 @@ int main() {
     std::memcpy(&b, &want, sizeof b);
     worst_ulps = std::max<long long>(worst_ulps, (a ^ b) < 0 ? (1LL << 62) : std::llabs(a - b));
   }
-  std::printf("{\"simd\": %s, \"tanhUlps\": %lld, \"cases\": [", gemm512_available() ? "true" : "false", worst_ulps);
+  std::printf("{\"path\": \"%s\", \"simd\": %s, \"tanhUlps\": %lld, \"tanhHash\": \"%016llx\", \"elementwiseHash\": \"%016llx\", \"cases\": [",
+              simd_path_name(simd_path()), gemm512_available() ? "true" : "false", worst_ulps,
+              static_cast<unsigned long long>(hash_bits(values)), static_cast<unsigned long long>(elementwise_hash(rng)));
   bool first_case = true;
   for (const Case& k : cases) {
     Problem p;
