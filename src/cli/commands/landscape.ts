@@ -6,6 +6,7 @@ import { landscapePlotSvg } from '../../plot/landscape-plot.js';
 import { choice, int, num, parse, str } from '../args.js';
 import { fmt, keyValueTable } from '../format.js';
 import { createProgressBar } from '../progress.js';
+import { checkPlotPath } from '../plot-path.js';
 import type { Subcommand } from '../registry.js';
 import { backendOf, loadData, loadModel, reductionOf, SOURCE_HELP, SOURCE_OPTIONS } from '../sources.js';
 
@@ -68,10 +69,11 @@ async function run(argv: string[]): Promise<void> {
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
   });
+  // The plot's path is checked before the work, not after it.
+  const plot = str(values, 'plot');
+  if (plot !== undefined) checkPlotPath(plot);
   const data = loadData(values);
   const model = loadModel(values, data);
-  const plot = str(values, 'plot');
-  if (plot === '') fail('BAD_OPTION', '--plot needs a file name');
   const dimensions = Number(choice(values, 'dimensions', ['1', '2'] as const, '1')) as 1 | 2;
   const k = int(values, 'k', undefined, 1);
   const points = int(values, 'points', undefined, 3);

@@ -6,6 +6,7 @@ import { spectrumPlotSvg } from '../../plot/spectrum-plot.js';
 import { choice, int, num, parse, str } from '../args.js';
 import { fmt, keyValueTable } from '../format.js';
 import { createProgressBar } from '../progress.js';
+import { checkPlotPath } from '../plot-path.js';
 import type { Subcommand } from '../registry.js';
 import { backendOf, loadData, loadModel, reductionOf, SOURCE_HELP, SOURCE_OPTIONS } from '../sources.js';
 
@@ -65,10 +66,11 @@ async function run(argv: string[]): Promise<void> {
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
   });
+  // The plot's path is checked before the work, not after it.
+  const plot = str(values, 'plot');
+  if (plot !== undefined) checkPlotPath(plot);
   const data = loadData(values);
   const model = loadModel(values, data);
-  const plot = str(values, 'plot');
-  if (plot === '') fail('BAD_OPTION', '--plot needs a file name');
   const kernelWidth = num(values, 'kernel-width');
   const grid = int(values, 'grid', undefined, 2);
   const probes = int(values, 'probes', undefined, 1);
