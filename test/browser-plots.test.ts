@@ -1,0 +1,91 @@
+/**
+ * Every plot the CLI can write, and every image under docs/images/, opened in headless Chromium as a
+ * standalone SVG file (strict XML, as a browser shows a file or a README's <img>): it parses, and
+ * no text leaves the canvas or overlaps another text. The plots come from real CLI runs on small
+ * problems (their numbers do not matter here; the backends' numbers are tested in cli-views and
+ * cli-sweep); the hard cases are a sweep over 5 rho values x 2 activations (10 groups) and a
+ * sweep whose data set is a content id (sha256:<64 hex>, as queue sweeps of file data have).
+ */
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sweepPlotSvg } from '../src/sweep/plot.js';
+import type { SweepResult } from '../src/sweep/result.js';
+import { BACKENDS } from './helpers/backends.js';
+import { ROOT, runCli } from './helpers/cli.js';
+import { renderingProblems, renderSvgFile } from './helpers/render-svg.js';
+import { launchChromium } from './helpers/static-server.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'hb-plots-'));
+// Plot layout does not depend on the backend; one backend makes the numbers.
+const backend = BACKENDS[0] as string;
+const quiet = ['--backend', backend, '--quiet'];
+
+/** Each plot the CLI writes: the file and the command that writes it. */
+const CLI_PLOTS: Array<{ name: string; args: (plot: string) => string[] }> = [
+  { name: 'density-slq', args: (p) => ['spectrum', '--dataset', 'iris', '--hidden', '8', '--method', 'slq', '--probes', '4', '--steps', '20', '--plot', p] },
+  { name: 'density-dense', args: (p) => ['spectrum', '--dataset', 'iris', '--hidden', '6', '--method', 'dense', '--plot', p] },
+  { name: 'landscape-1d', args: (p) => ['landscape', '--dataset', 'iris', '--hidden', '4', '--k', '2', '--points', '21', '--plot', p] },
+  { name: 'landscape-1d-random', args: (p) => ['landscape', '--dataset', 'iris', '--hidden', '4', '--directions', 'random', '--points', '21', '--plot', p] },
+  { name: 'landscape-2d', args: (p) => ['landscape', '--dataset', 'iris', '--hidden', '4', '--dimensions', '2', '--points', '9', '--plot', p] },
+  { name: 'track', args: (p) => ['train', '--dataset', 'iris', '--hidden', '6', '--max-steps', '40', '--adam-steps', '10', '--track', '5', '--out', join(dir, 'tracked.json'), '--plot', p] },
+  { name: 'sweep-single', args: (p) => ['sweep', '--dataset', 'iris', '--widths', '2,4,8', '--seeds', '2', '--out', join(dir, 'single.csv'), '--overwrite', '--plot', p] },
+  {
+    name: 'sweep-rhos-activations',
+    args: (p) => ['sweep', '--dataset', 'synthetic:n=24,d=32,classes=3', '--rhos', '0,0.25,0.5,0.75,0.9', '--activations', 'tanh,sigmoid', '--widths', '4,16', '--seeds', '1',
+      '--test-fraction', '0.25', '--out', join(dir, 'rho.csv'), '--overwrite', '--plot', p, '--json'],
+  },
+];
+
+let browser: Browser;
+const files: Record<string, string> = {};
+let multiAxisRows: SweepResult[] = [];
+
+beforeAll(async () => {
+  for (const plot of CLI_PLOTS) {
+    const file = join(dir, `${plot.name}.svg`);
+    const r = runCli([...plot.args(file), ...quiet]);
+    expect(r.status, `${plot.name}: ${r.stderr}`).toBe(0);
+    files[plot.name] = file;
+    if (plot.name === 'sweep-rhos-activations') multiAxisRows = (JSON.parse(r.stdout) as { rows: SweepResult[] }).rows;
+  }
+  const demo = runCli(['demo', '--out-dir', dir, ...quiet]);
+  expect(demo.status, demo.stderr).toBe(0);
+  files['demo'] = join(dir, 'hessbound-demo.svg');
+  // The plot of a queue sweep over file data, whose data set is its content id.
+  const contentId = `sha256:${'0123456789abcdef'.repeat(4)}`;
+  files['sweep-content-id'] = join(dir, 'sweep-content-id.svg');
+  writeFileSync(files['sweep-content-id'], sweepPlotSvg(multiAxisRows.filter((r) => r.activation === 'tanh').map((r) => ({ ...r, dataset: contentId, rho: null }))));
+  browser = await launchChromium();
+}, 600_000);
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('every plot renders cleanly as a standalone SVG in Chromium', () => {
+  it.each([...CLI_PLOTS.map((p) => p.name), 'demo', 'sweep-content-id'])('%s', async (name) => {
+    const rendering = await renderSvgFile(browser, files[name] as string);
+    expect(renderingProblems(rendering)).toEqual([]);
+    expect(rendering.texts.length).toBeGreaterThan(10);
+  });
+
+  const images = readdirSync(join(ROOT, 'docs', 'images')).filter((f) => f.endsWith('.svg'));
+  it.each(images)('docs/images/%s', async (image) => {
+    const rendering = await renderSvgFile(browser, join(ROOT, 'docs', 'images', image));
+    expect(renderingProblems(rendering)).toEqual([]);
+  });
+
+  it('the multi-axis title names every rho value and activation, and no legend label repeats an axis value', () => {
+    const svg = readFileSync(files['sweep-rhos-activations'] as string, 'utf8');
+    const title = /<title>([^<]*)<\/title>/.exec(svg)?.[1] ?? '';
+    expect(title).toContain('rho 5 values, 0 to 0.9');
+    expect(title).toMatch(/tanh, sigmoid|sigmoid, tanh/);
+    expect(title).not.toContain('rho=');
+    const legend = [...svg.matchAll(/>(rho [^<]*)</g)].map((m) => m[1] as string);
+    expect(legend).toHaveLength(10);
+    for (const text of legend) expect(text).toMatch(/^rho [\d.]+, (tanh|sigmoid)$/);
+  });
+});
