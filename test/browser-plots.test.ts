@@ -27,11 +27,17 @@ const quiet = ['--backend', backend, '--quiet'];
 const CLI_PLOTS: Array<{ name: string; args: (plot: string) => string[] }> = [
   { name: 'density-slq', args: (p) => ['spectrum', '--dataset', 'iris', '--hidden', '8', '--method', 'slq', '--probes', '4', '--steps', '20', '--plot', p] },
   { name: 'density-dense', args: (p) => ['spectrum', '--dataset', 'iris', '--hidden', '6', '--method', 'dense', '--plot', p] },
+  { name: 'density-no-bound', args: (p) => ['spectrum', '--dataset', 'wine', '--hidden', '5', '--method', 'dense', '--no-bound', '--plot', p] },
   { name: 'landscape-1d', args: (p) => ['landscape', '--dataset', 'iris', '--hidden', '4', '--k', '2', '--points', '21', '--plot', p] },
   { name: 'landscape-1d-random', args: (p) => ['landscape', '--dataset', 'iris', '--hidden', '4', '--directions', 'random', '--points', '21', '--plot', p] },
   { name: 'landscape-2d', args: (p) => ['landscape', '--dataset', 'iris', '--hidden', '4', '--dimensions', '2', '--points', '9', '--plot', p] },
+  { name: 'landscape-2d-random', args: (p) => ['landscape', '--dataset', 'iris', '--hidden', '4', '--dimensions', '2', '--directions', 'random', '--points', '9', '--plot', p] },
   { name: 'track', args: (p) => ['train', '--dataset', 'iris', '--hidden', '6', '--max-steps', '40', '--adam-steps', '10', '--track', '5', '--out', join(dir, 'tracked.json'), '--plot', p] },
   { name: 'sweep-single', args: (p) => ['sweep', '--dataset', 'iris', '--widths', '2,4,8', '--seeds', '2', '--out', join(dir, 'single.csv'), '--overwrite', '--plot', p] },
+  {
+    name: 'sweep-datasets-depths',
+    args: (p) => ['sweep', '--datasets', 'iris,wine', '--depths', '1,2', '--widths', '2,4', '--seeds', '1', '--out', join(dir, 'dd.csv'), '--overwrite', '--plot', p],
+  },
   {
     name: 'sweep-rhos-activations',
     args: (p) => ['sweep', '--dataset', 'synthetic:n=24,d=32,classes=3', '--rhos', '0,0.25,0.5,0.75,0.9', '--activations', 'tanh,sigmoid', '--widths', '4,16', '--seeds', '1',
@@ -58,6 +64,11 @@ beforeAll(async () => {
   const contentId = `sha256:${'0123456789abcdef'.repeat(4)}`;
   files['sweep-content-id'] = join(dir, 'sweep-content-id.svg');
   writeFileSync(files['sweep-content-id'], sweepPlotSvg(multiAxisRows.filter((r) => r.activation === 'tanh').map((r) => ({ ...r, dataset: contentId, rho: null }))));
+  // Degenerate sweeps: every point flagged; no positive value at all (a placeholder panel).
+  files['sweep-all-flagged'] = join(dir, 'sweep-all-flagged.svg');
+  writeFileSync(files['sweep-all-flagged'], sweepPlotSvg(multiAxisRows.map((r) => ({ ...r, flags: 'saturated', converged: false }))));
+  files['sweep-no-positive'] = join(dir, 'sweep-no-positive.svg');
+  writeFileSync(files['sweep-no-positive'], sweepPlotSvg(multiAxisRows.slice(0, 2).map((r) => ({ ...r, lambdaMax: -1, bound: -1, ratio: null }))));
   browser = await launchChromium();
 }, 600_000);
 
@@ -66,10 +77,10 @@ afterAll(async () => {
 });
 
 describe('every plot renders cleanly as a standalone SVG in Chromium', () => {
-  it.each([...CLI_PLOTS.map((p) => p.name), 'demo', 'sweep-content-id'])('%s', async (name) => {
+  it.each([...CLI_PLOTS.map((p) => p.name), 'demo', 'sweep-content-id', 'sweep-all-flagged', 'sweep-no-positive'])('%s', async (name) => {
     const rendering = await renderSvgFile(browser, files[name] as string);
     expect(renderingProblems(rendering)).toEqual([]);
-    expect(rendering.texts.length).toBeGreaterThan(10);
+    expect(rendering.texts.length).toBeGreaterThan(8);
   });
 
   const images = readdirSync(join(ROOT, 'docs', 'images')).filter((f) => f.endsWith('.svg'));

@@ -5,8 +5,7 @@
  */
 import { contours } from 'd3-contour';
 import type { LandscapeResult } from '../analysis/landscape.js';
-import { shorten } from './text-metrics.js';
-import { COLORS, el, header, label, linearAxis, logAxis, Panel, px, svgDocument, textEl, type LegendEntry, type Markup } from './svg.js';
+import { COLORS, el, header, label, linearAxis, logAxis, Panel, px, svgDocument, textEl, tickLabel, type LegendEntry, type Markup } from './svg.js';
 
 export interface LandscapePlotOptions {
   title?: string;
@@ -124,7 +123,7 @@ function surfaceSvg(r: LandscapeResult, title: string): string {
     if (lastY - yy < 14) continue;
     lastY = yy;
     body.push(el('line', { x1: barX + 18, y1: yy, x2: barX + 23, y2: yy, stroke: COLORS.axis }));
-    body.push(textEl('text', { x: barX + 26, y: yy + 4, 'font-size': 11, fill: COLORS.text }, shorten(label(t.value, 3), width - barX - 30, 11)));
+    body.push(tickLabel(label(t.value, 3), { x: barX + 26, y: yy + 4, 'font-size': 11, fill: COLORS.text }, 11).markup);
   }
   body.push(textEl('text', { x: barX, y: panel.top - 10, 'font-size': 12, fill: COLORS.text }, 'loss'));
   return svgDocument(width, panel.bottom + Panel.X_TITLE_OFFSET + 16, title, body);

@@ -33,20 +33,22 @@ export function clamp(v: number, lo: number, hi: number): number {
 }
 
 /** A tick label: "1e-5" as 10 with a superscript exponent, plain decimals near 1; with its width. */
-function tickLabel(text: string, attrs: Attrs): { markup: Markup; width: number } {
+export function tickLabel(text: string, attrs: Attrs, size = TICK_SIZE): { markup: Markup; width: number; raised: number } {
   const m = /^(-?\d(?:\.\d+)?)e(-?\d+)$/.exec(text);
-  if (!m) return { markup: textEl('text', attrs, text), width: textWidth(text, TICK_SIZE) };
+  if (!m) return { markup: textEl('text', attrs, text), width: textWidth(text, size), raised: 0 };
   const [, mantissa, exponent] = m as unknown as [string, string, string];
   const k = Number(exponent);
   if (k >= -3 && k <= 4) {
     const plain = String(Number((Number(mantissa) * 10 ** k).toPrecision(6)));
-    return { markup: textEl('text', attrs, plain), width: textWidth(plain, TICK_SIZE) };
+    return { markup: textEl('text', attrs, plain), width: textWidth(plain, size), raised: 0 };
   }
   const lead = mantissa === '1' ? '' : mantissa === '-1' ? '\u2212' : `${mantissa.replace('-', '\u2212')}\u00d7`;
   const power = `${k < 0 ? '\u2212' : ''}${Math.abs(k)}`;
+  const small = Math.round(0.75 * size);
   return {
-    markup: textEl('text', attrs, `${lead}10`, [textEl('tspan', { dy: -6, 'font-size': 9 }, power)]),
-    width: textWidth(`${lead}10`, TICK_SIZE) + textWidth(power, 9),
+    markup: textEl('text', attrs, `${lead}10`, [textEl('tspan', { dy: -Math.round(size / 2), 'font-size': small }, power)]),
+    width: textWidth(`${lead}10`, size) + textWidth(power, small),
+    raised: Math.round(size / 2),
   };
 }
 
@@ -103,7 +105,11 @@ export class Panel {
       if (y < this.top - 0.5 || y > this.bottom + 0.5) continue;
       if (y > this.top + 0.5 && y < this.bottom - 0.5) out.push(el('line', { x1: this.left, y1: y, x2: this.right, y2: y, stroke: COLORS.grid, 'stroke-dasharray': t.text ? undefined : '2,4' }));
       out.push(el('line', { x1: this.left - (t.text ? 5 : 3), y1: y, x2: this.left, y2: y, stroke: COLORS.axis }));
-      if (t.text) yLabels.push({ start: -(y + 4), end: -(y + 4) + lineHeight(TICK_SIZE), markup: tickLabel(t.text, { ...tickText, x: this.left - 8, y: y + 4, 'text-anchor': 'end' }).markup });
+      if (t.text) {
+        // Vertical extent as [start, end) going up the axis: descent below the baseline, ascent (and superscript) above.
+        const l = tickLabel(t.text, { ...tickText, x: this.left - 8, y: y + 4, 'text-anchor': 'end' });
+        yLabels.push({ start: -(y + 4) - 0.24 * TICK_SIZE, end: -(y + 4) + 0.93 * TICK_SIZE + l.raised, markup: l.markup });
+      }
     }
     // From the bottom up (start/end in negated y), dropping labels that would touch the one below.
     out.push(...thin(yLabels, 1).map((l) => l.markup));

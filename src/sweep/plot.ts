@@ -45,7 +45,8 @@ interface Series {
 
 /** Flagged points (degenerate or unconverged): grey, hollow, and left out of the median lines. */
 const FLAGGED_COLOR = '#9a9a9a';
-const PALETTE = ['#1f5fa8', '#d9480f', '#2b8a3e', '#862e9c', '#c92a2a', '#e67700', '#0b7285', '#5c940d', '#495057', '#a61e4d'];
+// Matplotlib's tab10: ten colours that are easy to tell apart (no two oranges).
+const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
 type AxisKey = 'dataset' | 'rho' | 'activation' | 'depth' | 'weightDecay' | 'hsr' | 'targetLoss';
 const AXES: Array<{ key: AxisKey; name: string }> = [
