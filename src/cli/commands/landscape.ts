@@ -24,7 +24,7 @@ ${SOURCE_HELP}
   --radius R              coordinates in [-R, R] (default 1)
   --seed-directions S     seed of random directions (default 0)
   --method dense|lanczos|auto   how to get the eigenvectors (default auto)
-  --plot FILE             write the SVG (line plot in 1D, filled contours in 2D)
+  --plot FILE.svg         write the SVG (line plot in 1D, filled contours in 2D)
   --json                  print one JSON object (alphas, betas, curves or surface, loss, ...)
   --quiet                 no progress bar`;
 

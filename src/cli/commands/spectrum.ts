@@ -23,7 +23,7 @@ ${SOURCE_HELP}
   --grid G                grid points (default 1000; spacing must not exceed the kernel width)
   --kernel-width W        Gaussian kernel standard deviation (default 1% of lambda_max - lambda_min)
   --no-bound              SLQ: skip the traces and the WS bound
-  --plot FILE             write the SVG plot (density on a log axis, lambda_max, lambda_min, WS intervals)
+  --plot FILE.svg         write the SVG plot (density on a log axis, lambda_max, lambda_min, WS intervals)
   --json                  print one JSON object: method, parameters, settings, grid, density, kernelWidth,
                           integral, mean, lambdaMax, lambdaMin, bound, ... (SLQ: slq.quadratures, errors)
   --quiet                 no progress bar`;

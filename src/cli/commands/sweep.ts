@@ -45,7 +45,7 @@ ${SWEEP_DATA_HELP}
   --force                 allow more --workers than cores
   --out FILE              results CSV (default results.csv), plus JSON lines next to it (.jsonl)
   --jsonl FILE            JSON lines somewhere else; --no-jsonl for none
-  --plot FILE             also write the SVG plot (lambda_max and bound vs width; their ratio)
+  --plot FILE.svg         also write the SVG plot (lambda_max and bound vs width; their ratio)
   --resume                continue an interrupted sweep: points already in --out are skipped
   --overwrite             start --out afresh if it exists
   --grad-tol T, --max-steps N, --adam-steps N, --lr LR   training (see hessbound train --help)
