@@ -81,6 +81,10 @@ describe('axes from the data', () => {
     expect(texts.length).toBeGreaterThanOrEqual(3);
     expect(labelled(linearAxis(-2, 4, 7).ticks).map((t) => t.text)).toEqual(['-2', '-1', '0', '1', '2', '3', '4']);
     expect(label(0.000012345)).toBe('1.2e-5');
+    // Labels say the tick's value exactly, however many digits that takes.
+    expect(labelled(linearAxis(0, 1250, 5).ticks).map((t) => t.text)).toEqual(['0', '250', '500', '750', '1000', '1250']);
+    for (const axis of [linearAxis(0.0123, 0.0177, 6), linearAxis(-3.3e-7, 1.7e-6, 5), logAxis(1.15, 1.4), logAxis(2e-9, 3e-3)])
+      for (const t of labelled(axis.ticks)) expect(Number(t.text)).toBeCloseTo(t.value, 12 - Math.floor(Math.log10(Math.abs(t.value) || 1)));
   });
 });
 

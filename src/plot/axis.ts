@@ -44,13 +44,13 @@ function stepsInside(min: number, max: number, step: number): number[] {
   return out;
 }
 
-/** Labels that tell neighbouring ticks apart: the fewest significant digits that keep them distinct. */
-function distinctLabels(values: number[]): string[] {
-  for (let digits = 2; digits <= 8; digits++) {
-    const texts = values.map((v) => label(v, digits));
-    if (new Set(texts).size === texts.length) return texts;
+/** A tick's label: the fewest significant digits that still say its value exactly (1250, not 1300). */
+function tickText(value: number): string {
+  for (let digits = 1; digits <= 15; digits++) {
+    const text = label(value, digits);
+    if (Math.abs(Number(text) - value) <= 1e-9 * Math.abs(value)) return text;
   }
-  return values.map((v) => label(v, 10));
+  return String(value);
 }
 
 /**
@@ -67,9 +67,8 @@ export function linearAxis(minIn: number, maxIn: number, count = 5, exact = fals
   }
   const step = niceStep(max - min, count);
   const [a, b] = exact ? [min, max] : [Math.floor(min / step + 1e-9) * step, Math.ceil(max / step - 1e-9) * step];
-  const values = stepsInside(a, b, step);
-  const texts = distinctLabels(values);
-  return { min: a, max: b, log: false, position: (v) => (v - a) / (b - a), ticks: values.map((value, i) => ({ value, text: texts[i] as string })) };
+  const ticks = stepsInside(a, b, step).map((value) => ({ value, text: tickText(value) }));
+  return { min: a, max: b, log: false, position: (v) => (v - a) / (b - a), ticks };
 }
 
 /**
@@ -93,9 +92,7 @@ export function logAxis(minIn: number, maxIn: number, pad = 0.04): Axis {
   let ticks: Tick[];
   if (span < 1) {
     // Less than a decade: evenly spaced values, as on a linear axis (placed logarithmically).
-    const values = stepsInside(min, max, niceStep(max - min, 5));
-    const texts = distinctLabels(values);
-    ticks = values.map((value, i) => ({ value, text: texts[i] as string }));
+    ticks = stepsInside(min, max, niceStep(max - min, 5)).map((value) => ({ value, text: tickText(value) }));
   } else {
     const every = Math.ceil(span / 8);
     const labelled = span < 2.5 ? [1, 2, 5] : [1];
@@ -105,7 +102,7 @@ export function logAxis(minIn: number, maxIn: number, pad = 0.04): Axis {
         const value = Number((m * 10 ** k).toPrecision(12));
         if (value < min * (1 - 1e-12) || value > max * (1 + 1e-12)) continue;
         if (span > 4 && m > 1) continue;
-        const text = labelled.includes(m) && (m > 1 || ((k % every) + every) % every === 0) ? label(value) : null;
+        const text = labelled.includes(m) && (m > 1 || ((k % every) + every) % every === 0) ? tickText(value) : null;
         ticks.push({ value, text });
       }
   }
