@@ -15,7 +15,8 @@ export const DENSITY_FLOOR = 1e-8;
 
 export function spectrumPlotSvg(r: SpectrumResult, options: SpectrumPlotOptions = {}): string {
   const width = 860;
-  const peak = Math.max(...r.density);
+  // A density that is zero everywhere (it never is for a Gaussian kernel) still gets a valid axis.
+  const peak = Math.max(...r.density) > 0 ? Math.max(...r.density) : 1;
   const floor = peak * DENSITY_FLOOR;
   const clipped = r.density.map((v) => Math.max(v, floor));
   const lo = Math.min(r.grid[0] as number, r.lambdaMin);

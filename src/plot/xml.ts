@@ -3,6 +3,7 @@
  * only once (a later value replaces an earlier one instead of duplicating it, which strict XML
  * rejects), and every attribute value and text is escaped here, not by the callers.
  */
+import { fail } from '../errors.js';
 
 /** Attribute values; undefined, null and false leave the attribute out. */
 export type Attrs = Readonly<Record<string, string | number | undefined | null | false>>;
@@ -15,7 +16,8 @@ export function escapeXml(text: string): string {
 
 /** A coordinate with two decimals at most. */
 export function px(v: number): string {
-  if (!Number.isFinite(v)) throw new Error(`non-finite coordinate ${v} in a plot`);
+  // A plot drawn through NaN would be silently wrong: callers leave non-finite values out before this.
+  if (!Number.isFinite(v)) fail('KERNEL', `non-finite coordinate ${v} in a plot`);
   return Number.isInteger(v) ? String(v) : String(Number(v.toFixed(2)));
 }
 
