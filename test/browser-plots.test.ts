@@ -25,6 +25,10 @@ const CLI_PLOTS: Array<{ name: string; args: (plot: string, dir: string) => stri
   { name: 'density-dense', args: (p) => ['spectrum', '--dataset', 'iris', '--hidden', '6', '--method', 'dense', '--plot', p] },
   { name: 'density-no-bound', args: (p) => ['spectrum', '--dataset', 'wine', '--hidden', '5', '--method', 'dense', '--no-bound', '--plot', p] },
   { name: 'landscape-1d', args: (p) => ['landscape', '--dataset', 'iris', '--hidden', '4', '--k', '2', '--points', '21', '--plot', p] },
+  {
+    name: 'landscape-1d-relu-kinks',
+    args: (p) => ['landscape', '--model', join(ROOT, 'test/fixtures/iris-relu-h8.model.json'), '--data', join(ROOT, 'test/fixtures/iris-relu-h8.data.json'), '--k', '2', '--points', '41', '--plot', p],
+  },
   { name: 'landscape-1d-random', args: (p) => ['landscape', '--dataset', 'iris', '--hidden', '4', '--directions', 'random', '--points', '21', '--plot', p] },
   { name: 'landscape-2d', args: (p) => ['landscape', '--dataset', 'iris', '--hidden', '4', '--dimensions', '2', '--points', '9', '--plot', p] },
   { name: 'landscape-2d-random', args: (p) => ['landscape', '--dataset', 'iris', '--hidden', '4', '--dimensions', '2', '--directions', 'random', '--points', '9', '--plot', p] },
