@@ -329,8 +329,24 @@ describe('sweepPlotSvg', () => {
     expect(doc.count('polyline')).toBe(3); // median lines: lambda_max, bound, ratio
     for (const text of ['lambda_max (exact)', 'Wolkowicz', 'hidden width', 'bound / lambda_max', 'hollow: not converged', '>16<', '>32<'])
       expect(svg).toContain(text);
-    expect(svg).toMatch(/10<tspan[^>]*>\u22124<\/tspan>/); // 1e-4 tick label
+    // The log axis spans the data (6.3e-4 to 1.1), with decade labels inside it.
+    for (const tick of ['>0.001<', '>0.01<', '>0.1<', '>1<']) expect(svg).toContain(tick);
     expect(svg).not.toMatch(/NaN|undefined|Infinity/);
+  });
+
+  it('titles name each axis once: content ids and file paths shortened, synthetic ids without their defaults', () => {
+    const title = (rows: SweepResult[]) => /<title>([^<]*)<\/title>/.exec(sweepPlotSvg(rows))?.[1];
+    const content = `sha256:${'ab'.repeat(32)}`;
+    expect(title([fakeResult('a', { dataset: content, rho: null })])).toBe('Sharpness vs. width: data sha256:abababab\u2026; tanh; 1 hidden layer; weight decay 0.001');
+    expect(title([fakeResult('a', { dataset: 'file:/home/me/data/train.csv', rho: null, weightDecay: 0 })])).toBe('Sharpness vs. width: train.csv; tanh; 1 hidden layer');
+    expect(title([fakeResult('a')])).toBe('Sharpness vs. width: synthetic n=20, d=8, classes=3, rho=0.5; tanh; 1 hidden layer; weight decay 0.001');
+    const rhos = [0, 0.9].map((rho) => fakeResult(`r${rho}`, { rho, dataset: `synthetic:n=20,d=8,classes=3,rho=${rho},seed=0,teacher=mlp` }));
+    expect(title(rhos)).toBe('Sharpness vs. width: synthetic n=20, d=8, classes=3; rho 0, 0.9; tanh; 1 hidden layer; weight decay 0.001');
+    // The legend names the rho of each colour once (not "rho=0, rho 0").
+    const svg = sweepPlotSvg(rhos);
+    expect(svg).toContain('>rho 0<');
+    expect(svg).toContain('>rho 0.9<');
+    expect(svg).not.toMatch(/rho=0, rho/);
   });
 
   it('copes with one width and with non-positive values', () => {

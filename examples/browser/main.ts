@@ -5,7 +5,7 @@
  */
 import { analyze, configureWasm, getBackend, HessboundError, parseCsv, randomModel, standardize, type AnalyzeResult, type Dataset } from '../../src/browser.js';
 import type { Activation } from '../../src/types.js';
-import { linearAxis } from '../../src/plot/svg.js';
+import { el, linearAxis, textEl } from '../../src/plot/svg.js';
 import { setupOwnFiles } from './own-files.js';
 import { spectrum, spectrumPlotSvg } from '../../src/browser.js';
 
@@ -63,27 +63,32 @@ function chart(r: AnalyzeResult, W: number): string {
   const xAxis = linearAxis(1, Math.max(2, values.length), Math.max(2, Math.round((W - left - right) / 90)), true);
   const x = (i: number) => left + (W - left - right) * xAxis.position(i + 1);
   const y = (v: number) => top + (H - top - bottom) * (1 - yAxis.position(v));
-  const dots = values.map((v, i) => `<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="2" fill="#0969da"/>`).join('');
-  const line = (v: number, color: string, label: string, row: number, dash = '') =>
-    `<line x1="${left}" x2="${W - right}" y1="${y(v)}" y2="${y(v)}" stroke="${color}" stroke-width="1.5" ${dash}/>` +
-    (narrow
-      ? `<text x="${left + row * 150}" y="${14}" style="fill:${color}">${label} ${v.toPrecision(4)}</text>`
-      : `<text x="${W - right + 6}" y="${y(v) + 4 + (row ? 12 : 0)}" style="fill:${color}">${label} ${v.toPrecision(4)}</text>`);
-  const yTicks = yAxis.ticks.map((t) =>
-    `<line x1="${left - 4}" x2="${W - right}" y1="${y(t.value)}" y2="${y(t.value)}" stroke="#d0d7de" stroke-width="0.5"/>` +
-    `<text x="${left - 7}" y="${y(t.value) + 4}" text-anchor="end">${t.text}</text>`).join('');
-  const xTicks = xAxis.ticks.map((t) =>
-    `<line x1="${x(t.value - 1)}" x2="${x(t.value - 1)}" y1="${H - bottom}" y2="${H - bottom + 4}" stroke="#57606a"/>` +
-    `<text x="${x(t.value - 1)}" y="${H - bottom + 16}" text-anchor="middle">${t.text}</text>`).join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" role="img" aria-label="Hessian spectrum">
-    <rect x="${left}" y="${top}" width="${W - left - right}" height="${H - top - bottom}" fill="#f6f8fa"/>
-    ${yTicks}${xTicks}
-    <line x1="${left}" x2="${W - right}" y1="${y(0)}" y2="${y(0)}" stroke="#8c959f" stroke-width="0.5"/>
-    ${dots}
-    ${line(bound, '#cf222e', 'WS bound', 0, 'stroke-dasharray="6 4"')}
-    ${line(r.lambdaMax ?? 0, '#1a7f37', 'λmax', 1)}
-    <text x="${left}" y="${H - 6}">${narrow ? `eigenvalue index (${values.length}, ascending)` : `eigenvalue index, ascending (${values.length} eigenvalues of the exact Hessian)`}</text>
-  </svg>`;
+  // Built with the plotting layer's markup (attribute records, escaped texts), as the CLI's plots are.
+  const dots = values.map((v, i) => el('circle', { cx: x(i), cy: y(v), r: 2, fill: '#0969da' }));
+  const line = (v: number, color: string, label: string, row: number, dash?: string) => [
+    el('line', { x1: left, x2: W - right, y1: y(v), y2: y(v), stroke: color, 'stroke-width': 1.5, 'stroke-dasharray': dash }),
+    narrow
+      ? textEl('text', { x: left + row * 150, y: 14, style: `fill:${color}` }, `${label} ${v.toPrecision(4)}`)
+      : textEl('text', { x: W - right + 6, y: y(v) + 4 + (row ? 12 : 0), style: `fill:${color}` }, `${label} ${v.toPrecision(4)}`),
+  ];
+  const yTicks = yAxis.ticks.flatMap((t) => [
+    el('line', { x1: left - 4, x2: W - right, y1: y(t.value), y2: y(t.value), stroke: '#d0d7de', 'stroke-width': 0.5 }),
+    textEl('text', { x: left - 7, y: y(t.value) + 4, 'text-anchor': 'end' }, t.text ?? ''),
+  ]);
+  const xTicks = xAxis.ticks.flatMap((t) => [
+    el('line', { x1: x(t.value - 1), x2: x(t.value - 1), y1: H - bottom, y2: H - bottom + 4, stroke: '#57606a' }),
+    textEl('text', { x: x(t.value - 1), y: H - bottom + 16, 'text-anchor': 'middle' }, t.text ?? ''),
+  ]);
+  return el('svg', { xmlns: 'http://www.w3.org/2000/svg', width: W, height: H, role: 'img', 'aria-label': 'Hessian spectrum' }, [
+    el('rect', { x: left, y: top, width: W - left - right, height: H - top - bottom, fill: '#f6f8fa' }),
+    ...yTicks,
+    ...xTicks,
+    el('line', { x1: left, x2: W - right, y1: y(0), y2: y(0), stroke: '#8c959f', 'stroke-width': 0.5 }),
+    ...dots,
+    ...line(bound, '#cf222e', 'WS bound', 0, '6 4'),
+    ...line(r.lambdaMax ?? 0, '#1a7f37', 'λmax', 1),
+    textEl('text', { x: left, y: H - 6 }, narrow ? `eigenvalue index (${values.length}, ascending)` : `eigenvalue index, ascending (${values.length} eigenvalues of the exact Hessian)`),
+  ]).svg;
 }
 
 /** Draws the chart at the width its container has now (called again when the viewport changes). */

@@ -98,8 +98,9 @@ export function sweepTable(rows: readonly SweepResult[]): string {
 }
 
 export function writePlot(path: string, rows: readonly SweepResult[]): void {
+  const svg = sweepPlotSvg(rows);
   try {
-    writeFileSync(path, sweepPlotSvg(rows));
+    writeFileSync(path, svg);
   } catch (err) {
     fail('IO', `cannot write ${path}: ${(err as Error).message}`);
   }

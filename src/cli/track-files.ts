@@ -4,6 +4,7 @@ import { trackJsonLines } from '../analysis/tracking.js';
 import { fail } from '../errors.js';
 import { trackPlotSvg } from '../plot/track-plot.js';
 import type { TrainResult } from '../train.js';
+import { checkPlotPath } from './plot-path.js';
 import { int, str, type ParsedValues } from './args.js';
 import { fmt, table } from './format.js';
 
@@ -25,7 +26,9 @@ export function trackCliOptions(values: ParsedValues): TrackCli {
   const plot = str(values, 'plot');
   if (track === undefined && (out !== undefined || plot !== undefined))
     fail('BAD_OPTION', `--${out !== undefined ? 'track-out' : 'plot'} needs --track K`, 'add --track 10 to record lambda_max every 10 steps');
-  if (out === '' || plot === '') fail('BAD_OPTION', '--track-out and --plot need a file name');
+  if (out === '') fail('BAD_OPTION', '--track-out needs a file name');
+  // Before training: a bad plot path must not cost the run.
+  if (plot !== undefined) checkPlotPath(plot);
   return { options: track === undefined ? {} : { track }, out, plot };
 }
 

@@ -1,6 +1,6 @@
 /**
  * A small XML well-formedness check for generated SVG (no parser dependency): balanced tags, one
- * root, quoted attributes, known entities only. Throws on the first problem.
+ * root, quoted attributes (each at most once per element), known entities only. Throws on the first problem.
  */
 export interface SvgDocument {
   root: string;
@@ -25,6 +25,9 @@ export function checkSvg(text: string): SvgDocument {
     if (m[0].startsWith('<!--') || m[0].startsWith('<?')) continue;
     const [, closing, name = '', attrs = '', selfClosing] = m;
     checkText(attrs.replace(/="[^"]*"/g, (a) => a.replace(/[<>]/g, '')));
+    const names = [...attrs.matchAll(/([\w:-]+)="/g)].map((n) => n[1] as string);
+    const repeated = names.find((n, i) => names.indexOf(n) !== i);
+    if (repeated) throw new Error(`attribute ${repeated} repeated in <${name}>`);
     if (closing) {
       const open = stack.pop();
       if (open !== name) throw new Error(`</${name}> closes <${String(open)}>`);

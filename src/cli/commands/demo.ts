@@ -6,6 +6,7 @@ import type { SweepGrid } from '../../sweep/job.js';
 import type { SweepResult } from '../../sweep/result.js';
 import { int, parse, str } from '../args.js';
 import { table } from '../format.js';
+import { checkPlotPath } from '../plot-path.js';
 import type { Subcommand } from '../registry.js';
 import { backendOf } from '../sources.js';
 import { runSweepWithProgress, sig, sweepTable, writePlot } from '../sweep-report.js';
@@ -87,6 +88,7 @@ async function run(argv: string[]): Promise<void> {
   const backend = backendOf(values);
   const csvPath = join(dir, 'hessbound-demo.csv');
   const svgPath = join(dir, 'hessbound-demo.svg');
+  checkPlotPath(svgPath, '--out-dir');
   process.stdout.write(
     `hessbound demo: ${activation} MLPs with one hidden layer of width ${grid.widths.join(', ')} on iris (150 samples, 4 features, 3 classes;\n` +
       `${grid.testData ? `tested on ${testData}` : `${150 - Math.round(150 * (grid.testFraction ?? 0))} for training, ${Math.round(150 * (grid.testFraction ?? 0))} held out`}), ${String(grid.seeds)} seeds each, weight decay ${String(grid.weightDecay)}, trained to gradient norm <= ${(grid.gradTol ?? 1e-6).toExponential(0)}${grid.targetLoss ? ` or loss <= ${grid.targetLoss}` : ''};\n` +

@@ -6,6 +6,7 @@ import { landscapePlotSvg } from '../../plot/landscape-plot.js';
 import { choice, int, num, parse, str } from '../args.js';
 import { fmt, keyValueTable } from '../format.js';
 import { createProgressBar } from '../progress.js';
+import { checkPlotPath } from '../plot-path.js';
 import type { Subcommand } from '../registry.js';
 import { backendOf, loadData, loadModel, reductionOf, SOURCE_HELP, SOURCE_OPTIONS } from '../sources.js';
 
@@ -23,7 +24,7 @@ ${SOURCE_HELP}
   --radius R              coordinates in [-R, R] (default 1)
   --seed-directions S     seed of random directions (default 0)
   --method dense|lanczos|auto   how to get the eigenvectors (default auto)
-  --plot FILE             write the SVG (line plot in 1D, filled contours in 2D)
+  --plot FILE.svg         write the SVG (line plot in 1D, filled contours in 2D)
   --json                  print one JSON object (alphas, betas, curves or surface, loss, ...)
   --quiet                 no progress bar`;
 
@@ -68,10 +69,11 @@ async function run(argv: string[]): Promise<void> {
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
   });
+  // The plot's path is checked before the work, not after it.
+  const plot = str(values, 'plot');
+  if (plot !== undefined) checkPlotPath(plot);
   const data = loadData(values);
   const model = loadModel(values, data);
-  const plot = str(values, 'plot');
-  if (plot === '') fail('BAD_OPTION', '--plot needs a file name');
   const dimensions = Number(choice(values, 'dimensions', ['1', '2'] as const, '1')) as 1 | 2;
   const k = int(values, 'k', undefined, 1);
   const points = int(values, 'points', undefined, 3);

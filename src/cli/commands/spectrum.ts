@@ -6,6 +6,7 @@ import { spectrumPlotSvg } from '../../plot/spectrum-plot.js';
 import { choice, int, num, parse, str } from '../args.js';
 import { fmt, keyValueTable } from '../format.js';
 import { createProgressBar } from '../progress.js';
+import { checkPlotPath } from '../plot-path.js';
 import type { Subcommand } from '../registry.js';
 import { backendOf, loadData, loadModel, reductionOf, SOURCE_HELP, SOURCE_OPTIONS } from '../sources.js';
 
@@ -22,7 +23,7 @@ ${SOURCE_HELP}
   --grid G                grid points (default 1000; spacing must not exceed the kernel width)
   --kernel-width W        Gaussian kernel standard deviation (default 1% of lambda_max - lambda_min)
   --no-bound              SLQ: skip the traces and the WS bound
-  --plot FILE             write the SVG plot (density on a log axis, lambda_max, lambda_min, WS intervals)
+  --plot FILE.svg         write the SVG plot (density on a log axis, lambda_max, lambda_min, WS intervals)
   --json                  print one JSON object: method, parameters, settings, grid, density, kernelWidth,
                           integral, mean, lambdaMax, lambdaMin, bound, ... (SLQ: slq.quadratures, errors)
   --quiet                 no progress bar`;
@@ -65,10 +66,11 @@ async function run(argv: string[]): Promise<void> {
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
   });
+  // The plot's path is checked before the work, not after it.
+  const plot = str(values, 'plot');
+  if (plot !== undefined) checkPlotPath(plot);
   const data = loadData(values);
   const model = loadModel(values, data);
-  const plot = str(values, 'plot');
-  if (plot === '') fail('BAD_OPTION', '--plot needs a file name');
   const kernelWidth = num(values, 'kernel-width');
   const grid = int(values, 'grid', undefined, 2);
   const probes = int(values, 'probes', undefined, 1);

@@ -10,6 +10,7 @@ import type { Subcommand } from '../registry.js';
 import { onInterrupt } from '../signals.js';
 import { describeFailures, runSweepWithProgress, sweepTable, writePlot } from '../sweep-report.js';
 import { backendOf, checkDatasetName, reductionOf } from '../sources.js';
+import { checkPlotPath } from '../plot-path.js';
 import { QUEUE_HELP, QUEUE_OPTIONS, queueExecutorOf, queueSummary } from '../queue-options.js';
 import { SWEEP_DATA_HELP, SWEEP_DATA_OPTIONS, sweepFileData, sweepTestData } from '../sweep-data.js';
 import { TRAINING_OPTIONS, trainingOptions } from './train.js';
@@ -44,7 +45,7 @@ ${SWEEP_DATA_HELP}
   --force                 allow more --workers than cores
   --out FILE              results CSV (default results.csv), plus JSON lines next to it (.jsonl)
   --jsonl FILE            JSON lines somewhere else; --no-jsonl for none
-  --plot FILE             also write the SVG plot (lambda_max and bound vs width; their ratio)
+  --plot FILE.svg         also write the SVG plot (lambda_max and bound vs width; their ratio)
   --resume                continue an interrupted sweep: points already in --out are skipped
   --overwrite             start --out afresh if it exists
   --grad-tol T, --max-steps N, --adam-steps N, --lr LR   training (see hessbound train --help)
@@ -194,6 +195,8 @@ async function run(argv: string[]): Promise<void> {
   const jsonlPath = values['no-jsonl'] ? null : (str(values, 'jsonl') ?? defaultJsonlPath(csvPath));
   if (values['resume'] && values['overwrite']) fail('BAD_OPTION', 'give --resume or --overwrite, not both');
   const plot = str(values, 'plot');
+  // Before the sweep: a bad plot path must not cost the whole run.
+  if (plot !== undefined) checkPlotPath(plot);
   const saveModels = str(values, 'save-models');
 
   // Ctrl-C: every finished point is already on disk.

@@ -48,7 +48,7 @@ ${SOURCE_HELP}
   --track K               every K steps (and at the end): lambda_max (Lanczos, warm-started) and the
                           WS bound; in the JSON as "track", and in --track-out
   --track-out FILE        with --track: one JSON line per tracked point
-  --plot FILE             with --track: SVG of lambda_max, WS bound, loss and gradient norm vs step
+  --plot FILE.svg         with --track: SVG of lambda_max, WS bound, loss and gradient norm vs step
 
 On separable data (most MLPs wider than a few units fit their training set exactly) cross-entropy has
 no finite minimiser: the loss keeps falling as the weights grow, and the gradient with it, so the
