@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 /** hessbound command line: dispatches to a subcommand and turns errors into a message and exit code. */
 import { HessboundError } from '../errors.js';
-import { setPlatformMemoryBudget } from '../memory.js';
-import { freemem } from 'node:os';
+import { installNodeMemoryBudget } from '../node/memory-budget.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { boundCommand } from './commands/bound.js';
 import { demoCommand } from './commands/demo.js';
@@ -16,7 +15,8 @@ import { infoCommand, versionLine } from './commands/info.js';
 import { installExitSignals } from './signals.js';
 import { onBackendFallback } from '../backend/select.js';
 
-setPlatformMemoryBudget(() => freemem() * 0.8);
+// Work may use most of what the machine has free right now (HESSBOUND_MAX_MEMORY caps it).
+installNodeMemoryBudget();
 
 const SUBCOMMANDS: Subcommand[] = [analyzeCommand, boundCommand, trainCommand, sweepCommand, demoCommand];
 SUBCOMMANDS.push(spectrumCommand, landscapeCommand);

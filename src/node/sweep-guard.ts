@@ -9,6 +9,9 @@ import { fail } from '../errors.js';
 import { JOB_DEFAULTS, type SweepGrid, type SweepJob } from '../sweep/job.js';
 import { isContentDatasetId } from '../queue/content-data.js';
 import { loadDataById } from './dataset-ids.js';
+import { platformMemoryBudget } from '../memory.js';
+import { assertAllocationsFit } from '../resources/memory-plan.js';
+import { knownDataShape, pointAllocations, type DataShape } from '../resources/point-plan.js';
 
 export const SPEC_FORMAT = 'hessbound.sweep-spec.v1';
 
@@ -135,6 +138,19 @@ export function checkSweepSpec(csvPath: string, spec: Spec, resuming: boolean): 
 /** Loads each data set of the jobs once, so an unknown or bad one fails before any point or file. */
 export function validateSweepData(jobs: readonly SweepJob[]): void {
   const ids = new Set(jobs.flatMap((j) => (j.spec.testData ? [j.spec.dataset, j.spec.testData] : [j.spec.dataset])));
+  const shapes = new Map<string, DataShape>();
   // Content ids (sha256:...) were made from loaded data and are checked by hash where they run.
-  for (const id of ids) if (!isContentDatasetId(id)) loadDataById(id);
+  for (const id of ids) {
+    if (isContentDatasetId(id)) continue;
+    const known = knownDataShape(id);
+    const shape = known ?? loadDataById(id);
+    if (!known) shapes.set(id, { n: shape.n, d: shape.d, classes: shape.classes });
+    else shapes.set(id, known);
+  }
+  // Every point's memory plan before the first one starts (each point checks again where it runs).
+  for (const job of jobs) {
+    const data = shapes.get(job.spec.dataset);
+    const test = job.spec.testData ? shapes.get(job.spec.testData) : undefined;
+    if (data && (test || !job.spec.testData)) assertAllocationsFit(pointAllocations(job.spec, data, test), platformMemoryBudget());
+  }
 }

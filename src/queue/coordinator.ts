@@ -16,6 +16,7 @@ import type { BackendName } from '../types.js';
 import { parseQueueUrl, redact, redisOptions, type QueueConnection } from './connection.js';
 import { isContentDatasetId } from './content-data.js';
 import { DEFAULT_QUEUE_NAME, POINT_JOB_NAME, errorFromReason, queueJobData, validateRecord } from './job-data.js';
+import { assertQueueDataId, QUEUE_KEY_ENV } from './job-policy.js';
 import { dataKey } from './keys.js';
 import { loadQueuePeers } from './peers.js';
 import { connectOnce } from './reach.js';
@@ -29,6 +30,8 @@ export interface QueueExecutorOptions {
   attempts?: number;
   /** File data sets by content id (`sha256:...`, see content-data.ts): stored in Redis for the workers. */
   datasets?: ReadonlyMap<string, string>;
+  /** Sign every job with this key (HMAC-SHA256) for workers that require it; default HESSBOUND_QUEUE_KEY. */
+  signingKey?: string;
   /** How often pending points are looked up directly (ms), besides the event stream. Default 5000. */
   pollInterval?: number;
   env?: NodeJS.ProcessEnv;
@@ -53,6 +56,7 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
   const connection = parseQueueUrl(options.url, options.env ?? process.env);
   const queueName = options.queueName ?? DEFAULT_QUEUE_NAME;
   const attempts = options.attempts ?? 3;
+  const signingKey = options.signingKey ?? ((options.env ?? process.env)[QUEUE_KEY_ENV] || undefined);
   if (!Number.isSafeInteger(attempts) || attempts < 1) fail('BAD_OPTION', `attempts must be a positive integer, got ${String(attempts)}`);
   const { Job, Queue, QueueEvents } = (await loadQueuePeers()).bullmq;
   // Reachable (and the password right) before BullMQ, which would retry a refused connection forever.
@@ -114,7 +118,7 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
     if (typeof data === 'number') waiting.get(jobId)?.onProgress(data);
   });
   const enqueue = async (key: string, spec: SweepJobSpec) => {
-    await queue.add(POINT_JOB_NAME, queueJobData({ key, spec }, options.backend), {
+    await queue.add(POINT_JOB_NAME, queueJobData({ key, spec }, options.backend, signingKey), {
       jobId: key,
       attempts,
       backoff: { type: 'exponential', delay: 1000 },
@@ -141,6 +145,13 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
     run(spec, onProgress, signal) {
       const key = jobKey(spec);
       if (signal?.aborted) return Promise.reject(abortedError(signal));
+      try {
+        // Workers refuse paths; say so here, before the point is queued.
+        assertQueueDataId(spec.dataset, 'dataset', key);
+        if (spec.testData !== '') assertQueueDataId(spec.testData, 'testData', key);
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
       return new Promise<SweepRecord>((resolve, reject) => {
         waiting.set(key, { spec, onProgress, resolve, reject });
         // The coordinator stops waiting; the job stays on the queue (workers may finish it) for a resume.
