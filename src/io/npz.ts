@@ -6,6 +6,7 @@
 import { unzipSync } from 'fflate';
 import { toDataset } from '../data.js';
 import { fail, HessboundError } from '../errors.js';
+import { formatBytes, platformMemoryBudget } from '../memory.js';
 import type { Dataset } from '../types.js';
 import { asBytes, describeShape } from './bytes.js';
 import { parseNpy, type NumericArray } from './npy.js';
@@ -14,12 +15,31 @@ export function isZip(bytes: Uint8Array): boolean {
   return bytes[0] === 0x50 && bytes[1] === 0x4b && (bytes[2] === 0x03 || bytes[2] === 0x05) && (bytes[3] === 0x04 || bytes[3] === 0x06);
 }
 
-/** Every array of an .npz archive by name (without `.npy`). */
-export function parseNpz(input: Uint8Array | ArrayBuffer): Map<string, NumericArray> {
+/**
+ * The arrays of an .npz archive by name (without `.npy`): those `wanted` (default all). Members are
+ * chosen by name and their declared sizes checked against the memory budget before any is inflated
+ * (fflate inflates into a buffer of the declared size and never beyond it), so a small archive that
+ * expands to gigabytes is refused unread; `names` receives every member's name.
+ */
+export function parseNpz(input: Uint8Array | ArrayBuffer, wanted?: (name: string) => boolean, names: string[] = []): Map<string, NumericArray> {
   const bytes = asBytes(input, 'an .npz archive', 'BAD_DATA');
   let entries: Record<string, Uint8Array>;
+  let declared = 0;
+  const budget = platformMemoryBudget();
   try {
-    entries = unzipSync(bytes, { filter: (file) => file.name.endsWith('.npy') });
+    entries = unzipSync(bytes, {
+      filter: (file) => {
+        if (!file.name.endsWith('.npy')) return false;
+        const name = file.name.replace(/\.npy$/, '');
+        names.push(name);
+        if (wanted && !wanted(name)) return false;
+        // The inflated bytes, and their float64 copy (8 bytes a value for 1-byte values at most).
+        declared += file.originalSize;
+        if (9 * declared > budget)
+          fail('TOO_LARGE', `the .npz member ${name}.npy declares ${formatBytes(file.originalSize)} (${formatBytes(declared)} so far), which with its float64 copy needs up to ${formatBytes(9 * declared)}, more than available memory allows (${formatBytes(budget)})`, 'subsample the data or save it as float32; HESSBOUND_MAX_MEMORY caps what hessbound uses');
+        return true;
+      },
+    });
   } catch (err) {
     if (err instanceof HessboundError) throw err;
     return fail('BAD_DATA', `the .npz archive is not a readable zip file: ${err instanceof Error ? err.message : String(err)}`,
@@ -59,10 +79,13 @@ export function datasetFromArrays(x: NumericArray, supervision: { y: NumericArra
   return toDataset(features, { data: targets.values, rows: targets.shape[0] as number, cols: targets.shape[1] as number }, opts);
 }
 
+const DATA_MEMBERS = ['x', 'X', 'y', 'labels', 'targets'];
+
 /** A data set from an .npz archive holding `x` and `y` (or `targets`). */
 export function parseNpzDataset(input: Uint8Array | ArrayBuffer, options: { name?: string; classes?: number } = {}): Dataset {
-  const arrays = parseNpz(input);
-  const names = [...arrays.keys()];
+  const names: string[] = [];
+  // Only the members a data set uses are inflated.
+  const arrays = parseNpz(input, (name) => DATA_MEMBERS.includes(name), names);
   const x = arrays.get('x') ?? arrays.get('X');
   const y = arrays.get('y') ?? arrays.get('labels');
   const targets = arrays.get('targets');

@@ -2,7 +2,8 @@
  * Node-only file access: the embedded data sets (package `data/` folder) and reading data/model
  * files from disk. Browser code uses the pure parsers in ../data.ts and ../model.ts instead.
  */
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { readInputFile } from './read-input.js';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -62,15 +63,7 @@ export function loadDataset(name: string, opts: { standardize?: boolean } = {}):
  * files too large to hold as one string before reading them; failures become HessboundError.
  */
 function readText(path: string): string {
-  let bytes: Buffer;
-  try {
-    const size = statSync(path).size;
-    if (size > MAX_TEXT_BYTES) fail('TOO_LARGE', `${path} is ${(size / 1e6).toFixed(0)} MB; hessbound reads text data whole, up to ${MAX_TEXT_BYTES / 1024 / 1024} MB`, 'subsample the data, or store it in a binary format (e.g. .npy) instead of CSV/JSON text');
-    bytes = readFileSync(path);
-  } catch (err) {
-    if (err instanceof HessboundError) throw err;
-    return fail('IO', `cannot read ${path}: ${osReason(err)}`, 'check the path and the file permissions');
-  }
+  let bytes: Buffer = readInputFile(path, { maxBytes: MAX_TEXT_BYTES, hint: `hessbound reads text data whole, up to ${MAX_TEXT_BYTES / 1024 / 1024} MB; subsample the data, or store it in a binary format (e.g. .npy) instead of CSV/JSON text` });
   if (!path.toLowerCase().endsWith('.gz')) return decodeText(bytes, path);
   try {
     bytes = gunzipSync(bytes, { maxOutputLength: MAX_TEXT_BYTES + 1 });

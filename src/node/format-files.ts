@@ -2,7 +2,9 @@
  * Node file wrappers for the binary formats of ../io (safetensors, ONNX, .npy/.npz): read the
  * bytes, parse them with the browser-safe parsers, and put the path in front of any error.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { platformMemoryBudget } from '../memory.js';
+import { readInputFile } from './read-input.js';
 import { basename } from 'node:path';
 import { HessboundError, fail } from '../errors.js';
 import { parseData, parseDataArrays, parseModel, type ParseModelOptions } from '../io/model-source.js';
@@ -17,12 +19,9 @@ export function isBinaryDataPath(path: string): boolean {
   return BINARY_DATA.test(path);
 }
 
+/** A binary input: at most half the memory budget, so that parsing it fits beside it. */
 function readBytes(path: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    return fail('IO', `cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  return readInputFile(path, { maxBytes: platformMemoryBudget() / 2, hint: 'use a smaller file, or a machine with more free memory (HESSBOUND_MAX_MEMORY caps what hessbound uses)' });
 }
 
 /** Re-throws parse errors with the file path in front, so CLI messages say which file was bad. */
