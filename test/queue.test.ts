@@ -238,6 +238,6 @@ describe.each(BACKENDS)('sweeps on a Redis queue (%s backend)', (backend) => {
     const running = alive();
     for (const w of running) w.child.kill('SIGTERM');
     for (const w of running) expect((await w.exited).code, w.output()).toBe(0);
-    for (const w of running) expect(w.output()).toMatch(/SIGTERM: finishing[\s\S]*hessbound worker: stopped/);
+    for (const w of running) expect(w.output()).toMatch(/SIGTERM: handing the running point\(s\) back to the queue and exiting[\s\S]*hessbound worker: stopped/);
   });
 });

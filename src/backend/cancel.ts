@@ -41,3 +41,34 @@ export function cancelFlag(signal: AbortSignal | undefined, shared = false): { f
   else signal.addEventListener('abort', onAbort, { once: true });
   return { flag, done: () => signal.removeEventListener('abort', onAbort) };
 }
+
+/**
+ * `work`, or an ABORTED rejection as soon as `signal` aborts, whichever comes first. For calls that
+ * cannot stop at once (LAPACK inside a native call polls no flag): the caller is released
+ * immediately and the abandoned call finishes in the background, its result discarded; callers
+ * queued behind it still wait for it (the call queue holds its slot), so memory is not doubled.
+ */
+export function settleOnAbort<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) {
+    work.catch(() => {});
+    return Promise.reject(abortedError(signal));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      work.catch(() => {});
+      reject(abortedError(signal));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

@@ -146,6 +146,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   };
 
   const running = new Map<string, Job>();
+  let handingBack = false;
   const processor = async (job: Job): Promise<SweepRecord> => {
     let point: ReturnType<typeof validateQueueJob>;
     try {
@@ -184,6 +185,10 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     } catch (caught) {
       const error = deadline.signal.aborted ? deadline.signal.reason : caught;
       const reason = failureReason(error);
+      if (handingBack) {
+        log(`handed back ${key}`);
+        throw new Error(reason); // the job is back in the queue; BullMQ cannot fail it without its lock
+      }
       log(`failed ${key}: ${reason.split('\n')[0]}`);
       const code = error instanceof HessboundError ? error.code : '';
       throw PERMANENT.has(code) ? new UnrecoverableError(reason) : new Error(reason);
@@ -218,7 +223,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     blasThreads: first.blasThreads,
     close: () => (closing ??= shutdown(false)),
     async handBack() {
-      // Back to the waiting list without using an attempt; the pool's threads stop with the process.
+      handingBack = true;
+      // Back to the waiting list without using an attempt, then the threads stopped (not awaited:
+      // one inside LAPACK stops only when the call returns), so no point computes after it left.
       await Promise.all(
         [...running.values()].map(async (job) => {
           try {
@@ -228,7 +235,11 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
           }
         }),
       );
-      closing ??= shutdown(true);
+      void closePools().catch(() => {});
+      closing ??= (async () => {
+        await worker.close(true);
+        redis.disconnect();
+      })();
       await closing;
     },
   };

@@ -27,8 +27,8 @@ a job is refused, never opened), the limits above, and with HESSBOUND_QUEUE_KEY 
 signed with that key (the coordinator signs with the same variable). Failure reasons quote no input.
 
 Start the sweep with 'hessbound sweep ... --queue URL' (on any machine that reaches Redis). Ctrl-C or
-SIGTERM: the running points finish (a second Ctrl-C hands them back to the queue), then the worker
-exits. A worker killed outright loses nothing: its points go to another worker once the lock expires.
+SIGTERM: the running points go back to the queue (another worker takes them) and the worker exits
+within a second; a second signal exits at once. A worker killed outright loses nothing: its points go to another worker once the lock expires.
 Same results as a local sweep, to the bit, for the same backend and --threads. See docs/distributed.md.`;
 
 const OPTIONS = {
@@ -73,24 +73,33 @@ async function run(argv: string[]): Promise<void> {
   });
   log(`hessbound worker: serving ${worker.connection.display} with ${worker.concurrency} point(s) at once x ${worker.blasThreads} BLAS thread(s)`);
 
-  // The worker handles its own signals: finish (or hand back) the points, then exit 0.
+  // The worker handles its own signals. The first hands the running points back to the queue
+  // (another worker takes them at once; nothing is lost, results are the same bits) and exits within
+  // a second; a second exits at once. Finishing a point first could take hours, and a point still
+  // computing after it was handed back would run twice.
   releaseExitSignals();
   await new Promise<void>((resolve) => {
     let signals = 0;
     const stop = (signal: string) => {
       signals++;
-      if (signals === 1) {
-        log(`${signal}: finishing the running point(s); ${signal === 'SIGINT' ? 'Ctrl-C again' : 'again'} hands them back to the queue`);
-        worker.close().then(resolve, resolve);
-      } else {
-        log(`${signal}: handing the running point(s) back to the queue`);
-        worker.handBack().then(resolve, resolve);
+      if (signals > 1) {
+        log(`${signal} again: exiting now`);
+        process.exit(0);
       }
+      log(`${signal}: handing the running point(s) back to the queue and exiting`);
+      // Redis may be slow or gone: exit within a second regardless (an unacknowledged point returns when its lock expires).
+      setTimeout(() => {
+        log('hessbound worker: stopped (hand-back not confirmed)');
+        process.exit(0);
+      }, 900).unref();
+      worker.handBack().then(resolve, resolve);
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
   });
   log('hessbound worker: stopped');
+  // Threads abandoned inside a kernel call would keep the process alive.
+  process.exit(0);
 }
 
 export const workerCommand: Subcommand = { name: 'worker', summary: 'serve sweep points from a Redis queue (hessbound sweep --queue)', help: HELP, run };
