@@ -177,8 +177,8 @@ describe('signed jobs', () => {
       expect((await failure(queue, job.key)).reason).toMatch(/^\[BAD_OPTION\] queue job \w+ has a wrong signature/);
       // A signature covers the backend too: the same spec with another backend is not signed.
       const moved = makeJob({ dataset: 'iris', width: 2, seed: 2 });
-      await queue.add('point', { format: QUEUE_JOB_FORMAT, key: moved.key, spec: moved.spec, backend: 'wasm', signature: signJob(moved.spec, 'native', KEY) }, { jobId: moved.key });
-      expect((await failure(queue, moved.key)).reason).toMatch(/wrong signature/);
+      await queue.add('point', { format: QUEUE_JOB_FORMAT, key: moved.key, spec: moved.spec, backend: 'wasm', signature: signJob(moved.spec, 'native', KEY) }, { jobId: `${moved.key}-wasm` });
+      expect((await failure(queue, `${moved.key}-wasm`)).reason).toMatch(/wrong signature/);
     } finally {
       await queue.close();
     }

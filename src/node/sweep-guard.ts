@@ -82,14 +82,16 @@ export function acquireSweepLock(csvPath: string): () => void {
 type Spec = Record<string, unknown>;
 
 /** The normalized sweep: the grid with defaults filled in (seed counts as lists), or the job keys. */
-export function sweepSpec(grid: SweepGrid | undefined, jobs: readonly SweepJob[]): Spec {
-  if (!grid) return { format: SPEC_FORMAT, jobs: jobs.map((j) => j.key).sort() };
+export function sweepSpec(grid: SweepGrid | undefined, jobs: readonly SweepJob[], backend?: string): Spec {
+  if (!grid) return { format: SPEC_FORMAT, jobs: jobs.map((j) => j.key).sort(), ...(backend ? { backend } : {}) };
   const normalized: Spec = { ...JOB_DEFAULTS };
   for (const [key, value] of Object.entries(grid)) if (value !== undefined) normalized[key] = value;
   if (typeof normalized['seeds'] === 'number') normalized['seeds'] = Array.from({ length: normalized['seeds'] as number }, (_, i) => i);
   // The canonical data set ids of the jobs (e.g. synthetic:... with defaults), not as typed.
   normalized['datasets'] = [...new Set(jobs.map((j) => j.spec.dataset))].sort();
   delete normalized['dataset'];
+  // The backend the points run on: part of the sweep's identity (native and WebAssembly differ in the last bits).
+  if (backend) normalized['backend'] = backend;
   return { format: SPEC_FORMAT, grid: normalized };
 }
 
@@ -118,7 +120,9 @@ export function checkSweepSpec(csvPath: string, spec: Spec, resuming: boolean): 
     } catch (err) {
       return fail('BAD_DATA', `${path} is damaged: ${(err as Error).message}`, 'delete it to resume without the check, or --overwrite');
     }
-    const differences = specDifferences(stored, spec);
+    // Outputs written before the backend was stored: their rows' backend column says it.
+    const storedBody = (stored['grid'] ?? stored) as Spec;
+    const differences = specDifferences(stored, spec).filter((d) => 'backend' in storedBody || !d.startsWith('backend: '));
     if (differences.length > 0)
       fail(
         'BAD_OPTION',

@@ -26,6 +26,11 @@ export interface QueueJobData {
   signature?: string;
 }
 
+/** The BullMQ job id of a point: its key, and the backend when the job names one (so backends never share a job). */
+export function queueJobId(key: string, backend?: BackendName | 'auto'): string {
+  return backend && backend !== 'auto' ? `${key}-${backend}` : key;
+}
+
 export function queueJobData(job: SweepJob, backend?: BackendName | 'auto', signingKey?: string): QueueJobData {
   return { format: QUEUE_JOB_FORMAT, key: job.key, spec: job.spec, ...(backend ? { backend } : {}), ...(signingKey ? { signature: signJob(job.spec, backend, signingKey) } : {}) };
 }
@@ -49,11 +54,13 @@ export function validateQueueJob(data: unknown, jobId: string | undefined): { ke
   const key = jobKey(spec);
   // The key is recomputed, never trusted: a job whose id or key disagree with its spec would store a
   // result under the wrong point.
-  if (d.key !== key || (jobId !== undefined && jobId !== key))
+  if (d.key !== key)
     fail('BAD_OPTION', `queue job ${jobId ?? '?'} carries key ${typeof d.key === 'string' && /^[0-9a-f]{16}$/.test(d.key) ? d.key : '(not 16 hex digits)'}, but its spec hashes to ${key}`, FOREIGN_HINT);
   const backend = d.backend;
   if (backend !== undefined && backend !== 'native' && backend !== 'wasm' && backend !== 'wasm-threads' && backend !== 'auto')
-    fail('BAD_OPTION', `queue job ${jobId ?? '?'} asks for backend ${JSON.stringify(backend)}`, 'native, wasm or auto');
+    fail('BAD_OPTION', `queue job ${jobId ?? '?'} asks for an unknown backend`, 'native, wasm, wasm-threads or auto');
+  if (jobId !== undefined && jobId !== queueJobId(key, backend))
+    fail('BAD_OPTION', `queue job ${jobId} should have the id ${queueJobId(key, backend)} (its key and backend)`, FOREIGN_HINT);
   // Data by content or by name only: a path would make the worker read its own files.
   assertQueueDataId(spec.dataset, 'dataset', jobId ?? '?');
   if (spec.testData !== '') assertQueueDataId(spec.testData, 'testData', jobId ?? '?');
@@ -61,12 +68,14 @@ export function validateQueueJob(data: unknown, jobId: string | undefined): { ke
 }
 
 /** A returned record is checked the same way before it reaches the CSV. */
-export function validateRecord(value: unknown, key: string): SweepRecord {
+export function validateRecord(value: unknown, key: string, backend?: BackendName): SweepRecord {
   const r = value as Partial<SweepRecord> | null;
   if (typeof r !== 'object' || r === null || typeof r.result !== 'object' || r.result === null || !Array.isArray(r.history))
     fail('KERNEL', `the queue returned no result record for point ${key}`);
   if (r.key !== key || jobKey(normalizeJob(r.spec as SweepJobSpec)) !== key || r.result.key !== key)
     fail('KERNEL', `the queue returned a record for another point under ${key}`);
+  if (backend !== undefined && r.result.backend !== backend)
+    fail('BACKEND', `the queue returned a ${String(r.result.backend)} record for point ${key}, which this sweep runs on ${backend}`, 'a worker could not load the backend the job names; build it there, or run the sweep with that backend');
   return r as SweepRecord;
 }
 
