@@ -336,7 +336,17 @@ export function standardize(data: Dataset): Dataset {
     mean /= n;
     let variance = 0;
     for (let i = 0; i < n; i++) variance += ((x[i * d + j] as number) - mean) ** 2;
-    const std = Math.sqrt(variance / n);
+    let std = Math.sqrt(variance / n);
+    if (!Number.isFinite(mean) || !Number.isFinite(std)) {
+      // Values near 1e154 and above overflow when summed or squared (the column became zeros):
+      // the same in units of the largest value. Other columns keep their bits.
+      mean = 0;
+      for (let i = 0; i < n; i++) mean += (x[i * d + j] as number) / largest;
+      mean = (mean / n) * largest;
+      variance = 0;
+      for (let i = 0; i < n; i++) variance += (((x[i * d + j] as number) - mean) / largest) ** 2;
+      std = Math.sqrt(variance / n) * largest;
+    }
     // Rounding leaves a tiny spread in constant columns; dividing by it would amplify noise to +-1.
     const isConstant = std <= 1e-12 * largest;
     for (let i = 0; i < n; i++) {

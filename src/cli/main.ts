@@ -77,11 +77,43 @@ onBackendFallback((reason, backend) => {
   process.stderr.write(`hessbound: note: native addon not loaded, using ${which} (${reason.split('\n')[0]}); see hessbound info\n`);
 });
 
+/**
+ * Errors of the operating system that reach here unwrapped (a full disk under a write, stdout
+ * closed or /dev/full): an IO error naming the cause, not a stack trace.
+ */
+const SYSTEM_ERRORS: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'file too large for the file system',
+  EIO: 'input/output error',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EPIPE: 'the reader of the output went away',
+  EBADF: 'the output is closed',
+};
+
+function systemError(error: unknown): HessboundError | null {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (typeof code !== 'string' || !(code in SYSTEM_ERRORS)) return null;
+  const path = (error as NodeJS.ErrnoException).path;
+  return new HessboundError('IO', `cannot write${path ? ` ${path}` : ''}: ${SYSTEM_ERRORS[code]} (${code})`, 'free some space or choose another output (--out), then run again (sweeps: --resume)');
+}
+
+// stdout/stderr write errors arrive as events (EPIPE, ENOSPC on /dev/full): exit with a message, not a crash.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (error) => {
+    const io = systemError(error) ?? new HessboundError('IO', `cannot write the output: ${(error as Error).message}`);
+    if (stream === process.stdout) process.stderr.write(`\nhessbound: error [IO]: ${io.message}\n`);
+    process.exit(1);
+  });
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
-  (error: unknown) => {
+  (caught: unknown) => {
+    const error = systemError(caught) ?? caught;
     if (error instanceof HessboundError && error.code === 'ABORTED' && process.exitCode) return; // Ctrl-C/SIGTERM: exit code set
     if (error instanceof HessboundError) {
       process.stderr.write(`\nhessbound: error [${error.code}]: ${error.message}\n`);

@@ -45,15 +45,19 @@ export function acquireSweepLock(csvPath: string): () => void {
       writeSync(fd, `${JSON.stringify(me)}\n`);
       closeSync(fd);
       let released = false;
-      return () => {
+      const release = () => {
         if (released) return;
         released = true;
+        process.off('exit', release);
         try {
           unlinkSync(path);
         } catch {
           // Already gone (removed by hand): nothing to release.
         }
       };
+      // Ctrl-C / SIGTERM end the CLI with process.exit (signals.ts) before the sweep's finally runs.
+      process.once('exit', release);
+      return release;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') fail('IO', `cannot create the lock file ${path}: ${(err as Error).message}`, 'check that the output folder is writable');
     }

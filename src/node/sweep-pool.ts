@@ -17,7 +17,7 @@ import { Worker } from 'node:worker_threads';
 import { addonPath } from '../backend/native.js';
 import { HessboundError, fail, type ErrorCode } from '../errors.js';
 import type { SweepJobSpec } from '../sweep/job.js';
-import { abortedError } from '../backend/cancel.js';
+import { abortedError, onAbort } from '../backend/cancel.js';
 import type { SweepRecord } from '../sweep/result.js';
 import type { PointExecutor } from '../sweep/sweep.js';
 import type { BackendName } from '../types.js';
@@ -182,7 +182,7 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
       return new Promise<SweepRecord>((resolve, reject) => {
         const task: Task = { id: nextId++, spec, onProgress, resolve, reject };
         queue.push(task);
-        signal?.addEventListener('abort', () => cancel(task, signal), { once: true });
+        if (signal) onAbort(signal, () => cancel(task, signal));
         dispatch();
       });
     },

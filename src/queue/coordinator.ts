@@ -7,7 +7,7 @@
  * Results arrive through BullMQ's event stream, with a periodic look at every pending job as a
  * safety net for events missed during a disconnection.
  */
-import { abortedError } from '../backend/cancel.js';
+import { abortedError, onAbort } from '../backend/cancel.js';
 import { HessboundError, fail } from '../errors.js';
 import { jobKey, type SweepJobSpec } from '../sweep/job.js';
 import type { SweepRecord } from '../sweep/result.js';
@@ -165,7 +165,7 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
       return new Promise<SweepRecord>((resolve, reject) => {
         waiting.set(id, { key, spec, onProgress, resolve, reject });
         // The coordinator stops waiting; the job stays on the queue (workers may finish it) for a resume.
-        signal?.addEventListener('abort', () => settle(id, { error: abortedError(signal) }), { once: true });
+        if (signal) onAbort(signal, () => settle(id, { error: abortedError(signal) }));
         (async () => {
           await enqueue(key, spec);
           // Finished before (another run of this sweep) or failed before (retry, as --resume does).
