@@ -64,7 +64,7 @@ function parseNumber(cell: string, line: number, column: string): number {
   if (cell === '' || (Number.isNaN(value) && !/^[+-]?nan$/i.test(cell))) {
     fail('BAD_DATA', `line ${line}, column ${column}: ${cell === '' ? 'empty value' : quoted(cell) + ' is not a number'}`, 'features must be plain numbers; remove or impute missing values first');
   }
-  if (!Number.isFinite(value)) fail('NON_FINITE', `line ${line}, column ${column} is ${quoted(cell)}`, 'remove or impute missing values first');
+  if (!Number.isFinite(value)) fail('NON_FINITE', `line ${line}, column ${column} is ${cell.length <= 40 ? cell : quoted(cell)}`, 'remove or impute missing values first');
   return value;
 }
 

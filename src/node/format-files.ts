@@ -19,9 +19,13 @@ export function isBinaryDataPath(path: string): boolean {
   return BINARY_DATA.test(path);
 }
 
-/** A binary input: at most half the memory budget, so that parsing it fits beside it. */
-function readBytes(path: string): Uint8Array {
-  return readInputFile(path, { maxBytes: platformMemoryBudget() / 2, hint: 'use a smaller file, or a machine with more free memory (HESSBOUND_MAX_MEMORY caps what hessbound uses)' });
+/**
+ * A binary input, at most `share` of the memory budget: models get half (decoding them needs about
+ * as much again); data files all of it (parseNpy plans the float64 conversion beside the bytes, and a
+ * float64 array is used in place).
+ */
+function readBytes(path: string, share = 0.5): Uint8Array {
+  return readInputFile(path, { maxBytes: platformMemoryBudget() * share, hint: 'use a smaller file, or a machine with more free memory (HESSBOUND_MAX_MEMORY caps what hessbound uses)' });
 }
 
 /** Re-throws parse errors with the file path in front, so CLI messages say which file was bad. */
@@ -44,15 +48,16 @@ export function readModelBytesFile(path: string, options: ModelFileOptions = {})
 
 /** A data set from an .npz archive (x and y, or targets). */
 export function readBinaryDataFile(path: string): Dataset {
-  const bytes = readBytes(path);
+  const bytes = readBytes(path, 1);
   return withPath(path, () => parseData(bytes, { fileName: path, name: basename(path).replace(/\.npz$/i, '') }));
 }
 
 /** A data set from two .npy files: features and labels (or soft targets). */
 export function readDataArrayFiles(xPath: string, yPath: string): Dataset {
-  const x = readBytes(xPath);
-  const y = readBytes(yPath);
-  return withPath(`${xPath} + ${yPath}`, () => parseDataArrays(x, y, { name: basename(xPath).replace(/\.npy$/i, '') }));
+  const x = readBytes(xPath, 1);
+  const y = readBytes(yPath, 1);
+  // Our own buffers (readInputFile): a float64 x becomes the data set's matrix without a copy.
+  return withPath(`${xPath} + ${yPath}`, () => parseDataArrays(x, y, { name: basename(xPath).replace(/\.npy$/i, ''), adopt: true }));
 }
 
 /** Writes the model as F64 safetensors with nn.Sequential names (see modelToSafetensors). */
