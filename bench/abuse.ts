@@ -7,7 +7,7 @@
  *   node --import tsx bench/abuse.ts [--quick]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyze, loadDataset, randomModel } from '../src/index.js';
@@ -29,7 +29,7 @@ function node(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | n
 async function dataAtScale(): Promise<void> {
   const n = quick ? 6000 : 60_000;
   const d = 3072;
-  console.log(`\n## Data at scale: ${n.toLocaleString('en-US')} x ${d.toLocaleString('en-US')} (.npy features + int64 labels)\n`);
+  console.log(`\n## Data at scale: ${n.toLocaleString('en-US')} x ${d.toLocaleString('en-US')} (.npy features + int64 labels; CSV with a header and the label last)\n`);
   console.log('| file | file size | float64 matrix | peak-RSS growth while loading | growth minus the expected (file + matrix; float64: the file is the matrix) | seconds |');
   console.log('| --- | --- | --- | --- | --- | --- |');
   const labels = join(dir, 'y.npy');
@@ -46,7 +46,17 @@ async function dataAtScale(): Promise<void> {
     console.log(`| ${dtype === 'f4' ? 'float32' : 'float64'} .npy | ${mb(file)} | ${mb(matrix)} | ${out.error ? `error: ${out.error}` : mb(out.grewBytes)} | ${out.error ? '' : mb(out.grewBytes - expected)} | ${out.seconds?.toFixed(1) ?? ''} |`);
     rmSync(x);
   }
-  console.log('\nCSV at this size (about 1.5 GB of text) is refused with TOO_LARGE (text is read whole, up to 400 MB): not streamed yet.');
+  // CSV: above 400 MB read in chunks straight into the matrix (src/node/large-csv.ts).
+  const csv = join(dir, 'x.csv');
+  const fd = openSync(csv, 'w');
+  writeSync(fd, `${Array.from({ length: d }, (_, j) => `f${j}`).join(',')},label\n`);
+  for (let i = 0; i < n; i++) writeSync(fd, `${Array.from({ length: d }, (_, j) => String(((i * 31 + j * 17) % 1024) / 256 - 2)).join(',')},${i % 10}\n`);
+  closeSync(fd);
+  const r = node([join(REPO_DIR, 'test/helpers/load-rss.ts'), 'csv', csv]);
+  const out = JSON.parse(r.stdout) as { grewBytes: number; seconds: number; error?: string };
+  const matrix = 8 * n * d;
+  console.log(`| CSV (${quick ? 'in memory: below 400 MB' : 'chunked: above 400 MB'}) | ${mb(statSync(csv).size)} | ${mb(matrix)} | ${out.error ? `error: ${out.error}` : mb(out.grewBytes)} | ${out.error ? '' : `${mb(out.grewBytes - matrix)} (against the matrix alone)`} | ${out.seconds?.toFixed(1) ?? ''} |`);
+  rmSync(csv);
 }
 
 function bombs(): void {

@@ -1,5 +1,5 @@
 /** --model/--hidden and --data/--dataset: where a subcommand's model and data come from. */
-import { standardize } from '../data.js';
+import { standardize, standardizeOwned } from '../data.js';
 import { fail } from '../errors.js';
 import { parseActivation, randomModel } from '../model.js';
 import { standardizeLike } from '../node/dataset-ids.js';
@@ -61,7 +61,8 @@ export function loadData(values: ParsedValues): Dataset {
   if (file) {
     const classes = int(values, 'classes', undefined, 2);
     const data = readDataFile(file, { ...(values['no-header'] ? { header: false } : {}), ...(classes !== undefined ? { classes } : {}) });
-    return values['no-standardize'] || !isCsvPath(file) ? data : standardize(data);
+    // Just read: standardized in place (no second matrix).
+    return values['no-standardize'] || !isCsvPath(file) ? data : standardizeOwned(data);
   }
   if (name?.trim().toLowerCase().startsWith('synthetic:')) return loadDatasetById(name);
   if (name) return loadDataset(name, { standardize: !values['no-standardize'] });

@@ -55,11 +55,11 @@ function rows(text: string): Row[] {
   }
 }
 
-function isNumericCell(cell: string): boolean {
+export function isNumericCell(cell: string): boolean {
   return cell !== '' && !Number.isNaN(decimal(cell));
 }
 
-function parseNumber(cell: string, line: number, column: string): number {
+export function parseNumber(cell: string, line: number, column: string): number {
   const value = decimal(cell);
   if (cell === '' || (Number.isNaN(value) && !/^[+-]?nan$/i.test(cell))) {
     fail('BAD_DATA', `line ${line}, column ${column}: ${cell === '' ? 'empty value' : quoted(cell) + ' is not a number'}`, 'features must be plain numbers; remove or impute missing values first');
@@ -69,7 +69,7 @@ function parseNumber(cell: string, line: number, column: string): number {
 }
 
 /** A label as a JS number (never through an Int32Array, which would wrap 2^32 + 1 to 1). */
-function parseLabel(cell: string, line: number): number {
+export function parseLabel(cell: string, line: number): number {
   const value = decimal(cell);
   if (!Number.isInteger(value) || value < 0) {
     fail('BAD_LABELS', `line ${line}: the label ${quoted(cell)} is not an integer 0..c-1`, 'the last column must hold integer class labels');

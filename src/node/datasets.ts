@@ -2,7 +2,8 @@
  * Node-only file access: the embedded data sets (package `data/` folder) and reading data/model
  * files from disk. Browser code uses the pure parsers in ../data.ts and ../model.ts instead.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { readLargeCsv } from './large-csv.js';
 import { readInputFile } from './read-input.js';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,6 +89,18 @@ function osReason(err: unknown): string {
   return String(err);
 }
 
+/** Plain CSV files above this are read in chunks (src/node/large-csv.ts). */
+export const CHUNKED_CSV_BYTES = 16 * 1024 * 1024;
+
+function sizeOf(path: string): number {
+  try {
+    const stats = statSync(path);
+    return stats.isFile() ? stats.size : 0; // devices and pipes: readText refuses them
+  } catch {
+    return 0; // readText reports the error
+  }
+}
+
 function stripExtensions(path: string): string {
   return basename(path).replace(/(\.csv|\.json)?(\.gz)?$/i, '');
 }
@@ -102,9 +115,16 @@ export function readDataFile(path: string, opts: { header?: boolean; classes?: n
   }
   if (isJson && opts.classes !== undefined)
     fail('BAD_OPTION', 'a class count for a JSON data file goes in the file', 'add "classes": N to the JSON object instead of --classes');
-  const text = readText(path);
   const name = stripExtensions(path);
-  return withPath(path, () => (isJson ? parseDataJson(text, { name }) : parseCsv(text, { name, ...opts })));
+  const inMemory = () => {
+    const text = readText(path);
+    return withPath(path, () => (isJson ? parseDataJson(text, { name }) : parseCsv(text, { name, ...opts })));
+  };
+  // A large plain CSV is read in chunks, straight into its float64 matrix (quoted or UTF-16 files
+  // up to 400 MB still go to the RFC 4180 reader).
+  const size = sizeOf(path);
+  if (!isJson && !/\.gz$/i.test(path) && size > CHUNKED_CSV_BYTES) return withPath(path, () => readLargeCsv(path, { name, ...opts }, undefined, size <= MAX_TEXT_BYTES ? inMemory : undefined));
+  return inMemory();
 }
 
 /** Reads a model: `hessbound.mlp.v1` JSON, or safetensors / ONNX (see src/io/). */

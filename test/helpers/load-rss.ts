@@ -4,6 +4,7 @@
  * loading (the baseline is taken after the imports).
  */
 import { readDataArrayFiles, readBinaryDataFile } from '../../src/node/format-files.js';
+import { readDataFile } from '../../src/node/datasets.js';
 import { installNodeMemoryBudget } from '../../src/node/memory-budget.js';
 
 // As the CLI and the library entry do (HESSBOUND_MAX_MEMORY caps it).
@@ -13,7 +14,7 @@ const [kind, a, b] = process.argv.slice(2);
 const before = process.resourceUsage().maxRSS * 1024;
 const started = performance.now();
 try {
-  const data = kind === 'npy' ? readDataArrayFiles(a as string, b as string) : readBinaryDataFile(a as string);
+  const data = kind === 'npy' ? readDataArrayFiles(a as string, b as string) : kind === 'csv' ? readDataFile(a as string) : readBinaryDataFile(a as string);
   const after = process.resourceUsage().maxRSS * 1024;
   // A checksum, so the test can compare with the values it wrote.
   let sum = 0;
