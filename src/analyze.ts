@@ -1,4 +1,5 @@
 /** analyze(): loss, gradient norm, exact Hessian spectrum (dense or Lanczos), traces and WS bounds. */
+import { checkCallOptions } from './backend/cancel.js';
 import type { Diagnostics } from './analysis/diagnostics.js';
 import { objectiveCurvature, pointDiagnostics, resolveObjective, type ObjectiveCurvature } from './analysis/point-diagnostics.js';
 import { getBackend } from './backend/select.js';
@@ -161,6 +162,7 @@ export function boundsFromTraces(backend: KernelBackend, trace: number, traceOfS
 }
 
 export async function analyze(modelInput: ModelInput, dataInput: DataInput, options: AnalyzeOptions = {}): Promise<AnalyzeResult> {
+  checkCallOptions(options);
   const model = toModel(modelInput);
   const data = toDatasetInput(dataInput);
   const requested = oneOf(options.method, METHODS, 'auto', 'method');

@@ -3,6 +3,7 @@
  * One hidden layer: the closed form (docs/closed-form.md), exact, with its decomposition. Deeper
  * networks: exact traces of the dense Hessian when it fits, else Hutch++ estimates with an interval.
  */
+import { checkCallOptions } from './backend/cancel.js';
 import { assertDeterministicHonoured } from './analysis/deterministic-guard.js';
 import type { Diagnostics } from './analysis/diagnostics.js';
 import { objectiveCurvature, pointDiagnostics, resolveObjective, type ObjectiveCurvature } from './analysis/point-diagnostics.js';
@@ -177,6 +178,7 @@ export async function closedFormTraces(
   spec: ProblemSpec,
   options: ClosedFormTracesOptions = {},
 ): Promise<ClosedFormTraces> {
+  checkCallOptions(options);
   const kernelOptions = tracesKernelOptions(backend, options);
   const sizes = Array.from(spec.sizes);
   const oneHidden = sizes.length === 3;
@@ -224,6 +226,7 @@ export type WsBoundResult = ClosedFormTraces & {
  * from the dense Hessian / Hutch++ (deeper), then the five Wolkowicz–Styan numbers.
  */
 export async function wsBound(modelInput: ModelInput, dataInput: DataInput, options: WsBoundOptions = {}): Promise<WsBoundResult> {
+  checkCallOptions(options);
   const model = toModel(modelInput);
   const data = toDatasetInput(dataInput);
   const backend = await getBackend(options.backend);

@@ -1,4 +1,5 @@
 /** The finer calls: loss and gradient, Hessian-vector products, the dense Hessian, eigenvalues, WS bounds. */
+import { checkCallOptions } from './backend/cancel.js';
 import { getBackend } from './backend/select.js';
 import type { ProgressCallback } from './backend/types.js';
 import { boundsFromTraces, chooseMethod, type Assembly, type WsBounds } from './analyze.js';
@@ -61,6 +62,7 @@ export async function hessian(
   data: DataInput,
   options: HessianOptions = {},
 ): Promise<{ matrix: Float64Array; n: number; backend: BackendName }> {
+  checkCallOptions(options);
   const m = toModel(model);
   const P = parameterCount(m);
   const backend = await getBackend(options.backend);
@@ -90,6 +92,7 @@ export async function eigenvalues(
   options: EigenOptions = {},
 ): Promise<{ values: Float64Array; vectors: Float64Array | null; backend: BackendName }> {
   const { n, data } = toSquareMatrix(matrix);
+  assertSymmetric(data, n);
   const which = options.which ?? 'all';
   const k = options.k ?? (which === 'all' ? n : 1);
   if (!Number.isInteger(k) || k < 1 || k > n) fail('BAD_OPTION', `k must be an integer from 1 to ${n}, got ${String(k)}`);
@@ -104,6 +107,17 @@ export async function eigenvalues(
   return { values, vectors: options.vectors ? vectors : null, backend: backend.name };
 }
 
+/** The eigensolver assumes symmetry and reads one triangle: an asymmetric matrix would get the eigenvalues of another. */
+function assertSymmetric(data: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++)
+    for (let j = i + 1; j < n; j++) {
+      const a = data[i * n + j] as number;
+      const b = data[j * n + i] as number;
+      if (Math.abs(a - b) > 1e-10 * Math.max(Math.abs(a), Math.abs(b), Number.MIN_VALUE))
+        fail('BAD_OPTION', `the matrix is not symmetric: entry (${i}, ${j}) is ${a} but (${j}, ${i}) is ${b}`, 'eigenvalues() is for symmetric matrices (Hessians); symmetrize it, (A + A^T) / 2, if that is what you mean');
+    }
+}
+
 /** The five Wolkowicz–Styan bounds for a symmetric n x n matrix with the given traces. */
 export async function wsBounds(
   trace: number,
@@ -114,6 +128,9 @@ export async function wsBounds(
   if (!Number.isInteger(n) || n < 1) fail('BAD_OPTION', `n must be a positive integer, got ${String(n)}`);
   if (!Number.isFinite(trace) || !Number.isFinite(traceOfSquare) || traceOfSquare < 0)
     fail('NON_FINITE', 'the traces must be finite and tr(H^2) >= 0');
+  // Cauchy–Schwarz on the eigenvalues: tr(H)^2 <= n tr(H^2) for every symmetric n x n matrix.
+  if (trace * trace > n * traceOfSquare * (1 + 1e-12))
+    fail('BAD_OPTION', `no symmetric ${n} x ${n} matrix has tr = ${trace} and tr(H^2) = ${traceOfSquare} (tr^2 must be at most n tr(H^2))`, 'pass the traces of one matrix and its dimension n');
   const backend = await getBackend(options.backend);
   return { ...boundsFromTraces(backend, trace, traceOfSquare, n), frobenius: Math.sqrt(traceOfSquare) };
 }

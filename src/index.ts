@@ -2,13 +2,12 @@
  * hessbound for Node: exact Hessian spectra and the closed-form Wolkowicz–Styan sharpness bound
  * for MLPs (smooth activations, or ReLU almost everywhere) with softmax cross-entropy. Native addon when built, WebAssembly otherwise.
  */
-import { freemem } from 'node:os';
-import { setPlatformMemoryBudget } from './memory.js';
+import { installNodeMemoryBudget } from './node/memory-budget.js';
 import { loadDataset } from './node/datasets.js';
 import { setDefaultEmbeddedLoader } from './sweep/dataset-id.js';
 
-// Dense work may use most of what the machine has free right now.
-setPlatformMemoryBudget(() => freemem() * 0.8);
+// Work may use most of what the machine has free right now (HESSBOUND_MAX_MEMORY caps it).
+installNodeMemoryBudget();
 // sweep() in Node loads the embedded data sets (iris, digits, ...) without a loadData option.
 setDefaultEmbeddedLoader((name) => loadDataset(name));
 

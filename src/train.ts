@@ -15,6 +15,7 @@
  * Deterministic: the same model, data, options and backend give bit-identical results (native: for a
  * fixed OPENBLAS_NUM_THREADS). Native and WebAssembly agree to rounding, not to the bit.
  */
+import { checkCallOptions } from './backend/cancel.js';
 import { computeDiagnostics, type Diagnostics } from './analysis/diagnostics.js';
 import { evaluateModel } from './analysis/evaluate.js';
 import { forwardPass } from './analysis/forward.js';
@@ -250,6 +251,7 @@ interface KernelTrainResult {
 
 /** Trains `model` (its parameters are the start point; it is not modified) on `data`. */
 export async function train(modelInput: ModelInput, dataInput: DataInput, options: TrainOptions = {}): Promise<TrainResult> {
+  checkCallOptions(options);
   const kernelOptions = trainKernelOptions(options);
   const model = toModel(modelInput);
   const all = toDatasetInput(dataInput);

@@ -79,10 +79,19 @@ describe('encodings and files', () => {
     expect(parseDataJson('\uFEFF{"x": [[1], [2]], "y": [0, 1]}').n).toBe(2);
     expect(() => parseModelJson('\uFEFF{"format": "hessbound.mlp.v1"}')).toThrow(/activation/);
   });
-  it('refuses a file too large to read whole, before reading it', async () => {
+  it('a 600 MB file of NUL bytes is refused from its first bytes (large CSVs are read in chunks, not whole)', async () => {
     const path = join(dir, 'huge.csv');
     const fd = openSync(path, 'w');
     ftruncateSync(fd, 600 * 1024 * 1024); // sparse: no disk used
+    closeSync(fd);
+    const started = Date.now();
+    expectError(() => readDataFile(path), 'BAD_DATA', 'contains NUL bytes');
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+  it('refuses a JSON file too large to read whole, before reading it', async () => {
+    const path = join(dir, 'huge.json');
+    const fd = openSync(path, 'w');
+    ftruncateSync(fd, 600 * 1024 * 1024);
     closeSync(fd);
     const e = expectError(() => readDataFile(path), 'TOO_LARGE', 'reads text data whole');
     expect(e.hint).toMatch(/subsample|binary/);

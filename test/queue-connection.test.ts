@@ -55,7 +55,9 @@ describe('parseQueueUrl', () => {
 describe('queue job data', () => {
   const job = makeJob({ dataset: 'Iris', width: 4, seed: 2 });
   it('accepts what the coordinator sends and recomputes the key', () => {
-    expect(validateQueueJob(queueJobData(job, 'wasm'), job.key)).toEqual({ key: job.key, spec: job.spec, backend: 'wasm' });
+    // The job id includes the backend the job names (a native and a wasm point never share a job).
+    expect(validateQueueJob(queueJobData(job, 'wasm'), `${job.key}-wasm`)).toEqual({ key: job.key, spec: job.spec, backend: 'wasm' });
+    expect(() => validateQueueJob(queueJobData(job, 'wasm'), job.key)).toThrow(/should have the id [0-9a-f]{16}-wasm/);
   });
   it('refuses foreign, malformed or mislabelled jobs', () => {
     const bad: [unknown, string | undefined, RegExp][] = [
@@ -63,9 +65,9 @@ describe('queue job data', () => {
       [{ format: 'bull', spec: job.spec, key: job.key }, job.key, /has format "bull"/],
       [{ ...queueJobData(job), extra: 1 }, job.key, /unknown field\(s\) extra/],
       [{ ...queueJobData(job), spec: { ...job.spec, lr: -1 } }, job.key, /invalid spec: lr must be a positive number/],
-      [{ ...queueJobData(job), key: '0123456789abcdef' }, job.key, /carries key "0123456789abcdef"/],
-      [queueJobData(job), 'another-id', /but its spec hashes to/],
-      [{ ...queueJobData(job), backend: 'gpu' }, job.key, /asks for backend "gpu"/],
+      [{ ...queueJobData(job), key: '0123456789abcdef' }, job.key, /carries key 0123456789abcdef, but/],
+      [queueJobData(job), 'another-id', /should have the id/],
+      [{ ...queueJobData(job), backend: 'gpu' }, job.key, /asks for an unknown backend/],
     ];
     for (const [data, id, message] of bad) expect(() => validateQueueJob(data, id)).toThrow(message);
   });

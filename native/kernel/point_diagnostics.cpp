@@ -78,6 +78,14 @@ PointDiagnostics point_diagnostics(const Problem& p, const PointDiagnosticsOptio
     theta_grad += theta * g;
   }
   r.parameter_norm = std::sqrt(norm2);
+  if (!std::isfinite(norm2)) {  // 1e300 weights: rescale so their norm stays finite (as diagnostics.ts)
+    double largest = 0, s = 0;
+    for (std::size_t i = 0; i < P; ++i) largest = std::max(largest, std::abs(p.params[i]));
+    if (std::isfinite(largest) && largest > 0) {
+      for (std::size_t i = 0; i < P; ++i) s += (p.params[i] / largest) * (p.params[i] / largest);
+      r.parameter_norm = largest * std::sqrt(s);
+    }
+  }
   r.objective = r.loss + 0.5 * options.weight_decay * norm2;
   r.grad_norm = std::sqrt(grad2);
   r.theta_dot_grad = theta_grad;

@@ -87,6 +87,17 @@ function dot(a: Float64Array, b: Float64Array): number {
   return s;
 }
 
+/** ||theta||: sqrt of the sum of squares, rescaled when that overflows (1e300 weights have a finite norm). */
+function scaledNorm(theta: ArrayLike<number>, sumOfSquares: number): number {
+  if (Number.isFinite(sumOfSquares)) return Math.sqrt(sumOfSquares);
+  let largest = 0;
+  for (let i = 0; i < theta.length; i++) largest = Math.max(largest, Math.abs(theta[i] as number));
+  if (!Number.isFinite(largest) || largest === 0) return largest;
+  let s = 0;
+  for (let i = 0; i < theta.length; i++) s += ((theta[i] as number) / largest) ** 2;
+  return largest * Math.sqrt(s);
+}
+
 export function largestSlope(model: Model): number {
   // sigma' peaks at 0 for sigmoid and tanh; at +infinity (1) for softplus; ~1.1 for gelu and silu.
   switch (model.activation) {
@@ -194,7 +205,7 @@ export function measurePoint(input: DiagnosticsInput): PointMeasures {
   const sat = saturation(model, data, forward);
   return {
     objective: loss + 0.5 * wd * norm2,
-    parameterNorm: Math.sqrt(norm2),
+    parameterNorm: scaledNorm(theta, norm2),
     gradNorm: Math.sqrt(dot(gradF, gradF)),
     thetaDotGrad: dot(theta, gradF),
     saturatedFraction: sat.fraction,

@@ -18,6 +18,47 @@ export function effectiveSignal(signal?: AbortSignal): AbortSignal | undefined {
   return signal ?? ambient;
 }
 
+// One 'abort' listener per signal, however many calls share it: Node warns
+// (MaxListenersExceededWarning) from the eleventh listener on one signal.
+const subscribers = new WeakMap<AbortSignal, Set<() => void>>();
+
+/** Runs `listener` once when `signal` aborts; returns the unsubscribe function. */
+export function onAbort(signal: AbortSignal, listener: () => void): () => void {
+  let set = subscribers.get(signal);
+  if (!set) {
+    const created = new Set<() => void>();
+    set = created;
+    subscribers.set(signal, created);
+    signal.addEventListener(
+      'abort',
+      () => {
+        subscribers.delete(signal);
+        for (const l of [...created]) l();
+      },
+      { once: true },
+    );
+  }
+  const entry = () => listener();
+  set.add(entry);
+  return () => {
+    set.delete(entry);
+  };
+}
+
+/**
+ * Options every long call takes, checked before any work: a progress callback must be a function
+ * and a signal an AbortSignal (a plain object would fail later as a TypeError deep inside).
+ */
+export function checkCallOptions(options: { onProgress?: unknown; signal?: unknown } | undefined): void {
+  if (!options) return;
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function')
+    throw new HessboundError('BAD_OPTION', `onProgress must be a function (fraction => ...), got ${typeof options.onProgress}`, 'pass a function, or leave onProgress out');
+  const s = options.signal as { aborted?: unknown; addEventListener?: unknown } | undefined;
+  const isSignal = typeof AbortSignal === 'function' ? s instanceof AbortSignal : typeof s?.aborted === 'boolean' && typeof s?.addEventListener === 'function';
+  if (s !== undefined && !isSignal)
+    throw new HessboundError('BAD_OPTION', 'signal must be an AbortSignal', 'pass controller.signal of an AbortController, or leave signal out');
+}
+
 export function abortedError(signal?: AbortSignal): HessboundError {
   const reason = signal?.reason;
   if (reason instanceof HessboundError && reason.code === 'ABORTED') return reason;
@@ -36,8 +77,40 @@ export function throwIfAborted(signal?: AbortSignal): void {
 export function cancelFlag(signal: AbortSignal | undefined, shared = false): { flag: Int32Array | undefined; done: () => void } {
   if (!signal) return { flag: undefined, done: () => undefined };
   const flag = new Int32Array(shared && typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(4) : new ArrayBuffer(4));
-  const onAbort = () => Atomics.store(flag, 0, 1);
-  if (signal.aborted) onAbort();
-  else signal.addEventListener('abort', onAbort, { once: true });
-  return { flag, done: () => signal.removeEventListener('abort', onAbort) };
+  const raise = () => Atomics.store(flag, 0, 1);
+  if (signal.aborted) {
+    raise();
+    return { flag, done: () => undefined };
+  }
+  return { flag, done: onAbort(signal, raise) };
+}
+
+/**
+ * `work`, or an ABORTED rejection as soon as `signal` aborts, whichever comes first. For calls that
+ * cannot stop at once (LAPACK inside a native call polls no flag): the caller is released
+ * immediately and the abandoned call finishes in the background, its result discarded; callers
+ * queued behind it still wait for it (the call queue holds its slot), so memory is not doubled.
+ */
+export function settleOnAbort<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) {
+    work.catch(() => {});
+    return Promise.reject(abortedError(signal));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const stop = onAbort(signal, () => {
+      work.catch(() => {});
+      reject(abortedError(signal));
+    });
+    work.then(
+      (value) => {
+        stop();
+        resolve(value);
+      },
+      (error: unknown) => {
+        stop();
+        reject(error);
+      },
+    );
+  });
 }

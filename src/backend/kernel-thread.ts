@@ -9,7 +9,7 @@
  */
 import { HessboundError, type ErrorCode } from '../errors.js';
 import { guardProgress } from './call-queue.js';
-import { abortedError, effectiveSignal, throwIfAborted } from './cancel.js';
+import { abortedError, effectiveSignal, onAbort, throwIfAborted } from './cancel.js';
 import type { KernelBackend, ProgressCallback } from './types.js';
 
 export type ThreadRequest = { id: number; method: 'run' | 'hessian' | 'hvp' | 'eigh' | 'threadsUsed'; args: unknown[]; progress: boolean };
@@ -113,7 +113,7 @@ export function kernelOnThread(inThread: KernelBackend, spawn: (events: KernelTh
     throwIfAborted(effective);
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
-      const onAbort = () => {
+      const abortCall = () => {
         if (!pending.delete(id)) return;
         reject(abortedError(effective));
         // Stop the WebAssembly now; whatever else was queued goes to a new thread.
@@ -125,8 +125,9 @@ export function kernelOnThread(inThread: KernelBackend, spawn: (events: KernelTh
       // A callback that throws gets no more progress; the call finishes and rejects with its error,
       // as on the native backend and in-thread.
       const guard = guardProgress(onProgress);
+      let unsubscribe = () => {};
       const settle = (outcome: () => void) => {
-        effective?.removeEventListener('abort', onAbort);
+        unsubscribe();
         try {
           guard.rethrow();
         } catch (error) {
@@ -140,7 +141,7 @@ export function kernelOnThread(inThread: KernelBackend, spawn: (events: KernelTh
         resolve: (v) => settle(() => resolve(v as T)),
         reject: (e) => settle(() => reject(e)),
       });
-      effective?.addEventListener('abort', onAbort, { once: true });
+      if (effective) unsubscribe = onAbort(effective, abortCall);
       post(pending.get(id) as Pending);
     });
   }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { KernelBackend, ProblemSpec, ProgressCallback } from './types.js';
 import { wrapKernelCall } from './kernel-errors.js';
 import { createCallQueue, withGuardedProgress } from './call-queue.js';
-import { abortedError, cancelFlag, effectiveSignal, throwIfAborted } from './cancel.js';
+import { abortedError, cancelFlag, effectiveSignal, settleOnAbort, throwIfAborted } from './cancel.js';
 
 /** The package root: the nearest folder above this module holding package.json. */
 export function packageRoot(): string {
@@ -97,10 +97,11 @@ export function loadNativeBackend(): KernelBackend {
     // Natively the limit is the machine's memory; the facade checks it against free memory.
     maxDenseBytes: Number.MAX_SAFE_INTEGER,
     // async: argument errors the addon throws synchronously become rejections, as in WebAssembly.
+    // The kernel stops at its next cancel check; a caller waiting on LAPACK (no checks) is released at once.
     run: async (name, spec, options, onProgress, signal) =>
-      queue(() => withGuardedProgress(onProgress, (progress) => cancellable(signal, (flag) => addon.run(name, spec, options, progress, flag)))),
+      settleOnAbort(queue(() => withGuardedProgress(onProgress, (progress) => cancellable(signal, (flag) => addon.run(name, spec, options, progress, flag)))), effectiveSignal(signal)),
     hessian: async (spec, assembly, maxBytes, onProgress, signal) =>
-      queue(() => withGuardedProgress(onProgress, (progress) => cancellable(signal, (flag) => addon.hessian(spec, assembly, maxBytes, progress, flag)))),
+      settleOnAbort(queue(() => withGuardedProgress(onProgress, (progress) => cancellable(signal, (flag) => addon.hessian(spec, assembly, maxBytes, progress, flag)))), effectiveSignal(signal)),
     hvp: async (spec, directions, k) => queue(() => wrapKernelCall(() => addon.hvp(spec, directions, k))),
     lossGrad: (spec) => wrapKernelCall(() => addon.lossGrad(spec)),
     eigh: async (matrix, n, first, last, vectors) => queue(() => wrapKernelCall(() => addon.eigh(matrix, n, first, last, vectors))),

@@ -2,6 +2,9 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { fail } from '../errors.js';
 import { closestNames, didYouMean } from '../suggest.js';
+import { decimal } from '../io/decimal.js';
+
+export { decimal };
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 export type ParsedValues = Record<string, string | boolean | undefined>;
@@ -75,7 +78,7 @@ export function str(values: ParsedValues, name: string): string | undefined {
 export function int(values: ParsedValues, name: string, fallback?: number, min = 0): number | undefined {
   const v = str(values, name);
   if (v === undefined) return fallback;
-  const n = Number(v);
+  const n = decimal(v);
   if (!Number.isSafeInteger(n) || n < min) fail('BAD_OPTION', `--${name} must be an integer >= ${min}, got '${v}'`, optionHint(name));
   return n;
 }
@@ -83,7 +86,7 @@ export function int(values: ParsedValues, name: string, fallback?: number, min =
 export function num(values: ParsedValues, name: string, fallback?: number): number | undefined {
   const v = str(values, name);
   if (v === undefined) return fallback;
-  const n = Number(v);
+  const n = decimal(v);
   if (!Number.isFinite(n)) fail('BAD_OPTION', `--${name} must be a number, got '${v}'`, optionHint(name));
   return n;
 }
@@ -92,7 +95,7 @@ export function intList(values: ParsedValues, name: string): number[] | undefine
   const v = str(values, name);
   if (v === undefined) return undefined;
   const parts = v.split(',').map((s) => s.trim());
-  const list = parts.map(Number);
+  const list = parts.map(decimal);
   if (parts.some((s) => s === '') || list.some((n) => !Number.isSafeInteger(n) || n < 1))
     fail('BAD_OPTION', `--${name} must be a comma-separated list of positive integers, e.g. 16,16; got '${v}'`, optionHint(name));
   return list;

@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 /** hessbound command line: dispatches to a subcommand and turns errors into a message and exit code. */
 import { DEFAULT_HINTS, HessboundError, type ErrorCode } from '../errors.js';
-import { setPlatformMemoryBudget } from '../memory.js';
-import { freemem } from 'node:os';
+import { installNodeMemoryBudget } from '../node/memory-budget.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { boundCommand } from './commands/bound.js';
 import { demoCommand } from './commands/demo.js';
@@ -18,7 +17,8 @@ import { onBackendFallback } from '../backend/select.js';
 import { didYouMean } from '../suggest.js';
 import { setCommandName } from './args.js';
 
-setPlatformMemoryBudget(() => freemem() * 0.8);
+// Work may use most of what the machine has free right now (HESSBOUND_MAX_MEMORY caps it).
+installNodeMemoryBudget();
 
 const SUBCOMMANDS: Subcommand[] = [analyzeCommand, boundCommand, trainCommand, sweepCommand, demoCommand];
 SUBCOMMANDS.push(spectrumCommand, landscapeCommand);
@@ -93,11 +93,43 @@ onBackendFallback((reason, backend) => {
   process.stderr.write(`hessbound: note: native addon not loaded, using ${which} (${reason.split('\n')[0]}); see hessbound info\n`);
 });
 
+/**
+ * Errors of the operating system that reach here unwrapped (a full disk under a write, stdout
+ * closed or /dev/full): an IO error naming the cause, not a stack trace.
+ */
+const SYSTEM_ERRORS: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'file too large for the file system',
+  EIO: 'input/output error',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EPIPE: 'the reader of the output went away',
+  EBADF: 'the output is closed',
+};
+
+function systemError(error: unknown): HessboundError | null {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (typeof code !== 'string' || !(code in SYSTEM_ERRORS)) return null;
+  const path = (error as NodeJS.ErrnoException).path;
+  return new HessboundError('IO', `cannot write${path ? ` ${path}` : ''}: ${SYSTEM_ERRORS[code]} (${code})`, 'free some space or choose another output (--out), then run again (sweeps: --resume)');
+}
+
+// stdout/stderr write errors arrive as events (EPIPE, ENOSPC on /dev/full): exit with a message, not a crash.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (error) => {
+    const io = systemError(error) ?? new HessboundError('IO', `cannot write the output: ${(error as Error).message}`);
+    if (stream === process.stdout) process.stderr.write(`\nhessbound: error [IO]: ${io.message}\n`);
+    process.exit(1);
+  });
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
-  (error: unknown) => {
+  (caught: unknown) => {
+    const error = systemError(caught) ?? caught;
     if (error instanceof HessboundError && error.code === 'ABORTED' && process.exitCode) return; // Ctrl-C/SIGTERM: exit code set
     if (error instanceof HessboundError) {
       process.stderr.write(`\nhessbound: error [${error.code}]: ${withCliHint(error)}\n`);

@@ -1,5 +1,5 @@
 /** --model/--hidden and --data/--dataset: where a subcommand's model and data come from. */
-import { standardize } from '../data.js';
+import { standardize, standardizeOwned } from '../data.js';
 import { fail } from '../errors.js';
 import { parseActivation, randomModel } from '../model.js';
 import { standardizeLike } from '../node/dataset-ids.js';
@@ -70,7 +70,8 @@ export function loadData(values: ParsedValues): Dataset {
   if (file) {
     const classes = int(values, 'classes', undefined, 2);
     const data = readDataFile(file, { ...(values['no-header'] ? { header: false } : {}), ...(classes !== undefined ? { classes } : {}) });
-    return values['no-standardize'] ? data : standardize(data);
+    // Just read: standardized in place (no second matrix); one rule for every format.
+    return values['no-standardize'] ? data : standardizeOwned(data);
   }
   if (name?.trim().toLowerCase().startsWith('synthetic:')) return loadDatasetById(name);
   if (name) return loadDataset(checkDatasetName(name), { standardize: !values['no-standardize'] });

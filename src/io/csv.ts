@@ -13,6 +13,7 @@ import { parse } from 'csv-parse/browser/esm/sync';
 import { assemble, type DatasetOptions } from '../data.js';
 import { fail, HessboundError } from '../errors.js';
 import type { Dataset } from '../types.js';
+import { decimal, quoted } from './decimal.js';
 
 export interface CsvOptions {
   name?: string;
@@ -54,24 +55,24 @@ function rows(text: string): Row[] {
   }
 }
 
-function isNumericCell(cell: string): boolean {
-  return cell !== '' && !Number.isNaN(Number(cell));
+export function isNumericCell(cell: string): boolean {
+  return cell !== '' && !Number.isNaN(decimal(cell));
 }
 
-function parseNumber(cell: string, line: number, column: string): number {
-  const value = cell === '' ? Number.NaN : Number(cell);
+export function parseNumber(cell: string, line: number, column: string): number {
+  const value = decimal(cell);
   if (cell === '' || (Number.isNaN(value) && !/^[+-]?nan$/i.test(cell))) {
-    fail('BAD_DATA', `line ${line}, column ${column}: ${cell === '' ? 'empty value' : JSON.stringify(cell) + ' is not a number'}`, 'features must be plain numbers; remove or impute missing values first');
+    fail('BAD_DATA', `line ${line}, column ${column}: ${cell === '' ? 'empty value' : quoted(cell) + ' is not a number'}`, 'features must be plain numbers; remove or impute missing values first');
   }
-  if (!Number.isFinite(value)) fail('NON_FINITE', `line ${line}, column ${column} is ${cell}`, 'remove or impute missing values first');
+  if (!Number.isFinite(value)) fail('NON_FINITE', `line ${line}, column ${column} is ${cell.length <= 40 ? cell : quoted(cell)}`, 'remove or impute missing values first');
   return value;
 }
 
 /** A label as a JS number (never through an Int32Array, which would wrap 2^32 + 1 to 1). */
-function parseLabel(cell: string, line: number): number {
-  const value = cell === '' ? Number.NaN : Number(cell);
+export function parseLabel(cell: string, line: number): number {
+  const value = decimal(cell);
   if (!Number.isInteger(value) || value < 0) {
-    fail('BAD_LABELS', `line ${line}: the label ${JSON.stringify(cell)} is not an integer 0..c-1`, 'the last column must hold integer class labels');
+    fail('BAD_LABELS', `line ${line}: the label ${quoted(cell)} is not an integer 0..c-1`, 'the last column must hold integer class labels');
   }
   return value;
 }

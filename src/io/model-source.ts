@@ -9,7 +9,7 @@ import { negativeSlopeOf, parseActivation, parseModelJson } from '../model.js';
 import type { Activation, Dataset, Model } from '../types.js';
 import { asBytes, dataView, decodeUtf8 } from './bytes.js';
 import { isNpy, parseNpy } from './npy.js';
-import { datasetFromArrays, isZip, parseNpzDataset } from './npz.js';
+import { datasetFromOwnArrays, isZip, parseNpzDataset } from './npz.js';
 import { modelFromOnnx } from './onnx.js';
 import { modelFromSafetensors } from './safetensors.js';
 
@@ -129,9 +129,11 @@ export function parseData(input: Uint8Array | ArrayBuffer, options: ParseDataOpt
 }
 
 /** A data set from two .npy files: features (n x d) and labels (n) or soft targets (n x c). */
-export function parseDataArrays(xInput: Uint8Array | ArrayBuffer, yInput: Uint8Array | ArrayBuffer, options: { name?: string; classes?: number } = {}): Dataset {
-  const x = parseNpy(asBytes(xInput, 'the features', 'BAD_DATA'), 'the features (x)');
-  const y = parseNpy(asBytes(yInput, 'the labels', 'BAD_DATA'), 'the labels (y)');
+export function parseDataArrays(xInput: Uint8Array | ArrayBuffer, yInput: Uint8Array | ArrayBuffer, options: { name?: string; classes?: number; adopt?: boolean } = {}): Dataset {
+  // adopt: the bytes are handed over (files just read): a float64 x is used in place, no copy.
+  const adopt = { adopt: options.adopt === true };
+  const x = parseNpy(asBytes(xInput, 'the features', 'BAD_DATA'), 'the features (x)', adopt);
+  const y = parseNpy(asBytes(yInput, 'the labels', 'BAD_DATA'), 'the labels (y)', adopt);
   const soft = y.shape.length === 2 && (y.shape[1] as number) > 1;
-  return datasetFromArrays(x, soft ? { targets: y } : { y }, options);
+  return datasetFromOwnArrays(x, soft ? { targets: y } : { y }, options);
 }

@@ -5,6 +5,7 @@
  */
 import { parse as parseNpyLibrary, type NpyArray } from 'npyjs';
 import { fail, HessboundError } from '../errors.js';
+import { formatBytes, platformMemoryBudget } from '../memory.js';
 import { asBytes, dataView, describeShape, shapeSize } from './bytes.js';
 
 export interface NumericArray {
@@ -37,10 +38,17 @@ function checkPreamble(bytes: Uint8Array, what: string): void {
   }
 }
 
-function callLibrary(bytes: Uint8Array, what: string): NpyArray {
+/** Whether `bytes` is the whole of a plain ArrayBuffer (not a pooled Buffer's slice, not shared). */
+function spansBuffer(bytes: Uint8Array): boolean {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+}
+
+function callLibrary(bytes: Uint8Array, what: string, adopt: boolean): NpyArray {
   try {
-    // The library wants an ArrayBuffer of its own (typed-array views at the data offset); a copy,
-    // because a Node Buffer's slice() shares the pooled buffer.
+    // The library wants an ArrayBuffer of its own (typed-array views at the data offset): the
+    // caller's when it hands the bytes over (adopt) and they span their buffer, else a copy (a Node
+    // Buffer's slice() shares the pooled buffer).
+    if (adopt && spansBuffer(bytes)) return parseNpyLibrary(bytes.buffer as ArrayBuffer);
     const own = new Uint8Array(bytes.length);
     own.set(bytes);
     return parseNpyLibrary(own.buffer);
@@ -75,11 +83,20 @@ function fortranToC(values: Float64Array, shape: readonly number[]): Float64Arra
   return out;
 }
 
+export interface ParseNpyOptions {
+  /**
+   * The bytes are handed over (a file just read, a member just inflated): no copy of them is made,
+   * and a little-endian float64 C-order array's values are a view on them (zero copies). Default false.
+   */
+  adopt?: boolean;
+}
+
 /** Parses one .npy array; `what` names it in errors (e.g. "x.npy"). */
-export function parseNpy(input: Uint8Array | ArrayBuffer, what = 'the array'): NumericArray {
+export function parseNpy(input: Uint8Array | ArrayBuffer, what = 'the array', options: ParseNpyOptions = {}): NumericArray {
   const bytes = asBytes(input, what, 'BAD_DATA');
   checkPreamble(bytes, what);
-  const array = callLibrary(bytes, what);
+  const adopt = options.adopt === true && spansBuffer(bytes);
+  const array = callLibrary(bytes, what, adopt);
   const dtype = String(array.dtype);
   if (!SUPPORTED.includes(dtype)) {
     fail('BAD_DATA', `${what} has dtype ${dtype}; supported: float16/32/64 and (unsigned) integers`,
@@ -92,6 +109,14 @@ export function parseNpy(input: Uint8Array | ArrayBuffer, what = 'the array'): N
   if (!Number.isSafeInteger(count) || stored.length < count) {
     fail('BAD_DATA', `${what} is truncated: shape ${describeShape(shape)} needs ${count} values but the file holds ${stored.length}`, HINT_CORRUPT);
   }
+  const fortran = array.fortranOrder && shape.length >= 2;
+  // float64 in C order, bytes handed over: the values are the file's own bytes.
+  if (adopt && dtype === 'f8' && !fortran) return { shape, values: (array.data as unknown as Float64Array).subarray(0, count), kind: 'float' };
+  // Planned before allocating: the float64 values (twice for Fortran order) beside the bytes.
+  const need = 8 * count * (fortran ? 2 : 1) + (adopt ? bytes.length : 2 * bytes.length);
+  const budget = platformMemoryBudget();
+  if (need > budget)
+    fail('TOO_LARGE', `${what} holds ${describeShape(shape)} ${dtype} values: ${formatBytes(8 * count)} as float64, ${formatBytes(need)} with the file's bytes while converting, more than available memory allows (${formatBytes(budget)})`, 'use fewer samples or features (a subsample), or a machine with more free memory');
   const values = new Float64Array(count);
   for (let i = 0; i < count; i++) {
     const value = stored[i] as number | bigint;
@@ -100,5 +125,5 @@ export function parseNpy(input: Uint8Array | ArrayBuffer, what = 'the array'): N
     }
     values[i] = Number(value);
   }
-  return { shape, values: array.fortranOrder ? fortranToC(values, shape) : values, kind: dtype.startsWith('f') ? 'float' : 'int' };
+  return { shape, values: fortran ? fortranToC(values, shape) : values, kind: dtype.startsWith('f') ? 'float' : 'int' };
 }

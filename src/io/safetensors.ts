@@ -112,7 +112,9 @@ export function parseSafetensors(input: Uint8Array | ArrayBuffer): SafetensorsFi
   const bytes = asBytes(input, 'a safetensors file', 'BAD_MODEL');
   const { header, dataStart } = readHeader(bytes);
   const data = bytes.subarray(dataStart);
-  const tensors = new Map<string, SafetensorsTensor>();
+  // Every entry checked first, then the ranges compared, then decoded: tensors that alias one data
+  // range (a file of kilobytes decoding to gigabytes) are refused before any float64 array exists.
+  const checked: { name: string; dtype: SafetensorsFloatDtype; shape: number[]; count: number; begin: number; end: number }[] = [];
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') continue;
     if (!isPlainObject(entry)) fail('BAD_MODEL', `the safetensors header entry "${name}" is not an object {dtype, shape, data_offsets}`, HINT_CORRUPT);
@@ -121,8 +123,16 @@ export function parseSafetensors(input: Uint8Array | ArrayBuffer): SafetensorsFi
     const count = shapeSize(shape);
     if (!Number.isSafeInteger(count * FLOAT_SIZES[dtype])) fail('BAD_MODEL', `tensor "${name}" has an impossible shape ${describeShape(shape)}`, HINT_CORRUPT);
     const [begin, end] = checkOffsets(name, entry['data_offsets'], count * FLOAT_SIZES[dtype], data.length, shape, dtype);
-    tensors.set(name, { dtype, shape, values: decodeValues(data.subarray(begin, end), dtype, count) });
+    checked.push({ name, dtype, shape: [...shape], count, begin, end });
   }
+  const byStart = [...checked].filter((t) => t.end > t.begin).sort((a, b) => a.begin - b.begin);
+  for (let i = 1; i < byStart.length; i++) {
+    const [a, b] = [byStart[i - 1]!, byStart[i]!];
+    if (b.begin < a.end)
+      fail('BAD_MODEL', `tensors "${a.name.slice(0, 80)}" [${a.begin}, ${a.end}] and "${b.name.slice(0, 80)}" [${b.begin}, ${b.end}] overlap in the tensor data; safetensors files never share bytes between tensors`, HINT_CORRUPT);
+  }
+  const tensors = new Map<string, SafetensorsTensor>();
+  for (const t of checked) tensors.set(t.name, { dtype: t.dtype, shape: t.shape, values: decodeValues(data.subarray(t.begin, t.end), t.dtype, t.count) });
   return { tensors, metadata: readMetadata(header['__metadata__']) };
 }
 

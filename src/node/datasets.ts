@@ -2,7 +2,9 @@
  * Node-only file access: the embedded data sets (package `data/` folder) and reading data/model
  * files from disk. Browser code uses the pure parsers in ../data.ts and ../model.ts instead.
  */
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { readLargeCsv } from './large-csv.js';
+import { readInputFile } from './read-input.js';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -77,15 +79,7 @@ export function loadDataset(name: string, opts: { standardize?: boolean } = {}):
  * files too large to hold as one string before reading them; failures become HessboundError.
  */
 function readText(path: string): string {
-  let bytes: Buffer;
-  try {
-    const size = statSync(path).size;
-    if (size > MAX_TEXT_BYTES) fail('TOO_LARGE', `${path} is ${(size / 1e6).toFixed(0)} MB; hessbound reads text data whole, up to ${MAX_TEXT_BYTES / 1024 / 1024} MB`, 'subsample the data, or store it in a binary format (e.g. .npy) instead of CSV/JSON text');
-    bytes = readFileSync(path);
-  } catch (err) {
-    if (err instanceof HessboundError) throw err;
-    return fail('IO', `cannot read ${path}: ${osReason(err)}`, 'check the path and the file permissions');
-  }
+  let bytes: Buffer = readInputFile(path, { maxBytes: MAX_TEXT_BYTES, hint: `hessbound reads text data whole, up to ${MAX_TEXT_BYTES / 1024 / 1024} MB; subsample the data, or store it in a binary format (e.g. .npy) instead of CSV/JSON text` });
   if (!path.toLowerCase().endsWith('.gz')) return decodeText(bytes, path);
   try {
     bytes = gunzipSync(bytes, { maxOutputLength: MAX_TEXT_BYTES + 1 });
@@ -105,6 +99,18 @@ function osReason(err: unknown): string {
   return String(err);
 }
 
+/** Plain CSV files above this are read in chunks (src/node/large-csv.ts). */
+export const CHUNKED_CSV_BYTES = 16 * 1024 * 1024;
+
+function sizeOf(path: string): number {
+  try {
+    const stats = statSync(path);
+    return stats.isFile() ? stats.size : 0; // devices and pipes: readText refuses them
+  } catch {
+    return 0; // readText reports the error
+  }
+}
+
 function stripExtensions(path: string): string {
   return basename(path).replace(/(\.csv|\.json)?(\.gz)?$/i, '');
 }
@@ -119,9 +125,16 @@ export function readDataFile(path: string, opts: { header?: boolean; classes?: n
   }
   if (isJson && opts.classes !== undefined)
     fail('BAD_OPTION', 'a class count for a JSON data file goes in the file', 'add "classes": N to the JSON object instead of --classes');
-  const text = readText(path);
   const name = stripExtensions(path);
-  return withPath(path, () => (isJson ? parseDataJson(text, { name }) : parseCsv(text, { name, ...opts })));
+  const inMemory = () => {
+    const text = readText(path);
+    return withPath(path, () => (isJson ? parseDataJson(text, { name }) : parseCsv(text, { name, ...opts })));
+  };
+  // A large plain CSV is read in chunks, straight into its float64 matrix (quoted or UTF-16 files
+  // up to 400 MB still go to the RFC 4180 reader).
+  const size = sizeOf(path);
+  if (!isJson && !/\.gz$/i.test(path) && size > CHUNKED_CSV_BYTES) return withPath(path, () => readLargeCsv(path, { name, ...opts }, undefined, size <= MAX_TEXT_BYTES ? inMemory : undefined));
+  return inMemory();
 }
 
 /** Reads a model: `hessbound.mlp.v1` JSON, or safetensors / ONNX (see src/io/). */

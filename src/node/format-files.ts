@@ -2,7 +2,9 @@
  * Node file wrappers for the binary formats of ../io (safetensors, ONNX, .npy/.npz): read the
  * bytes, parse them with the browser-safe parsers, and put the path in front of any error.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { platformMemoryBudget } from '../memory.js';
+import { readInputFile } from './read-input.js';
 import { basename } from 'node:path';
 import { HessboundError, fail } from '../errors.js';
 import { parseData, parseDataArrays, parseModel, type ParseModelOptions } from '../io/model-source.js';
@@ -17,12 +19,13 @@ export function isBinaryDataPath(path: string): boolean {
   return BINARY_DATA.test(path);
 }
 
-function readBytes(path: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    return fail('IO', `cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
-  }
+/**
+ * A binary input, at most `share` of the memory budget: models get half (decoding them needs about
+ * as much again); data files all of it (parseNpy plans the float64 conversion beside the bytes, and a
+ * float64 array is used in place).
+ */
+function readBytes(path: string, share = 0.5): Uint8Array {
+  return readInputFile(path, { maxBytes: platformMemoryBudget() * share, hint: 'use a smaller file, or a machine with more free memory (HESSBOUND_MAX_MEMORY caps what hessbound uses)' });
 }
 
 /** Re-throws parse errors with the file path in front, so CLI messages say which file was bad. */
@@ -45,15 +48,16 @@ export function readModelBytesFile(path: string, options: ModelFileOptions = {})
 
 /** A data set from an .npz archive (x and y, or targets). */
 export function readBinaryDataFile(path: string): Dataset {
-  const bytes = readBytes(path);
+  const bytes = readBytes(path, 1);
   return withPath(path, () => parseData(bytes, { fileName: path, name: basename(path).replace(/\.npz$/i, '') }));
 }
 
 /** A data set from two .npy files: features and labels (or soft targets). */
 export function readDataArrayFiles(xPath: string, yPath: string): Dataset {
-  const x = readBytes(xPath);
-  const y = readBytes(yPath);
-  return withPath(`${xPath} + ${yPath}`, () => parseDataArrays(x, y, { name: basename(xPath).replace(/\.npy$/i, '') }));
+  const x = readBytes(xPath, 1);
+  const y = readBytes(yPath, 1);
+  // Our own buffers (readInputFile): a float64 x becomes the data set's matrix without a copy.
+  return withPath(`${xPath} + ${yPath}`, () => parseDataArrays(x, y, { name: basename(xPath).replace(/\.npy$/i, ''), adopt: true }));
 }
 
 /** Writes the model as F64 safetensors with nn.Sequential names (see modelToSafetensors). */

@@ -9,6 +9,9 @@ import { fail } from '../errors.js';
 import { JOB_DEFAULTS, type SweepGrid, type SweepJob } from '../sweep/job.js';
 import { isContentDatasetId } from '../queue/content-data.js';
 import { loadDataById } from './dataset-ids.js';
+import { platformMemoryBudget } from '../memory.js';
+import { assertAllocationsFit } from '../resources/memory-plan.js';
+import { knownDataShape, pointAllocations, type DataShape } from '../resources/point-plan.js';
 
 export const SPEC_FORMAT = 'hessbound.sweep-spec.v1';
 
@@ -42,15 +45,19 @@ export function acquireSweepLock(csvPath: string): () => void {
       writeSync(fd, `${JSON.stringify(me)}\n`);
       closeSync(fd);
       let released = false;
-      return () => {
+      const release = () => {
         if (released) return;
         released = true;
+        process.off('exit', release);
         try {
           unlinkSync(path);
         } catch {
           // Already gone (removed by hand): nothing to release.
         }
       };
+      // Ctrl-C / SIGTERM end the CLI with process.exit (signals.ts) before the sweep's finally runs.
+      process.once('exit', release);
+      return release;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') fail('IO', `cannot create the lock file ${path}: ${(err as Error).message}`, 'check that the output folder is writable');
     }
@@ -79,14 +86,16 @@ export function acquireSweepLock(csvPath: string): () => void {
 type Spec = Record<string, unknown>;
 
 /** The normalized sweep: the grid with defaults filled in (seed counts as lists), or the job keys. */
-export function sweepSpec(grid: SweepGrid | undefined, jobs: readonly SweepJob[]): Spec {
-  if (!grid) return { format: SPEC_FORMAT, jobs: jobs.map((j) => j.key).sort() };
+export function sweepSpec(grid: SweepGrid | undefined, jobs: readonly SweepJob[], backend?: string): Spec {
+  if (!grid) return { format: SPEC_FORMAT, jobs: jobs.map((j) => j.key).sort(), ...(backend ? { backend } : {}) };
   const normalized: Spec = { ...JOB_DEFAULTS };
   for (const [key, value] of Object.entries(grid)) if (value !== undefined) normalized[key] = value;
   if (typeof normalized['seeds'] === 'number') normalized['seeds'] = Array.from({ length: normalized['seeds'] as number }, (_, i) => i);
   // The canonical data set ids of the jobs (e.g. synthetic:... with defaults), not as typed.
   normalized['datasets'] = [...new Set(jobs.map((j) => j.spec.dataset))].sort();
   delete normalized['dataset'];
+  // The backend the points run on: part of the sweep's identity (native and WebAssembly differ in the last bits).
+  if (backend) normalized['backend'] = backend;
   return { format: SPEC_FORMAT, grid: normalized };
 }
 
@@ -115,7 +124,9 @@ export function checkSweepSpec(csvPath: string, spec: Spec, resuming: boolean): 
     } catch (err) {
       return fail('BAD_DATA', `${path} is damaged: ${(err as Error).message}`, 'delete it to resume without the check, or --overwrite');
     }
-    const differences = specDifferences(stored, spec);
+    // Outputs written before the backend was stored: their rows' backend column says it.
+    const storedBody = (stored['grid'] ?? stored) as Spec;
+    const differences = specDifferences(stored, spec).filter((d) => 'backend' in storedBody || !d.startsWith('backend: '));
     if (differences.length > 0)
       fail(
         'BAD_OPTION',
@@ -135,6 +146,19 @@ export function checkSweepSpec(csvPath: string, spec: Spec, resuming: boolean): 
 /** Loads each data set of the jobs once, so an unknown or bad one fails before any point or file. */
 export function validateSweepData(jobs: readonly SweepJob[]): void {
   const ids = new Set(jobs.flatMap((j) => (j.spec.testData ? [j.spec.dataset, j.spec.testData] : [j.spec.dataset])));
+  const shapes = new Map<string, DataShape>();
   // Content ids (sha256:...) were made from loaded data and are checked by hash where they run.
-  for (const id of ids) if (!isContentDatasetId(id)) loadDataById(id);
+  for (const id of ids) {
+    if (isContentDatasetId(id)) continue;
+    const known = knownDataShape(id);
+    const shape = known ?? loadDataById(id);
+    if (!known) shapes.set(id, { n: shape.n, d: shape.d, classes: shape.classes });
+    else shapes.set(id, known);
+  }
+  // Every point's memory plan before the first one starts (each point checks again where it runs).
+  for (const job of jobs) {
+    const data = shapes.get(job.spec.dataset);
+    const test = job.spec.testData ? shapes.get(job.spec.testData) : undefined;
+    if (data && (test || !job.spec.testData)) assertAllocationsFit(pointAllocations(job.spec, data, test), platformMemoryBudget());
+  }
 }

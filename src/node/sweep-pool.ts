@@ -17,7 +17,7 @@ import { Worker } from 'node:worker_threads';
 import { addonPath } from '../backend/native.js';
 import { HessboundError, fail, type ErrorCode } from '../errors.js';
 import type { SweepJobSpec } from '../sweep/job.js';
-import { abortedError } from '../backend/cancel.js';
+import { abortedError, onAbort } from '../backend/cancel.js';
 import type { SweepRecord } from '../sweep/result.js';
 import type { PointExecutor } from '../sweep/sweep.js';
 import type { BackendName } from '../types.js';
@@ -31,6 +31,13 @@ export interface WorkerPoolOptions {
   keepModels?: boolean;
   /** Allow more workers than cores (each worker holds its own copy of the data and model). */
   force?: boolean;
+  /** Refuse file: data set ids (queue workers: data arrives by content only). */
+  noFiles?: boolean;
+  /**
+   * After a cancel, how long a point's thread may take to stop before it is abandoned (terminated and
+   * replaced): a dense eigensolve in LAPACK cannot be interrupted. Default 1000 ms.
+   */
+  abandonAfterMs?: number;
 }
 
 export interface WorkerPool extends PointExecutor {
@@ -137,7 +144,7 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
       if (!slot) return;
       const task = queue.shift() as Task;
       slot.task = task;
-      slot.worker.postMessage({ type: 'run', id: task.id, spec: task.spec, ...(options.backend ? { backend: options.backend } : {}), ...(options.keepModels ? { keepModel: true } : {}) } satisfies WorkerRequest);
+      slot.worker.postMessage({ type: 'run', id: task.id, spec: task.spec, ...(options.backend ? { backend: options.backend } : {}), ...(options.keepModels ? { keepModel: true } : {}), ...(options.noFiles ? { noFiles: true } : {}) } satisfies WorkerRequest);
     }
   };
 
@@ -150,7 +157,19 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
       return;
     }
     const slot = slots.find((s) => s.task === task);
-    slot?.worker.postMessage({ type: 'cancel', id: task.id } satisfies WorkerRequest);
+    if (!slot) return;
+    slot.worker.postMessage({ type: 'cancel', id: task.id } satisfies WorkerRequest);
+    // A thread inside an uninterruptible call (LAPACK) answers late: give up on it and its point.
+    setTimeout(() => {
+      if (slot.task !== task) return;
+      const index = slots.indexOf(slot);
+      if (index >= 0) slots.splice(index, 1);
+      slot.task = null;
+      slot.worker.removeAllListeners('exit');
+      void slot.worker.terminate().catch(() => {});
+      task.reject(abortedError(signal));
+      dispatch();
+    }, options.abandonAfterMs ?? 1000).unref();
   };
 
   return {
@@ -163,7 +182,7 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
       return new Promise<SweepRecord>((resolve, reject) => {
         const task: Task = { id: nextId++, spec, onProgress, resolve, reject };
         queue.push(task);
-        signal?.addEventListener('abort', () => cancel(task, signal), { once: true });
+        if (signal) onAbort(signal, () => cancel(task, signal));
         dispatch();
       });
     },

@@ -10,6 +10,7 @@ import { gridJobs, makeJob, type SweepGrid, type SweepJob, type SweepJobInput } 
 import type { SweepResult } from '../sweep/result.js';
 import { sweep, type SweepEvent } from '../sweep/sweep.js';
 import type { BackendName } from '../types.js';
+import { resolveBackendName } from './backend-name.js';
 import { createWorkerPool, type WorkerPool } from './sweep-pool.js';
 import { openSweepFiles, type SweepFilesOptions } from './sweep-files.js';
 import { sweepSpec, validateSweepData } from './sweep-guard.js';
@@ -27,7 +28,7 @@ export interface NodeSweepOptions {
   /** Write each trained model to DIR/<key>.json (hessbound.mlp.v1). */
   saveModels?: string;
   /** Runs the points instead of a local pool (e.g. a queue: src/queue/coordinator.ts); closed at the end. */
-  executor?: Pick<WorkerPool, 'concurrency' | 'run' | 'workers' | 'blasThreads' | 'close'>;
+  executor?: Pick<WorkerPool, 'concurrency' | 'run' | 'workers' | 'blasThreads' | 'close'> & { backend?: BackendName };
   /** Cancels the sweep: finished points stay written, the generator throws ABORTED (resume later). */
   signal?: AbortSignal;
 }
@@ -43,13 +44,16 @@ export async function* runSweep(options: NodeSweepOptions): AsyncGenerator<NodeS
   const jobs = options.jobs ? options.jobs.map((j) => ('spec' in j && 'key' in j ? makeJob(j.spec) : makeJob(j as SweepJobInput))) : gridJobs(options.grid as SweepGrid);
   // The data sets load before any file is written, so a bad one leaves nothing behind to block a rerun.
   validateSweepData(jobs);
-  const files = options.files ? openSweepFiles({ spec: sweepSpec(options.grid, jobs), ...options.files }) : null;
+  // The backend is part of the sweep's identity (stored with its spec; a resume on another is refused).
+  const backend = options.executor?.backend ?? resolveBackendName(options.backend);
+  const files = options.files ? openSweepFiles({ spec: sweepSpec(options.grid, jobs, backend), ...options.files }) : null;
   const skip = new Set(files ? [...files.previous.keys()] : []);
   if (options.saveModels !== undefined) prepareModelDir(options.saveModels);
   const pool = options.executor ?? createWorkerPool({
     ...(options.force ? { force: true } : {}),
     ...(options.workers !== undefined ? { workers: options.workers } : {}),
-    ...(options.backend ? { backend: options.backend } : {}),
+    // Forced, never a silent fallback: a point that cannot run on it fails (BACKEND).
+    backend,
     ...(options.saveModels !== undefined ? { keepModels: true } : {}),
   });
   try {
@@ -61,6 +65,8 @@ export async function* runSweep(options: NodeSweepOptions): AsyncGenerator<NodeS
       }
       if (event.type === 'result') {
         const { model, ...record } = event.record;
+        if (record.result.backend !== backend)
+          fail('BACKEND', `point ${record.key} ran on ${record.result.backend}, but this sweep runs on ${backend}`, 'rows of different backends differ in their last digits (or more, unconverged); this is a bug in hessbound, please report it');
         if (model && options.saveModels !== undefined) saveModel(options.saveModels, record.key, model);
         files?.append(record);
         yield { ...event, record };

@@ -5,21 +5,32 @@ import type { SweepJobSpec } from '../sweep/job.js';
 import { runPoint } from '../sweep/run-point.js';
 import type { BackendName, Dataset } from '../types.js';
 import { loadDataById, loadTestDataById } from './dataset-ids.js';
+import { parseDatasetId } from '../sweep/dataset-id.js';
+import { installNodeMemoryBudget } from './memory-budget.js';
 
 export type WorkerRequest =
-  | { type: 'run'; id: number; spec: SweepJobSpec; backend?: BackendName | 'auto'; keepModel?: boolean }
+  | { type: 'run'; id: number; spec: SweepJobSpec; backend?: BackendName | 'auto'; keepModel?: boolean; noFiles?: boolean }
   | { type: 'cancel'; id: number };
 export type WorkerReply =
   | { type: 'progress'; id: number; fraction: number }
   | { type: 'result'; id: number; record: import('../sweep/result.js').SweepRecord }
   | { type: 'error'; id: number; code: string; message: string };
 
+// Each thread plans against the machine's memory too (a module-level hook, so set here as well).
+installNodeMemoryBudget();
+
 const port = parentPort;
 if (!port) throw new Error('sweep-worker.ts runs only as a worker thread');
 
 // Parsing digits for every point would cost more than training small nets.
 const datasets = new Map<string, Dataset>();
-function loadData(id: string): Dataset {
+/** Queue workers' threads: a path from a job is never opened, whatever got past validation. */
+function refuseFile(id: string, noFiles: boolean | undefined): void {
+  if (noFiles && parseDatasetId(id).kind === 'file') throw new HessboundError('BAD_OPTION', 'this worker computes only on data sent by content; it does not read paths');
+}
+
+function loadData(id: string, noFiles?: boolean): Dataset {
+  refuseFile(id, noFiles);
   let data = datasets.get(id);
   if (!data) {
     data = loadDataById(id);
@@ -43,8 +54,12 @@ port.on('message', (request: WorkerRequest) => {
   runPoint(request.spec, {
     signal: controller.signal,
     ...(request.backend ? { backend: request.backend } : {}),
-    loadData,
-    loadTestData: loadTestDataById,
+    loadData: (dataId) => loadData(dataId, request.noFiles),
+    loadTestData: (testId, trainId) => {
+      refuseFile(testId, request.noFiles);
+      refuseFile(trainId, request.noFiles);
+      return loadTestDataById(testId, trainId);
+    },
     ...(request.keepModel ? { keepModel: true } : {}),
     onProgress: (fraction) => {
       if (fraction - last < 0.005 && fraction < 1) return;

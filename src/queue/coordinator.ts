@@ -7,7 +7,7 @@
  * Results arrive through BullMQ's event stream, with a periodic look at every pending job as a
  * safety net for events missed during a disconnection.
  */
-import { abortedError } from '../backend/cancel.js';
+import { abortedError, onAbort } from '../backend/cancel.js';
 import { HessboundError, fail } from '../errors.js';
 import { jobKey, type SweepJobSpec } from '../sweep/job.js';
 import type { SweepRecord } from '../sweep/result.js';
@@ -15,9 +15,11 @@ import type { PointExecutor } from '../sweep/sweep.js';
 import type { BackendName } from '../types.js';
 import { parseQueueUrl, redact, redisOptions, type QueueConnection } from './connection.js';
 import { isContentDatasetId } from './content-data.js';
-import { DEFAULT_QUEUE_NAME, POINT_JOB_NAME, errorFromReason, queueJobData, validateRecord } from './job-data.js';
+import { DEFAULT_QUEUE_NAME, POINT_JOB_NAME, errorFromReason, queueJobData, queueJobId, validateRecord } from './job-data.js';
+import { assertQueueDataId, QUEUE_KEY_ENV } from './job-policy.js';
 import { dataKey } from './keys.js';
 import { loadQueuePeers } from './peers.js';
+import { resolveBackendName } from '../node/backend-name.js';
 import { connectOnce } from './reach.js';
 
 export interface QueueExecutorOptions {
@@ -29,6 +31,8 @@ export interface QueueExecutorOptions {
   attempts?: number;
   /** File data sets by content id (`sha256:...`, see content-data.ts): stored in Redis for the workers. */
   datasets?: ReadonlyMap<string, string>;
+  /** Sign every job with this key (HMAC-SHA256) for workers that require it; default HESSBOUND_QUEUE_KEY. */
+  signingKey?: string;
   /** How often pending points are looked up directly (ms), besides the event stream. Default 5000. */
   pollInterval?: number;
   env?: NodeJS.ProcessEnv;
@@ -39,10 +43,13 @@ export interface QueueExecutor extends PointExecutor {
   /** Worker processes connected to the queue when the sweep started. */
   readonly workers: number;
   readonly blasThreads: number;
+  /** The backend every point of this executor runs on. */
+  readonly backend: BackendName;
   close(): Promise<void>;
 }
 
 interface Waiter {
+  key: string;
   spec: SweepJobSpec;
   onProgress: (fraction: number) => void;
   resolve: (record: SweepRecord) => void;
@@ -53,6 +60,10 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
   const connection = parseQueueUrl(options.url, options.env ?? process.env);
   const queueName = options.queueName ?? DEFAULT_QUEUE_NAME;
   const attempts = options.attempts ?? 3;
+  // Every job names its backend, and the job id includes it: a native and a wasm sweep of the same
+  // spec are different points, never answered by each other's rows.
+  const backend = resolveBackendName(options.backend, options.env ?? process.env);
+  const signingKey = options.signingKey ?? ((options.env ?? process.env)[QUEUE_KEY_ENV] || undefined);
   if (!Number.isSafeInteger(attempts) || attempts < 1) fail('BAD_OPTION', `attempts must be a positive integer, got ${String(attempts)}`);
   const { Job, Queue, QueueEvents } = (await loadQueuePeers()).bullmq;
   // Reachable (and the password right) before BullMQ, which would retry a refused connection forever.
@@ -76,13 +87,14 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
 
   const waiting = new Map<string, Waiter>();
   let closing: Promise<void> | null = null;
-  const settle = (key: string, outcome: { record: unknown } | { error: Error }) => {
-    const waiter = waiting.get(key);
+  // Waiters by BullMQ job id (the job key and the backend: queueJobId).
+  const settle = (id: string, outcome: { record: unknown } | { error: Error }) => {
+    const waiter = waiting.get(id);
     if (!waiter) return;
-    waiting.delete(key);
+    waiting.delete(id);
     if ('error' in outcome) return waiter.reject(outcome.error);
     try {
-      waiter.resolve(validateRecord(outcome.record, key));
+      waiter.resolve(validateRecord(outcome.record, waiter.key, backend));
     } catch (error) {
       waiter.reject(error as Error);
     }
@@ -114,8 +126,8 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
     if (typeof data === 'number') waiting.get(jobId)?.onProgress(data);
   });
   const enqueue = async (key: string, spec: SweepJobSpec) => {
-    await queue.add(POINT_JOB_NAME, queueJobData({ key, spec }, options.backend), {
-      jobId: key,
+    await queue.add(POINT_JOB_NAME, queueJobData({ key, spec }, backend, signingKey), {
+      jobId: queueJobId(key, backend),
       attempts,
       backoff: { type: 'exponential', delay: 1000 },
       // Finished jobs stay: they are how a restarted coordinator finds the results.
@@ -124,10 +136,10 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
     });
   };
   const poll = setInterval(() => {
-    for (const [key, waiter] of waiting)
-      check(key, false)
+    for (const [id, waiter] of waiting)
+      check(id, false)
         // Gone: Redis restarted without persistence (or someone deleted it). Queue it again.
-        .then((state) => (state === 'missing' ? enqueue(key, waiter.spec) : undefined))
+        .then((state) => (state === 'missing' ? enqueue(waiter.key, waiter.spec) : undefined))
         .catch(() => {});
   }, options.pollInterval ?? 5000);
   poll.unref();
@@ -138,25 +150,34 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
     concurrency: Number.MAX_SAFE_INTEGER,
     workers,
     blasThreads: 0,
+    backend,
     run(spec, onProgress, signal) {
       const key = jobKey(spec);
       if (signal?.aborted) return Promise.reject(abortedError(signal));
+      try {
+        // Workers refuse paths; say so here, before the point is queued.
+        assertQueueDataId(spec.dataset, 'dataset', key);
+        if (spec.testData !== '') assertQueueDataId(spec.testData, 'testData', key);
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+      const id = queueJobId(key, backend);
       return new Promise<SweepRecord>((resolve, reject) => {
-        waiting.set(key, { spec, onProgress, resolve, reject });
+        waiting.set(id, { key, spec, onProgress, resolve, reject });
         // The coordinator stops waiting; the job stays on the queue (workers may finish it) for a resume.
-        signal?.addEventListener('abort', () => settle(key, { error: abortedError(signal) }), { once: true });
+        if (signal) onAbort(signal, () => settle(id, { error: abortedError(signal) }));
         (async () => {
           await enqueue(key, spec);
           // Finished before (another run of this sweep) or failed before (retry, as --resume does).
-          await check(key, true);
-        })().catch((error: unknown) => settle(key, { error: new HessboundError('IO', `the queue at ${connection.display} failed: ${redact((error as Error).message, connection)}`) }));
+          await check(id, true);
+        })().catch((error: unknown) => settle(id, { error: new HessboundError('IO', `the queue at ${connection.display} failed: ${redact((error as Error).message, connection)}`) }));
       });
     },
     close() {
       // Idempotent: the sweep closes its executor, and the CLI closes it again if the sweep never started.
       closing ??= (async () => {
         clearInterval(poll);
-        for (const key of [...waiting.keys()]) settle(key, { error: new HessboundError('BAD_OPTION', 'the queue connection was closed') });
+        for (const id of [...waiting.keys()]) settle(id, { error: new HessboundError('BAD_OPTION', 'the queue connection was closed') });
         await Promise.allSettled([queue.close(), events.close()]);
       })();
       return closing;

@@ -5,3 +5,4 @@ export { parseQueueUrl, redact, PASSWORD_ENV, type QueueConnection } from './con
 export { contentDatasetId, serializeDataset, parseContentDataset } from './content-data.js';
 export { validateQueueJob, queueJobData, QUEUE_JOB_FORMAT, DEFAULT_QUEUE_NAME, type QueueJobData } from './job-data.js';
 export { runSweep } from '../node/sweep-run.js';
+export { signJob, scrubReason, QUEUE_KEY_ENV, DEFAULT_MAX_SECONDS, DEFAULT_MAX_STEPS, type WorkerLimits } from './job-policy.js';

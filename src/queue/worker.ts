@@ -19,8 +19,12 @@ import type { BackendName } from '../types.js';
 import { parseQueueUrl, redact, redisOptions, type QueueConnection } from './connection.js';
 import { cachePath, contentCacheDir, isContentDatasetId, writeContentCache } from './content-data.js';
 import { DEFAULT_QUEUE_NAME, POINT_JOB_NAME, failureReason, validateQueueJob } from './job-data.js';
+import { assertContentSize, assertSigned, assertWithinLimits, contentShapeOf, DEFAULT_MAX_SECONDS, DEFAULT_MAX_STEPS, QUEUE_KEY_ENV, type WorkerLimits } from './job-policy.js';
 import { dataKey } from './keys.js';
 import { loadQueuePeers } from './peers.js';
+import { knownDataShape, type DataShape } from '../resources/point-plan.js';
+import { platformMemoryBudget } from '../memory.js';
+import type { SweepJobSpec } from '../sweep/job.js';
 import { connectOnce } from './reach.js';
 
 export interface QueueWorkerOptions {
@@ -38,6 +42,13 @@ export interface QueueWorkerOptions {
   stalledInterval?: number;
   /** Times a job may be recovered from a dead worker before it fails (default 2). */
   maxStalledCount?: number;
+  /**
+   * The operator's limits on any one job (docs/distributed.md, "Threat model"): training steps,
+   * seconds, memory. Default 100,000 steps, 3600 s, this machine's memory budget.
+   */
+  limits?: Partial<WorkerLimits>;
+  /** Run only jobs signed with this key (HMAC-SHA256); default HESSBOUND_QUEUE_KEY, else unsigned jobs run. */
+  signingKey?: string;
   /** One line per event (already free of passwords). */
   log?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
@@ -69,6 +80,15 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   positive(options.threads, 'threads');
   positive(options.lockDuration, 'lockDuration');
   const { bullmq: { Worker: BullWorker, UnrecoverableError }, ioredis: { Redis } } = await loadQueuePeers();
+  positive(options.limits?.maxSteps, 'limits.maxSteps');
+  positive(options.limits?.maxSeconds, 'limits.maxSeconds');
+  if (options.limits?.maxMemoryBytes !== undefined && !(options.limits.maxMemoryBytes > 0)) fail('BAD_OPTION', `limits.maxMemoryBytes must be positive, got ${String(options.limits.maxMemoryBytes)}`);
+  const limits: WorkerLimits = {
+    maxSteps: options.limits?.maxSteps ?? DEFAULT_MAX_STEPS,
+    maxSeconds: options.limits?.maxSeconds ?? DEFAULT_MAX_SECONDS,
+    maxMemoryBytes: Math.min(options.limits?.maxMemoryBytes ?? Number.POSITIVE_INFINITY, platformMemoryBudget()),
+  };
+  const signingKey = options.signingKey ?? (env[QUEUE_KEY_ENV] || undefined);
   // The pool reads OPENBLAS_NUM_THREADS (when set) instead of dividing the cores.
   if (options.threads !== undefined) process.env['OPENBLAS_NUM_THREADS'] = String(options.threads);
   const concurrency = options.concurrency ?? availableParallelism();
@@ -78,7 +98,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     const name = backend ?? 'default';
     let pool = pools.get(name);
     if (!pool) {
-      pool = createWorkerPool({ workers: concurrency, ...(backend ? { backend } : {}) });
+      // noFiles: the threads refuse file: ids too, whatever got past validation.
+      pool = createWorkerPool({ workers: concurrency, noFiles: true, ...(backend ? { backend } : {}) });
       pools.set(name, pool);
     }
     return pool;
@@ -96,24 +117,47 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   redis.on('error', () => {});
   const cacheDir = contentCacheDir(env);
 
-  // Fetches file data once per worker, checked against its hash before it is used.
+  // The shape of a job's data set before any of it is fetched: by name, or from the first bytes of
+  // the stored text (its size checked against that shape), so a bomb is refused unread.
+  const shapeOf = async (id: string): Promise<DataShape> => {
+    if (!isContentDatasetId(id)) return knownDataShape(id) as DataShape; // validateQueueJob checked it is known
+    const key = dataKey(queueName, id);
+    const [head, bytes] = await Promise.all([redis.getrange(key, 0, 199), redis.strlen(key)]);
+    if (bytes === 0) fail('IO', `the data set ${id} is not stored in the queue`, 'the coordinator stores it when the sweep starts; run the sweep again');
+    const shape = contentShapeOf(head);
+    if (!shape) fail('BAD_DATA', `the stored data set ${id} does not start like a serialized data set`, 'run the sweep again so the coordinator stores the data anew');
+    assertContentSize(id, bytes, shape, limits);
+    return shape;
+  };
+  // Fetches content data once per worker, checked against its hash before it is used.
   const ensureData = async (id: string) => {
-    // Already here (verified when written; the pool's threads check the hash again when loading).
+    // Embedded and synthetic data need no fetch; cached content was verified when written (the pool's threads check the hash again).
     if (!isContentDatasetId(id) || existsSync(cachePath(id, cacheDir))) return;
     const text = await redis.get(dataKey(queueName, id));
     if (text === null) fail('IO', `the data set ${id} is not stored in the queue`, 'the coordinator stores it when the sweep starts; run the sweep again');
     writeContentCache(id, text, cacheDir);
   };
+  // Everything checked before a byte of data is fetched or a thread starts.
+  const admit = async (spec: SweepJobSpec, backend: string | undefined, signature: unknown, jobId: string) => {
+    if (signingKey) assertSigned(spec, backend, signature, signingKey, jobId);
+    const data = await shapeOf(spec.dataset);
+    const test = spec.testData !== '' ? await shapeOf(spec.testData) : undefined;
+    assertWithinLimits(spec, limits, { data, ...(test ? { test } : {}) }, jobId);
+  };
 
   const running = new Map<string, Job>();
+  let handingBack = false;
   const processor = async (job: Job): Promise<SweepRecord> => {
     let point: ReturnType<typeof validateQueueJob>;
     try {
       if (job.name !== POINT_JOB_NAME) fail('BAD_OPTION', `queue job ${job.id} is named '${job.name}', not '${POINT_JOB_NAME}'`);
       point = validateQueueJob(job.data, job.id);
+      await admit(point.spec, point.backend, point.signature, job.id ?? '?');
     } catch (error) {
-      log(`rejected job ${job.id}: ${(error as Error).message.split('\n')[0]}`);
-      throw new UnrecoverableError(failureReason(error));
+      log(`rejected job ${job.id}: ${failureReason(error).split('\n')[0]}`);
+      // Data missing from Redis may be stored again (a coordinator's restart); everything else repeats.
+      const missing = error instanceof HessboundError && error.code === 'IO';
+      throw missing ? new Error(failureReason(error)) : new UnrecoverableError(failureReason(error));
     }
     const { key, spec } = point;
     const backend = point.backend ?? options.backend;
@@ -121,22 +165,35 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     running.set(key, job);
     const started = Date.now();
     let reported = 0;
+    // The operator's time limit: the point is cancelled (the pool abandons a thread that does not stop).
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new HessboundError('TOO_LARGE', `the point ran past this worker's time limit of ${limits.maxSeconds} s`, 'ask for fewer steps or a smaller net, or raise the limit (hessbound worker --max-seconds)')), limits.maxSeconds * 1000);
     try {
       await ensureData(spec.dataset);
       if (spec.testData) await ensureData(spec.testData);
-      const record = await poolFor(backend).run(spec, (fraction) => {
-        if (fraction - reported < 0.02 && fraction < 1) return;
-        reported = fraction;
-        job.updateProgress(fraction).catch(() => {});
-      });
+      const record = await poolFor(backend).run(
+        spec,
+        (fraction) => {
+          if (fraction - reported < 0.02 && fraction < 1) return;
+          reported = fraction;
+          job.updateProgress(fraction).catch(() => {});
+        },
+        deadline.signal,
+      );
       log(`done ${key} in ${((Date.now() - started) / 1000).toFixed(2)} s`);
       return record;
-    } catch (error) {
+    } catch (caught) {
+      const error = deadline.signal.aborted ? deadline.signal.reason : caught;
       const reason = failureReason(error);
+      if (handingBack) {
+        log(`handed back ${key}`);
+        throw new Error(reason); // the job is back in the queue; BullMQ cannot fail it without its lock
+      }
       log(`failed ${key}: ${reason.split('\n')[0]}`);
       const code = error instanceof HessboundError ? error.code : '';
       throw PERMANENT.has(code) ? new UnrecoverableError(reason) : new Error(reason);
     } finally {
+      clearTimeout(timer);
       running.delete(key);
     }
   };
@@ -166,7 +223,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     blasThreads: first.blasThreads,
     close: () => (closing ??= shutdown(false)),
     async handBack() {
-      // Back to the waiting list without using an attempt; the pool's threads stop with the process.
+      handingBack = true;
+      // Back to the waiting list without using an attempt, then the threads stopped (not awaited:
+      // one inside LAPACK stops only when the call returns), so no point computes after it left.
       await Promise.all(
         [...running.values()].map(async (job) => {
           try {
@@ -176,7 +235,11 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
           }
         }),
       );
-      closing ??= shutdown(true);
+      void closePools().catch(() => {});
+      closing ??= (async () => {
+        await worker.close(true);
+        redis.disconnect();
+      })();
       await closing;
     },
   };

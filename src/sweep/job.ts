@@ -273,6 +273,9 @@ function list<T>(value: readonly T[] | undefined, name: string): readonly (T | u
   return value;
 }
 
+/** Most points one sweep makes (its jobs are made, keyed and checked before the first point runs). */
+export const MAX_GRID_POINTS = 20_000;
+
 export function gridJobs(grid: SweepGrid): SweepJob[] {
   const { widths, seeds, depth, dataset: _dataset, datasets: _datasets, rhos: _rhos, activations, weightDecays, hsrs, ...shared } = grid;
   const datasetIds = gridDatasets(grid);
@@ -283,6 +286,11 @@ export function gridJobs(grid: SweepGrid): SweepJob[] {
   const seedList = typeof seeds === 'number' ? Array.from({ length: integer(seeds, 'seeds', 1, 100_000) }, (_, i) => i) : seeds;
   if (!Array.isArray(seedList) || seedList.length === 0) fail('BAD_OPTION', 'seeds must be a positive count or a non-empty list');
   const depths = depth === undefined ? [JOB_DEFAULTS.depth] : typeof depth === 'number' ? [depth] : depth;
+  // Counted before any job is made: making a job costs tens of microseconds, and a grid of millions
+  // would block the process (and its Ctrl-C handler) for minutes before the first point.
+  const count = datasetIds.length * list(activations, 'activations').length * depths.length * list(weightDecays, 'weightDecays').length * list(hsrs, 'hsrs').length * widths.length * seedList.length;
+  if (count > MAX_GRID_POINTS)
+    fail('TOO_LARGE', `the grid has ${count.toLocaleString('en-US')} points, more than one sweep takes (${MAX_GRID_POINTS.toLocaleString('en-US')})`, 'split it into several sweeps (fewer seeds, widths or data sets each); they can share one queue');
   const jobs: SweepJob[] = [];
   const seen = new Set<string>();
   for (const dataset of datasetIds)

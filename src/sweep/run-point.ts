@@ -16,6 +16,8 @@ import { selectSamples } from '../analysis/split.js';
 import { modelToJson } from '../model.js';
 import { loadDatasetById, parseDatasetId } from './dataset-id.js';
 import { jobKey, minibatchTrainOptions, normalizeJob, type SweepJobInput } from './job.js';
+import { assertCallFits } from '../resources/memory-plan.js';
+import { knownDataShape, pointAllocations } from '../resources/point-plan.js';
 import type { SweepRecord } from './result.js';
 
 export interface PointContext {
@@ -62,9 +64,15 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
   const key = jobKey(spec);
   const report = context.onProgress ?? (() => {});
   const started = now();
+  // The point's memory plan, before the data is loaded (when its shape is known by name) and after.
+  const backend = await getBackend(context.backend);
+  const known = knownDataShape(spec.dataset);
+  const knownTest = spec.testData === '' ? undefined : knownDataShape(spec.testData);
+  if (known && knownTest !== null) assertCallFits(backend, pointAllocations(spec, known, knownTest));
   const load = context.loadData ?? ((id: string) => loadDatasetById(id));
   const data = load(spec.dataset);
   const testData = spec.testData === '' ? undefined : (context.loadTestData ?? ((id: string) => load(id)))(spec.testData, spec.dataset);
+  assertCallFits(backend, pointAllocations(spec, data, testData));
   const model = randomModel({
     inputs: data.d,
     hidden: Array.from({ length: spec.depth }, () => spec.width),

@@ -4,7 +4,7 @@
  * a worker-thread pool in Node (src/node/sweep-pool.ts), or anything else that maps a spec to a
  * record. Pure: no Node built-ins.
  */
-import { abortedError } from '../backend/cancel.js';
+import { abortedError, checkCallOptions } from '../backend/cancel.js';
 import { HessboundError } from '../errors.js';
 import type { BackendName, Dataset } from '../types.js';
 import { gridJobs, makeJob, type SweepGrid, type SweepJob, type SweepJobInput, type SweepJobSpec } from './job.js';
@@ -74,6 +74,7 @@ function describeError(error: unknown): { code: string; message: string } {
 }
 
 export async function* sweep(options: SweepOptions): AsyncGenerator<SweepEvent, void, undefined> {
+  checkCallOptions(options);
   const all = options.jobs ? options.jobs.map(toJob) : options.grid ? gridJobs(options.grid) : [];
   if (all.length === 0) throw new HessboundError('BAD_OPTION', 'the sweep has no jobs', 'give a grid (dataset, widths, seeds) or a job list');
   const signal = options.signal;

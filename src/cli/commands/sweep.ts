@@ -5,7 +5,7 @@ import type { Activation } from '../../types.js';
 import { fail, HessboundError, type ErrorCode } from '../../errors.js';
 import { defaultJsonlPath } from '../../node/sweep-files.js';
 import { JOB_DEFAULTS, type SweepGrid } from '../../sweep/job.js';
-import { int, intList, parse, str, type ParsedValues } from '../args.js';
+import { decimal, int, intList, parse, str, type ParsedValues } from '../args.js';
 import type { Subcommand } from '../registry.js';
 import { onInterrupt } from '../signals.js';
 import { describeFailures, runSweepWithProgress, sweepTable, writePlot } from '../sweep-report.js';
@@ -105,7 +105,7 @@ function seedsOf(values: ParsedValues): number | number[] {
   const text = str(values, 'seeds');
   if (text === undefined) fail('BAD_OPTION', 'no --seeds given', 'add --seeds K (seeds 0..K-1) or a list such as --seeds 0,1,2');
   if (!text.includes(',')) return int(values, 'seeds', undefined, 1) as number;
-  const list = text.split(',').map((s) => Number(s.trim()));
+  const list = text.split(',').map((s) => decimal(s.trim()));
   if (list.some((n) => !Number.isSafeInteger(n) || n < 0)) fail('BAD_OPTION', `--seeds must be a count or a list of non-negative integers, got '${text}'`);
   return list;
 }
@@ -114,7 +114,7 @@ function seedsOf(values: ParsedValues): number | number[] {
 function numberList(values: ParsedValues, name: string): number[] | undefined {
   const text = str(values, name);
   if (text === undefined) return undefined;
-  const list = text.split(',').map((s) => (s.trim() === '' ? Number.NaN : Number(s.trim())));
+  const list = text.split(',').map((s) => decimal(s.trim()));
   if (list.some((n) => !Number.isFinite(n))) fail('BAD_OPTION', `--${name} must be a comma-separated list of numbers, got '${text}'`);
   return list;
 }

@@ -1,0 +1,127 @@
+/**
+ * Abuse suite, inputs (issue 22 items 2 and 3): small files that expand to gigabytes, devices and
+ * pipes given as files, and specs whose memory the old guard under-counted. Each runs the real CLI
+ * in a child process with HESSBOUND_MAX_MEMORY=4 (a 4 GB machine) and checks the refusal and the
+ * process's peak RSS (under 200 MB). Backend-independent: everything is refused before a kernel call.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from './helpers/cli.js';
+import { maxRssMb, withMaxRss, zipDeflated } from './helpers/abuse.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'hb-bombs-'));
+const PEAK_MB = 200;
+
+/** Runs the CLI; the result with its peak RSS and wall time. */
+function cli(args: string[], timeoutMs = 60_000): { status: number | null; stderr: string; stdout: string; mb: number; ms: number } {
+  const start = Date.now();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...withMaxRss({ HESSBOUND_MAX_MEMORY: '4', HESSBOUND_BACKEND: 'native' }) },
+    encoding: 'utf8',
+    timeout: timeoutMs,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, mb: maxRssMb(r.stderr), ms: Date.now() - start };
+}
+
+/** A .npy file: float64 C-order `values` of `shape` (header padded to 64 bytes, as numpy writes it). */
+function npy(shape: number[], values: ArrayLike<number>, dtype = '<f8'): Uint8Array {
+  let header = `{'descr': '${dtype}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
+  const out = new Uint8Array(10 + header.length + 8 * values.length);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  out.set(new TextEncoder().encode(header), 10);
+  const view = new DataView(out.buffer, 10 + header.length);
+  for (let i = 0; i < values.length; i++) view.setFloat64(8 * i, values[i] as number, true);
+  return out;
+}
+
+/** A .npy of `bytes` zero bytes (u1), built without a large JS array. */
+function zerosNpy(bytes: number): Uint8Array {
+  let header = `{'descr': '|u1', 'fortran_order': False, 'shape': (${bytes},), }`;
+  header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
+  const out = new Uint8Array(10 + header.length + bytes);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  out.set(new TextEncoder().encode(header), 10);
+  return out;
+}
+
+const iris = (() => {
+  const n = 30;
+  const x = Array.from({ length: n * 4 }, (_, i) => Math.sin(i * 1.3));
+  const y = Array.from({ length: n }, (_, i) => i % 3);
+  return { x: npy([n, 4], x), y: npy([n], y) };
+})();
+
+describe('input bombs are refused (or read only as far as needed) within 200 MB', () => {
+  it('an .npz with a 300 MB member it does not need: that member is never inflated', () => {
+    const path = join(dir, 'extra.npz');
+    writeFileSync(path, zipDeflated({ 'x.npy': iris.x, 'y.npy': iris.y, 'junk.npy': zerosNpy(300e6) }));
+    const r = cli(['analyze', '--data', path, '--hidden', '3', '--json', '--quiet', '--method', 'dense']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.mb).toBeLessThan(PEAK_MB);
+  });
+
+  it('an .npz whose x declares 1 GB (a zip bomb of a few MB): refused before inflating, with the numbers', () => {
+    const path = join(dir, 'bomb.npz');
+    writeFileSync(path, zipDeflated({ 'x.npy': zerosNpy(1e9), 'y.npy': iris.y }));
+    const r = cli(['analyze', '--data', path, '--hidden', '3', '--quiet']);
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/\[TOO_LARGE\].*the \.npz member x\.npy declares 1\.00 GB .*more than available memory allows \(4\.00 GB\)/);
+    expect(r.mb).toBeLessThan(PEAK_MB);
+  });
+
+  it('a safetensors file whose tensors all alias one data range: refused as overlapping, before decoding', () => {
+    const header: Record<string, unknown> = { __metadata__: { activation: 'tanh' } };
+    const count = 200_000;
+    for (let i = 0; i < 1000; i++) header[`t${i}`] = { dtype: 'F32', shape: [count], data_offsets: [0, 4 * count] };
+    const json = new TextEncoder().encode(JSON.stringify(header));
+    const bytes = new Uint8Array(8 + json.length + 4 * count);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(json.length), true);
+    bytes.set(json, 8);
+    const path = join(dir, 'alias.safetensors');
+    writeFileSync(path, bytes);
+    const r = cli(['analyze', '--model', path, '--dataset', 'iris', '--quiet']);
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/\[BAD_MODEL\].*tensors "t\d+" \[0, 800000\] and "t\d+" \[0, 800000\] overlap/);
+    expect(r.mb).toBeLessThan(PEAK_MB);
+  });
+
+  it('devices and pipes as files: /dev/zero as a model, a .csv symlink to /dev/zero, a FIFO as data — refused at once', () => {
+    const link = join(dir, 'zero.csv');
+    symlinkSync('/dev/zero', link);
+    const fifo = join(dir, 'pipe.csv');
+    execFileSync('mkfifo', [fifo]);
+    for (const [args, what] of [
+      [['analyze', '--model', '/dev/zero', '--dataset', 'iris'], /\/dev\/zero is a character device; hessbound reads data and models from regular files only/],
+      [['analyze', '--data', link, '--hidden', '3'], /zero\.csv is a character device/],
+      [['analyze', '--data', fifo, '--hidden', '3'], /pipe\.csv is a named pipe \(FIFO\)/],
+      [['sweep', '--data', fifo, '--widths', '2', '--seeds', '1', '--out', join(dir, 'fifo.csv')], /pipe\.csv is a named pipe \(FIFO\)/],
+    ] as const) {
+      const r = cli([...args, '--quiet'], 15_000);
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(what);
+      expect(r.ms).toBeLessThan(10_000);
+      expect(r.mb).toBeLessThan(PEAK_MB);
+    }
+  });
+
+  it('specs the old guard under-counted: sweep --widths 30000 --depths 3, analyze --hidden 1000000,1000, --hidden 1000000', () => {
+    for (const args of [
+      ['sweep', '--dataset', 'iris', '--widths', '30000', '--depths', '3', '--seeds', '1', '--out', join(dir, 'wide.csv')],
+      ['analyze', '--dataset', 'iris', '--hidden', '1000000,1000'],
+      ['analyze', '--dataset', 'iris', '--hidden', '1000000'],
+      ['train', '--dataset', 'iris', '--hidden', '1000000', '--out', join(dir, 'm.json')],
+    ]) {
+      const r = cli([...args, '--quiet']);
+      expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(1);
+      expect(r.stderr).toMatch(/\[TOO_LARGE\].*more than available memory allows \(4\.00 GB\)/);
+      expect(r.mb).toBeLessThan(PEAK_MB);
+    }
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * The chunked CSV reader (files above 400 MB; issue 25 item 6) against the in-memory one, on small
+ * files read in chunks of a few bytes (every line crosses chunk boundaries): the same data set, bit
+ * for bit, and the same errors; and its memory plan.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseCsv } from '../src/data.js';
+import { setPlatformMemoryBudget } from '../src/memory.js';
+import { CHUNKED_CSV_BYTES, readDataFile } from '../src/node/datasets.js';
+import { readLargeCsv } from '../src/node/large-csv.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'hb-large-csv-'));
+let count = 0;
+const file = (text: string) => {
+  const path = join(dir, `f${count++}.csv`);
+  writeFileSync(path, text);
+  return path;
+};
+
+const message = (f: () => unknown) => {
+  try {
+    f();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return 'no error';
+};
+
+describe('chunked CSV reader', () => {
+  afterEach(() => setPlatformMemoryBudget(() => Number.POSITIVE_INFINITY));
+
+  const rows = Array.from({ length: 57 }, (_, i) => `${Math.sin(i) * 1e3},${-i / 7},${i % 5 === 0 ? '1e-300' : String(i * 0.125)},${i % 4}`);
+  const cases: [string, string, { header?: boolean; classes?: number }][] = [
+    ['plain', `a,b,c,label\n${rows.join('\n')}\n`, {}],
+    ['CRLF, BOM, no final newline, blank lines', `\uFEFFa,b,c,label\r\n${rows.slice(0, 20).join('\r\n')}\r\n\r\n${rows.slice(20).join('\r\n')}`, {}],
+    ['tab-separated, spaces around values', `a\tb\tc\tlabel\n${rows.map((r) => r.split(',').map((v) => ` ${v} `).join('\t')).join('\n')}\n`, {}],
+    ['no header, classes given', `${rows.join('\n')}\n`, { header: false, classes: 6 }],
+  ];
+  for (const [name, text, opts] of cases)
+    it(`${name}: the same data set as the in-memory reader, bit for bit`, () => {
+      const path = file(text);
+      for (const chunk of [3, 7, 64, 1 << 20]) {
+        const streamed = readLargeCsv(path, { name: 'x', ...opts }, chunk);
+        const reference = parseCsv(text, { name: 'x', ...opts });
+        expect([streamed.n, streamed.d, streamed.classes]).toEqual([reference.n, reference.d, reference.classes]);
+        expect(Array.from(streamed.x)).toEqual(Array.from(reference.x));
+        expect(Array.from(streamed.labels ?? [])).toEqual(Array.from(reference.labels ?? []));
+        expect(Array.from(streamed.targets)).toEqual(Array.from(reference.targets));
+      }
+    });
+
+  it('the same errors as the in-memory reader, with line numbers', () => {
+    for (const text of ['a,b,label\n1,2,0\n3,x,1\n', 'a,b,label\n1,2,0\n3,1\n', '1,2,0\n3,4,1\n', 'a,b,label\n1,2,0.5\n', 'a,b,label\n1,0x10,1\n', 'a,b,label\n']) {
+      const path = file(text);
+      // The same message; the hints differ where quoting is concerned (the chunked reader takes no quotes).
+      expect(message(() => readLargeCsv(path, {}, 5)).split('\n')[0]).toBe(message(() => parseCsv(text)).split('\n')[0]);
+    }
+    expect(message(() => readLargeCsv(file('a,b,label\n"1",2,0\n'), {}, 5))).toMatch(/line 2 has a quoted field; CSV files above 400 MB are read as plain numeric CSV/);
+  });
+
+  it('a matrix larger than the memory is refused with the numbers before it is allocated', () => {
+    const path = file(`a,b,label\n${Array.from({ length: 1000 }, (_, i) => `${i},${-i},${i % 2}`).join('\n')}\n`);
+    setPlatformMemoryBudget(() => 20_000);
+    expect(message(() => readLargeCsv(path))).toMatch(/holds 1,000 x 2 values: 32 kB as float64, more than available memory allows \(20 kB\)/);
+  });
+
+  it('readDataFile takes the chunked reader above 16 MB (same data as in memory), and the RFC 4180 reader for a quoted file', () => {
+    const line = (i: number) => `${Array.from({ length: 40 }, (_, j) => String(((i * 31 + j * 17) % 1024) / 256 - 2)).join(',')},${i % 3}`;
+    const header = `${Array.from({ length: 40 }, (_, j) => `f${j}`).join(',')},label`;
+    const lines: string[] = [header];
+    for (let i = 0, length = header.length; length < CHUNKED_CSV_BYTES + 1e6; i++) {
+      lines.push(line(i));
+      length += (lines.at(-1) as string).length + 1;
+    }
+    const text = `${lines.join('\n')}\n`;
+    const path = file(text);
+    const streamed = readDataFile(path);
+    const reference = parseCsv(text, { name: 'x' });
+    expect([streamed.n, streamed.d]).toEqual([reference.n, reference.d]);
+    expect(streamed.x.every((v, k) => v === reference.x[k])).toBe(true);
+    // Quoted header: the in-memory reader, same result.
+    const quotedText = text.replace('f0', '"f0"');
+    const quoted = readDataFile(file(quotedText));
+    expect(quoted.x.every((v, k) => v === reference.x[k])).toBe(true);
+  }, 60_000);
+
+  it('a line longer than 64 MB is refused without holding it', () => {
+    const path = file(`a,label\n${'1'.repeat(70 * 1024 * 1024)}`);
+    expect(message(() => readLargeCsv(path, {}, 8 * 1024 * 1024))).toMatch(/line 2 is longer than 67\.1 MB \(no line break\)/);
+  });
+});
