@@ -128,6 +128,12 @@ export interface ClosedFormTraces {
   hutchpp?: { products: number; sketch: number; probes: number; traceOfSketch: number; traceOfSquareOfSketch: number };
   /** One hidden layer: the multiply-add estimates `auto` compares. */
   cost?: { dual: number; primal: number };
+  /**
+   * Dual only: the side of the sample tiles, how many tiles the upper triangle of sample pairs
+   * makes, and how many of the kernel's threads ran them (HESSBOUND_THREADS; the result does not
+   * depend on it).
+   */
+  tiles?: { size: number; count: number; threads: number };
   seconds: { forward: number; traces: number; orthogonality: number; total: number };
 }
 

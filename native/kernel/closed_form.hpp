@@ -77,9 +77,19 @@ struct TraceTerms {
 // The O(N) diagonal parts: tr H22, tr G11, tr R11 (both evaluations share them).
 void add_trace_terms(const HiddenLayerData& data, TraceTerms& terms);
 
-// tr(H^2) terms by sample Gram matrices, O(N^2 c^2 h), in tiles of samples (memory ~ work_bytes).
+// tr(H^2) terms by sample Gram matrices, O(N^2 c^2 h), in tiles of samples (memory ~ work_bytes per
+// thread). The tiles run on `threads` of the kernel's threads (sample_chunks.hpp), each tile's GEMMs
+// single-threaded, and their sums are added in a fixed order: bit-identical for any thread count.
 void dual_square_terms(const HiddenLayerData& data, TraceTerms& terms, std::size_t work_bytes,
-                       const Progress& progress = {});
+                       const Progress& progress = {}, int threads = 1);
+
+// How the dual evaluation splits N samples: tile side, number of tiles, threads it would use.
+struct DualPlan {
+  int tile = 1;
+  double tiles = 0;
+  int threads = 1;
+};
+DualPlan dual_plan(int N, int c, int h, std::size_t work_bytes, int threads);
 
 // tr(H^2) terms by accumulating the Kronecker blocks in panels, O(N (h^2 d^2 + c h^2 d + c^2 h^2)).
 void primal_square_terms(const HiddenLayerData& data, TraceTerms& terms, std::size_t work_bytes,

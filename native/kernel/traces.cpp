@@ -12,6 +12,7 @@
 #include "hessian.hpp"
 #include "hvp.hpp"
 #include "json_writer.hpp"
+#include "sample_chunks.hpp"
 
 namespace hessbound {
 namespace {
@@ -43,8 +44,16 @@ void closed_form_traces(const Problem& p, const ForwardCache& cache, TraceMethod
   const HiddenLayerData data = hidden_layer_data(p, cache);
   TraceTerms terms;
   add_trace_terms(data, terms);
-  if (method == TraceMethod::Dual) dual_square_terms(data, terms, opt.work_bytes, progress);
-  else primal_square_terms(data, terms, opt.work_bytes, progress);
+  if (method == TraceMethod::Dual) {
+    // The kernel's own threads over the tiles (as the Hessian-vector products over the samples).
+    const DualPlan plan = dual_plan(data.N, data.c, data.h, opt.work_bytes, sample_chunk_threads(p, 1 << 20));
+    r.tile = plan.tile;
+    r.tiles = plan.tiles;
+    r.threads = plan.threads;
+    dual_square_terms(data, terms, opt.work_bytes, progress, plan.threads);
+  } else {
+    primal_square_terms(data, terms, opt.work_bytes, progress);
+  }
   const double w = p.scale();
   r.terms = terms.scaled(w);
   r.has_terms = true;
@@ -230,6 +239,13 @@ std::string to_json(const TracesResult& r) {
     w.key("cost").begin();
     w.key("dual").number(r.cost_dual);
     w.key("primal").number(r.cost_primal);
+    w.end();
+  }
+  if (r.tile > 0) {
+    w.key("tiles").begin();
+    w.key("size").number(r.tile);
+    w.key("count").number(r.tiles);
+    w.key("threads").number(r.threads);
     w.end();
   }
   w.key("seconds").begin();

@@ -1,0 +1,57 @@
+// Times and profiles the closed-form dual traces alone, without Node (issue 25): random data of
+// MNIST shape (d = 784, 10 classes), a 784-h-10 tanh MLP, and one thread's DGEMM rate on the
+// traces' dominant shape for comparison.
+//
+//   g++ -O2 -std=c++17 -Inative/kernel bench/native/traces-profile.cpp build/libhessbound_kernel.a \
+//       /usr/lib/x86_64-linux-gnu/liblapacke.a /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.a \
+//       -lpthread -lm -lgfortran -o /tmp/traces-profile
+//   HESSBOUND_THREADS=1 OPENBLAS_NUM_THREADS=1 perf record -e cpu-clock -o /tmp/p.data /tmp/traces-profile 2000 128
+//   perf report -i /tmp/p.data --no-children --sort symbol
+//
+// Arguments: samples N, width h, method (1 dual, 2 primal).
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <vector>
+
+#include "blas.hpp"
+#include "network.hpp"
+#include "traces.hpp"
+
+using namespace hessbound;
+
+int main(int argc, char** argv) {
+  const int N = argc > 1 ? std::atoi(argv[1]) : 2000, h = argc > 2 ? std::atoi(argv[2]) : 128;
+  const int method = argc > 3 ? std::atoi(argv[3]) : 1;
+  const int d = 784, c = 10;
+  std::mt19937_64 rng(1);
+  std::normal_distribution<double> gauss(0, 1);
+  Problem p;
+  p.net.sizes = {d, h, c};
+  p.net.has_bias = {true, true};
+  p.net.activation = Activation::Tanh;
+  std::vector<double> x(static_cast<std::size_t>(N) * d), t(static_cast<std::size_t>(N) * c, 0.0), w(p.net.parameter_count());
+  for (double& v : x) v = gauss(rng) * 0.3;
+  for (int n = 0; n < N; ++n) t[static_cast<std::size_t>(n) * c + n % c] = 1;
+  for (double& v : w) v = gauss(rng) * 0.05;
+  p.params = w.data(), p.x = x.data(), p.targets = t.data(), p.samples = N;
+  TracesOptions opt;
+  opt.method = static_cast<TraceMethod>(method);
+  opt.orthogonality = false;
+  const TracesResult r = compute_traces(p, opt);
+  const double madds = 0.5 * N * static_cast<double>(N) * (0.5 * c * (c + 1) + 3.0 * c) * h;
+  // One thread's DGEMM on a square shape for reference.
+  const int n = 1024;
+  std::vector<double> a(static_cast<std::size_t>(n) * n, 0.5), b(a.size(), 0.25), cc(a.size());
+  double best = 1e30;
+  for (int rep = 0; rep < 3; ++rep) {
+    const auto t0 = std::chrono::steady_clock::now();
+    gemm(false, true, n, n, n, 1.0, a.data(), n, b.data(), n, 0.0, cc.data(), n);
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  const double dgemm = 2.0 * n * n * n / best / 1e9;
+  std::printf("N %d h %d %s: traces %.3f s, %.1f GFLOP/s on the flop count; DGEMM 1024 %.1f GFLOP/s; ratio %.2f; tr(H^2) %.17g\n", N, h,
+              r.method.c_str(), r.seconds_traces, 2 * madds / r.seconds_traces / 1e9, dgemm, 2 * madds / r.seconds_traces / 1e9 / dgemm,
+              r.trace_of_square);
+}
