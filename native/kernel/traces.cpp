@@ -258,6 +258,39 @@ std::string to_json(const TracesResult& r) {
   return w.str();
 }
 
+// What the traces of this problem would cost, without computing them: the method `auto` picks, the
+// multiply-add counts of the closed form's two evaluations and the dual's tiles and threads.
+std::string traces_plan(const Problem& p, const TracesOptions& opt) {
+  validate(p);
+  TracesResult r;
+  r.parameters = p.net.parameter_count();
+  JsonWriter w;
+  w.begin();
+  w.key("parameters").number(static_cast<double>(r.parameters));
+  w.key("samples").number(p.samples);
+  if (p.net.layers() == 2) {
+    const int h = p.net.sizes[1], c = p.net.classes();
+    const int d1 = p.net.sizes[0] + (p.net.has_bias[0] ? 1 : 0), h1 = h + (p.net.has_bias[1] ? 1 : 0);
+    r.cost_dual = dual_cost(p.samples, d1, h, h1, c);
+    r.cost_primal = primal_cost(p.samples, d1, h, h1, c);
+    const DualPlan plan = dual_plan(p.samples, c, h, opt.work_bytes, sample_chunk_threads(p, 1 << 20));
+    w.key("method").string(method_name(resolve_method(p, opt, r)));
+    w.key("cost").begin();
+    w.key("dual").number(r.cost_dual);
+    w.key("primal").number(r.cost_primal);
+    w.end();
+    w.key("tiles").begin();
+    w.key("size").number(plan.tile);
+    w.key("count").number(plan.tiles);
+    w.key("threads").number(plan.threads);
+    w.end();
+  } else {
+    w.key("method").string(method_name(resolve_method(p, opt, r)));
+  }
+  w.end();
+  return w.str();
+}
+
 std::string traces_command(const Problem& p, const CommandOptions& o, const Progress& progress) {
   TracesOptions opt;
   const int method = o.integer("method", 0);
@@ -276,6 +309,7 @@ std::string traces_command(const Problem& p, const CommandOptions& o, const Prog
   if (orthogonality != 0 && orthogonality != 1) fail("BAD_OPTION", "traces: orthogonality must be 0 or 1");
   opt.orthogonality = orthogonality == 1;
   opt.deterministic = o.integer("deterministic", 0) != 0;
+  if (o.integer("plan", 0) != 0) return traces_plan(p, opt);
   return to_json(compute_traces(p, opt, progress));
 }
 
