@@ -141,3 +141,33 @@ describe.each(BACKENDS.filter((b) => b === 'native' || b === 'wasm-threads'))('t
     }
   }, 240_000);
 });
+
+describe.each(BACKENDS.filter((b) => b === 'native'))('tiled dual traces on %s: progress and cancellation inside the tile loop', (backendName) => {
+  it('report increasing fractions and stop at the next tile when the signal aborts, then the next call works', async () => {
+    const backend = await getBackend(backendName);
+    const data = syntheticDataset({ n: 1500, d: 64, classes: 10, rho: 0.2, seed: 4, teacher: 'centroids' });
+    const model = randomModel({ inputs: 64, hidden: [128], classes: 10, activation: 'tanh', seed: 5 });
+    const spec = toProblemSpec(model, data, 'mean');
+    // A 64-sample tile: 300 tiles, so the run reports often and is far from done at the first report.
+    const workBytes = workBytesForTile(64, 10, 128);
+    const seen: number[] = [];
+    const controller = new AbortController();
+    const call = closedFormTraces(backend, spec, {
+      method: 'dual',
+      workBytes,
+      orthogonality: false,
+      signal: controller.signal,
+      onProgress: (f) => {
+        seen.push(f);
+        if (f > 0.01) controller.abort();
+      },
+    });
+    await expect(call).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(seen.length).toBeGreaterThan(0);
+    expect(Math.max(...seen)).toBeLessThan(0.9);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!).toBeGreaterThanOrEqual(seen[i - 1]!);
+    const small = toProblemSpec(model, firstRows(data, 100), 'mean');
+    const again = await closedFormTraces(backend, small, { method: 'dual', workBytes, orthogonality: false });
+    expect(Number.isFinite(again.traceOfSquare)).toBe(true);
+  }, 120_000);
+});
