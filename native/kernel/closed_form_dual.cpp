@@ -31,6 +31,65 @@ void cross_gram(const double* a, const double* b, int width, int n0, int bn, int
        b + static_cast<std::size_t>(m0) * width, width, 0.0, out, bm);
 }
 
+// The O(c^2)-per-pair loops run over m innermost on contiguous rows; natively on x86-64 they are
+// compiled for AVX-512, AVX2 and the baseline, picked at load time (GCC target_clones), as the
+// rest of the kernel is built for the baseline. Each clone does the same operations per element in
+// the same order (no reductions across m), so only fused multiply-adds can change last bits between
+// machines, never between thread counts on one machine.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__EMSCRIPTEN__)
+#define HESSBOUND_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define HESSBOUND_SIMD_CLONES
+#endif
+
+// ff(n, m) = ||F_n F_m^T||_F^2 for columns j0 .. bm of a tile row, from X = R_n^T Q_nm R_m with
+// R = diag(q) - p q^T (q = sqrt p), evaluated in factored form so no large terms cancel:
+//   a = Q p_m,  Y = Q R_m: Y_rs = q_ms (Q_rs - a_r),  v = Y^T p_n,  X_rs = q_nr (Y_rs - v_s).
+// (Expanding tr(A_n Q A_m Q) into four O(|Q|^2) terms instead loses every digit once the
+// softmax saturates.) o1 holds the packed upper triangle of Q_nm, one row of bm per entry; pmt and
+// qmt are p_m and q_m transposed (c x bm); a and y are c x bm scratch, v one row. Column s of Y is
+// formed, used and dropped before the next.
+HESSBOUND_SIMD_CLONES
+void gauss_newton_columns(int c, int j0, int bm, const double* o1, const double* pn, const double* qn, const double* pmt,
+                          const double* qmt, double* a, double* v, double* y, double* ff) {
+  auto row = [bm](const double* base, int r) { return base + static_cast<std::size_t>(r) * bm; };
+  auto q_entry = [&](int r, int s) {
+    const int lo = std::min(r, s), hi = std::max(r, s);
+    return o1 + static_cast<std::size_t>(lo * c - lo * (lo - 1) / 2 + (hi - lo)) * bm;
+  };
+  for (int r = 0; r < c; ++r) {
+    double* ar = a + static_cast<std::size_t>(r) * bm;
+    for (int j = j0; j < bm; ++j) ar[j] = 0.0;
+    for (int t = 0; t < c; ++t) {
+      const double* qrt = q_entry(r, t);
+      const double* pm = row(pmt, t);
+      for (int j = j0; j < bm; ++j) ar[j] += qrt[j] * pm[j];
+    }
+  }
+  for (int j = j0; j < bm; ++j) ff[j] = 0.0;
+  for (int s = 0; s < c; ++s) {
+    const double* qms = row(qmt, s);
+    for (int j = j0; j < bm; ++j) v[j] = 0.0;
+    for (int r = 0; r < c; ++r) {
+      const double *qrs = q_entry(r, s), *ar = row(a, r);
+      double* yr = y + static_cast<std::size_t>(r) * bm;
+      const double pr = pn[r];
+      for (int j = j0; j < bm; ++j) {
+        yr[j] = qms[j] * (qrs[j] - ar[j]);
+        v[j] += pr * yr[j];
+      }
+    }
+    for (int r = 0; r < c; ++r) {
+      const double* yr = row(y, r);
+      const double qr = qn[r];
+      for (int j = j0; j < bm; ++j) {
+        const double x = qr * (yr[j] - v[j]);
+        ff[j] += x * x;
+      }
+    }
+  }
+}
+
 // What every thread reads: W2 row products, packed vec(A_n), the tile size and the tile order.
 struct DualShared {
   DualShared(const HiddenLayerData& data, std::size_t work_bytes)
@@ -200,50 +259,10 @@ class DualTiles {
     }
   }
 
-  // ff(n, m) = ||F_n F_m^T||_F^2 for columns j0 .. bm, from X = R_n^T Q_nm R_m with
-  // R = diag(q) - p q^T (q = sqrt p), evaluated in factored form so no large terms cancel:
-  //   a = Q p_m,  Y = Q R_m: Y_rs = q_ms (Q_rs - a_r),  v = Y^T p_n,  X_rs = q_nr (Y_rs - v_s).
-  // (Expanding tr(A_n Q A_m Q) into four O(|Q|^2) terms instead loses every digit once the
-  // softmax saturates.) Loops run over m innermost, on contiguous rows, so they vectorise; column
-  // s of Y is formed, used and dropped before the next, so the scratch stays c x tile.
+  // ff(n, m) = ||F_n F_m^T||_F^2 for columns j0 .. bm (gauss_newton_columns).
   void hidden_gauss_newton_row(int n, const double* o1, int j0, int bm) {
-    const double* pn = D_.p.data() + static_cast<std::size_t>(n) * c_;
-    const double* qn = D_.q.data() + static_cast<std::size_t>(n) * c_;
-    auto vec = [bm](std::vector<double>& v, int r) { return v.data() + static_cast<std::size_t>(r) * bm; };
-    auto q_entry = [&](int r, int s) {  // row of Q_nm[r][s] over m, from the packed upper triangle
-      const int lo = std::min(r, s), hi = std::max(r, s);
-      return o1 + static_cast<std::size_t>(lo * c_ - lo * (lo - 1) / 2 + (hi - lo)) * bm;
-    };
-    for (int r = 0; r < c_; ++r) {
-      double* ar = vec(a_, r);
-      std::fill(ar + j0, ar + bm, 0.0);
-      for (int t = 0; t < c_; ++t) {
-        const double* qrt = q_entry(r, t);
-        const double* pmt = vec(pmt_, t);
-        for (int j = j0; j < bm; ++j) ar[j] += qrt[j] * pmt[j];
-      }
-    }
-    std::fill(ff_.begin() + j0, ff_.begin() + bm, 0.0);
-    double* vs = v_.data();
-    for (int s = 0; s < c_; ++s) {
-      const double* qms = vec(qmt_, s);
-      std::fill(vs + j0, vs + bm, 0.0);
-      for (int r = 0; r < c_; ++r) {
-        const double *qrs = q_entry(r, s), *ar = vec(a_, r);
-        double* y = vec(y_, r);
-        for (int j = j0; j < bm; ++j) {
-          y[j] = qms[j] * (qrs[j] - ar[j]);
-          vs[j] += pn[r] * y[j];
-        }
-      }
-      for (int r = 0; r < c_; ++r) {
-        const double* y = vec(y_, r);
-        for (int j = j0; j < bm; ++j) {
-          const double x = qn[r] * (y[j] - vs[j]);
-          ff_[j] += x * x;
-        }
-      }
-    }
+    gauss_newton_columns(c_, j0, bm, o1, D_.p.data() + static_cast<std::size_t>(n) * c_, D_.q.data() + static_cast<std::size_t>(n) * c_,
+                         pmt_.data(), qmt_.data(), a_.data(), v_.data(), y_.data(), ff_.data());
   }
 
   // uv(n, m) = g_m^T C_n (z_n * s_m) and vu(n, m) = g_n^T C_m (z_m * s_n), the overlap of the cross
