@@ -134,6 +134,8 @@ export interface ClosedFormTraces {
    * depend on it).
    */
   tiles?: { size: number; count: number; threads: number };
+  /** Closed form: the kernel threads the tiles (dual) or panel blocks (primal) were split over, at most. */
+  threads?: number;
   seconds: { forward: number; traces: number; orthogonality: number; total: number };
 }
 

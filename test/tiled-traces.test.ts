@@ -5,7 +5,7 @@
  *   tiles a side) the tiled traces and their decomposition equal the one-tile evaluation (the
  *   pre-tiling summation order) to 1e-13 relative, and the primal evaluation (independent
  *   arithmetic) to 1e-10;
- * - the result is bit-identical for 1, 2 and 3 kernel threads (native and threaded WebAssembly;
+ * - the result (dual tiles, and the primal's panel blocks) is bit-identical for 1, 2 and 3 kernel threads (native and threaded WebAssembly;
  *   HESSBOUND_THREADS is read once per process, so each count runs in a child process), and the
  *   threaded runs did run on that many threads.
  */
@@ -108,14 +108,20 @@ const data = syntheticDataset({ n: 200, d: 20, classes: 10, rho: 0.2, seed: 9, t
 const model = randomModel({ inputs: 20, hidden: [24], classes: 10, activation: 'tanh', seed: 11 });
 // A 40-sample tile: 15 tiles, so 2 and 3 threads take them in a timing-dependent order.
 const r = await closedFormTraces(backend, toProblemSpec(model, data, 'mean'), { method: 'dual', workBytes: Number(process.env.CHILD_WORK), orthogonality: false });
-const d = r.decomposition;
-const values = [r.trace, r.traceOfSquare, d.blocks.output.traceOfSquare, d.blocks.hidden.traceOfSquare, d.blocks.cross.traceOfSquare, d.gaussNewton.traceOfSquare, d.residual.traceOfSquare, d.mixed];
-console.log(JSON.stringify({ bits: Buffer.from(new Float64Array(values).buffer).toString('base64'), tiles: r.tiles }));
+// The primal with small panels: hundreds of panel blocks per pass.
+const q = await closedFormTraces(backend, toProblemSpec(model, data, 'mean'), { method: 'primal', workBytes: 76800, orthogonality: false });
+const values = [];
+for (const x of [r, q]) {
+  const d = x.decomposition;
+  values.push(x.trace, x.traceOfSquare, d.blocks.output.traceOfSquare, d.blocks.hidden.traceOfSquare, d.blocks.cross.traceOfSquare, d.gaussNewton.traceOfSquare, d.residual.traceOfSquare, d.mixed);
+}
+console.log(JSON.stringify({ bits: Buffer.from(new Float64Array(values).buffer).toString('base64'), tiles: r.tiles, primalThreads: q.threads }));
 `;
 
 interface ChildResult {
   bits: string;
   tiles: { size: number; count: number; threads: number };
+  primalThreads: number;
 }
 
 function runChild(backend: string, threads: string): ChildResult {
@@ -131,12 +137,14 @@ function runChild(backend: string, threads: string): ChildResult {
 }
 
 describe.each(BACKENDS.filter((b) => b === 'native' || b === 'wasm-threads'))('tiled dual traces on %s with 1, 2 and 3 kernel threads', (backend) => {
-  it('are bit-identical, run after run', () => {
+  it('are bit-identical, run after run (dual tiles and primal panel blocks)', () => {
     const one = runChild(backend, '1');
     expect(one.tiles).toEqual({ size: 40, count: 15, threads: 1 });
+    expect(one.primalThreads).toBe(1);
     for (const threads of ['2', '3', '2']) {
       const r = runChild(backend, threads);
       expect(r.tiles.threads, `${threads} threads asked`).toBe(Number(threads));
+      expect(r.primalThreads, `${threads} threads asked (primal)`).toBe(Number(threads));
       expect(r.bits, `${threads} threads against 1`).toBe(one.bits);
     }
   }, 240_000);

@@ -92,8 +92,10 @@ struct DualPlan {
 DualPlan dual_plan(int N, int c, int h, std::size_t work_bytes, int threads);
 
 // tr(H^2) terms by accumulating the Kronecker blocks in panels, O(N (h^2 d^2 + c h^2 d + c^2 h^2)).
+// The panel blocks run on `threads` of the kernel's threads, their sums added in block order
+// (panel_product.hpp): bit-identical for any thread count.
 void primal_square_terms(const HiddenLayerData& data, TraceTerms& terms, std::size_t work_bytes,
-                         const Progress& progress = {});
+                         const Progress& progress = {}, int threads = 1);
 
 // Multiply-add counts of the two evaluations, used to pick the cheaper one.
 // has_e = false (sigma'' = 0) drops the passes over e = sigma''(u) * (W2^T g).

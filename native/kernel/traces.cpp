@@ -52,7 +52,9 @@ void closed_form_traces(const Problem& p, const ForwardCache& cache, TraceMethod
     r.threads = plan.threads;
     dual_square_terms(data, terms, opt.work_bytes, progress, plan.threads);
   } else {
-    primal_square_terms(data, terms, opt.work_bytes, progress);
+    // The panel blocks on the kernel's threads (their count depends on the panels: at most that many).
+    r.threads = sample_chunk_threads(p, 1 << 20);
+    primal_square_terms(data, terms, opt.work_bytes, progress, r.threads);
   }
   const double w = p.scale();
   r.terms = terms.scaled(w);
@@ -241,6 +243,7 @@ std::string to_json(const TracesResult& r) {
     w.key("primal").number(r.cost_primal);
     w.end();
   }
+  if (r.threads > 0) w.key("threads").number(r.threads);
   if (r.tile > 0) {
     w.key("tiles").begin();
     w.key("size").number(r.tile);
