@@ -51,13 +51,16 @@ export const PROBE_THRESHOLD = 2e10;
 /** The probe's target cost (multiply-adds): tens of milliseconds natively. */
 const PROBE_MULTIPLY_ADDS = 1e9;
 
-/** The kernel's plan for `spec`: method, multiply-adds and tiles, without computing anything. */
+/**
+ * The kernel's plan for `spec`: method, multiply-adds and tiles, without computing anything. Only
+ * the first sample is passed (with planSamples = N), so a large data set is not copied for it.
+ */
 async function plan(backend: KernelBackend, spec: ProblemSpec, options: CostEstimateOptions): Promise<{
   method: Exclude<TraceMethod, 'auto'>;
   cost?: { dual: number; primal: number };
   tiles?: { size: number; count: number; threads: number };
 }> {
-  const text = await backend.run('traces', spec, { ...tracesKernelOptions(backend, options), plan: 1 });
+  const text = await backend.run('traces', firstSamples(spec, 1), { ...tracesKernelOptions(backend, options), plan: 1, planSamples: spec.samples });
   return JSON.parse(text) as Awaited<ReturnType<typeof plan>>;
 }
 
@@ -119,12 +122,13 @@ export async function estimateTracesCost(backend: KernelBackend, spec: ProblemSp
   }
   out.seconds = seconds;
   out.probe = { samples: n, seconds: probeSeconds, multiplyAdds: probeCost, threads: probeThreads };
-  // Hutch++: one product on all samples, timed.
+  // Hutch++: one product on up to 2,000 samples, timed and scaled to N (a product is linear in N).
   const products = options.probes ?? 150;
+  const hvpSamples = Math.min(spec.samples, 2000);
   const v = new Float64Array(P).fill(1 / Math.sqrt(P));
   const hvpStart = now();
-  await backend.hvp(spec, v, 1);
-  out.hutchpp = { products, seconds: products * (now() - hvpStart) };
+  await backend.hvp(firstSamples(spec, hvpSamples), v, 1);
+  out.hutchpp = { products, seconds: (products * (now() - hvpStart) * spec.samples) / hvpSamples };
   return out;
 }
 

@@ -262,9 +262,13 @@ std::string to_json(const TracesResult& r) {
 }
 
 // What the traces of this problem would cost, without computing them: the method `auto` picks, the
-// multiply-add counts of the closed form's two evaluations and the dual's tiles and threads.
-std::string traces_plan(const Problem& p, const TracesOptions& opt) {
-  validate(p);
+// multiply-add counts of the closed form's two evaluations and the dual's tiles and threads, for
+// `samples` samples of this problem's shape (the caller may pass a one-sample problem, so a plan
+// for 60,000 samples does not copy them).
+std::string traces_plan(const Problem& given, const TracesOptions& opt, int samples) {
+  validate(given);
+  Problem p = given;  // shapes only from here on: the data pointers are not read
+  p.samples = samples;
   TracesResult r;
   r.parameters = p.net.parameter_count();
   JsonWriter w;
@@ -312,7 +316,12 @@ std::string traces_command(const Problem& p, const CommandOptions& o, const Prog
   if (orthogonality != 0 && orthogonality != 1) fail("BAD_OPTION", "traces: orthogonality must be 0 or 1");
   opt.orthogonality = orthogonality == 1;
   opt.deterministic = o.integer("deterministic", 0) != 0;
-  if (o.integer("plan", 0) != 0) return traces_plan(p, opt);
+  if (o.integer("plan", 0) != 0) {
+    const double samples = o.number("planSamples", p.samples);
+    if (!(samples >= 1 && samples <= 2147483647.0) || samples != std::floor(samples))
+      fail("BAD_OPTION", "traces: planSamples must be a positive integer");
+    return traces_plan(p, opt, static_cast<int>(samples));
+  }
   return to_json(compute_traces(p, opt, progress));
 }
 
