@@ -31,8 +31,9 @@ const TILE = 16;
 function workBytesForTile(b: number, c = C, h = H): number {
   const rows = (c * (c + 1)) / 2 + c;
   const qa = c + 9;
-  const qb = (rows + 3 * c) * h + 8 * rows + 5 * c + 3;
-  return 8 * (qa * b * b + qb * b) + 8;
+  const qb = 3 * c * h + 8 * rows + 5 * c + 3;
+  const q0 = 8 * rows * h;
+  return 8 * (qa * b * b + qb * b + q0) + 8;
 }
 
 function firstRows(data: Dataset, n: number): Dataset {

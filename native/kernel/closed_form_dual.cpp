@@ -117,11 +117,18 @@ struct DualShared {
   // 256: larger tiles gain little GEMM speed and waste more on the diagonal tiles, whose GEMMs are
   // computed in full).
   int tile_size(std::size_t work_bytes) const {
+    return tile_for(work_bytes, c, h, D.N);
+  }
+
+  // qa b^2 + qb b + q0 <= budget: tile x tile Grams and out2; c rows of length h per sample (C rows
+  // and gradient rows); one row group's Q GEMM operand and output.
+  static int tile_for(std::size_t work_bytes, int c, int h, int N) {
+    const int rows = c * (c + 1) / 2 + c;
     const double budget = static_cast<double>(work_bytes) / 8;
-    // qa b^2 + qb b <= budget: tile x tile Grams and out2; rows of length h; row groups of out1.
-    const double qa = c + 9, qb = (rows + 3.0 * c) * h + kRowGroup * rows + 5.0 * c + 3;
-    const double bb = (-qb + std::sqrt(qb * qb + 4 * qa * budget)) / (2 * qa);
-    return static_cast<int>(std::clamp(std::floor(bb), 1.0, std::min<double>(D.N, 256)));
+    const double qa = c + 9, qb = 3.0 * c * h + kRowGroup * rows + 5.0 * c + 3, q0 = static_cast<double>(kRowGroup) * rows * h;
+    const double room = std::max(0.0, budget - q0);
+    const double bb = (-qb + std::sqrt(qb * qb + 4 * qa * room)) / (2 * qa);
+    return static_cast<int>(std::clamp(std::floor(bb), 1.0, std::max(1.0, std::min<double>(N, 256))));
   }
 
   // Rows n of a tile whose Q_nm GEMM runs at once: its output (kRowGroup x rows x tile) stays in
@@ -144,7 +151,7 @@ class DualTiles {
   explicit DualTiles(const DualShared& shared)
       : S_(shared), D_(shared.D), c_(shared.c), h_(shared.h), pairs_(shared.pairs), rows_(shared.rows), b_(shared.b) {
     const std::size_t tile = b_;
-    left_.resize(tile * rows_ * h_);
+    left_.resize(static_cast<std::size_t>(DualShared::kRowGroup) * rows_ * h_);
     right_.resize(tile * c_ * h_);
     cn_.resize(tile * c_ * h_);
     cm_.resize(tile * c_ * h_);
@@ -161,7 +168,6 @@ class DualTiles {
     const int N = D_.N;
     const int bn = std::min(b_, N - n0), bm = std::min(b_, N - m0);
     if (n0 != filled_n0_) {
-      fill_left(n0, bn);
       fill_c_rows(n0, bn, cn_.data());
       filled_n0_ = n0;
     }
@@ -173,7 +179,8 @@ class DualTiles {
  private:
   const double* row(const std::vector<double>& a, int n) const { return a.data() + static_cast<std::size_t>(n) * h_; }
 
-  // Per sample n, rows_ rows of length h: s_n * W2_r * W2_r' (r <= r'), then the gradient rows.
+  // Per sample n of a row group, rows_ rows of length h: s_n * W2_r * W2_r' (r <= r'), then the
+  // gradient rows. (Refilled per tile: b rows_ h multiplies against the GEMM's b^2 rows_ h.)
   void fill_left(int n0, int bn) {
     for (int i = 0; i < bn; ++i) {
       const int n = n0 + i;
@@ -235,7 +242,8 @@ class DualTiles {
     for (int g0 = 0; g0 < bn; g0 += DualShared::kRowGroup) {
       const int gn = std::min(DualShared::kRowGroup, bn - g0);
       // Q_nm entries and gradient overlaps of rows g0 .. g0+gn against the tile's columns.
-      gemm(false, true, gn * rows_, bm, h_, 1.0, left_.data() + static_cast<std::size_t>(g0) * rows_ * h_, h_,
+      fill_left(n0 + g0, gn);
+      gemm(false, true, gn * rows_, bm, h_, 1.0, left_.data(), h_,
            S + static_cast<std::size_t>(m0) * h_, h_, 0.0, out1_.data(), bm);
       for (int i = g0; i < g0 + gn; ++i) {
         // Every summand is symmetric in (n, m): off-diagonal pairs count twice, the diagonal once.
@@ -288,7 +296,7 @@ class DualTiles {
   const DualShared& S_;
   const HiddenLayerData& D_;
   const int c_, h_, pairs_, rows_, b_;
-  int filled_n0_ = -1;  // the row block left_ and cn_ hold
+  int filled_n0_ = -1;  // the row block cn_ holds
   std::vector<double> left_, right_, cn_, cm_, out1_, out2_;
   std::vector<double> kx_, kz_, de_, ed_, ee_, gg_, ss_, aa_, cc_;  // tile x tile
   std::vector<double> pmt_, qmt_, a_, v_, y_;                       // c x tile
@@ -308,13 +316,8 @@ void add_terms(TraceTerms& into, const TraceTerms& t) {
 }  // namespace
 
 DualPlan dual_plan(int N, int c, int h, std::size_t work_bytes, int threads) {
-  // The same arithmetic as DualShared::tile_size, without the data.
-  const int pairs = c * (c + 1) / 2, rows = pairs + c;
-  const double budget = static_cast<double>(work_bytes) / 8;
-  const double qa = c + 9, qb = (rows + 3.0 * c) * h + DualShared::kRowGroup * rows + 5.0 * c + 3;
-  const double bb = (-qb + std::sqrt(qb * qb + 4 * qa * budget)) / (2 * qa);
   DualPlan plan;
-  plan.tile = static_cast<int>(std::clamp(std::floor(bb), 1.0, std::max(1.0, std::min<double>(N, 256))));
+  plan.tile = DualShared::tile_for(work_bytes, c, h, N);
   const double side = std::ceil(static_cast<double>(N) / plan.tile);
   plan.tiles = 0.5 * side * (side + 1);
   plan.threads = static_cast<int>(std::max(1.0, std::min<double>(threads, plan.tiles)));

@@ -18,6 +18,10 @@ namespace hessbound {
 namespace {
 
 
+// The closed form's threads, at most (as the Hessian-vector products' 8 sample chunks): each
+// thread holds up to workBytes of scratch.
+constexpr int kMaxTraceThreads = 8;
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -46,14 +50,14 @@ void closed_form_traces(const Problem& p, const ForwardCache& cache, TraceMethod
   add_trace_terms(data, terms);
   if (method == TraceMethod::Dual) {
     // The kernel's own threads over the tiles (as the Hessian-vector products over the samples).
-    const DualPlan plan = dual_plan(data.N, data.c, data.h, opt.work_bytes, sample_chunk_threads(p, 1 << 20));
+    const DualPlan plan = dual_plan(data.N, data.c, data.h, opt.work_bytes, sample_chunk_threads(p, kMaxTraceThreads));
     r.tile = plan.tile;
     r.tiles = plan.tiles;
     r.threads = plan.threads;
     dual_square_terms(data, terms, opt.work_bytes, progress, plan.threads);
   } else {
     // The panel blocks on the kernel's threads (their count depends on the panels: at most that many).
-    r.threads = sample_chunk_threads(p, 1 << 20);
+    r.threads = sample_chunk_threads(p, kMaxTraceThreads);
     primal_square_terms(data, terms, opt.work_bytes, progress, r.threads);
   }
   const double w = p.scale();
@@ -280,7 +284,7 @@ std::string traces_plan(const Problem& given, const TracesOptions& opt, int samp
     const int d1 = p.net.sizes[0] + (p.net.has_bias[0] ? 1 : 0), h1 = h + (p.net.has_bias[1] ? 1 : 0);
     r.cost_dual = dual_cost(p.samples, d1, h, h1, c);
     r.cost_primal = primal_cost(p.samples, d1, h, h1, c);
-    const DualPlan plan = dual_plan(p.samples, c, h, opt.work_bytes, sample_chunk_threads(p, 1 << 20));
+    const DualPlan plan = dual_plan(p.samples, c, h, opt.work_bytes, sample_chunk_threads(p, kMaxTraceThreads));
     w.key("method").string(method_name(resolve_method(p, opt, r)));
     w.key("cost").begin();
     w.key("dual").number(r.cost_dual);
