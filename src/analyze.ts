@@ -8,7 +8,7 @@ import type { KernelBackend, KernelWsBounds, ProgressCallback } from './backend/
 import { fail } from './errors.js';
 import { toDatasetInput, toModel, type DataInput, type ModelInput } from './inputs.js';
 import { assertDenseFits, denseIsComfortable, memoryBudget } from './memory.js';
-import { assertCallFits, closedFormWork, denseHessian, forwardCache, hvpScratch, lanczosBasis } from './resources/memory-plan.js';
+import { assertCallFits, closedFormThreads, closedFormWork, denseHessian, forwardCache, hvpScratch, lanczosBasis } from './resources/memory-plan.js';
 import { parameterCount } from './model.js';
 import { toProblemSpec } from './problem.js';
 import type { BackendName, Reduction } from './types.js';
@@ -207,7 +207,7 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
   let closedForm = method === 'lanczos' && model.layers.length === 2 && boundOption !== false;
   let boundEstimate: CostEstimate | undefined;
   if (closedForm) {
-    assertCallFits(backend, [forwardCache(sizes, spec.samples), closedFormWork(sizes, spec.samples)], options.maxMemoryBytes);
+    assertCallFits(backend, [forwardCache(sizes, spec.samples), closedFormWork(sizes, spec.samples, closedFormThreads(backend))], options.maxMemoryBytes);
     // Before the wait: what the exact traces will cost here, and whether they fit the budget.
     boundEstimate = await estimateTracesCost(backend, spec);
     const skip = boundOption === 'auto' && boundEstimate.seconds !== null && boundEstimate.seconds > budgetSeconds;

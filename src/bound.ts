@@ -12,7 +12,7 @@ import { getBackend } from './backend/select.js';
 import { fail, HessboundError } from './errors.js';
 import { toDatasetInput, toModel, type DataInput, type ModelInput } from './inputs.js';
 import { toProblemSpec } from './problem.js';
-import { assertCallFits, closedFormWork, forwardCache, hutchppBasis, hvpScratch } from './resources/memory-plan.js';
+import { assertCallFits, closedFormThreads, closedFormWork, forwardCache, hutchppBasis, hvpScratch } from './resources/memory-plan.js';
 import type { BackendName, Reduction } from './types.js';
 
 /** 'auto': dual or primal by a cost estimate (one hidden layer), else dense when it fits, else Hutch++. */
@@ -193,7 +193,7 @@ export async function closedFormTraces(
   assertCallFits(backend, [
     forwardCache(sizes, spec.samples),
     ...(oneHidden && method(options) !== 'hutch++' && method(options) !== 'dense'
-      ? [closedFormWork(sizes, spec.samples)]
+      ? [closedFormWork(sizes, spec.samples, closedFormThreads(backend))]
       : [hvpScratch(sizes, spec.samples), hutchppBasis(P, kernelOptions['probes'] ?? 150)]),
   ]);
   const text = await backend.run('traces', spec, kernelOptions, options.onProgress, options.signal).catch((e: unknown) => {

@@ -70,14 +70,39 @@ export function hutchppBasis(parameters: number, probes: number): Allocation {
   };
 }
 
-/** Closed-form traces (one hidden layer): per-sample N x (c^2 + h) arrays plus bounded tiles. */
-export function closedFormWork(sizes: readonly number[], samples: number): Allocation {
+/**
+ * Most threads the kernel may run the closed form on (native/kernel/traces.cpp: at most 8): the
+ * request in HESSBOUND_THREADS, else the OpenBLAS threads natively; 1 for the single-threaded
+ * WebAssembly module; the machine's threads for the threaded one.
+ */
+export function closedFormThreads(backend: KernelBackend): number {
+  if (backend.name === 'wasm') return 1;
+  const requested = Number(globalThis.process?.env?.['HESSBOUND_THREADS'] ?? '');
+  if (Number.isInteger(requested) && requested >= 1) return Math.min(8, requested);
+  const cores = backend.addonInfo?.threads ?? (globalThis.navigator as { hardwareConcurrency?: number } | undefined)?.hardwareConcurrency ?? 8;
+  return Math.max(1, Math.min(8, cores));
+}
+
+/**
+ * The closed form's memory (native/kernel/closed_form*.cpp): per-sample arrays shared by the
+ * threads, and each thread's tile scratch (the dual's tile_for rule, at most workBytes = 256 MiB).
+ */
+export function closedFormWork(sizes: readonly number[], samples: number, threads = 1): Allocation {
   const h = sum(sizes.slice(1, -1));
   const c = sizes.at(-1) as number;
   const pairs = (c * (c + 1)) / 2;
-  const tile = Math.min(samples, 256);
-  const bytes = DOUBLE * (samples * (pairs + 4 * h + 6 * c) + pairs * h + tile * (2 * c + 2) * h + 12 * tile * tile + tile * c * c);
-  return { what: `the closed-form traces (${c} classes, ${samples.toLocaleString('en-US')} samples)`, bytes, hint: SMALLER_WIDTH };
+  const rows = pairs + c;
+  const budget = 2 ** 28 / DOUBLE;
+  const qa = c + 9;
+  const qb = 3 * c * h + 8 * rows + 5 * c + 3;
+  const q0 = 8 * rows * h;
+  const room = Math.max(0, budget - q0);
+  const tile = Math.max(1, Math.min(samples, 256, Math.floor((-qb + Math.sqrt(qb * qb + 4 * qa * room)) / (2 * qa))));
+  const perThread = qa * tile * tile + qb * tile + q0;
+  const side = Math.ceil(samples / tile);
+  const shared = samples * (pairs + 4 * h + 6 * c) + pairs * h + 10 * ((side * (side + 1)) / 2);
+  const bytes = DOUBLE * (shared + Math.max(1, threads) * perThread);
+  return { what: `the closed-form traces (${c} classes, ${samples.toLocaleString('en-US')} samples, ${threads} thread${threads === 1 ? '' : 's'})`, bytes, hint: SMALLER_WIDTH };
 }
 
 /** A model's parameters (and the same again while it is built or copied). */
