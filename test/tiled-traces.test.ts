@@ -31,7 +31,7 @@ const TILE = 16;
 function workBytesForTile(b: number, c = C, h = H): number {
   const rows = (c * (c + 1)) / 2 + c;
   const qa = c + 9;
-  const qb = 3 * c * h + 8 * rows + 5 * c + 3;
+  const qb = 3 * c * h + 8 * rows + 6 * c + 10;
   const q0 = 8 * rows * h;
   return 8 * (qa * b * b + qb * b + q0) + 8;
 }

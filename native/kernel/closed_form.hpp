@@ -33,8 +33,11 @@ struct HiddenLayerData {
   std::vector<double> xnorm2, znorm2;  // |x~_n|^2, |z~_n|^2
   const double* w2 = nullptr;   // c x h (layer-2 weights without the bias column)
 
-  // (W2_r - W2^T p_n)_j, accurate also for the dominant class.
-  double w2diff(int n, int r, int j) const;
+  // (W2_r - W2^T p_n)_j, accurate also for the dominant class. (Inline: the tiles call it per entry.)
+  double w2diff(int n, int r, int j) const {
+    const std::size_t nh = static_cast<std::size_t>(n) * h + j;
+    return r == dominant[n] ? wdiff[nh] : w2[static_cast<std::size_t>(r) * h + j] - w2p[nh];
+  }
   // Row r of F_n = R_n^T W2 diag(s_n), A_n = R_n R_n^T: f_nr = sqrt(p_r) (W2_r - W2^T p) * s.
   double f(int n, int r, int j) const { return q[static_cast<std::size_t>(n) * c + r] * w2diff(n, r, j) * s[static_cast<std::size_t>(n) * h + j]; }
   // C_n = A_n W2 diag(s_n) = diag(sqrt p_n) F_n, entry (k, j).

@@ -90,6 +90,47 @@ void gauss_newton_columns(int c, int j0, int bm, const double* o1, const double*
   }
 }
 
+// uv(n, m) = g_m^T C_n (z_n * s_m) and vu(n, m) = g_n^T C_m (z_m * s_n) for columns j0 .. bm, the
+// overlap of the cross block's Gauss-Newton and residual parts: o1 (rows k of the Q GEMM's gradient
+// part) and o2 hold sum_j (W2_k - W2^T p) z s s per k; gmt and pmt are g_m and p_m transposed.
+HESSBOUND_SIMD_CLONES
+void gradient_overlap_columns(int c, int j0, int bm, const double* o1, const double* o2, const double* pn, const double* gn,
+                              const double* gmt, const double* pmt, double* uv, double* vu) {
+  for (int j = j0; j < bm; ++j) uv[j] = vu[j] = 0.0;
+  for (int k = 0; k < c; ++k) {
+    const std::size_t row = static_cast<std::size_t>(k) * bm;
+    const double pk = pn[k], gk = gn[k];
+    for (int j = j0; j < bm; ++j) {
+      uv[j] += gmt[row + j] * pk * o1[row + j];
+      vu[j] += gk * pmt[row + j] * o2[row + j];
+    }
+  }
+}
+
+// The per-pair summands of one tile row, added column by column into acc (7 rows of bm, one per
+// TraceTerms square term), so the loop vectorises without reassociating any sum; the tile adds each
+// row of acc up in column order at its end. Off-diagonal pairs count twice, the pair (n, n) once.
+struct PairRow {
+  const double *kx, *kz, *aa, *de, *ed, *ee, *cc, *gg, *ss;  // tile row i of the Grams
+  const double *ff, *uv, *vu;                                // this row's O(c^2) results
+};
+HESSBOUND_SIMD_CLONES
+void add_pair_row(const PairRow& r, int j0, int bm, int self, double* acc) {
+  double *out = acc, *hgn = acc + bm, *hmix = acc + 2 * static_cast<std::size_t>(bm), *hres = acc + 3 * static_cast<std::size_t>(bm);
+  double *cgn = acc + 4 * static_cast<std::size_t>(bm), *cmix = acc + 5 * static_cast<std::size_t>(bm), *cres = acc + 6 * static_cast<std::size_t>(bm);
+  for (int j = j0; j < bm; ++j) {
+    const double weight = j == self ? 1.0 : 2.0;
+    const double kx = r.kx[j], kz = r.kz[j], kx2 = kx * kx;
+    out[j] += weight * r.aa[j] * kz * kz;
+    hgn[j] += weight * r.ff[j] * kx2;
+    hmix[j] += weight * 0.5 * (r.de[j] + r.ed[j]) * kx2;
+    hres[j] += weight * r.ee[j] * kx2;
+    cgn[j] += weight * r.cc[j] * kz * kx;
+    cmix[j] += weight * 0.5 * (r.uv[j] + r.vu[j]) * kx;
+    cres[j] += weight * r.gg[j] * r.ss[j] * kx;
+  }
+}
+
 // What every thread reads: W2 row products, packed vec(A_n), the tile size and the tile order.
 struct DualShared {
   DualShared(const HiddenLayerData& data, std::size_t work_bytes)
@@ -125,7 +166,7 @@ struct DualShared {
   static int tile_for(std::size_t work_bytes, int c, int h, int N) {
     const int rows = c * (c + 1) / 2 + c;
     const double budget = static_cast<double>(work_bytes) / 8;
-    const double qa = c + 9, qb = 3.0 * c * h + kRowGroup * rows + 5.0 * c + 3, q0 = static_cast<double>(kRowGroup) * rows * h;
+    const double qa = c + 9, qb = 3.0 * c * h + kRowGroup * rows + 6.0 * c + 10, q0 = static_cast<double>(kRowGroup) * rows * h;
     const double room = std::max(0.0, budget - q0);
     const double bb = (-qb + std::sqrt(qb * qb + 4 * qa * room)) / (2 * qa);
     return static_cast<int>(std::clamp(std::floor(bb), 1.0, std::max(1.0, std::min<double>(N, 256))));
@@ -158,7 +199,8 @@ class DualTiles {
     out1_.resize(static_cast<std::size_t>(DualShared::kRowGroup) * rows_ * tile);
     out2_.resize(tile * c_ * tile);
     for (auto* v : {&kx_, &kz_, &de_, &ed_, &ee_, &gg_, &ss_, &aa_, &cc_}) v->resize(tile * tile);
-    for (auto* v : {&pmt_, &qmt_, &a_, &v_}) v->resize(static_cast<std::size_t>(c_) * tile);
+    for (auto* v : {&pmt_, &qmt_, &gmt_, &a_, &v_}) v->resize(static_cast<std::size_t>(c_) * tile);
+    acc_.resize(7 * tile);
     y_.resize(static_cast<std::size_t>(c_) * tile);
     for (auto* v : {&ff_, &uv_, &vu_}) v->resize(tile);
   }
@@ -239,6 +281,8 @@ class DualTiles {
     cross_gram(S, S, h_, n0, bn, m0, bm, ss_.data());
     transpose_rows(D_.p.data(), m0, bm, pmt_.data());
     transpose_rows(D_.q.data(), m0, bm, qmt_.data());
+    transpose_rows(D_.g.data(), m0, bm, gmt_.data());
+    std::fill(acc_.begin(), acc_.begin() + 7 * static_cast<std::size_t>(bm), 0.0);
     for (int g0 = 0; g0 < bn; g0 += DualShared::kRowGroup) {
       const int gn = std::min(DualShared::kRowGroup, bn - g0);
       // Q_nm entries and gradient overlaps of rows g0 .. g0+gn against the tile's columns.
@@ -250,20 +294,22 @@ class DualTiles {
         const int j0 = diagonal ? i : 0;
         const double* o1 = out1_.data() + static_cast<std::size_t>(i - g0) * rows_ * bm;
         hidden_gauss_newton_row(n0 + i, o1, j0, bm);
-        gradient_overlap_row(n0 + i, i, o1, m0, j0, bm);
-        for (int j = j0; j < bm; ++j) {
-          const std::size_t ij = static_cast<std::size_t>(i) * bm + j;
-          const double weight = (diagonal && i == j) ? 1.0 : 2.0;
-          const double kx = kx_[ij], kz = kz_[ij], kx2 = kx * kx;
-          t.output_square += weight * aa_[ij] * kz * kz;
-          t.hidden_gn_square += weight * ff_[j] * kx2;
-          t.hidden_mixed += weight * 0.5 * (de_[ij] + ed_[ij]) * kx2;
-          t.hidden_residual_square += weight * ee_[ij] * kx2;
-          t.cross_gn_square += weight * cc_[ij] * kz * kx;
-          t.cross_mixed += weight * 0.5 * (uv_[j] + vu_[j]) * kx;
-          t.cross_residual_square += weight * gg_[ij] * ss_[ij] * kx;
-        }
+        const double* pn = D_.p.data() + static_cast<std::size_t>(n0 + i) * c_;
+        const double* gn = D_.g.data() + static_cast<std::size_t>(n0 + i) * c_;
+        gradient_overlap_columns(c_, j0, bm, o1 + static_cast<std::size_t>(pairs_) * bm, out2_.data() + static_cast<std::size_t>(i) * c_ * bm,
+                                 pn, gn, gmt_.data(), pmt_.data(), uv_.data(), vu_.data());
+        const std::size_t at = static_cast<std::size_t>(i) * bm;
+        const PairRow row{kx_.data() + at, kz_.data() + at, aa_.data() + at, de_.data() + at, ed_.data() + at,
+                          ee_.data() + at, cc_.data() + at, gg_.data() + at, ss_.data() + at, ff_.data(), uv_.data(), vu_.data()};
+        add_pair_row(row, j0, bm, diagonal ? i : -1, acc_.data());
       }
+    }
+    // The tile's sums, column by column in order.
+    double* sums[7] = {&t.output_square, &t.hidden_gn_square, &t.hidden_mixed, &t.hidden_residual_square,
+                       &t.cross_gn_square, &t.cross_mixed, &t.cross_residual_square};
+    for (int k = 0; k < 7; ++k) {
+      const double* a = acc_.data() + static_cast<std::size_t>(k) * bm;
+      for (int j = 0; j < bm; ++j) *sums[k] += a[j];
     }
   }
 
@@ -273,33 +319,14 @@ class DualTiles {
                          pmt_.data(), qmt_.data(), a_.data(), v_.data(), y_.data(), ff_.data());
   }
 
-  // uv(n, m) = g_m^T C_n (z_n * s_m) and vu(n, m) = g_n^T C_m (z_m * s_n), the overlap of the cross
-  // block's Gauss-Newton and residual parts; out1 and out2 hold sum_j (W2_k - W2^T p) z s s per k.
-  void gradient_overlap_row(int n, int i, const double* o1_row, int m0, int j0, int bm) {
-    const double* pn = D_.p.data() + static_cast<std::size_t>(n) * c_;
-    const double* gn = D_.g.data() + static_cast<std::size_t>(n) * c_;
-    const double* o1 = o1_row + static_cast<std::size_t>(pairs_) * bm;
-    const double* o2 = out2_.data() + static_cast<std::size_t>(i) * c_ * bm;
-    const double* g = D_.g.data();
-    for (int j = j0; j < bm; ++j) {
-      const double* gm = g + static_cast<std::size_t>(m0 + j) * c_;
-      double uv = 0, vu = 0;
-      for (int k = 0; k < c_; ++k) {
-        uv += gm[k] * pn[k] * o1[static_cast<std::size_t>(k) * bm + j];
-        vu += gn[k] * pmt_[static_cast<std::size_t>(k) * bm + j] * o2[static_cast<std::size_t>(k) * bm + j];
-      }
-      uv_[j] = uv;
-      vu_[j] = vu;
-    }
-  }
-
   const DualShared& S_;
   const HiddenLayerData& D_;
   const int c_, h_, pairs_, rows_, b_;
   int filled_n0_ = -1;  // the row block cn_ holds
   std::vector<double> left_, right_, cn_, cm_, out1_, out2_;
   std::vector<double> kx_, kz_, de_, ed_, ee_, gg_, ss_, aa_, cc_;  // tile x tile
-  std::vector<double> pmt_, qmt_, a_, v_, y_;                       // c x tile
+  std::vector<double> pmt_, qmt_, gmt_, a_, v_, y_;                 // c x tile
+  std::vector<double> acc_;                                         // 7 x tile: column sums of the tile
   std::vector<double> ff_, uv_, vu_;                                // one tile row
 };
 

@@ -94,7 +94,7 @@ export function closedFormWork(sizes: readonly number[], samples: number, thread
   const rows = pairs + c;
   const budget = 2 ** 28 / DOUBLE;
   const qa = c + 9;
-  const qb = 3 * c * h + 8 * rows + 5 * c + 3;
+  const qb = 3 * c * h + 8 * rows + 6 * c + 10;
   const q0 = 8 * rows * h;
   const room = Math.max(0, budget - q0);
   const tile = Math.max(1, Math.min(samples, 256, Math.floor((-qb + Math.sqrt(qb * qb + 4 * qa * room)) / (2 * qa))));
