@@ -17,7 +17,7 @@
  *   node --import tsx bench/scale-traces.ts [--samples 10000] [--width 128] [--rounds 2] [--out FILE.md]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,6 +110,15 @@ const median = (v: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : 0.5 * (s[s.length / 2 - 1]! + s[s.length / 2]!);
 };
 const f1 = (x: number) => x.toFixed(1);
+
+/** Linux's per-session CPU fairness: with it on, a process's threads share one session's slice of a busy machine. */
+function autogroup(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1' ? 'on' : 'off';
+  } catch {
+    return 'unknown';
+  }
+}
 const f2 = (x: number) => x.toFixed(2);
 
 async function main(): Promise<void> {
@@ -138,6 +147,7 @@ async function main(): Promise<void> {
   out.push(`- Data: digit-like, ${SAMPLES.toLocaleString('en-US')} x ${PIXELS}, ${CLASSES} classes (bench/lib/digit-like.ts, seed 1); model: tanh, width ${WIDTH}, seeded Glorot initialisation (the cost does not depend on the weights); method dual, orthogonality off.`);
   out.push(`- Flop count: N^2 (c(c+1)/2 + 3c) h = ${flops.toExponential(3)} (= 2 x the issue's multiply-adds).`);
   out.push(`- DGEMM: OpenBLAS 1024 x 1024 x 1024, best of 5, with OPENBLAS_NUM_THREADS = 1 and 2.`);
+  out.push(`- Scheduler autogroup (CPU shared fairly between sessions, not threads): ${autogroup()}. When it is on and other sessions keep the cores busy, a process gets its session's share however many threads it runs, so the wall-clock speed-up of 2 threads cannot show here; the CPU-time ratio shows whether threading adds work.`);
   out.push('');
   out.push('| round | threads | DGEMM GFLOP/s (wall) | DGEMM GFLOP/s per core (CPU) | traces s (wall) | traces CPU s | traces GFLOP/s (wall) | per core (CPU) | traces / DGEMM (wall) | traces / DGEMM per core (CPU) | estimate before the run | tiles |');
   out.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
@@ -158,6 +168,7 @@ async function main(): Promise<void> {
   out.push('');
   out.push(`- one thread: traces at ${f2(eff1)} of one core's DGEMM rate per core by CPU time (${f2(wallEff1)} by the wall clock against the wall-clock DGEMM rate of the same round);`);
   out.push(`- two threads against one: ${f2(speedup)}x by the wall clock; CPU time of 2 threads / 1 thread: ${f2(cpuRatio)} (1.00 = no work added by the threading; the wall-clock speed-up is bounded by the cores the other jobs leave free);`);
+  out.push(`- projected speed-up of 2 threads on an idle machine, 2 x CPU(1 thread) / CPU(2 threads): ${f2(2 / cpuRatio)} (a projection, not a measurement: it assumes the threads never wait, which holds up to the last tile of ${rows[0]!.t2.tiles.count}, and that two cores do not contend for memory bandwidth);`);
   out.push(`- tr(H) and tr(H^2) bit-identical for 1 and 2 threads in every round: ${identical ? 'yes' : 'NO'} (tr(H^2) = ${rows[0]!.t1.traceOfSquare});`);
   out.push(`- total bench time ${((Date.now() - started) / 1000).toFixed(0)} s.`);
   const text = out.join('\n') + '\n';
