@@ -193,7 +193,7 @@ export async function closedFormTraces(
   assertCallFits(backend, [
     forwardCache(sizes, spec.samples),
     ...(oneHidden && method(options) !== 'hutch++' && method(options) !== 'dense'
-      ? [closedFormWork(sizes, spec.samples, closedFormThreads(backend))]
+      ? [closedFormWork(sizes, spec.samples, closedFormThreads(backend), method(options) === 'primal' ? 'primal' : method(options) === 'dual' ? 'dual' : 'auto')]
       : [hvpScratch(sizes, spec.samples), hutchppBasis(P, kernelOptions['probes'] ?? 150)]),
   ]);
   const text = await backend.run('traces', spec, kernelOptions, options.onProgress, options.signal).catch((e: unknown) => {
