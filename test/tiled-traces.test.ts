@@ -84,6 +84,23 @@ describe.each(BACKENDS)('tiled dual traces on %s', (backendName) => {
     });
   });
 
+  it('relu (sigma\'\' = 0, the e Grams skipped): tiled = one tile to 1e-13 and = primal to 1e-10', async () => {
+    const backend = await getBackend(backendName);
+    const data = firstRows(full, 2 * TILE + 3);
+    const model = randomModel({ inputs: D, hidden: [H], classes: C, activation: 'relu', seed: 8 });
+    const spec = toProblemSpec(model, data, 'mean');
+    const tiled = await closedFormTraces(backend, spec, { method: 'dual', workBytes: workBytesForTile(TILE), orthogonality: false });
+    const whole = await closedFormTraces(backend, spec, { method: 'dual', orthogonality: false });
+    const primal = await closedFormTraces(backend, spec, { method: 'primal', orthogonality: false });
+    expect(tiled.tiles!.count).toBe(6);
+    const scale = Math.abs(whole.traceOfSquare);
+    terms(tiled).forEach((v, i) => {
+      const one = terms(whole)[i]!;
+      expect(Math.abs(v - one) / Math.max(Math.abs(one), 1e-3 * scale), `term ${i}`).toBeLessThan(1e-13);
+      expect(Math.abs(v - terms(primal)[i]!) / Math.max(Math.abs(one), 1e-3 * scale), `term ${i} vs primal`).toBeLessThan(1e-10);
+    });
+  });
+
   it('a larger width and 10 classes (row groups of the Q GEMM cut mid-tile): tiled = one tile to 1e-13', async () => {
     const backend = await getBackend(backendName);
     const data = syntheticDataset({ n: 61, d: 9, classes: 10, rho: 0.2, seed: 2, teacher: 'centroids' });

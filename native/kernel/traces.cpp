@@ -282,8 +282,9 @@ std::string traces_plan(const Problem& given, const TracesOptions& opt, int samp
   if (p.net.layers() == 2) {
     const int h = p.net.sizes[1], c = p.net.classes();
     const int d1 = p.net.sizes[0] + (p.net.has_bias[0] ? 1 : 0), h1 = h + (p.net.has_bias[1] ? 1 : 0);
-    r.cost_dual = dual_cost(p.samples, d1, h, h1, c);
-    r.cost_primal = primal_cost(p.samples, d1, h, h1, c);
+    const bool has_e = has_second_derivative(p.net.activation);
+    r.cost_dual = dual_cost(p.samples, d1, h, h1, c, has_e);
+    r.cost_primal = primal_cost(p.samples, d1, h, h1, c, has_e);
     const DualPlan plan = dual_plan(p.samples, c, h, opt.work_bytes, sample_chunk_threads(p, kMaxTraceThreads));
     w.key("method").string(method_name(resolve_method(p, opt, r)));
     w.key("cost").begin();
