@@ -1,6 +1,6 @@
 /**
  * Issue 25, item 1 (and item 7's traces part): the exact closed-form traces on a 10,000 x 784
- * digit-like set (bench/lib/digit-like.ts: seeded, 10 classes, sparse non-negative pixels), tanh
+ * synthetic digit set (bench/lib/synthetic-digits.ts: seeded, 10 classes, sparse pixels in [0, 1]), tanh
  * width 128 (the issue's case), against OpenBLAS's DGEMM rate measured in the same run, on 1 and 2
  * kernel threads.
  *
@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 
 import { closedFormTraces, estimateCost, getBackend, randomModel } from '../src/index.js';
 import { toProblemSpec } from '../src/problem.js';
-import { digitLikeDataset } from './lib/digit-like.js';
+import { syntheticDigits } from './lib/synthetic-digits.js';
 import { machineInfo } from './lib/machine.js';
 import { BENCH_DIR } from './lib/peer.js';
 
@@ -62,7 +62,7 @@ function tracesFlops(N: number, c: number, h: number): number {
 }
 
 async function child(): Promise<void> {
-  const data = digitLikeDataset(SAMPLES, 1);
+  const data = syntheticDigits({ n: SAMPLES, seed: 1 });
   const model = randomModel({ inputs: PIXELS, hidden: [WIDTH], classes: CLASSES, activation: 'tanh', seed: 0 });
   const backend = await getBackend('native');
   const estimate = await estimateCost(model, data, { backend: 'native', method: 'dual' });
@@ -144,7 +144,7 @@ async function main(): Promise<void> {
   out.push('');
   out.push(`- CPU: ${m.cpu}, ${m.cores} cores; OpenBLAS core type ${simd} (SIMD path: ${simdPath}); Node ${m.node}.`);
   out.push(`- Load average at the start: ${m.loadAverage.join(' / ')} (1/5/15 min); at each traces run: ${rows.flatMap((r) => [r.t1.load, r.t2.load]).map(f1).join(', ')}. The machine is shared with other jobs, so wall-clock figures are depressed and noisy; per-core CPU-time rates are not affected by other jobs' time slices.`);
-  out.push(`- Data: digit-like, ${SAMPLES.toLocaleString('en-US')} x ${PIXELS}, ${CLASSES} classes (bench/lib/digit-like.ts, seed 1); model: tanh, width ${WIDTH}, seeded Glorot initialisation (the cost does not depend on the weights); method dual, orthogonality off.`);
+  out.push(`- Data: synthetic digits, ${SAMPLES.toLocaleString('en-US')} x ${PIXELS}, ${CLASSES} classes (bench/lib/synthetic-digits.ts, seed 1); model: tanh, width ${WIDTH}, seeded Glorot initialisation (the cost does not depend on the weights); method dual, orthogonality off.`);
   out.push(`- Flop count: N^2 (c(c+1)/2 + 3c) h = ${flops.toExponential(3)} (= 2 x the issue's multiply-adds).`);
   out.push(`- DGEMM: OpenBLAS 1024 x 1024 x 1024, best of 5, with OPENBLAS_NUM_THREADS = 1 and 2.`);
   out.push(`- Scheduler autogroup (CPU shared fairly between sessions, not threads): ${autogroup()}. When it is on and other sessions keep the cores busy, a process gets its session's share however many threads it runs, so the wall-clock speed-up of 2 threads cannot show here; the CPU-time ratio shows whether threading adds work.`);
