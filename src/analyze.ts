@@ -4,11 +4,12 @@ import type { Diagnostics } from './analysis/diagnostics.js';
 import { objectiveCurvature, pointDiagnostics, resolveObjective, type ObjectiveCurvature } from './analysis/point-diagnostics.js';
 import { getBackend } from './backend/select.js';
 import { closedFormTraces } from './bound.js';
+import { estimateTracesCost, type CostEstimate } from './cost.js';
 import type { KernelBackend, KernelWsBounds, ProgressCallback } from './backend/types.js';
 import { fail } from './errors.js';
 import { toDatasetInput, toModel, type DataInput, type ModelInput } from './inputs.js';
 import { assertDenseFits, denseIsComfortable, memoryBudget } from './memory.js';
-import { assertCallFits, closedFormWork, denseHessian, forwardCache, hvpScratch, lanczosBasis } from './resources/memory-plan.js';
+import { assertCallFits, closedFormThreads, closedFormWork, denseHessian, forwardCache, hvpScratch, lanczosBasis } from './resources/memory-plan.js';
 import { parameterCount } from './model.js';
 import { toProblemSpec } from './problem.js';
 import type { BackendName, Reduction } from './types.js';
@@ -37,10 +38,17 @@ export interface AnalyzeOptions {
   /** Dense: Kronecker blocks (one hidden layer) or one Hessian-vector product per column. */
   assembly?: Assembly;
   /**
-   * Lanczos on one hidden layer: also compute tr(H), tr(H^2) and the WS bound in closed form
-   * (default true; costs O(N^2 c^2 h), which can exceed the Lanczos time on large data sets).
+   * Lanczos on one hidden layer: also compute tr(H), tr(H^2) and the WS bound in closed form, which
+   * costs O(N^2 c^2 h) and can exceed the Lanczos time many times over on large data sets.
+   * 'auto' (default): estimate that cost first (estimateCost) and compute the bound when it takes
+   * at most `boundBudgetSeconds`, else skip it (traceSource 'skipped', the estimate in
+   * `boundEstimate`); true: always; false: never.
    */
-  bound?: boolean;
+  bound?: boolean | 'auto';
+  /** bound 'auto': the longest the exact traces may take, in estimated seconds (default 60). */
+  boundBudgetSeconds?: number;
+  /** Called once the bound's cost is estimated, before any long work starts (the CLI prints it). */
+  onBoundCost?: (estimate: CostEstimate, decision: 'compute' | 'skip') => void;
   /**
    * Run on one BLAS thread, so the result is bit-identical for any OPENBLAS_NUM_THREADS (default
    * false: a multithreaded OpenBLAS is faster for large dense problems and changes the last bits).
@@ -87,7 +95,9 @@ export interface AnalyzeResult {
   /** bound.upper / lambdaMax. */
   boundRatio: number | null;
   /** Where the traces came from. */
-  traceSource: 'dense' | 'closed-form' | 'none';
+  traceSource: 'dense' | 'closed-form' | 'skipped' | 'none';
+  /** Lanczos on one hidden layer with the bound asked for: the exact traces' estimated cost (see estimateCost). */
+  boundEstimate?: CostEstimate;
   lanczos?: {
     iterations: number;
     products: number;
@@ -191,8 +201,27 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
       : [forwardCache(sizes, spec.samples), hvpScratch(sizes, spec.samples), lanczosBasis(parameters, maxIterations)],
     options.maxMemoryBytes,
   );
-  if (method === 'lanczos' && model.layers.length === 2 && options.bound !== false)
-    assertCallFits(backend, [forwardCache(sizes, spec.samples), closedFormWork(sizes, spec.samples)], options.maxMemoryBytes);
+  const boundOption = options.bound ?? 'auto';
+  if (boundOption !== true && boundOption !== false && boundOption !== 'auto')
+    fail('BAD_OPTION', `bound must be true, false or 'auto', got ${String(boundOption)}`);
+  const budgetSeconds = options.boundBudgetSeconds ?? 60;
+  if (!(budgetSeconds >= 0)) fail('BAD_OPTION', `boundBudgetSeconds must be a non-negative number, got ${String(budgetSeconds)}`);
+  let closedForm = method === 'lanczos' && model.layers.length === 2 && boundOption !== false;
+  let boundEstimate: CostEstimate | undefined;
+  if (closedForm) {
+    assertCallFits(backend, [forwardCache(sizes, spec.samples), closedFormWork(sizes, spec.samples, closedFormThreads(backend))], options.maxMemoryBytes);
+    // Before the wait: what the exact traces will cost here, and whether they fit the budget.
+    boundEstimate = await estimateTracesCost(backend, spec);
+    const skip = boundOption === 'auto' && boundEstimate.seconds !== null && boundEstimate.seconds > budgetSeconds;
+    options.onBoundCost?.(boundEstimate, skip ? 'skip' : 'compute');
+    if (skip) closedForm = false;
+  }
+  // Progress: the eigen-solve, then the traces, in proportion to their expected times when known.
+  const tracesShare = closedForm && boundEstimate?.seconds && boundEstimate.hutchpp
+    ? boundEstimate.seconds / (boundEstimate.seconds + (100 * boundEstimate.hutchpp.seconds) / boundEstimate.hutchpp.products)
+    : closedForm ? 0.5 : 0;
+  const onProgress = options.onProgress;
+  const eigenProgress = onProgress && tracesShare > 0 ? (f: number) => onProgress(f * (1 - tracesShare)) : onProgress;
   const text = await backend.run(
     'analyze',
     spec,
@@ -207,15 +236,19 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
       maxDenseBytes: Math.min(budget, Number.MAX_SAFE_INTEGER),
       ...(options.deterministic ? { deterministic: 1 } : {}),
     },
-    options.onProgress,
+    eigenProgress,
     options.signal,
   );
   const r = JSON.parse(text) as KernelResult;
   assertDeterministicHonoured(options.deterministic, r.deterministic, backend.name);
-  let traceSource: AnalyzeResult['traceSource'] = r.trace !== null ? 'dense' : 'none';
-  if (r.trace === null && model.layers.length === 2 && options.bound !== false) {
+  let traceSource: AnalyzeResult['traceSource'] = r.trace !== null ? 'dense' : boundEstimate ? 'skipped' : 'none';
+  if (r.trace === null && closedForm) {
     // Lanczos gives no traces; for one hidden layer the closed form does, exactly.
-    const t = await closedFormTraces(backend, spec, { orthogonality: false });
+    const t = await closedFormTraces(backend, spec, {
+      orthogonality: false,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(onProgress ? { onProgress: (f: number) => onProgress(1 - tracesShare + f * tracesShare) } : {}),
+    });
     r.trace = t.trace;
     r.traceOfSquare = t.traceOfSquare;
     r.seconds['traces'] = t.seconds.total;
@@ -264,6 +297,7 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
     bound,
     boundRatio: bound && r.lambdaMax ? bound.upper / r.lambdaMax : null,
     traceSource,
+    ...(boundEstimate ? { boundEstimate } : {}),
     converged: !partial.top && !partial.bottom,
     lambdaMaxLowerBound: partial.top ? (r.topEigenvalues[0] ?? null) : null,
     lambdaMinUpperBound: partial.bottom ? (r.bottomEigenvalues[0] ?? null) : null,

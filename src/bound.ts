@@ -13,7 +13,7 @@ import { getBackend } from './backend/select.js';
 import { fail, HessboundError } from './errors.js';
 import { toDatasetInput, toModel, type DataInput, type ModelInput } from './inputs.js';
 import { toProblemSpec } from './problem.js';
-import { assertCallFits, closedFormWork, forwardCache, hutchppBasis, hvpScratch } from './resources/memory-plan.js';
+import { assertCallFits, closedFormThreads, closedFormWork, forwardCache, hutchppBasis, hvpScratch } from './resources/memory-plan.js';
 import type { BackendName, Reduction } from './types.js';
 
 /** 'auto': dual or primal by a cost estimate (one hidden layer), else dense when it fits, else Hutch++. */
@@ -129,6 +129,14 @@ export interface ClosedFormTraces {
   hutchpp?: { products: number; sketch: number; probes: number; traceOfSketch: number; traceOfSquareOfSketch: number };
   /** One hidden layer: the multiply-add estimates `auto` compares. */
   cost?: { dual: number; primal: number };
+  /**
+   * Dual only: the side of the sample tiles, how many tiles the upper triangle of sample pairs
+   * makes, and how many of the kernel's threads ran them (HESSBOUND_THREADS; the result does not
+   * depend on it).
+   */
+  tiles?: { size: number; count: number; threads: number };
+  /** Closed form: the kernel threads the tiles (dual) or panel blocks (primal) were split over, at most. */
+  threads?: number;
   seconds: { forward: number; traces: number; orthogonality: number; total: number };
 }
 
@@ -187,7 +195,7 @@ export async function closedFormTraces(
   assertCallFits(backend, [
     forwardCache(sizes, spec.samples),
     ...(oneHidden && method(options) !== 'hutch++' && method(options) !== 'dense'
-      ? [closedFormWork(sizes, spec.samples)]
+      ? [closedFormWork(sizes, spec.samples, closedFormThreads(backend), method(options) === 'primal' ? 'primal' : method(options) === 'dual' ? 'dual' : 'auto')]
       : [hvpScratch(sizes, spec.samples), hutchppBasis(P, kernelOptions['probes'] ?? 150)]),
   ]);
   const text = await backend.run('traces', spec, kernelOptions, options.onProgress, options.signal).catch((e: unknown) => {

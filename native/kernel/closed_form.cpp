@@ -9,11 +9,6 @@
 
 namespace hessbound {
 
-double HiddenLayerData::w2diff(int n, int r, int j) const {
-  const std::size_t nh = static_cast<std::size_t>(n) * h + j;
-  return r == dominant[n] ? wdiff[nh] : w2[static_cast<std::size_t>(r) * h + j] - w2p[nh];
-}
-
 double HiddenLayerData::amat(int n, int k, int l) const {
   const std::size_t nc = static_cast<std::size_t>(n) * c;
   return k == l ? p[nc + k] * omp[nc + k] : -p[nc + k] * p[nc + l];

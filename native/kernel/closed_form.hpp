@@ -33,8 +33,11 @@ struct HiddenLayerData {
   std::vector<double> xnorm2, znorm2;  // |x~_n|^2, |z~_n|^2
   const double* w2 = nullptr;   // c x h (layer-2 weights without the bias column)
 
-  // (W2_r - W2^T p_n)_j, accurate also for the dominant class.
-  double w2diff(int n, int r, int j) const;
+  // (W2_r - W2^T p_n)_j, accurate also for the dominant class. (Inline: the tiles call it per entry.)
+  double w2diff(int n, int r, int j) const {
+    const std::size_t nh = static_cast<std::size_t>(n) * h + j;
+    return r == dominant[n] ? wdiff[nh] : w2[static_cast<std::size_t>(r) * h + j] - w2p[nh];
+  }
   // Row r of F_n = R_n^T W2 diag(s_n), A_n = R_n R_n^T: f_nr = sqrt(p_r) (W2_r - W2^T p) * s.
   double f(int n, int r, int j) const { return q[static_cast<std::size_t>(n) * c + r] * w2diff(n, r, j) * s[static_cast<std::size_t>(n) * h + j]; }
   // C_n = A_n W2 diag(s_n) = diag(sqrt p_n) F_n, entry (k, j).
@@ -77,13 +80,25 @@ struct TraceTerms {
 // The O(N) diagonal parts: tr H22, tr G11, tr R11 (both evaluations share them).
 void add_trace_terms(const HiddenLayerData& data, TraceTerms& terms);
 
-// tr(H^2) terms by sample Gram matrices, O(N^2 c^2 h), in tiles of samples (memory ~ work_bytes).
+// tr(H^2) terms by sample Gram matrices, O(N^2 c^2 h), in tiles of samples (memory ~ work_bytes per
+// thread). The tiles run on `threads` of the kernel's threads (sample_chunks.hpp), each tile's GEMMs
+// single-threaded, and their sums are added in a fixed order: bit-identical for any thread count.
 void dual_square_terms(const HiddenLayerData& data, TraceTerms& terms, std::size_t work_bytes,
-                       const Progress& progress = {});
+                       const Progress& progress = {}, int threads = 1);
+
+// How the dual evaluation splits N samples: tile side, number of tiles, threads it would use.
+struct DualPlan {
+  int tile = 1;
+  double tiles = 0;
+  int threads = 1;
+};
+DualPlan dual_plan(int N, int c, int h, std::size_t work_bytes, int threads);
 
 // tr(H^2) terms by accumulating the Kronecker blocks in panels, O(N (h^2 d^2 + c h^2 d + c^2 h^2)).
+// The panel blocks run on `threads` of the kernel's threads, their sums added in block order
+// (panel_product.hpp): bit-identical for any thread count.
 void primal_square_terms(const HiddenLayerData& data, TraceTerms& terms, std::size_t work_bytes,
-                         const Progress& progress = {});
+                         const Progress& progress = {}, int threads = 1);
 
 // Multiply-add counts of the two evaluations, used to pick the cheaper one.
 // has_e = false (sigma'' = 0) drops the passes over e = sigma''(u) * (W2^T g).

@@ -20,7 +20,8 @@ double sum_of_squares(std::size_t count, const double* y) {
 
 class PrimalBlocks {
  public:
-  PrimalBlocks(const HiddenLayerData& data, std::size_t work_bytes) : D_(data), work_(work_bytes) {}
+  PrimalBlocks(const HiddenLayerData& data, std::size_t work_bytes, int threads)
+      : D_(data), work_(work_bytes), threads_(threads) {}
 
   void run(TraceTerms& t, const Progress& progress) {
     const double N = D_.N;
@@ -65,11 +66,11 @@ class PrimalBlocks {
     };
     const ColumnSource b = packed_outer(D_.N, D_.d1, D_.xt.data());
     for_each_product_block(
-        D_.N, a, b, work_,
-        [&](std::size_t, int na, std::size_t, int nb, const double* y) {
-          t.hidden_gn_square += sum_of_squares(static_cast<std::size_t>(na) * nb, y);
+        D_.N, a, b, work_, 1,
+        [](std::size_t, int na, std::size_t, int nb, const double* y, double* sums) {
+          sums[0] += sum_of_squares(static_cast<std::size_t>(na) * nb, y);
         },
-        progress);
+        &t.hidden_gn_square, progress, threads_);
   }
 
   // ||R11||^2 and <G11, R11>: both live on the j = j' rows, sum_n D_nj x~x~^T and sum_n e_nj x~x~^T,
@@ -90,17 +91,20 @@ class PrimalBlocks {
       }
     };
     const ColumnSource b = packed_outer(D_.N, D_.d1, D_.xt.data());
+    double sums[2] = {0, 0};
     for_each_product_block(
-        D_.N, a, b, work_,
-        [&](std::size_t, int na, std::size_t, int nb, const double* y) {
+        D_.N, a, b, work_, 2,
+        [](std::size_t, int na, std::size_t, int nb, const double* y, double* out) {
           for (int i = 0; i < na; i += 2) {
             const double* gn = y + static_cast<std::size_t>(i) * nb;
             const double* res = gn + nb;
-            t.hidden_residual_square += dot(nb, res, res);
-            t.hidden_mixed += dot(nb, gn, res);
+            out[0] += dot(nb, res, res);
+            out[1] += dot(nb, gn, res);
           }
         },
-        progress);
+        sums, progress, threads_);
+    t.hidden_residual_square += sums[0];
+    t.hidden_mixed += sums[1];
   }
 
   // ||H22||^2, H22 = sum_n A_n (x) z~z~^T.
@@ -117,11 +121,11 @@ class PrimalBlocks {
     };
     const ColumnSource b = packed_outer(D_.N, D_.h1, D_.zt.data());
     for_each_product_block(
-        D_.N, a, b, work_,
-        [&](std::size_t, int na, std::size_t, int nb, const double* y) {
-          t.output_square += sum_of_squares(static_cast<std::size_t>(na) * nb, y);
+        D_.N, a, b, work_, 1,
+        [](std::size_t, int na, std::size_t, int nb, const double* y, double* sums) {
+          sums[0] += sum_of_squares(static_cast<std::size_t>(na) * nb, y);
         },
-        progress);
+        &t.output_square, progress, threads_);
   }
 
   // ||G21||^2, G21[(k,a),(j,b)] = sum_n C_n[k,j] z~_a x~_b: A has columns (k, j), B columns (a, b).
@@ -151,11 +155,11 @@ class PrimalBlocks {
       }
     };
     for_each_product_block(
-        D_.N, a, b, work_,
-        [&](std::size_t, int na, std::size_t, int nb, const double* y) {
-          t.cross_gn_square += sum_of_squares(static_cast<std::size_t>(na) * nb, y);
+        D_.N, a, b, work_, 1,
+        [](std::size_t, int na, std::size_t, int nb, const double* y, double* sums) {
+          sums[0] += sum_of_squares(static_cast<std::size_t>(na) * nb, y);
         },
-        progress);
+        &t.cross_gn_square, progress, threads_);
   }
 
   // ||R21||^2 and <G21, R21>: R21 sits on a == j, R21[(k,j),(j,b)] = sum_n g_nk s_nj x~_b, and
@@ -183,28 +187,32 @@ class PrimalBlocks {
         for (int k = 0; k < count; ++k)
           out[static_cast<std::size_t>(n) * count + k] = D_.xt[static_cast<std::size_t>(n) * D_.d1 + first + k];
     };
+    double sums[2] = {0, 0};
     for_each_product_block(
-        D_.N, a, b, work_,
-        [&](std::size_t, int na, std::size_t, int nb, const double* y) {
+        D_.N, a, b, work_, 2,
+        [](std::size_t, int na, std::size_t, int nb, const double* y, double* out) {
           for (int i = 0; i < na; i += 2) {
             const double* res = y + static_cast<std::size_t>(i) * nb;
             const double* gn = res + nb;
-            t.cross_residual_square += dot(nb, res, res);
-            t.cross_mixed += dot(nb, gn, res);
+            out[0] += dot(nb, res, res);
+            out[1] += dot(nb, gn, res);
           }
         },
-        progress);
+        sums, progress, threads_);
+    t.cross_residual_square += sums[0];
+    t.cross_mixed += sums[1];
   }
 
   const HiddenLayerData& D_;
   std::size_t work_;
+  int threads_;
 };
 
 }  // namespace
 
 void primal_square_terms(const HiddenLayerData& data, TraceTerms& terms, std::size_t work_bytes,
-                         const Progress& progress) {
-  PrimalBlocks(data, work_bytes).run(terms, progress);
+                         const Progress& progress, int threads) {
+  PrimalBlocks(data, work_bytes, threads).run(terms, progress);
 }
 
 }  // namespace hessbound

@@ -1,11 +1,13 @@
 #include "panel_product.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <vector>
 
 #include "blas.hpp"
 #include "errors.hpp"
+#include "sample_chunks.hpp"
 
 namespace hessbound {
 
@@ -30,31 +32,47 @@ int panel_width(std::size_t columns, int granularity, std::size_t doubles, std::
 
 }  // namespace
 
-void for_each_product_block(int rows, const ColumnSource& a, const ColumnSource& b, std::size_t work_bytes,
-                            const ProductBlockVisitor& visit, const Progress& progress) {
+void for_each_product_block(int rows, const ColumnSource& a, const ColumnSource& b, std::size_t work_bytes, int count,
+                            const ProductBlockVisitor& visit, double* totals, const Progress& progress, int threads) {
   if (a.columns % a.granularity || b.columns % b.granularity)
     fail("KERNEL", "panel product: column count not a multiple of its granularity");
   if (a.columns == 0 || b.columns == 0) return;
   const std::size_t third = std::max<std::size_t>(work_bytes / 8 / 3, 1);
   const int wb = panel_width(b.columns, b.granularity, third, rows);
   const int wa = panel_width(a.columns, a.granularity, third, std::max<std::size_t>(rows, wb));
-  std::vector<double> pa(static_cast<std::size_t>(rows) * wa), pb(static_cast<std::size_t>(rows) * wb),
-      y(static_cast<std::size_t>(wa) * wb);
-  const bool a_whole = static_cast<std::size_t>(wa) >= a.columns;
-  if (a_whole) a.fill(0, static_cast<int>(a.columns), pa.data());
-  const double blocks = std::ceil(static_cast<double>(a.columns) / wa) * std::ceil(static_cast<double>(b.columns) / wb);
-  double done = 0;
-  for (std::size_t b0 = 0; b0 < b.columns; b0 += wb) {
-    const int nb = static_cast<int>(std::min<std::size_t>(wb, b.columns - b0));
-    b.fill(b0, nb, pb.data());
-    for (std::size_t a0 = 0; a0 < a.columns; a0 += wa) {
-      const int na = static_cast<int>(std::min<std::size_t>(wa, a.columns - a0));
-      if (!a_whole) a.fill(a0, na, pa.data());
-      gemm(true, false, na, nb, rows, 1.0, pa.data(), na, pb.data(), nb, 0.0, y.data(), nb);
-      visit(a0, na, b0, nb, y.data());
-      report(progress, ++done / blocks);
+  // Blocks numbered with b outer and a inner (each thread refills a panel only when it changes).
+  const std::size_t a_panels = (a.columns + wa - 1) / wa, b_panels = (b.columns + wb - 1) / wb;
+  const std::size_t blocks = a_panels * b_panels;
+  std::vector<double> partial(blocks * static_cast<std::size_t>(count), 0.0);
+  threads = static_cast<int>(std::max<std::size_t>(1, std::min<std::size_t>(threads, blocks)));
+  std::atomic<std::size_t> next{0}, done{0};
+  std::atomic<bool> stop{false};
+  auto work = [&](int t) {
+    try {
+      std::vector<double> pa(static_cast<std::size_t>(rows) * wa), pb(static_cast<std::size_t>(rows) * wb),
+          y(static_cast<std::size_t>(wa) * wb);
+      std::size_t have_a = blocks, have_b = blocks;  // no panel yet
+      for (std::size_t k; !stop.load(std::memory_order_relaxed) && (k = next.fetch_add(1)) < blocks;) {
+        const std::size_t ai = k % a_panels, bi = k / a_panels;
+        const std::size_t a0 = ai * wa, b0 = bi * wb;
+        const int na = static_cast<int>(std::min<std::size_t>(wa, a.columns - a0));
+        const int nb = static_cast<int>(std::min<std::size_t>(wb, b.columns - b0));
+        if (have_b != bi) b.fill(b0, nb, pb.data()), have_b = bi;
+        if (have_a != ai) a.fill(a0, na, pa.data()), have_a = ai;
+        gemm(true, false, na, nb, rows, 1.0, pa.data(), na, pb.data(), nb, 0.0, y.data(), nb);
+        visit(a0, na, b0, nb, y.data(), partial.data() + k * count);
+        const std::size_t finished = done.fetch_add(1) + 1;
+        if (t == 0) report(progress, static_cast<double>(finished) / blocks);
+      }
+    } catch (...) {
+      stop = true;
+      throw;
     }
-  }
+  };
+  run_sample_threads(threads, work);
+  check_cancelled();
+  for (std::size_t k = 0; k < blocks; ++k)
+    for (int s = 0; s < count; ++s) totals[s] += partial[k * count + s];
 }
 
 ColumnSource packed_outer(int rows, int n, const double* v) {

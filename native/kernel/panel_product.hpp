@@ -17,12 +17,18 @@ struct ColumnSource {
   std::function<void(std::size_t first, int count, double* out)> fill;
 };
 
-// y is na x nb row-major: y[i][j] = sum_rows A[row][a0 + i] B[row][b0 + j].
-using ProductBlockVisitor = std::function<void(std::size_t a0, int na, std::size_t b0, int nb, const double* y)>;
+// y is na x nb row-major: y[i][j] = sum_rows A[row][a0 + i] B[row][b0 + j]. The visitor adds the
+// block's contributions into sums[0 .. count) (zero on entry), the block's own partial sums.
+using ProductBlockVisitor =
+    std::function<void(std::size_t a0, int na, std::size_t b0, int nb, const double* y, double* sums)>;
 
-// Scratch (two panels and one block of Y) stays near work_bytes.
-void for_each_product_block(int rows, const ColumnSource& a, const ColumnSource& b, std::size_t work_bytes,
-                            const ProductBlockVisitor& visit, const Progress& progress = {});
+// Scratch (two panels and one block of Y) stays near work_bytes per thread. The blocks run on
+// `threads` of the kernel's threads (sample_chunks.hpp; each GEMM single-threaded) and their partial
+// sums are added into totals[0 .. count) in block order: bit-identical for any thread count.
+// Progress and cancellation on the calling thread, after each of its blocks.
+void for_each_product_block(int rows, const ColumnSource& a, const ColumnSource& b, std::size_t work_bytes, int count,
+                            const ProductBlockVisitor& visit, double* totals, const Progress& progress = {},
+                            int threads = 1);
 
 // Column count of the packed upper triangle (i <= j) of an n x n symmetric matrix, and the
 // weight sqrt(2) that makes a packed Frobenius norm count each off-diagonal entry twice.

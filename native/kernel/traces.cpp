@@ -12,10 +12,15 @@
 #include "hessian.hpp"
 #include "hvp.hpp"
 #include "json_writer.hpp"
+#include "sample_chunks.hpp"
 
 namespace hessbound {
 namespace {
 
+
+// The closed form's threads, at most (as the Hessian-vector products' 8 sample chunks): each
+// thread holds up to workBytes of scratch.
+constexpr int kMaxTraceThreads = 8;
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -43,8 +48,18 @@ void closed_form_traces(const Problem& p, const ForwardCache& cache, TraceMethod
   const HiddenLayerData data = hidden_layer_data(p, cache);
   TraceTerms terms;
   add_trace_terms(data, terms);
-  if (method == TraceMethod::Dual) dual_square_terms(data, terms, opt.work_bytes, progress);
-  else primal_square_terms(data, terms, opt.work_bytes, progress);
+  if (method == TraceMethod::Dual) {
+    // The kernel's own threads over the tiles (as the Hessian-vector products over the samples).
+    const DualPlan plan = dual_plan(data.N, data.c, data.h, opt.work_bytes, sample_chunk_threads(p, kMaxTraceThreads));
+    r.tile = plan.tile;
+    r.tiles = plan.tiles;
+    r.threads = plan.threads;
+    dual_square_terms(data, terms, opt.work_bytes, progress, plan.threads);
+  } else {
+    // The panel blocks on the kernel's threads (their count depends on the panels: at most that many).
+    r.threads = sample_chunk_threads(p, kMaxTraceThreads);
+    primal_square_terms(data, terms, opt.work_bytes, progress, r.threads);
+  }
   const double w = p.scale();
   r.terms = terms.scaled(w);
   r.has_terms = true;
@@ -232,12 +247,58 @@ std::string to_json(const TracesResult& r) {
     w.key("primal").number(r.cost_primal);
     w.end();
   }
+  if (r.threads > 0) w.key("threads").number(r.threads);
+  if (r.tile > 0) {
+    w.key("tiles").begin();
+    w.key("size").number(r.tile);
+    w.key("count").number(r.tiles);
+    w.key("threads").number(r.threads);
+    w.end();
+  }
   w.key("seconds").begin();
   w.key("forward").number(r.seconds_forward);
   w.key("traces").number(r.seconds_traces);
   w.key("orthogonality").number(r.seconds_orthogonality);
   w.key("total").number(r.seconds_total);
   w.end();
+  w.end();
+  return w.str();
+}
+
+// What the traces of this problem would cost, without computing them: the method `auto` picks, the
+// multiply-add counts of the closed form's two evaluations and the dual's tiles and threads, for
+// `samples` samples of this problem's shape (the caller may pass a one-sample problem, so a plan
+// for 60,000 samples does not copy them).
+std::string traces_plan(const Problem& given, const TracesOptions& opt, int samples) {
+  validate(given);
+  Problem p = given;  // shapes only from here on: the data pointers are not read
+  p.samples = samples;
+  TracesResult r;
+  r.parameters = p.net.parameter_count();
+  JsonWriter w;
+  w.begin();
+  w.key("parameters").number(static_cast<double>(r.parameters));
+  w.key("samples").number(p.samples);
+  if (p.net.layers() == 2) {
+    const int h = p.net.sizes[1], c = p.net.classes();
+    const int d1 = p.net.sizes[0] + (p.net.has_bias[0] ? 1 : 0), h1 = h + (p.net.has_bias[1] ? 1 : 0);
+    const bool has_e = has_second_derivative(p.net.activation);
+    r.cost_dual = dual_cost(p.samples, d1, h, h1, c, has_e);
+    r.cost_primal = primal_cost(p.samples, d1, h, h1, c, has_e);
+    const DualPlan plan = dual_plan(p.samples, c, h, opt.work_bytes, sample_chunk_threads(p, kMaxTraceThreads));
+    w.key("method").string(method_name(resolve_method(p, opt, r)));
+    w.key("cost").begin();
+    w.key("dual").number(r.cost_dual);
+    w.key("primal").number(r.cost_primal);
+    w.end();
+    w.key("tiles").begin();
+    w.key("size").number(plan.tile);
+    w.key("count").number(plan.tiles);
+    w.key("threads").number(plan.threads);
+    w.end();
+  } else {
+    w.key("method").string(method_name(resolve_method(p, opt, r)));
+  }
   w.end();
   return w.str();
 }
@@ -260,6 +321,12 @@ std::string traces_command(const Problem& p, const CommandOptions& o, const Prog
   if (orthogonality != 0 && orthogonality != 1) fail("BAD_OPTION", "traces: orthogonality must be 0 or 1");
   opt.orthogonality = orthogonality == 1;
   opt.deterministic = o.integer("deterministic", 0) != 0;
+  if (o.integer("plan", 0) != 0) {
+    const double samples = o.number("planSamples", p.samples);
+    if (!(samples >= 1 && samples <= 2147483647.0) || samples != std::floor(samples))
+      fail("BAD_OPTION", "traces: planSamples must be a positive integer");
+    return traces_plan(p, opt, static_cast<int>(samples));
+  }
   return to_json(compute_traces(p, opt, progress));
 }
 

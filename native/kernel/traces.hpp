@@ -40,6 +40,9 @@ struct TracesResult {
   bool has_terms = false;
   TraceTerms terms;  // scaled by the reduction
   double cost_dual = 0, cost_primal = 0;
+  // Dual only: tile side, tiles and the threads that ran them.
+  int tile = 0, threads = 0;
+  double tiles = 0;
   bool has_orthogonal = false;
   double trace_of_square_if_orthogonal = 0;
   WsBounds bound_if_orthogonal{};

@@ -70,14 +70,64 @@ export function hutchppBasis(parameters: number, probes: number): Allocation {
   };
 }
 
-/** Closed-form traces (one hidden layer): per-sample N x (c^2 + h) arrays plus bounded tiles. */
-export function closedFormWork(sizes: readonly number[], samples: number): Allocation {
+/**
+ * Most threads the kernel may run the closed form on (native/kernel/traces.cpp: at most 8): the
+ * request in HESSBOUND_THREADS, else the OpenBLAS threads natively; 1 for the single-threaded
+ * WebAssembly module; the machine's threads for the threaded one.
+ */
+export function closedFormThreads(backend: KernelBackend): number {
+  if (backend.name === 'wasm') return 1;
+  const requested = Number(globalThis.process?.env?.['HESSBOUND_THREADS'] ?? '');
+  if (Number.isInteger(requested) && requested >= 1) return Math.min(8, requested);
+  const cores = backend.addonInfo?.threads ?? (globalThis.navigator as { hardwareConcurrency?: number } | undefined)?.hardwareConcurrency ?? 8;
+  return Math.max(1, Math.min(8, cores));
+}
+
+/**
+ * The closed form's memory (native/kernel/closed_form*.cpp): per-sample arrays shared by the
+ * threads, and each thread's scratch: the dual's tile (its tile_for rule) or the primal's panels,
+ * whichever `method` runs (either at most about workBytes = 256 MiB).
+ */
+/** The kernel's multiply-add counts of the two closed-form evaluations (closed_form.cpp dual_cost / primal_cost). */
+export function closedFormCosts(sizes: readonly number[], samples: number): { dual: number; primal: number } {
+  const d1 = (sizes[0] as number) + 1;
+  const h = sizes[1] as number;
+  const h1 = h + 1;
+  const c = sizes.at(-1) as number;
+  const packed = (n: number) => 0.5 * n * (n + 1);
+  const dual = 0.5 * samples * samples * ((0.5 * c * (c + 1) + 3 * c) * h + d1 + h1 + 4 * h + c + 0.5 * c * (c + 1) + 10 * c * c);
+  const primal = samples * (packed(h) * packed(d1) + packed(h) * c + 2 * h * packed(d1) + packed(c) * packed(h1) + c * h * h1 * d1 + 2 * c * h * d1);
+  return { dual, primal };
+}
+
+export function closedFormWork(sizes: readonly number[], samples: number, threads = 1, method: 'auto' | 'dual' | 'primal' = 'auto'): Allocation {
   const h = sum(sizes.slice(1, -1));
   const c = sizes.at(-1) as number;
   const pairs = (c * (c + 1)) / 2;
-  const tile = Math.min(samples, 256);
-  const bytes = DOUBLE * (samples * (pairs + 4 * h + 6 * c) + pairs * h + tile * (2 * c + 2) * h + 12 * tile * tile + tile * c * c);
-  return { what: `the closed-form traces (${c} classes, ${samples.toLocaleString('en-US')} samples)`, bytes, hint: SMALLER_WIDTH };
+  const rows = pairs + c;
+  const budget = 2 ** 28 / DOUBLE;
+  const qa = c + 9;
+  const qb = 3 * c * h + 8 * rows + 6 * c + 10;
+  const q0 = 8 * rows * h;
+  const room = Math.max(0, budget - q0);
+  const tile = Math.max(1, Math.min(samples, 256, Math.floor((-qb + Math.sqrt(qb * qb + 4 * qa * room)) / (2 * qa))));
+  const dualPerThread = qa * tile * tile + qb * tile + q0;
+  // The primal's panels (native/kernel/panel_product.cpp): two panels of `samples` rows and one block
+  // of Y, each panel at most a third of workBytes, for its widest pass.
+  const d1 = (sizes[0] as number) + 1;
+  const third = Math.floor(budget / 3);
+  const widest = (columns: number, rows: number) => Math.max(1, Math.min(columns, Math.floor(third / Math.max(1, rows))));
+  const wb = widest(Math.max((d1 * (d1 + 1)) / 2, (h + 1) * d1), samples);
+  const wa = widest(Math.max((h * (h + 1)) / 2, 2 * c * h), Math.max(samples, wb));
+  const primalPerThread = samples * (wa + wb) + wa * wb;
+  // `auto` picks the primal while its count is below twice the dual's (closed_form.cpp primal_preferred).
+  const costs = closedFormCosts(sizes, samples);
+  const primal = method === 'primal' || (method === 'auto' && costs.primal < 2 * costs.dual);
+  const perThread = primal ? primalPerThread : dualPerThread;
+  const side = Math.ceil(samples / tile);
+  const shared = samples * (pairs + 4 * h + 6 * c) + pairs * h + 10 * ((side * (side + 1)) / 2);
+  const bytes = DOUBLE * (shared + Math.max(1, threads) * perThread);
+  return { what: `the closed-form traces (${c} classes, ${samples.toLocaleString('en-US')} samples, ${threads} thread${threads === 1 ? '' : 's'})`, bytes, hint: SMALLER_WIDTH };
 }
 
 /** A model's parameters (and the same again while it is built or copied). */

@@ -1,5 +1,7 @@
 /** hessbound analyze: the exact Hessian spectrum, traces and WS bounds of one model on one data set. */
 import { analyze, type AnalyzeResult } from '../../analyze.js';
+import { costNotice, formatDuration } from '../../cost.js';
+import { fail } from '../../errors.js';
 import { choice, int, num, parse, type ParsedValues } from '../args.js';
 import { fmt, keyValueTable } from '../format.js';
 import { createProgressBar } from '../progress.js';
@@ -20,6 +22,10 @@ ${SOURCE_HELP}
   --tolerance T           Lanczos relative residual (default 1e-10)
   --max-iterations M      Lanczos Krylov dimension cap (default 300)
   --no-bound              Lanczos: skip the closed-form traces and WS bound (one hidden layer)
+  --bound                 Lanczos: compute the exact bound however long it takes. Default: estimate
+                          its cost first (printed when it is over 10 s) and skip it when it would take
+                          more than --bound-budget seconds (default 60; the output says so)
+  --bound-budget S        the longest the exact bound may take by default, in estimated seconds
   --weight-decay WD       the decay the model was trained with: also report the regularised
                           objective's lambda_max and bound (the cross-entropy's + WD) and judge the point by
                           that objective (default: the decay the model file records, as
@@ -44,7 +50,7 @@ export function analyzeTable(r: AnalyzeResult, title: string): string {
     ['samples', fmt(r.samples)],
     ['loss', fmt(r.loss)],
     ['gradient norm', fmt(r.gradNorm)],
-    ['tr(H)', r.trace === null ? '— (Lanczos computes no traces; hessbound bound gives them)' : `${fmt(r.trace)}${r.traceSource === 'closed-form' ? '   (closed form)' : ''}`],
+    ['tr(H)', r.trace === null ? (r.traceSource === 'skipped' ? `— (exact bound skipped: estimated ${formatDuration(r.boundEstimate?.seconds ?? Number.NaN)}; --bound computes it)` : '— (Lanczos computes no traces; hessbound bound gives them)') : `${fmt(r.trace)}${r.traceSource === 'closed-form' ? '   (closed form)' : ''}`],
     ['tr(H^2)', fmt(r.traceOfSquare)],
     r.lambdaMaxLowerBound !== null
       ? ['lambda_max', `NOT CONVERGED: >= ${fmt(r.lambdaMaxLowerBound)} (largest Ritz value, a lower bound on lambda_max; residual ${fmt(r.lanczos?.topResiduals[0], 2)})`]
@@ -94,6 +100,8 @@ async function run(argv: string[]): Promise<number> {
     tolerance: { type: 'string' },
     'max-iterations': { type: 'string' },
     'no-bound': { type: 'boolean' },
+    bound: { type: 'boolean' },
+    'bound-budget': { type: 'string' },
     'weight-decay': { type: 'string' },
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
@@ -106,6 +114,8 @@ async function run(argv: string[]): Promise<number> {
   const maxIterations = int(values, 'max-iterations', undefined, 1);
   const backend = backendOf(values);
   const weightDecay = num(values, 'weight-decay');
+  if (values['bound'] && values['no-bound']) fail('BAD_OPTION', '--bound and --no-bound contradict each other', 'give one of them');
+  const budget = num(values, 'bound-budget');
   const result = await analyze(model, data, {
     ...(weightDecay !== undefined ? { weightDecay } : {}),
     method: choice(values, 'method', ['dense', 'lanczos', 'auto'] as const, 'auto'),
@@ -115,7 +125,12 @@ async function run(argv: string[]): Promise<number> {
     ...(tolerance !== undefined ? { tolerance } : {}),
     ...(maxIterations !== undefined ? { maxIterations } : {}),
     ...(backend ? { backend } : {}),
-    bound: !values['no-bound'],
+    bound: values['no-bound'] ? false : values['bound'] ? true : 'auto',
+    ...(budget !== undefined ? { boundBudgetSeconds: budget } : {}),
+    onBoundCost: (estimate, decision) => {
+      // Before the wait: the exact bound's cost when it matters, and how to avoid it.
+      if (decision === 'skip' || (estimate.seconds ?? 0) > 10) process.stderr.write(costNotice(estimate, decision === 'skip' ? 'skipped' : 'computing', 'analyze'));
+    },
     onProgress: (f) => bar.update(f),
     ...(values['blocks'] ? { blocks: true } : {}),
   });

@@ -1,5 +1,6 @@
 /** hessbound bound: the Wolkowicz–Styan bound from tr(H) and tr(H^2), without an eigensolve. */
 import { TRACE_METHODS, wsBound, type WsBoundResult } from '../../bound.js';
+import { costNotice, estimateCost } from '../../cost.js';
 import { choice, int, num, parse, type ParsedValues } from '../args.js';
 import { diagnosticsRows } from '../diagnostics-rows.js';
 import { requireOneHiddenLayer, wsBoundGradient, type WsBoundGradients } from '../../analysis/bound-gradient.js';
@@ -113,9 +114,15 @@ async function run(argv: string[]): Promise<void> {
   const seed = int(values, 'seed-probes', undefined, 0);
   const backend = backendOf(values);
   const weightDecay = num(values, 'weight-decay');
+  const method = choice(values, 'trace-method', TRACE_METHODS, 'auto');
+  if (model.layers.length === 2 && method !== 'hutch++' && method !== 'dense') {
+    // Before the wait: what the exact traces will cost here, when it is more than a few seconds.
+    const estimate = await estimateCost(model, data, { method, reduction: reductionOf(values), ...(backend ? { backend } : {}), ...(probes !== undefined ? { probes } : {}) });
+    if ((estimate.seconds ?? 0) > 10) process.stderr.write(costNotice(estimate, 'computing', 'bound'));
+  }
   const result = await wsBound(model, data, {
     ...(weightDecay !== undefined ? { weightDecay } : {}),
-    method: choice(values, 'trace-method', TRACE_METHODS, 'auto'),
+    method,
     reduction: reductionOf(values),
     orthogonality: !values['no-orthogonality'],
     ...(probes !== undefined ? { probes } : {}),
