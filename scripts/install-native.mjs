@@ -1,11 +1,13 @@
 // npm "install" hook. Never fails the install, and says what will actually be used.
-//  - A prebuilt addon (prebuilds/<platform>-<arch>/, loaded by node-gyp-build) that loads: nothing to do.
+//  - A prebuilt addon that loads (the platform package @hessbound/<platform>-<arch>-gnu that npm installed
+//    as an optional dependency, or prebuilds/<platform>-<arch>/ in a checkout): nothing to do.
 //  - `npm install --build-from-source` or HESSBOUND_BUILD_FROM_SOURCE=1: build it with cmake-js.
 //  - A development checkout (a .git here): build from source too, and make the prebuild from it.
 //  - Otherwise: the WebAssembly backend will be used; the message says how to build natively.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 const say = (text) => console.log(`hessbound: ${text}`);
@@ -20,10 +22,25 @@ const NEEDS =
   '(Debian/Ubuntu: apt-get install cmake g++ libopenblas-dev liblapacke-dev), and the dev packages ' +
   'cmake-js, node-addon-api and node-api-headers (npm install --no-save cmake-js node-addon-api node-api-headers)';
 
+/** The addon the library would load (src/backend/native.ts addonPath, same order). */
+function addonPath() {
+  if (process.env.HESSBOUND_ADDON) return process.env.HESSBOUND_ADDON;
+  const local = join(process.cwd(), 'build', 'Release', 'hessbound.node');
+  if (existsSync(local)) return local;
+  if (process.platform === 'linux' && process.report?.getReport().header.glibcVersionRuntime) {
+    try {
+      return require.resolve(`@hessbound/linux-${process.arch}-gnu`);
+    } catch {
+      // not installed (or no package for this CPU): fall through to a local prebuild
+    }
+  }
+  return require('node-gyp-build').path(process.cwd());
+}
+
 /** Tries to load the addon the library would load; returns the path or the reason it failed. */
 function probe() {
   try {
-    const path = require('node-gyp-build').path(process.cwd());
+    const path = addonPath();
     const addon = require(path);
     return { ok: true, path, linalg: addon.info().linalg };
   } catch (e) {

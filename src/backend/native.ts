@@ -1,4 +1,4 @@
-/** Loads the Node-API addon: a prebuild shipped in prebuilds/, or one built from source in build/Release. */
+/** Loads the Node-API addon: one built from source, the platform package's prebuilt one, or a local prebuild (addonPath). */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -7,6 +7,7 @@ import type { KernelBackend, ProblemSpec, ProgressCallback } from './types.js';
 import { wrapKernelCall } from './kernel-errors.js';
 import { createCallQueue, withGuardedProgress } from './call-queue.js';
 import { abortedError, cancelFlag, effectiveSignal, settleOnAbort, throwIfAborted } from './cancel.js';
+import { currentTarget, platformAddon } from './platform-package.js';
 
 /** The package root: the nearest folder above this module holding package.json. */
 export function packageRoot(): string {
@@ -26,17 +27,27 @@ interface NodeGypBuild {
 }
 
 /**
- * The addon file to load: HESSBOUND_ADDON, else what node-gyp-build picks (a from-source build in
- * build/Release wins over the shipped prebuilds/<platform>-<arch>/*.node). Throws when there is none.
+ * The addon file to load, in this order:
+ * 1. HESSBOUND_ADDON;
+ * 2. build/Release/hessbound.node, which exists only where it was built from source (a development
+ *    checkout, or `npm install --build-from-source`): an explicit build wins over the prebuilt one;
+ * 3. the installed platform package (@hessbound/linux-x64-gnu, ...: what users get from npm);
+ * 4. prebuilds/<platform>-<arch>/*.node (node-gyp-build's layout; made by scripts/prebuild.mjs in a
+ *    checkout, not shipped).
+ * Throws when there is none, saying why for each.
  */
 export function addonPath(): string {
   if (process.env.HESSBOUND_ADDON) return process.env.HESSBOUND_ADDON;
+  const local = join(packageRoot(), 'build', 'Release', 'hessbound.node');
+  if (existsSync(local)) return local;
+  const platform = platformAddon();
+  if ('path' in platform) return platform.path;
   const nodeGypBuild = createRequire(import.meta.url)('node-gyp-build') as NodeGypBuild;
   try {
     return nodeGypBuild.path(packageRoot());
   } catch (e) {
     throw new Error(
-      `no native addon for ${process.platform}-${process.arch} (no prebuild matches and none was built from source: ` +
+      `no native addon for ${currentTarget()} (${platform.reason}; none was built from source: ` +
         `npm rebuild hessbound --build-from-source; ${(e as Error).message.split('\n')[0]})`,
     );
   }
