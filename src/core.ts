@@ -25,3 +25,5 @@ export { wsBoundGradient, type WsBoundGradientOptions, type WsBoundGradientResul
 export { evaluateModel, type Evaluation } from './analysis/evaluate.js';
 export { stratifiedSplit, checkTestData, type DataSplit } from './analysis/split.js';
 export { computeDiagnostics, DIAGNOSTIC_FLAGS, type Diagnostics, type DiagnosticFlag } from './analysis/diagnostics.js';
+export * from './analysis/measures/index.js';
+export { kendallTau, granulatedTau, bootstrapInterval, type Network, type AxisTau, type GranulatedTau, type Interval } from './analysis/rank-correlation.js';
