@@ -30,3 +30,4 @@ export { kendallTau, granulatedTau, bootstrapInterval, type Network, type AxisTa
 export { study, type StudyGrid, type StudyOptions, type StudyResult, type StudyNetwork, type MeasureStatistics } from './study/study.js';
 export { MEASURE_NAMES, MEASURE_RADII, parseMeasures } from './study/measure-registry.js';
 export { corruptLabels } from './study/label-noise.js';
+export { studyPlotSvg } from './plot/study-plot.js';

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { StudyResult } from '../src/study/study.js';
 import { BACKENDS } from './helpers/backends.js';
 import { runCli } from './helpers/cli.js';
+import { checkSvg } from './helpers/svg.js';
 
 /** Kendall tau-b by concordant/discordant pairs and tie counts, written out here. */
 function referenceTauB(x: number[], y: number[]): number {
@@ -30,7 +31,7 @@ describe.each(BACKENDS)('hessbound study, %s backend', (backend) => {
   it('runs a grid on iris: table, JSON and CSV agree, tau equals tau recomputed from the CSV', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hb-gap-'));
     const r = runCli(['study', '--dataset', 'iris', '--widths', '3,6', '--seeds', '0,1', '--label-noise', '0,0.2', '--target-loss', '0.25',
-      '--max-steps', '3000', '--resamples', '50', '--measures', 'all', '--backend', backend, '--quiet', '--json', join(dir, 'r.json'), '--csv', join(dir, 'r.csv')]);
+      '--max-steps', '3000', '--resamples', '50', '--measures', 'all', '--backend', backend, '--quiet', '--json', join(dir, 'r.json'), '--csv', join(dir, 'r.csv'), '--plot', join(dir, 'r.svg')]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const json = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as StudyResult;
@@ -52,6 +53,13 @@ describe.each(BACKENDS)('hessbound study, %s backend', (backend) => {
       else expect(s.tau).toBeCloseTo(tau, 12);
       expect(r.stdout).toContain(s.measure);
     }
+    // The chart: one dot per defined tau, at x = left + (tau + 1) / 2 x width (190 and 460 px).
+    const svg = readFileSync(join(dir, 'r.svg'), 'utf8');
+    checkSvg(svg);
+    const dots = [...svg.matchAll(/<circle cx="([\d.]+)"[^>]*data-kind="tau" data-value="([^"]+)"/g)];
+    expect(dots.length).toBe(json.statistics.filter((s) => s.tau !== null).length);
+    for (const [, cx, value] of dots) expect(Number(cx)).toBeCloseTo(190 + ((Number(value) + 1) / 2) * 460, 1);
+    expect(dots.map((d) => Number(d[2]))).toEqual(json.statistics.filter((s) => s.tau !== null).map((s) => s.tau));
   }, 120_000);
 
   it('bad input: an unknown measure and an empty grid are errors; a target no network reaches reports empty statistics', () => {
