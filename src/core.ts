@@ -31,3 +31,4 @@ export { study, type StudyGrid, type StudyOptions, type StudyResult, type StudyN
 export { MEASURE_NAMES, MEASURE_RADII, parseMeasures } from './study/measure-registry.js';
 export { corruptLabels } from './study/label-noise.js';
 export { studyPlotSvg } from './plot/study-plot.js';
+export { studyReportMarkdown } from './study/report.js';

@@ -31,7 +31,7 @@ describe.each(BACKENDS)('hessbound study, %s backend', (backend) => {
   it('runs a grid on iris: table, JSON and CSV agree, tau equals tau recomputed from the CSV', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hb-gap-'));
     const r = runCli(['study', '--dataset', 'iris', '--widths', '3,6', '--seeds', '0,1', '--label-noise', '0,0.2', '--target-loss', '0.25',
-      '--max-steps', '3000', '--resamples', '50', '--measures', 'all', '--backend', backend, '--quiet', '--json', join(dir, 'r.json'), '--csv', join(dir, 'r.csv'), '--plot', join(dir, 'r.svg')]);
+      '--max-steps', '3000', '--resamples', '50', '--measures', 'all', '--backend', backend, '--quiet', '--json', join(dir, 'r.json'), '--csv', join(dir, 'r.csv'), '--plot', join(dir, 'r.svg'), '--report', join(dir, 'r.md')]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const json = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as StudyResult;
@@ -54,6 +54,9 @@ describe.each(BACKENDS)('hessbound study, %s backend', (backend) => {
       expect(r.stdout).toContain(s.measure);
     }
     // The chart: one dot per defined tau, at x = left + (tau + 1) / 2 x width (190 and 460 px).
+    const report = readFileSync(join(dir, 'r.md'), 'utf8');
+    expect(report).toContain(`${json.reached} of 8 networks reached the target and are in the statistics; ${json.excluded} were left out.`);
+    for (const n of json.networks.filter((x) => !x.reached)) expect(report).toContain(`| ${n.axes.width} | 1 | ${n.axes.seed} | 0 | ${n.axes.labelNoise} | ${n.stopReason} |`);
     const svg = readFileSync(join(dir, 'r.svg'), 'utf8');
     checkSvg(svg);
     const dots = [...svg.matchAll(/<circle cx="([\d.]+)"[^>]*data-kind="tau" data-value="([^"]+)"/g)];

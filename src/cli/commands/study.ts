@@ -7,6 +7,7 @@ import { MINIBATCH_OPTIMIZERS } from '../../train.js';
 import { choice, int, num, parse, str, type ParsedValues } from '../args.js';
 import { fmt, keyValueTable, table } from '../format.js';
 import { studyPlotSvg } from '../../plot/study-plot.js';
+import { studyReportMarkdown } from '../../study/report.js';
 import { createProgressBar } from '../progress.js';
 import type { Subcommand } from '../registry.js';
 import { backendOf, loadData } from '../sources.js';
@@ -33,6 +34,7 @@ Usage: hessbound study (--data FILE | --dataset NAME) --target-loss X [options]
   --resamples N           bootstrap resamples (default 200)
   --json FILE             write the whole result (protocol, every network, statistics)
   --csv FILE              write one row per network (axes, stop reason, losses, gap, measures)
+  --report FILE           write a markdown report: protocol, counts, what was left out, tau per measure
   --plot FILE             write an SVG chart of tau and granulated tau per measure with intervals
   --backend B             native | wasm | wasm-threads
   --quiet                 no progress bar`;
@@ -79,7 +81,7 @@ async function run(argv: string[]): Promise<void> {
     'weight-decay': { type: 'string' }, 'label-noise': { type: 'string' }, measures: { type: 'string' }, activation: { type: 'string' },
     'test-fraction': { type: 'string' }, 'split-seed': { type: 'string' }, 'max-steps': { type: 'string' }, 'batch-size': { type: 'string' },
     epochs: { type: 'string' }, optimizer: { type: 'string' }, lr: { type: 'string' }, resamples: { type: 'string' },
-    json: { type: 'string' }, csv: { type: 'string' }, plot: { type: 'string' }, quiet: { type: 'boolean' },
+    json: { type: 'string' }, csv: { type: 'string' }, plot: { type: 'string' }, report: { type: 'string' }, quiet: { type: 'boolean' },
   });
   if (str(values, 'plot') === '') fail('BAD_OPTION', '--plot needs a file name');
   const targetLoss = num(values, 'target-loss') ?? fail('BAD_OPTION', '--target-loss is required', 'e.g. --target-loss 0.05: every network is trained to the same training loss');
@@ -122,6 +124,8 @@ async function run(argv: string[]): Promise<void> {
   if (csv) writeFileSync(csv, studyCsv(result));
   const plot = str(values, 'plot');
   if (plot) writeFileSync(plot, studyPlotSvg(result));
+  const report = str(values, 'report');
+  if (report) writeFileSync(report, studyReportMarkdown(result));
   process.stdout.write(`${studyTable(result)}\n`);
 }
 
