@@ -10,11 +10,12 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-import { loadDataset, study, studyPlotSvg, studyReportMarkdown } from '../src/index.js';
+import { getBackend, loadDataset, study, studyPlotSvg, studyReportMarkdown } from '../src/index.js';
 import { machineInfo } from './lib/machine.js';
 
 const { values } = parseArgs({ options: { md: { type: 'string' }, json: { type: 'string' }, plot: { type: 'string' } } });
 const machine = await machineInfo();
+const addon = (await getBackend('native')).addonInfo;
 const started = performance.now();
 const result = await study(loadDataset('digits'), {
   grid: { widths: [8, 16], depths: [1, 2], seeds: [0, 1, 2], weightDecays: [0, 1e-4], labelNoise: [0, 0.1] },
@@ -28,7 +29,7 @@ const result = await study(loadDataset('digits'), {
 const seconds = (performance.now() - started) / 1000;
 const context = [
   `Run by \`node --import tsx bench/study.ts\`: ${machine.cpu}, ${machine.cores} cores, load average ${machine.loadAverage.join(' / ')} at the start`,
-  `(the machine is shared with other jobs); native backend (${machine.nativeLinalg ?? 'not loaded'}); ${result.networks.length} networks in ${seconds.toFixed(0)} s wall.`,
+  `(the machine is shared with other jobs); native backend (${machine.nativeLinalg ?? 'not loaded'}, SIMD path ${addon?.simd ?? 'unknown'}); ${result.networks.length} networks in ${seconds.toFixed(0)} s wall.`,
 ].join('\n');
 const md = studyReportMarkdown(result, context);
 if (values.md) writeFileSync(values.md, md);
