@@ -25,3 +25,10 @@ export { wsBoundGradient, type WsBoundGradientOptions, type WsBoundGradientResul
 export { evaluateModel, type Evaluation } from './analysis/evaluate.js';
 export { stratifiedSplit, checkTestData, type DataSplit } from './analysis/split.js';
 export { computeDiagnostics, DIAGNOSTIC_FLAGS, type Diagnostics, type DiagnosticFlag } from './analysis/diagnostics.js';
+export * from './analysis/measures/index.js';
+export { kendallTau, granulatedTau, bootstrapInterval, type Network, type AxisTau, type GranulatedTau, type Interval } from './analysis/rank-correlation.js';
+export { study, type StudyGrid, type StudyOptions, type StudyResult, type StudyNetwork, type MeasureStatistics } from './study/study.js';
+export { MEASURE_NAMES, MEASURE_RADII, parseMeasures } from './study/measure-registry.js';
+export { corruptLabels } from './study/label-noise.js';
+export { studyPlotSvg } from './plot/study-plot.js';
+export { studyReportMarkdown } from './study/report.js';

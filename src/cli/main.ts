@@ -11,6 +11,7 @@ import { workerCommand } from './commands/worker.js';
 import type { Subcommand } from './registry.js';
 import { spectrumCommand } from './commands/spectrum.js';
 import { landscapeCommand } from './commands/landscape.js';
+import { studyCommand } from './commands/study.js';
 import { infoCommand, versionLine } from './commands/info.js';
 import { installExitSignals } from './signals.js';
 import { onBackendFallback } from '../backend/select.js';
@@ -21,7 +22,7 @@ import { setCommandName } from './args.js';
 installNodeMemoryBudget();
 
 const SUBCOMMANDS: Subcommand[] = [analyzeCommand, boundCommand, trainCommand, sweepCommand, demoCommand];
-SUBCOMMANDS.push(spectrumCommand, landscapeCommand);
+SUBCOMMANDS.push(spectrumCommand, landscapeCommand, studyCommand);
 SUBCOMMANDS.push(workerCommand);
 SUBCOMMANDS.push(infoCommand);
 

@@ -1,0 +1,132 @@
+/** hessbound study: the sharpness-versus-generalization study over a small grid (docs/measures.md, "The study"). */
+import { writeFileSync } from 'node:fs';
+import { fail } from '../../errors.js';
+import { MEASURE_NAMES } from '../../study/measure-registry.js';
+import { study, type StudyResult } from '../../study/study.js';
+import { MINIBATCH_OPTIMIZERS } from '../../train.js';
+import { choice, int, num, parse, str, type ParsedValues } from '../args.js';
+import { fmt, keyValueTable, table } from '../format.js';
+import { studyPlotSvg } from '../../plot/study-plot.js';
+import { studyReportMarkdown } from '../../study/report.js';
+import { createProgressBar } from '../progress.js';
+import type { Subcommand } from '../registry.js';
+import { backendOf, loadData } from '../sources.js';
+import { parseActivation } from '../../model.js';
+
+const HELP = `hessbound study — train a grid of networks to the same training loss, measure each, and rank-correlate
+every measure with the generalization gap (Kendall's tau and Jiang et al.'s granulated tau, bootstrap intervals)
+
+Usage: hessbound study (--data FILE | --dataset NAME) --target-loss X [options]
+
+  --data FILE | --dataset NAME   the data (as in hessbound train); --no-standardize, --data-x/--data-y too
+  --target-loss X         train every network until its training cross-entropy is <= X (required); networks
+                          that stop before are left out of the statistics and counted
+  --widths LIST           hidden widths, e.g. 4,8 (default 8)
+  --depths LIST           hidden layers, e.g. 1,2 (default 1)
+  --seeds LIST            initialisation / label-noise / shuffle seeds (default 0,1)
+  --weight-decay LIST     e.g. 0,1e-3 (default 0)
+  --label-noise LIST      fractions of training labels set to another class, seeded (default 0)
+  --measures LIST|all     default all: ${MEASURE_NAMES.join(', ')}
+  --activation A          default tanh
+  --test-fraction F       held-out fraction, stratified (default 0.3); --split-seed S (default 0)
+  --max-steps N           training budget per network (default as hessbound train)
+  --batch-size B          mini-batch training (with --epochs, --optimizer adam|sgd, --lr)
+  --resamples N           bootstrap resamples (default 200)
+  --json FILE             write the whole result (protocol, every network, statistics)
+  --csv FILE              write one row per network (axes, stop reason, losses, gap, measures)
+  --report FILE           write a markdown report: protocol, counts, what was left out, tau per measure
+  --plot FILE             write an SVG chart of tau and granulated tau per measure with intervals
+  --backend B             native | wasm | wasm-threads
+  --quiet                 no progress bar`;
+
+function numberList(values: ParsedValues, name: string, fallback: number[], integer: boolean): number[] {
+  const v = str(values, name);
+  if (v === undefined) return fallback;
+  const parts = v.split(',').map((s) => s.trim());
+  const list = parts.map(Number);
+  if (parts.some((s) => s === '') || list.some((n) => (integer ? !Number.isSafeInteger(n) || n < 0 : !Number.isFinite(n))))
+    fail('BAD_OPTION', `--${name} must be a comma-separated list of ${integer ? 'non-negative integers' : 'numbers'}, got '${v}'`);
+  return list;
+}
+
+export function studyCsv(r: StudyResult): string {
+  const head = ['width', 'depth', 'seed', 'weightDecay', 'labelNoise', 'stopReason', 'reached', 'trainLoss', 'trainAccuracy', 'testAccuracy', 'gap', ...r.protocol.measures];
+  const rows = r.networks.map((n) => [n.axes.width, n.axes.depth, n.axes.seed, n.axes.weightDecay, n.axes.labelNoise, n.stopReason, n.reached, n.trainLoss, n.trainAccuracy, n.testAccuracy, n.gap, ...r.protocol.measures.map((m) => n.measures[m] ?? '')]);
+  return [head, ...rows].map((row) => row.map(String).join(',')).join('\n') + '\n';
+}
+
+function interval(i: { low: number | null; high: number | null }): string {
+  return i.low === null || i.high === null ? '' : `[${fmt(i.low, 2)}, ${fmt(i.high, 2)}]`;
+}
+
+export function studyTable(r: StudyResult): string {
+  const stops = new Map<string, number>();
+  for (const n of r.networks.filter((x) => !x.reached)) stops.set(n.stopReason, (stops.get(n.stopReason) ?? 0) + 1);
+  const head = keyValueTable([
+    ['protocol', `train to training cross-entropy <= ${r.protocol.targetLoss}; gap = train - test accuracy (${r.protocol.trainSamples} / ${r.protocol.testSamples} samples)`],
+    ['networks', `${r.networks.length} trained, ${r.reached} reached the target, ${r.excluded} left out${stops.size ? ` (stopped by ${[...stops].map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`],
+    ['axes varied', r.protocol.axes.join(', ') || 'none (granulated tau undefined)'],
+    ['backend', r.protocol.backend],
+    ...(r.note ? ([['note', r.note]] as Array<[string, string]>) : []),
+  ]);
+  const rows = r.statistics.map((s) => [s.measure, String(s.networks), s.tau === null ? 'n/a' : fmt(s.tau, 3), interval(s.tauInterval), s.granulated === null ? 'n/a' : fmt(s.granulated, 3), interval(s.granulatedInterval)]);
+  return `${head}\n\n${table(['measure', 'networks', 'tau', '95% interval', 'granulated tau', '95% interval'], rows)}`;
+}
+
+async function run(argv: string[]): Promise<void> {
+  const values = parse(argv, {
+    data: { type: 'string' }, dataset: { type: 'string' }, 'no-standardize': { type: 'boolean' }, 'no-header': { type: 'boolean' },
+    classes: { type: 'string' }, 'data-x': { type: 'string' }, 'data-y': { type: 'string' }, backend: { type: 'string' },
+    'target-loss': { type: 'string' }, widths: { type: 'string' }, depths: { type: 'string' }, seeds: { type: 'string' },
+    'weight-decay': { type: 'string' }, 'label-noise': { type: 'string' }, measures: { type: 'string' }, activation: { type: 'string' },
+    'test-fraction': { type: 'string' }, 'split-seed': { type: 'string' }, 'max-steps': { type: 'string' }, 'batch-size': { type: 'string' },
+    epochs: { type: 'string' }, optimizer: { type: 'string' }, lr: { type: 'string' }, resamples: { type: 'string' },
+    json: { type: 'string' }, csv: { type: 'string' }, plot: { type: 'string' }, report: { type: 'string' }, quiet: { type: 'boolean' },
+  });
+  if (str(values, 'plot') === '') fail('BAD_OPTION', '--plot needs a file name');
+  const targetLoss = num(values, 'target-loss') ?? fail('BAD_OPTION', '--target-loss is required', 'e.g. --target-loss 0.05: every network is trained to the same training loss');
+  const data = loadData(values);
+  const backend = backendOf(values);
+  const bar = createProgressBar('study', process.stderr, !values['quiet']);
+  const maxSteps = int(values, 'max-steps', undefined, 1);
+  const batchSize = int(values, 'batch-size', undefined, 1);
+  const epochs = int(values, 'epochs', undefined, 1);
+  const lr = num(values, 'lr');
+  const testFraction = num(values, 'test-fraction');
+  const splitSeed = int(values, 'split-seed');
+  const resamples = int(values, 'resamples', undefined, 1);
+  const activation = str(values, 'activation');
+  const result = await study(data, {
+    grid: {
+      widths: numberList(values, 'widths', [8], true),
+      depths: numberList(values, 'depths', [1], true),
+      seeds: numberList(values, 'seeds', [0, 1], true),
+      weightDecays: numberList(values, 'weight-decay', [0], false),
+      labelNoise: numberList(values, 'label-noise', [0], false),
+    },
+    targetLoss,
+    measures: str(values, 'measures') ?? 'all',
+    ...(activation !== undefined ? { activation: parseActivation(activation) } : {}),
+    ...(maxSteps !== undefined ? { maxSteps } : {}),
+    ...(batchSize !== undefined ? { batchSize, optimizer: choice(values, 'optimizer', MINIBATCH_OPTIMIZERS, 'adam') } : {}),
+    ...(epochs !== undefined ? { epochs } : {}),
+    ...(lr !== undefined ? { lr } : {}),
+    ...(testFraction !== undefined ? { testFraction } : {}),
+    ...(splitSeed !== undefined ? { splitSeed } : {}),
+    ...(resamples !== undefined ? { resamples } : {}),
+    ...(backend ? { backend } : {}),
+    onNetwork: (done, total) => bar.update(done / total),
+  });
+  bar.done();
+  const json = str(values, 'json');
+  const csv = str(values, 'csv');
+  if (json) writeFileSync(json, `${JSON.stringify(result, null, 1)}\n`);
+  if (csv) writeFileSync(csv, studyCsv(result));
+  const plot = str(values, 'plot');
+  if (plot) writeFileSync(plot, studyPlotSvg(result));
+  const report = str(values, 'report');
+  if (report) writeFileSync(report, studyReportMarkdown(result));
+  process.stdout.write(`${studyTable(result)}\n`);
+}
+
+export const studyCommand: Subcommand = { name: 'study', summary: 'sharpness vs generalization: train a grid to one loss, rank-correlate every measure with the gap', help: HELP, run };

@@ -1,0 +1,83 @@
+/**
+ * hessbound study end to end (issue 24): a tiny grid on iris, the CSV rows checked against the
+ * JSON, tau recomputed from the CSV by the textbook pair-counting definition, and the bad-input
+ * cases (unknown measure, empty grid, a target no network reaches).
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { StudyResult } from '../src/study/study.js';
+import { BACKENDS } from './helpers/backends.js';
+import { runCli } from './helpers/cli.js';
+import { checkSvg } from './helpers/svg.js';
+
+/** Kendall tau-b by concordant/discordant pairs and tie counts, written out here. */
+function referenceTauB(x: number[], y: number[]): number {
+  let nc = 0, nd = 0, tx = 0, ty = 0;
+  for (let i = 0; i < x.length; i++)
+    for (let j = i + 1; j < x.length; j++) {
+      const p = (x[i]! - x[j]!) * (y[i]! - y[j]!);
+      if (x[i] === x[j]) tx++;
+      if (y[i] === y[j]) ty++;
+      if (p > 0) nc++;
+      else if (p < 0) nd++;
+    }
+  const n0 = (x.length * (x.length - 1)) / 2;
+  return (nc - nd) / Math.sqrt((n0 - tx) * (n0 - ty));
+}
+
+describe.each(BACKENDS)('hessbound study, %s backend', (backend) => {
+  it('runs a grid on iris: table, JSON and CSV agree, tau equals tau recomputed from the CSV', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hb-gap-'));
+    const r = runCli(['study', '--dataset', 'iris', '--widths', '3,6', '--seeds', '0,1', '--label-noise', '0,0.2', '--target-loss', '0.25',
+      '--max-steps', '3000', '--resamples', '50', '--measures', 'all', '--backend', backend, '--quiet', '--json', join(dir, 'r.json'), '--csv', join(dir, 'r.csv'), '--plot', join(dir, 'r.svg'), '--report', join(dir, 'r.md')]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const json = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as StudyResult;
+    const [head, ...lines] = readFileSync(join(dir, 'r.csv'), 'utf8').trim().split('\n');
+    const cols = head!.split(',');
+    const rows = lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], v])));
+    expect(rows.length).toBe(8);
+    const reached = rows.filter((row) => row['reached'] === 'true');
+    expect(reached.length).toBe(json.reached);
+    expect(json.excluded).toBe(8 - json.reached);
+    expect(reached.every((row) => Number(row['trainLoss']) <= 0.25)).toBe(true);
+    expect(r.stdout).toMatch(new RegExp(`8 trained, ${json.reached} reached the target, ${json.excluded} left out`));
+    expect(json.statistics.length).toBe(19);
+    for (const s of json.statistics) {
+      const defined = reached.filter((row) => row[s.measure] !== '');
+      const tau = referenceTauB(defined.map((row) => Number(row[s.measure])), defined.map((row) => Number(row['gap'])));
+      expect(s.networks).toBe(defined.length);
+      if (s.tau === null) expect(Number.isNaN(tau)).toBe(true);
+      else expect(s.tau).toBeCloseTo(tau, 12);
+      expect(r.stdout).toContain(s.measure);
+    }
+    // The chart: one dot per defined tau, at x = left + (tau + 1) / 2 x width (190 and 460 px).
+    const report = readFileSync(join(dir, 'r.md'), 'utf8');
+    expect(report).toContain(`${json.reached} of 8 networks reached the target and are in the statistics; ${json.excluded} were left out.`);
+    for (const n of json.networks.filter((x) => !x.reached)) expect(report).toContain(`| ${n.axes.width} | 1 | ${n.axes.seed} | 0 | ${n.axes.labelNoise} | ${n.stopReason} |`);
+    const svg = readFileSync(join(dir, 'r.svg'), 'utf8');
+    checkSvg(svg);
+    const dots = [...svg.matchAll(/<circle cx="([\d.]+)"[^>]*data-kind="tau" data-value="([^"]+)"/g)];
+    expect(dots.length).toBe(json.statistics.filter((s) => s.tau !== null).length);
+    for (const [, cx, value] of dots) expect(Number(cx)).toBeCloseTo(190 + ((Number(value) + 1) / 2) * 460, 1);
+    expect(dots.map((d) => Number(d[2]))).toEqual(json.statistics.filter((s) => s.tau !== null).map((s) => s.tau));
+  }, 120_000);
+
+  it('bad input: an unknown measure and an empty grid are errors; a target no network reaches reports empty statistics', () => {
+    const unknown = runCli(['study', '--dataset', 'iris', '--target-loss', '0.1', '--measures', 'lambdaMax,sharpest', '--backend', backend, '--quiet']);
+    expect(unknown.status).not.toBe(0);
+    expect(unknown.stderr).toMatch(/unknown measure 'sharpest'/);
+    const empty = runCli(['study', '--dataset', 'iris', '--target-loss', '0.1', '--widths', '', '--backend', backend, '--quiet']);
+    expect(empty.status).not.toBe(0);
+    expect(empty.stderr).toMatch(/--widths/);
+    const missing = runCli(['study', '--dataset', 'iris', '--backend', backend, '--quiet']);
+    expect(missing.stderr).toMatch(/--target-loss is required/);
+    const none = runCli(['study', '--dataset', 'iris', '--widths', '2', '--target-loss', '1e-9', '--max-steps', '20', '--measures', 'pathNorm', '--backend', backend, '--quiet']);
+    expect(none.status).toBe(0);
+    expect(none.stdout).toMatch(/0 reached the target, 2 left out/);
+    expect(none.stdout).toMatch(/no network reached the target training loss/);
+    expect(none.stdout).toMatch(/pathNorm\s+0\s+n\/a\s+n\/a/);
+  }, 120_000);
+});
