@@ -89,6 +89,21 @@ async function cancellable<T>(signal: AbortSignal | undefined, call: (flag: Int3
   }
 }
 
+/**
+ * Ends the process now with `code`. process.exit() joins worker threads, and a thread still inside a
+ * native kernel call keeps it waiting for the whole call; the addon's exitNow joins nothing. Without
+ * the addon (WebAssembly, whose threads V8 can stop) it is process.exit().
+ */
+export function exitProcessNow(code: number): never {
+  try {
+    const addon = createRequire(import.meta.url)(addonPath()) as { exitNow?: (code: number) => never };
+    addon.exitNow?.(code);
+  } catch {
+    // No addon: nothing native can hold the exit.
+  }
+  return process.exit(code);
+}
+
 /** Throws (with the reason) when the addon is missing or does not load. */
 export function loadNativeBackend(): KernelBackend {
   const path = addonPath();

@@ -5,6 +5,7 @@ import { int, num, parse, str } from '../args.js';
 import type { Subcommand } from '../registry.js';
 import { backendOf } from '../sources.js';
 import { releaseExitSignals } from '../signals.js';
+import { exitProcessNow } from '../../backend/native.js';
 
 const HELP = `hessbound worker — run sweep points from a queue, on this machine, until stopped
 
@@ -84,13 +85,13 @@ async function run(argv: string[]): Promise<void> {
       signals++;
       if (signals > 1) {
         log(`${signal} again: exiting now`);
-        process.exit(0);
+        exitProcessNow(0);
       }
       log(`${signal}: handing the running point(s) back to the queue and exiting`);
       // Redis may be slow or gone: exit within a second regardless (an unacknowledged point returns when its lock expires).
       setTimeout(() => {
         log('hessbound worker: stopped (hand-back not confirmed)');
-        process.exit(0);
+        exitProcessNow(0);
       }, 900).unref();
       worker.handBack().then(resolve, resolve);
     };
@@ -98,8 +99,8 @@ async function run(argv: string[]): Promise<void> {
     process.on('SIGTERM', () => stop('SIGTERM'));
   });
   log('hessbound worker: stopped');
-  // Threads abandoned inside a kernel call would keep the process alive.
-  process.exit(0);
+  // Threads abandoned inside a kernel call would keep process.exit() waiting: exit without joining them.
+  exitProcessNow(0);
 }
 
 export const workerCommand: Subcommand = { name: 'worker', summary: 'serve sweep points from a Redis queue (hessbound sweep --queue)', help: HELP, run };
