@@ -1,8 +1,8 @@
 /**
  * Abuse suite, queue worker signals (issue 22 item 4): a worker with a long point exits within 1 s of
  * the first SIGTERM, handing the point back so it is not computed twice, and at once on a second
- * signal. In a file of its own: run after test/abuse-signals.test.ts's abandoned native eigensolve
- * in the same test process, the worker once failed to exit (not understood yet; see the stop note).
+ * signal, even while a pool thread is still inside a native kernel call (process.exit() would wait
+ * for it; the worker exits through the addon's exitNow instead).
  */
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
