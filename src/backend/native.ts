@@ -95,13 +95,17 @@ async function cancellable<T>(signal: AbortSignal | undefined, call: (flag: Int3
  * the addon (WebAssembly, whose threads V8 can stop) it is process.exit().
  */
 export function exitProcessNow(code: number): never {
+  let exitNow: ((code: number) => never) | undefined;
   try {
-    const addon = createRequire(import.meta.url)(addonPath()) as { exitNow?: (code: number) => never };
-    addon.exitNow?.(code);
+    exitNow = (createRequire(import.meta.url)(addonPath()) as { exitNow?: (code: number) => never }).exitNow;
   } catch {
     // No addon: nothing native can hold the exit.
   }
-  return process.exit(code);
+  if (!exitNow) return process.exit(code);
+  // What process.exit() does before it joins threads: the 'exit' listeners run.
+  process.exitCode = code;
+  process.emit('exit', code);
+  return exitNow(code);
 }
 
 /** Throws (with the reason) when the addon is missing or does not load. */
