@@ -3,7 +3,7 @@
  * 512-bit and 256-bit registers, OpenBLAS's DGEMM as this environment runs it (OPENBLAS_CORETYPE as
  * set; on the bench machine Haswell, i.e. AVX2 kernels) and, for comparison, with
  * OPENBLAS_CORETYPE=SkylakeX (its AVX-512 kernels), and each of the five products of a digits
- * evaluation (N = 1797 rows at once) by OpenBLAS and by native/kernel/gemm512.cpp.
+ * evaluation (N = 1797 rows at once) by OpenBLAS and by native/kernel/linalg/gemm512.cpp.
  *
  *   node --import tsx bench/gemm512-peak.ts [--md FILE]
  */

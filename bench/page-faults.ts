@@ -1,6 +1,6 @@
 /**
  * What the first touch of fresh memory costs a native call, and what huge pages save
- * (native/kernel/large_array.hpp). Every call allocates its large arrays afresh (the forward cache:
+ * (native/kernel/support/large_array.hpp). Every call allocates its large arrays afresh (the forward cache:
  * 88 MB on digits at width 1024; the dense Hessian: 34 MB at P = 2051; the Lanczos basis), and the
  * operating system faults each 4 KB page in on first touch. On virtual machines a fault costs
  * microseconds. The kernel asks for 2 MB pages for arrays of 4 MB and more; HESSBOUND_HUGE_PAGES=0

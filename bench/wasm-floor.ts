@@ -75,7 +75,7 @@ const dir = mkdtempSync(join(tmpdir(), 'hb-wasm-floor-'));
 const kernel = join(REPO_DIR, 'native', 'kernel');
 const env = { ...process.env, NODE_PATH: [process.env['NODE_PATH'], '/usr/share/nodejs'].filter(Boolean).join(':') };
 execFileSync('em++', ['-O3', '-msimd128', '-std=c++17', '-I/usr/include/eigen3', '-DEIGEN_MPL2_ONLY', '-DEIGEN_NO_DEBUG', `-I${kernel}`,
-  join(REPO_DIR, 'bench', 'gemm-peak', 'gemm_shapes.cpp'), join(kernel, 'blas.cpp'), join(kernel, 'gemm_vec2.cpp'),
+  join(REPO_DIR, 'bench', 'gemm-peak', 'gemm_shapes.cpp'), join(kernel, 'linalg/blas.cpp'), join(kernel, 'linalg/gemm_vec2.cpp'),
   '-sALLOW_MEMORY_GROWTH=1', '-sENVIRONMENT=node', '-sSINGLE_FILE=1', '-o', join(dir, 'shapes.js')], { env, stdio: 'inherit' });
 const allShapes = [square, ...lanczosShapes(1024), ...trainShapes(64), ...trainShapes(256)];
 function wasmRates(): number[] {

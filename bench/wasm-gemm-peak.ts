@@ -24,9 +24,9 @@ const source = join(REPO_DIR, 'bench', 'gemm-peak', 'gemm_peak.cpp');
 const env = { ...process.env, NODE_PATH: [process.env['NODE_PATH'], '/usr/share/nodejs'].filter(Boolean).join(':'), OPENBLAS_NUM_THREADS: '1' };
 
 execFileSync('g++', ['-O3', '-std=c++17', '-DHESSBOUND_USE_BLAS', '-I/usr/include/x86_64-linux-gnu/openblas-pthread', `-I${kernel}`, source,
-  join(kernel, 'blas.cpp'), '-lopenblas', '-o', join(dir, 'native')], { env, stdio: 'inherit' });
+  join(kernel, 'linalg/blas.cpp'), '-lopenblas', '-o', join(dir, 'native')], { env, stdio: 'inherit' });
 execFileSync('em++', ['-O3', '-msimd128', '-std=c++17', '-I/usr/include/eigen3', '-DEIGEN_MPL2_ONLY', '-DEIGEN_NO_DEBUG', `-I${kernel}`, source,
-  join(kernel, 'blas.cpp'), join(kernel, 'gemm_vec2.cpp'), '-sALLOW_MEMORY_GROWTH=1', '-sENVIRONMENT=node', '-sSINGLE_FILE=1', '-o', join(dir, 'wasm.js')], { env, stdio: 'inherit' });
+  join(kernel, 'linalg/blas.cpp'), join(kernel, 'linalg/gemm_vec2.cpp'), '-sALLOW_MEMORY_GROWTH=1', '-sENVIRONMENT=node', '-sSINGLE_FILE=1', '-o', join(dir, 'wasm.js')], { env, stdio: 'inherit' });
 
 const runs: Record<'native' | 'wasm', Record<string, number>[]> = { native: [], wasm: [] };
 for (let r = 0; r < rounds; r++) {

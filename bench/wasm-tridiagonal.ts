@@ -25,7 +25,7 @@ const env = { ...process.env, NODE_PATH: [process.env['NODE_PATH'], '/usr/share/
 
 execFileSync('g++', ['-O3', '-std=c++17', '-I/usr/include/x86_64-linux-gnu/openblas-pthread', source, '-llapacke', '-lopenblas', '-o', join(dir, 'native')], { env, stdio: 'inherit' });
 execFileSync('em++', ['-O3', '-msimd128', '-std=c++17', '-I/usr/include/eigen3', '-DEIGEN_MPL2_ONLY', '-DEIGEN_NO_DEBUG', `-I${kernel}`, source,
-  join(kernel, 'blas.cpp'), join(kernel, 'tridiagonal_eigenvalues.cpp'), '-sALLOW_MEMORY_GROWTH=1', '-sENVIRONMENT=node', '-sSINGLE_FILE=1', '-o', join(dir, 'wasm.js')], { env, stdio: 'inherit' });
+  join(kernel, 'linalg/blas.cpp'), join(kernel, 'spectrum/tridiagonal_eigenvalues.cpp'), '-sALLOW_MEMORY_GROWTH=1', '-sENVIRONMENT=node', '-sSINGLE_FILE=1', '-o', join(dir, 'wasm.js')], { env, stdio: 'inherit' });
 
 type Parts = Record<'symv' | 'syr2k' | 'tridiagonal' | 'eigenvalues', number>;
 const runs: Record<'native' | 'wasm', Parts[]> = { native: [], wasm: [] };

@@ -1,6 +1,6 @@
 /**
  * train(): training of an MLP on its cross-entropy loss to a near-critical point, in the kernel
- * (native/kernel/train.cpp): full batch, Adam first, then L-BFGS with a strong-Wolfe line search;
+ * (native/kernel/train/train.cpp): full batch, Adam first, then L-BFGS with a strong-Wolfe line search;
  * or, with `batchSize`, mini-batch Adam or SGD with momentum over seeded shuffles for `epochs`
  * epochs, optionally polished by full-batch L-BFGS to a critical point.
  *

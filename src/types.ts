@@ -1,6 +1,6 @@
 /** Public data types shared by every module of the facade. */
 
-/** In the kernel's order (native/kernel/activation.hpp): the index is the code it receives. */
+/** In the kernel's order (native/kernel/model/activation.hpp): the index is the code it receives. */
 export const ACTIVATIONS = ['sigmoid', 'tanh', 'softplus', 'gelu', 'silu', 'identity', 'relu', 'leaky_relu'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 

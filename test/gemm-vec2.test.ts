@@ -1,5 +1,5 @@
 /**
- * The WebAssembly build's SIMD128 products (native/kernel/gemm_vec2.cpp) on every transpose case,
+ * The WebAssembly build's SIMD128 products (native/kernel/linalg/gemm_vec2.cpp) on every transpose case,
  * edge tiles and blocking boundaries, and its tridiagonalization: compiled for the host (the same
  * GCC/Clang vector types) by test/native/gemm_vec2_check.cpp and checked against plain loops,
  * Eigen and LAPACK (with tridiagonal_eigenvalues.cpp, the build's tridiagonal QL/QR). The wasm backend's end-to-end agreement with native is test/backends-agree.test.ts.
@@ -20,8 +20,8 @@ describe('gemm_vec2.cpp (SIMD128 kernels of the WebAssembly build), compiled for
   it('GEMM (all transposes, edge tiles), GEMV, dot and the tridiagonal eigenvalues (blocked and unblocked) match the references', () => {
     const exe = join(dir, 'check');
     execFileSync('c++', ['-O1', '-std=c++17', '-I/usr/include/eigen3', `-I${join(root, 'native/kernel')}`,
-      join(root, 'test/native/gemm_vec2_check.cpp'), join(root, 'native/kernel/gemm_vec2.cpp'), join(root, 'native/kernel/blas.cpp'),
-      join(root, 'native/kernel/tridiagonal_eigenvalues.cpp'), '-llapacke', '-o', exe], { stdio: 'pipe' });
+      join(root, 'test/native/gemm_vec2_check.cpp'), join(root, 'native/kernel/linalg/gemm_vec2.cpp'), join(root, 'native/kernel/linalg/blas.cpp'),
+      join(root, 'native/kernel/spectrum/tridiagonal_eigenvalues.cpp'), '-llapacke', '-o', exe], { stdio: 'pipe' });
     const r = JSON.parse(execFileSync(exe, { encoding: 'utf8' })) as Record<string, number | boolean>;
     expect(r['paddingKept']).toBe(true);
     expect(r['gemm']).toBeLessThan(1e-12);

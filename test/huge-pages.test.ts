@@ -1,6 +1,6 @@
 /**
  * Large kernel arrays (the forward cache, the dense Hessian, the Lanczos basis) go on huge pages
- * where Linux offers them (native/kernel/large_array.hpp); HESSBOUND_HUGE_PAGES=0 keeps ordinary
+ * where Linux offers them (native/kernel/support/large_array.hpp); HESSBOUND_HUGE_PAGES=0 keeps ordinary
  * pages. Only where the bytes live changes: loss, gradient, products, λmax and a trained model must
  * be the same bits either way. The variable is read once per process, so each setting runs in a
  * child process. Native only: the WebAssembly module has no such switch.

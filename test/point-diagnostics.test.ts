@@ -1,6 +1,6 @@
 /**
  * The point's diagnostics as the kernel measures them (command "diagnose",
- * native/kernel/point_diagnostics.cpp; what analyze() and wsBound() use) against the TypeScript
+ * native/kernel/analysis/point_diagnostics.cpp; what analyze() and wsBound() use) against the TypeScript
  * reference (measurePoint: the backend's loss and gradient plus a forward pass in TypeScript), on
  * every backend: objective, gradient norm and theta . grad F to 1e-12 relative (with and without
  * weight decay), the parameter norm, and the saturation fraction and collapsed cells exactly — on

@@ -1,5 +1,5 @@
 /**
- * The native kernel's SIMD paths (native/kernel/simd_path.hpp) through the addon: HESSBOUND_SIMD
+ * The native kernel's SIMD paths (native/kernel/linalg/simd_path.hpp) through the addon: HESSBOUND_SIMD
  * picks each path this CPU runs (an AVX-512 machine runs all three), the addon reports the path that
  * ran, and the paths agree: training's evaluation bit for bit between AVX2 and generic (the same
  * BLAS products and elementwise passes of the same bits), and everything — trained weights, loss,

@@ -1,5 +1,5 @@
 /**
- * Training's evaluation with its AVX-512 products (native/kernel/gemm512.cpp) and without them.
+ * Training's evaluation with its AVX-512 products (native/kernel/linalg/gemm512.cpp) and without them.
  *
  * - gemm512.cpp compiled for the host (test/native/gemm512_check.cpp): every product on edge
  *   shapes matches, bit for bit, a plain loop with the same order of operations (one fused
@@ -73,7 +73,7 @@ const maxDiff = (a: number[], b: number[]): number => a.reduce((m, x, i) => Math
 
 describe('AVX-512 products of training (gemm512.cpp), compiled for the host', () => {
   it('match a same-order loop bit for bit and a long double loop to 1e-13 on edge shapes', async () => {
-    const exe = await compile('gemm512', [join(root, 'test/native/gemm512_check.cpp'), join(kernel, 'gemm512.cpp')]);
+    const exe = await compile('gemm512', [join(root, 'test/native/gemm512_check.cpp'), join(kernel, 'linalg/gemm512.cpp')]);
     const r = JSON.parse((await execFileAsync(exe, { encoding: 'utf8', maxBuffer: 16 << 20 })).stdout) as { available: boolean; checked?: number; mismatches?: number; worstRelative?: number };
     expect(r.available).toBe(cpuHasAvx512);
     if (!cpuHasAvx512) return; // nothing to run them on: the evaluation test below covers the BLAS path
@@ -83,7 +83,7 @@ describe('AVX-512 products of training (gemm512.cpp), compiled for the host', ()
   }, 120_000);
 
   it('training evaluation on every SIMD path: agrees with the Hessian path, finite differences and each other; elementwise passes bit-identical across paths; bit-identical for 1 and 3 threads', async () => {
-    const sources = ['train_eval.cpp', 'elementwise.cpp', 'gemm512.cpp', 'sample_chunks.cpp', 'network.cpp', 'activation.cpp', 'blas.cpp'].map((f) =>
+    const sources = ['train/train_eval.cpp', 'linalg/elementwise.cpp', 'linalg/gemm512.cpp', 'model/sample_chunks.cpp', 'model/network.cpp', 'model/activation.cpp', 'linalg/blas.cpp'].map((f) =>
       join(kernel, f),
     );
     const exe = await compile('train-eval', [join(root, 'test/native/train_eval_check.cpp'), ...sources]);

@@ -21,16 +21,16 @@
 #include <string>
 #include <vector>
 
-#include "../native/kernel/analysis.hpp"
-#include "../native/kernel/blas.hpp"
-#include "../native/kernel/bounds.hpp"
-#include "../native/kernel/commands.hpp"
-#include "../native/kernel/eigensolver.hpp"
-#include "../native/kernel/errors.hpp"
-#include "../native/kernel/hessian.hpp"
-#include "../native/kernel/json_writer.hpp"
-#include "../native/kernel/owned_problem.hpp"
-#include "../native/kernel/sample_chunks.hpp"
+#include "analysis/analysis.hpp"
+#include "linalg/blas.hpp"
+#include "closed_form/bounds.hpp"
+#include "commands.hpp"
+#include "spectrum/eigensolver.hpp"
+#include "support/errors.hpp"
+#include "curvature/hessian.hpp"
+#include "support/json_writer.hpp"
+#include "support/owned_problem.hpp"
+#include "model/sample_chunks.hpp"
 
 // Progress goes to an optional JS function the caller puts on the module object for one call
 // (the call is synchronous, so the callback runs on the caller's thread while the kernel works).

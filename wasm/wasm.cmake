@@ -37,10 +37,10 @@ file(WRITE ${HESSBOUND_WASM_DIST}/package.json "{ \"type\": \"commonjs\" }\n")
 # Workers. Output: wasm/dist/hessbound-wasm-mt.{js,wasm,worker.js}. Needs SharedArrayBuffer: Node, or
 # a cross-origin-isolated page; the single-threaded module above stays the fallback.
 set(HESSBOUND_WASM_MT_FLAGS ${HESSBOUND_WASM_FLAGS} -pthread)
-add_library(hessbound_kernel_mt STATIC ${HESSBOUND_KERNEL_SOURCES} ${HESSBOUND_EXTRA_KERNEL_SOURCES})
+add_library(hessbound_kernel_mt STATIC ${HESSBOUND_KERNEL_SOURCES})
 target_compile_options(hessbound_kernel_mt PRIVATE -O3 -Wall -Wextra)
 target_compile_options(hessbound_kernel_mt PUBLIC ${HESSBOUND_WASM_MT_FLAGS})
-target_include_directories(hessbound_kernel_mt PUBLIC ${EIGEN3_INCLUDE_DIR})
+target_include_directories(hessbound_kernel_mt PUBLIC ${EIGEN3_INCLUDE_DIR} ${CMAKE_CURRENT_SOURCE_DIR}/native/kernel)
 target_compile_definitions(hessbound_kernel_mt PUBLIC EIGEN_MPL2_ONLY EIGEN_NO_DEBUG)
 
 add_executable(hessbound_wasm_mt wasm/capi.cpp)

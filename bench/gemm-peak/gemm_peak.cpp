@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "blas.hpp"
+#include "linalg/blas.hpp"
 
 int main() {
   // Warm-up: V8 runs a WebAssembly function with its baseline compiler (Liftoff) until it has been

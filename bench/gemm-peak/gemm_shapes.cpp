@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "blas.hpp"
+#include "linalg/blas.hpp"
 
 int main(int argc, char** argv) {
   // Warm-up, as in gemm_peak.cpp: V8 tiers a WebAssembly function up only after enough calls.

@@ -32,7 +32,7 @@ export function measureCorePeaks(env: Record<string, string> = {}): CorePeaks {
   if (!exe) {
     exe = join(mkdtempSync(join(tmpdir(), 'hessbound-peak-')), 'gemm512-peak');
     execFileSync('g++', ['-O2', '-std=c++17', `-I${join(REPO_DIR, 'native/kernel')}`, '-I/usr/include/x86_64-linux-gnu/openblas-pthread',
-      join(BENCH_DIR, 'native/gemm512-peak.cpp'), join(REPO_DIR, 'native/kernel/gemm512.cpp'), '-lopenblas', '-o', exe], { stdio: 'pipe' });
+      join(BENCH_DIR, 'native/gemm512-peak.cpp'), join(REPO_DIR, 'native/kernel/linalg/gemm512.cpp'), '-lopenblas', '-o', exe], { stdio: 'pipe' });
   }
   const text = execFileSync(exe, { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1', ...env } });
   return JSON.parse(text) as CorePeaks;

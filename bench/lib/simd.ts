@@ -1,4 +1,4 @@
-/** The CPU and the native kernel's SIMD paths it runs (native/kernel/simd_path.hpp), for bench output. */
+/** The CPU and the native kernel's SIMD paths it runs (native/kernel/linalg/simd_path.hpp), for bench output. */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 

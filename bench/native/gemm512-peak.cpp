@@ -3,7 +3,7 @@
 //   multiply-adds, float64), i.e. what AVX-512 and what AVX2 code can reach at most;
 // - OpenBLAS's DGEMM (1024^3, and training's shapes) as the process finds it (OPENBLAS_CORETYPE
 //   as set in the environment);
-// - native/kernel/gemm512.cpp on training's shapes (digits: N = 1797, d = 64, 10 classes), called
+// - native/kernel/linalg/gemm512.cpp on training's shapes (digits: N = 1797, d = 64, 10 classes), called
 //   per block of rows as the evaluation calls it; OpenBLAS on all rows at once.
 // Prints one JSON object; GFLOP/s are best of a few repetitions.
 #include <cblas.h>
@@ -16,7 +16,7 @@
 #include <random>
 #include <vector>
 
-#include "gemm512.hpp"
+#include "linalg/gemm512.hpp"
 
 using namespace hessbound;
 

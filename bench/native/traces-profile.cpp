@@ -16,9 +16,9 @@
 #include <random>
 #include <vector>
 
-#include "blas.hpp"
-#include "network.hpp"
-#include "traces.hpp"
+#include "linalg/blas.hpp"
+#include "model/network.hpp"
+#include "closed_form/traces.hpp"
 
 using namespace hessbound;
 

@@ -18,10 +18,10 @@
 #include <random>
 #include <vector>
 
-#include "blas.hpp"
-#include "network.hpp"
-#if __has_include("train_eval.hpp")
-#include "train_eval.hpp"
+#include "linalg/blas.hpp"
+#include "model/network.hpp"
+#if __has_include("train/train_eval.hpp")
+#include "train/train_eval.hpp"
 #define HAVE_TRAIN_EVAL 1
 #endif
 

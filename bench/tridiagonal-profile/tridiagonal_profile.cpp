@@ -15,8 +15,8 @@
 #include <vector>
 
 #ifdef __wasm_simd128__
-#include "gemm_vec2.cpp"
-#include "tridiagonal_eigenvalues.hpp"
+#include "linalg/gemm_vec2.cpp"
+#include "spectrum/tridiagonal_eigenvalues.hpp"
 #else
 #include <cblas.h>
 #include <lapacke.h>

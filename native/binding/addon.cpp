@@ -9,15 +9,15 @@
 #include <new>
 #include <string>
 
-#include "../kernel/analysis.hpp"
-#include "../kernel/blas.hpp"
-#include "../kernel/bounds.hpp"
-#include "../kernel/commands.hpp"
-#include "../kernel/eigensolver.hpp"
-#include "../kernel/errors.hpp"
-#include "../kernel/owned_problem.hpp"
-#include "../kernel/progress.hpp"
-#include "../kernel/simd_path.hpp"
+#include "analysis/analysis.hpp"
+#include "linalg/blas.hpp"
+#include "closed_form/bounds.hpp"
+#include "commands.hpp"
+#include "spectrum/eigensolver.hpp"
+#include "support/errors.hpp"
+#include "support/owned_problem.hpp"
+#include "support/progress.hpp"
+#include "linalg/simd_path.hpp"
 
 namespace {
 

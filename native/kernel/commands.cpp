@@ -2,13 +2,13 @@
 
 #include <cmath>
 
-#include "analysis.hpp"
-#include "errors.hpp"
-#include "point_diagnostics.hpp"
-#include "traces.hpp"
-#include "train.hpp"
-#include "extra/views.hpp"
-#include "extra/ws_gradient.hpp"
+#include "analysis/analysis.hpp"
+#include "support/errors.hpp"
+#include "analysis/point_diagnostics.hpp"
+#include "closed_form/traces.hpp"
+#include "train/train.hpp"
+#include "curvature/views.hpp"
+#include "closed_form/ws_gradient.hpp"
 
 namespace hessbound {
 

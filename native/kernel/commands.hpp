@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "network.hpp"
-#include "progress.hpp"
+#include "model/network.hpp"
+#include "support/progress.hpp"
 
 namespace hessbound {
 

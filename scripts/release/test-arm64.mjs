@@ -37,12 +37,12 @@ function crossCompile(name, sources, flags) {
   sh('chroot', [buildRoot, '/bin/sh', '-c', `aarch64-linux-gnu-g++ ${flags} -std=c++17 -static -I/usr/include/eigen3 -I${kernel} ${sources.join(' ')} ${LINALG} -o ${work}/${name}`]);
   return join(buildRoot, work, name);
 }
-const vec2 = JSON.parse(sh(qemu, [crossCompile('gemm_vec2', [`${work}/test/native/gemm_vec2_check.cpp`, ...['gemm_vec2', 'blas', 'tridiagonal_eigenvalues'].map((f) => `${kernel}/${f}.cpp`)], '-O1')]));
+const vec2 = JSON.parse(sh(qemu, [crossCompile('gemm_vec2', [`${work}/test/native/gemm_vec2_check.cpp`, ...['linalg/gemm_vec2', 'linalg/blas', 'spectrum/tridiagonal_eigenvalues'].map((f) => `${kernel}/${f}.cpp`)], '-O1')]));
 for (const key of ['gemm', 'gemv', 'dot', 'eigenvalues', 'tridiagonalVsLapack', 'sterfVsLapack']) check(vec2[key] < 1e-12, `gemm_vec2_check ${key} ${vec2[key]} < 1e-12`);
 check(vec2.paddingKept === true && vec2.tridiagonalCases > 80 && vec2.sterfCases > 60, 'gemm_vec2_check covers its cases');
-const g512 = JSON.parse(sh(qemu, [crossCompile('gemm512', [`${work}/test/native/gemm512_check.cpp`, `${kernel}/gemm512.cpp`], '-O2')]));
+const g512 = JSON.parse(sh(qemu, [crossCompile('gemm512', [`${work}/test/native/gemm512_check.cpp`, `${kernel}/linalg/gemm512.cpp`], '-O2')]));
 check(g512.available === false, 'gemm512_check: the AVX-512 products report unavailable on arm64');
-const trainSources = ['train_eval', 'gemm512', 'sample_chunks', 'network', 'activation', 'blas'].map((f) => `${kernel}/${f}.cpp`);
+const trainSources = ['train/train_eval', 'linalg/elementwise', 'linalg/gemm512', 'model/sample_chunks', 'model/network', 'model/activation', 'linalg/blas'].map((f) => `${kernel}/${f}.cpp`);
 const trainExe = crossCompile('train_eval', [`${work}/test/native/train_eval_check.cpp`, ...trainSources], '-O2');
 const runTrain = (threads) => sh(qemu, [trainExe], { env: { ...process.env, HESSBOUND_THREADS: String(threads) } });
 const one = runTrain(1), three = runTrain(3);

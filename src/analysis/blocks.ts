@@ -1,7 +1,7 @@
 /**
  * Layer-wise Hessian blocks: for every affine layer l the diagonal block H_ll over its W_l and b_l,
  * with its extreme eigenvalues, traces and Wolkowicz–Styan bounds (kernel command "blocks"; see
- * native/kernel/extra/blocks.cpp for the three exact routes). For one hidden layer, blocks solved by
+ * native/kernel/curvature/blocks.cpp for the three exact routes). For one hidden layer, blocks solved by
  * Lanczos get their traces from the closed form (output block H22 and hidden block H11 of
  * docs/closed-form.md), so their bounds are exact too.
  */

@@ -177,7 +177,7 @@ function saturation(model: Model, data: Dataset, forwardGiven?: ForwardPass): { 
 /**
  * The numbers the diagnostics are made of, measured at the point: by measurePoint below (the
  * TypeScript reference, from a loss, its gradient and a forward pass), or by the kernel's
- * "diagnose" command (native/kernel/point_diagnostics.cpp), which analyze() and wsBound() use.
+ * "diagnose" command (native/kernel/analysis/point_diagnostics.cpp), which analyze() and wsBound() use.
  */
 export interface PointMeasures {
   /** The minimised objective F = loss + wd/2 |theta|^2. */

@@ -16,7 +16,7 @@ function sigmoid(u: number): number {
   return e / (1 + e);
 }
 
-/** sigma(u), as in native/kernel/activation.cpp; `slope`: leaky_relu's for u <= 0. */
+/** sigma(u), as in native/kernel/model/activation.cpp; `slope`: leaky_relu's for u <= 0. */
 export function activationValue(a: Activation, u: number, slope = DEFAULT_NEGATIVE_SLOPE): number {
   switch (a) {
     case 'sigmoid': return sigmoid(u);

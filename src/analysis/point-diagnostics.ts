@@ -56,7 +56,7 @@ export function objectiveCurvature(objective: ResolvedObjective, lambdaMax: numb
   return { ...objective, lambdaMax: lambdaMax === null ? null : lambdaMax + weightDecay, bound: bound === null ? null : bound + weightDecay };
 }
 
-/** The kernel's measures of the point (command "diagnose", native/kernel/point_diagnostics.cpp). */
+/** The kernel's measures of the point (command "diagnose", native/kernel/analysis/point_diagnostics.cpp). */
 export async function measurePointInKernel(backend: KernelBackend, spec: ProblemSpec, model: Model, weightDecay: number, signal?: AbortSignal): Promise<PointMeasures> {
   const slopeLimit = SATURATION_SLOPE * largestSlope(model);
   const r = JSON.parse(await backend.run('diagnose', spec, { weightDecay, slopeLimit }, undefined, signal)) as {

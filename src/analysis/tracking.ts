@@ -1,7 +1,7 @@
 /**
  * Sharpness along training (train option `track: K`). The kernel's training loop calls an observer
- * after every step (native/kernel/train.cpp); every K steps, and at the last step, the tracker
- * (native/kernel/extra/track.cpp) computes at the current parameters:
+ * after every step (native/kernel/train/train.cpp); every K steps, and at the last step, the tracker
+ * (native/kernel/train/track.cpp) computes at the current parameters:
  *  - lambda_max by Lanczos (relative residual 1e-10), warm-started from the previous point's top
  *    Ritz vector plus a 1e-3 random part (so a reordered spectrum is still found);
  *  - tr(H), tr(H^2) and the WS bound (closed form for one hidden layer; deeper: dense traces when

@@ -1,6 +1,6 @@
 /**
  * HESSBOUND_SIMD: caps the SIMD path of the native kernel's hand-written loops
- * (native/kernel/simd_path.hpp) at generic, avx2 or avx512, so one machine can run and measure every
+ * (native/kernel/linalg/simd_path.hpp) at generic, avx2 or avx512, so one machine can run and measure every
  * path; a request above the CPU's best runs the CPU's best (the addon's info() says which ran).
  * The kernel ignores values it does not know, so they are rejected here, before any backend loads.
  */

@@ -1,7 +1,7 @@
 /** The contract every kernel backend (native addon, WebAssembly) fulfils, with identical results. */
 import type { BackendName } from '../types.js';
 
-/** A model and its data flattened for the kernel (see native/kernel/network.hpp). */
+/** A model and its data flattened for the kernel (see native/kernel/model/network.hpp). */
 export interface ProblemSpec {
   /** d0 (inputs), hidden widths..., classes. */
   readonly sizes: Int32Array;

@@ -71,7 +71,7 @@ export function hutchppBasis(parameters: number, probes: number): Allocation {
 }
 
 /**
- * Most threads the kernel may run the closed form on (native/kernel/traces.cpp: at most 8): the
+ * Most threads the kernel may run the closed form on (native/kernel/closed_form/traces.cpp: at most 8): the
  * request in HESSBOUND_THREADS, else the OpenBLAS threads natively; 1 for the single-threaded
  * WebAssembly module; the machine's threads for the threaded one.
  */
@@ -112,7 +112,7 @@ export function closedFormWork(sizes: readonly number[], samples: number, thread
   const room = Math.max(0, budget - q0);
   const tile = Math.max(1, Math.min(samples, 256, Math.floor((-qb + Math.sqrt(qb * qb + 4 * qa * room)) / (2 * qa))));
   const dualPerThread = qa * tile * tile + qb * tile + q0;
-  // The primal's panels (native/kernel/panel_product.cpp): two panels of `samples` rows and one block
+  // The primal's panels (native/kernel/linalg/panel_product.cpp): two panels of `samples` rows and one block
   // of Y, each panel at most a third of workBytes, for its widest pass.
   const d1 = (sizes[0] as number) + 1;
   const third = Math.floor(budget / 3);

@@ -7,7 +7,7 @@ import type { Dataset, Model } from '../../src/types.js';
 
 const MASK = (1n << 64n) - 1n;
 
-/** SplitMix64 as in native/kernel/rng.hpp. */
+/** SplitMix64 as in native/kernel/support/rng.hpp. */
 export function splitMix64(seed: number): () => bigint {
   let state = BigInt(seed) & MASK;
   return () => {

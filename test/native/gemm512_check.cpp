@@ -1,4 +1,4 @@
-// Host check of native/kernel/gemm512.cpp (test/gemm512.test.ts): every product on edge shapes
+// Host check of native/kernel/linalg/gemm512.cpp (test/gemm512.test.ts): every product on edge shapes
 // (widths not multiples of the tiles, one row, k = 1, 2 classes) against
 // - a plain loop with the same order of operations (one fused multiply-add per k, in order):
 //   must match bit for bit (the products' fixed summation order), and
@@ -9,7 +9,7 @@
 #include <random>
 #include <vector>
 
-#include "gemm512.hpp"
+#include "linalg/gemm512.hpp"
 
 using namespace hessbound;
 

@@ -1,4 +1,4 @@
-// Checks native/kernel/gemm_vec2.cpp (the WebAssembly build's SIMD128 products, compiled here for
+// Checks native/kernel/linalg/gemm_vec2.cpp (the WebAssembly build's SIMD128 products, compiled here for
 // the host with the same vector types) against plain loops, Eigen's eigensolver and LAPACK's
 // dsyevd. Prints the largest relative error of each routine as JSON; test/gemm-vec2.test.ts
 // compiles and runs it.
@@ -13,8 +13,8 @@
 #include <random>
 #include <vector>
 
-#include "gemm_vec2.hpp"
-#include "tridiagonal_eigenvalues.hpp"
+#include "linalg/gemm_vec2.hpp"
+#include "spectrum/tridiagonal_eigenvalues.hpp"
 
 using namespace hessbound;
 

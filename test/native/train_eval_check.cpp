@@ -1,4 +1,4 @@
-// Host check of training's evaluation (native/kernel/train_eval.cpp) for test/train-eval-simd.test.ts,
+// Host check of training's evaluation (native/kernel/train/train_eval.cpp) for test/train-eval-simd.test.ts,
 // built twice: as the addon runs it on this machine (AVX-512 products when the CPU has them) and
 // with -DHESSBOUND_TRAIN_SIMD_LEVEL=0 (the BLAS path every other machine runs). For a few nets
 // with edge shapes (one input, two classes, widths off the tiles, two hidden layers, tanh and
@@ -12,11 +12,11 @@
 #include <random>
 #include <vector>
 
-#include "gemm512.hpp"
-#include "network.hpp"
-#include "simd_path.hpp"
-#include "elementwise.hpp"
-#include "train_eval.hpp"
+#include "linalg/gemm512.hpp"
+#include "model/network.hpp"
+#include "linalg/simd_path.hpp"
+#include "linalg/elementwise.hpp"
+#include "train/train_eval.hpp"
 
 using namespace hessbound;
 
