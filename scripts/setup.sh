@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(cmake g++ libopenblas-dev liblapacke-dev libeigen3-dev emscripten chromium)
 packages+=(redis-server) # distributed sweeps: test/queue*.test.ts start their own server (docs/distributed.md)
 packages+=(python3-torch) # interop: test/io-roundtrip.test.ts loads our safetensors into nn.Sequential strictly
+packages+=(python3-scipy) # the study: test/cli-study-gap.test.ts recomputes tau and granulated tau with scipy (bench/peers/study_tau.py)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

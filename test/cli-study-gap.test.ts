@@ -1,8 +1,12 @@
 /**
  * hessbound study end to end (issue 24): a tiny grid on iris, the CSV rows checked against the
- * JSON, tau recomputed from the CSV by the textbook pair-counting definition, and the bad-input
- * cases (unknown measure, empty grid, a target no network reaches).
+ * JSON, tau recomputed from the CSV by the textbook pair-counting definition; a grid over the
+ * learning rate, batch size, activation, training-set size and a rho grid of the adaptive
+ * measures, and one over rho of synthetic data, with tau and granulated tau recomputed from the
+ * CSV by scipy (bench/peers/study_tau.py; python3-scipy, installed by scripts/setup.sh); and the
+ * bad-input cases (unknown measure, empty grid, a target no network reaches).
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +29,26 @@ function referenceTauB(x: number[], y: number[]): number {
     }
   const n0 = (x.length * (x.length - 1)) / 2;
   return (nc - nd) / Math.sqrt((n0 - tx) * (n0 - ty));
+}
+
+/** tau and granulated tau per measure, from the CSV, by scipy.stats.kendalltau. */
+function scipyTaus(csv: string, axes: readonly string[]): Record<string, { tau: number | null; granulated: number | null; networks: number }> {
+  const r = spawnSync('python3', ['bench/peers/study_tau.py', csv, axes.join(',')], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`bench/peers/study_tau.py failed (needs python3-scipy: scripts/setup.sh installs it):\n${r.stderr}`);
+  return JSON.parse(r.stdout) as Record<string, { tau: number | null; granulated: number | null; networks: number }>;
+}
+
+function expectScipyAgrees(json: StudyResult, csv: string): void {
+  const reference = scipyTaus(csv, json.protocol.axes);
+  expect(Object.keys(reference)).toEqual(json.protocol.measures);
+  for (const s of json.statistics) {
+    const ref = reference[s.measure]!;
+    expect(s.networks).toBe(ref.networks);
+    if (ref.tau === null) expect(s.tau).toBeNull();
+    else expect(s.tau).toBeCloseTo(ref.tau, 12);
+    if (ref.granulated === null) expect(s.granulated).toBeNull();
+    else expect(s.granulated).toBeCloseTo(ref.granulated, 12);
+  }
 }
 
 describe.each(BACKENDS)('hessbound study, %s backend', (backend) => {
@@ -56,7 +80,7 @@ describe.each(BACKENDS)('hessbound study, %s backend', (backend) => {
     // The chart: one dot per defined tau, at x = left + (tau + 1) / 2 x width (190 and 460 px).
     const report = readFileSync(join(dir, 'r.md'), 'utf8');
     expect(report).toContain(`${json.reached} of 8 networks reached the target and are in the statistics; ${json.excluded} were left out.`);
-    for (const n of json.networks.filter((x) => !x.reached)) expect(report).toContain(`| ${n.axes.width} | 1 | ${n.axes.seed} | 0 | ${n.axes.labelNoise} | ${n.stopReason} |`);
+    for (const n of json.networks.filter((x) => !x.reached)) expect(report).toContain(`| ${n.axes.width} | 1 | ${n.axes.seed} | 0 | ${n.axes.labelNoise} | 0.01 | 0 | tanh | ${json.protocol.trainSamples} | — | ${n.stopReason} |`);
     const svg = readFileSync(join(dir, 'r.svg'), 'utf8');
     checkSvg(svg);
     const dots = [...svg.matchAll(/<circle cx="([\d.]+)"[^>]*data-kind="tau" data-value="([^"]+)"/g)];
@@ -64,6 +88,47 @@ describe.each(BACKENDS)('hessbound study, %s backend', (backend) => {
     for (const [, cx, value] of dots) expect(Number(cx)).toBeCloseTo(190 + ((Number(value) + 1) / 2) * 460, 1);
     expect(dots.map((d) => Number(d[2]))).toEqual(json.statistics.filter((s) => s.tau !== null).map((s) => s.tau));
   }, 120_000);
+
+  it('runs a grid over learning rate, batch size, activation, training-set size and a rho grid of the adaptive measures; scipy agrees on the CSV', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hb-axes-'));
+    const r = runCli(['study', '--dataset', 'iris', '--widths', '6', '--seeds', '0,1', '--lrs', '0.01,0.05', '--batch-sizes', '0,32', '--activations', 'tanh,relu',
+      '--train-sizes', '60,105', '--epochs', '300', '--target-loss', '0.3', '--max-steps', '3000', '--resamples', '20',
+      '--measures', 'lambdaMax,pathNorm,adaptiveSharpness2,averageSharpness,pacBayes', '--sharpness-rhos', '0.01,0.05',
+      '--backend', backend, '--quiet', '--json', join(dir, 'r.json'), '--csv', join(dir, 'r.csv'), '--report', join(dir, 'r.md')]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const json = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as StudyResult;
+    expect(json.networks.length).toBe(32);
+    expect(json.protocol.axes).toEqual(['seed', 'lr', 'batchSize', 'activation', 'trainSize']);
+    expect(json.protocol.measures).toEqual(['lambdaMax', 'pathNorm', 'adaptiveSharpness2@rho=0.01', 'adaptiveSharpness2@rho=0.05', 'averageSharpness@rho=0.01', 'averageSharpness@rho=0.05', 'pacBayes']);
+    expect(json.reached).toBeGreaterThanOrEqual(24);
+    expect(r.stdout).toContain('adaptiveSharpness2@rho=0.05');
+    expect(r.stdout).toMatch(/axes varied\s+seed, lr, batchSize, activation, trainSize/);
+    expect(readFileSync(join(dir, 'r.md'), 'utf8')).toMatch(/learning rates 0\.01, 0\.05; batch sizes 0, 32 \(0: full batch\); activations tanh, relu; training-set sizes 60, 105/);
+    expectScipyAgrees(json, join(dir, 'r.csv'));
+  }, 240_000);
+
+  it('runs a rho grid of synthetic data (one data set per rho); scipy agrees on the CSV; bad axis flags are errors', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hb-rho-'));
+    const r = runCli(['study', '--dataset', 'synthetic:n=90,d=16,classes=3', '--rhos', '0,0.3,0.6', '--widths', '4', '--seeds', '0,1,2', '--target-loss', '0.4',
+      '--max-steps', '3000', '--resamples', '20', '--measures', 'lambdaMax,wsUpper,pathNorm,inverseMarginSquared', '--backend', backend, '--quiet',
+      '--json', join(dir, 'r.json'), '--csv', join(dir, 'r.csv')]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const json = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as StudyResult;
+    expect(json.networks.map((n) => n.axes.rho)).toEqual([0, 0, 0, 0.3, 0.3, 0.3, 0.6, 0.6, 0.6]);
+    expect(json.protocol.axes).toEqual(['seed', 'rho']);
+    expectScipyAgrees(json, join(dir, 'r.csv'));
+    const notSynthetic = runCli(['study', '--dataset', 'iris', '--rhos', '0,0.5', '--target-loss', '0.1', '--backend', backend, '--quiet']);
+    expect(notSynthetic.status).not.toBe(0);
+    expect(notSynthetic.stderr).toMatch(/rho grid needs synthetic data|rhos apply to synthetic data sets only/);
+    const both = runCli(['study', '--dataset', 'iris', '--lr', '0.1', '--lrs', '0.1,0.2', '--target-loss', '0.1', '--backend', backend, '--quiet']);
+    expect(both.stderr).toMatch(/either --lr or --lrs/);
+    const epochs = runCli(['study', '--dataset', 'iris', '--epochs', '5', '--target-loss', '0.1', '--backend', backend, '--quiet']);
+    expect(epochs.stderr).toMatch(/--epochs and --optimizer apply to mini-batch training/);
+    const radius = runCli(['study', '--dataset', 'iris', '--measures', 'pathNorm@rho=0.1', '--target-loss', '0.1', '--backend', backend, '--quiet']);
+    expect(radius.stderr).toMatch(/'pathNorm' in 'pathNorm@rho=0.1' takes no radius/);
+  }, 240_000);
 
   it('bad input: an unknown measure and an empty grid are errors; a target no network reaches reports empty statistics', () => {
     const unknown = runCli(['study', '--dataset', 'iris', '--target-loss', '0.1', '--measures', 'lambdaMax,sharpest', '--backend', backend, '--quiet']);

@@ -1,8 +1,8 @@
 /** hessbound study: the sharpness-versus-generalization study over a small grid (docs/measures.md, "The study"). */
 import { writeFileSync } from 'node:fs';
 import { fail } from '../../errors.js';
-import { MEASURE_NAMES } from '../../study/measure-registry.js';
-import { study, type StudyResult } from '../../study/study.js';
+import { MEASURE_NAMES, RHO_MEASURE_NAMES } from '../../study/measure-registry.js';
+import { STUDY_AXES, study, type StudyResult } from '../../study/study.js';
 import { MINIBATCH_OPTIMIZERS } from '../../train.js';
 import { choice, int, num, parse, str, type ParsedValues } from '../args.js';
 import { fmt, keyValueTable, table } from '../format.js';
@@ -26,11 +26,17 @@ Usage: hessbound study (--data FILE | --dataset NAME) --target-loss X [options]
   --seeds LIST            initialisation / label-noise / shuffle seeds (default 0,1)
   --weight-decay LIST     e.g. 0,1e-3 (default 0)
   --label-noise LIST      fractions of training labels set to another class, seeded (default 0)
-  --measures LIST|all     default all: ${MEASURE_NAMES.join(', ')}
-  --activation A          default tanh
+  --lr LR, --lrs LIST     learning rates (default 0.01)
+  --batch-size B, --batch-sizes LIST   mini-batch sizes, 0 for full batch (default 0; mini-batch points
+                          use --epochs E and --optimizer adam|sgd)
+  --activation A, --activations LIST   e.g. tanh,relu,leaky_relu (default tanh)
+  --train-sizes LIST      training-set sizes: nested seeded subsamples of the training split (default all)
+  --rhos LIST             synthetic data (--dataset synthetic:n=300,d=32,classes=3): pairwise input cosines
+  --measures LIST|all     default all: ${MEASURE_NAMES.join(', ')};
+                          ${RHO_MEASURE_NAMES.join(', ')} also at one radius: NAME@rho=X
+  --sharpness-rhos LIST   the adaptive measures over a rho grid: one column NAME@rho=X per rho
   --test-fraction F       held-out fraction, stratified (default 0.3); --split-seed S (default 0)
   --max-steps N           training budget per network (default as hessbound train)
-  --batch-size B          mini-batch training (with --epochs, --optimizer adam|sgd, --lr)
   --resamples N           bootstrap resamples (default 200)
   --json FILE             write the whole result (protocol, every network, statistics)
   --csv FILE              write one row per network (axes, stop reason, losses, gap, measures)
@@ -49,9 +55,15 @@ function numberList(values: ParsedValues, name: string, fallback: number[], inte
   return list;
 }
 
+/** A singular flag (one value) or its plural (a list), not both. */
+function oneOrList(values: ParsedValues, single: string, plural: string, integer: boolean): number[] | undefined {
+  if (str(values, single) !== undefined && str(values, plural) !== undefined) fail('BAD_OPTION', `give either --${single} or --${plural}, not both`);
+  return str(values, plural) !== undefined ? numberList(values, plural, [], integer) : str(values, single) !== undefined ? numberList(values, single, [], integer) : undefined;
+}
+
 export function studyCsv(r: StudyResult): string {
-  const head = ['width', 'depth', 'seed', 'weightDecay', 'labelNoise', 'stopReason', 'reached', 'trainLoss', 'trainAccuracy', 'testAccuracy', 'gap', ...r.protocol.measures];
-  const rows = r.networks.map((n) => [n.axes.width, n.axes.depth, n.axes.seed, n.axes.weightDecay, n.axes.labelNoise, n.stopReason, n.reached, n.trainLoss, n.trainAccuracy, n.testAccuracy, n.gap, ...r.protocol.measures.map((m) => n.measures[m] ?? '')]);
+  const head = [...STUDY_AXES, 'stopReason', 'reached', 'trainLoss', 'trainAccuracy', 'testAccuracy', 'gap', ...r.protocol.measures];
+  const rows = r.networks.map((n) => [...STUDY_AXES.map((a) => n.axes[a] ?? ''), n.stopReason, n.reached, n.trainLoss, n.trainAccuracy, n.testAccuracy, n.gap, ...r.protocol.measures.map((m) => n.measures[m] ?? '')]);
   return [head, ...rows].map((row) => row.map(String).join(',')).join('\n') + '\n';
 }
 
@@ -81,21 +93,32 @@ async function run(argv: string[]): Promise<void> {
     'weight-decay': { type: 'string' }, 'label-noise': { type: 'string' }, measures: { type: 'string' }, activation: { type: 'string' },
     'test-fraction': { type: 'string' }, 'split-seed': { type: 'string' }, 'max-steps': { type: 'string' }, 'batch-size': { type: 'string' },
     epochs: { type: 'string' }, optimizer: { type: 'string' }, lr: { type: 'string' }, resamples: { type: 'string' },
+    lrs: { type: 'string' }, 'batch-sizes': { type: 'string' }, activations: { type: 'string' }, 'train-sizes': { type: 'string' },
+    rhos: { type: 'string' }, 'sharpness-rhos': { type: 'string' },
     json: { type: 'string' }, csv: { type: 'string' }, plot: { type: 'string' }, report: { type: 'string' }, quiet: { type: 'boolean' },
   });
   if (str(values, 'plot') === '') fail('BAD_OPTION', '--plot needs a file name');
   const targetLoss = num(values, 'target-loss') ?? fail('BAD_OPTION', '--target-loss is required', 'e.g. --target-loss 0.05: every network is trained to the same training loss');
-  const data = loadData(values);
+  const name = str(values, 'dataset');
+  // Synthetic ids stay ids: the study makes one data set per --rhos value from them.
+  const data = name !== undefined && name.trim().toLowerCase().startsWith('synthetic:') && str(values, 'data') === undefined ? name : loadData(values);
   const backend = backendOf(values);
   const bar = createProgressBar('study', process.stderr, !values['quiet']);
   const maxSteps = int(values, 'max-steps', undefined, 1);
-  const batchSize = int(values, 'batch-size', undefined, 1);
+  const lrs = oneOrList(values, 'lr', 'lrs', false);
+  const batchSizes = oneOrList(values, 'batch-size', 'batch-sizes', true);
   const epochs = int(values, 'epochs', undefined, 1);
-  const lr = num(values, 'lr');
+  if (str(values, 'activation') !== undefined && str(values, 'activations') !== undefined) fail('BAD_OPTION', 'give either --activation or --activations, not both');
+  const activationText = str(values, 'activations') ?? str(values, 'activation');
+  const activations = activationText?.split(',').map((a) => parseActivation(a.trim()));
+  const trainSizes = str(values, 'train-sizes') !== undefined ? numberList(values, 'train-sizes', [], true) : undefined;
+  const rhos = str(values, 'rhos') !== undefined ? numberList(values, 'rhos', [], false) : undefined;
+  const sharpnessRhos = str(values, 'sharpness-rhos') !== undefined ? numberList(values, 'sharpness-rhos', [], false) : undefined;
+  const minibatch = batchSizes?.some((b) => b > 0) ?? false;
+  if (!minibatch && (epochs !== undefined || values['optimizer'] !== undefined)) fail('BAD_OPTION', '--epochs and --optimizer apply to mini-batch training', 'add --batch-size B (or --batch-sizes with a size > 0)');
   const testFraction = num(values, 'test-fraction');
   const splitSeed = int(values, 'split-seed');
   const resamples = int(values, 'resamples', undefined, 1);
-  const activation = str(values, 'activation');
   const result = await study(data, {
     grid: {
       widths: numberList(values, 'widths', [8], true),
@@ -103,14 +126,18 @@ async function run(argv: string[]): Promise<void> {
       seeds: numberList(values, 'seeds', [0, 1], true),
       weightDecays: numberList(values, 'weight-decay', [0], false),
       labelNoise: numberList(values, 'label-noise', [0], false),
+      ...(lrs ? { lrs } : {}),
+      ...(batchSizes ? { batchSizes } : {}),
+      ...(activations ? { activations } : {}),
+      ...(trainSizes ? { trainSizes } : {}),
+      ...(rhos ? { rhos } : {}),
     },
     targetLoss,
     measures: str(values, 'measures') ?? 'all',
-    ...(activation !== undefined ? { activation: parseActivation(activation) } : {}),
+    ...(sharpnessRhos ? { sharpnessRhos } : {}),
     ...(maxSteps !== undefined ? { maxSteps } : {}),
-    ...(batchSize !== undefined ? { batchSize, optimizer: choice(values, 'optimizer', MINIBATCH_OPTIMIZERS, 'adam') } : {}),
+    ...(minibatch ? { optimizer: choice(values, 'optimizer', MINIBATCH_OPTIMIZERS, 'adam') } : {}),
     ...(epochs !== undefined ? { epochs } : {}),
-    ...(lr !== undefined ? { lr } : {}),
     ...(testFraction !== undefined ? { testFraction } : {}),
     ...(splitSeed !== undefined ? { splitSeed } : {}),
     ...(resamples !== undefined ? { resamples } : {}),
