@@ -13,9 +13,10 @@ import { join } from 'node:path';
 import { toDataset } from '../data.js';
 import { fail } from '../errors.js';
 import type { Dataset } from '../types.js';
+import { DATASET_TEXT_FORMAT, serializeDataset } from '../sweep/dataset-content.js';
 
 export const CONTENT_PREFIX = 'sha256:';
-const FORMAT = 'hessbound.dataset.v1';
+const FORMAT = DATASET_TEXT_FORMAT;
 
 export function isContentDatasetId(id: string): boolean {
   return id.startsWith(CONTENT_PREFIX);
@@ -25,17 +26,7 @@ export function contentHash(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-/** Canonical text of a data set: same data, same text, same id. */
-export function serializeDataset(data: Dataset): string {
-  return JSON.stringify({
-    format: FORMAT,
-    n: data.n,
-    d: data.d,
-    classes: data.classes,
-    x: Array.from(data.x),
-    ...(data.labels ? { labels: Array.from(data.labels) } : { targets: Array.from(data.targets) }),
-  });
-}
+export { serializeDataset };
 
 export function contentDatasetId(text: string): string {
   return `${CONTENT_PREFIX}${contentHash(text)}`;

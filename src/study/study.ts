@@ -7,16 +7,17 @@ import { throwIfAborted } from '../backend/cancel.js';
 import { getBackend } from '../backend/select.js';
 import { fail } from '../errors.js';
 import { toDatasetInput, type DataInput } from '../inputs.js';
-import { randomModel } from '../model.js';
 import { stratifiedSplit } from '../analysis/split.js';
 import { bootstrapInterval, granulatedTau, kendallTau, type AxisTau, type Interval, type Network } from '../analysis/rank-correlation.js';
 import { parseActivation } from '../model.js';
+import { contentIdOfText, serializeDataset } from '../sweep/dataset-content.js';
 import { formatDatasetId, loadDatasetById, parseDatasetId } from '../sweep/dataset-id.js';
-import { TRAIN_DEFAULTS, train, type MinibatchOptimizer, type StopReason } from '../train.js';
+import { normalizeJob, type SweepJobInput } from '../sweep/job.js';
+import type { SweepRecord } from '../sweep/result.js';
+import { inProcessExecutor, type PointExecutor } from '../sweep/sweep.js';
+import { TRAIN_DEFAULTS, type MinibatchOptimizer, type StopReason } from '../train.js';
 import type { Activation, BackendName, Dataset } from '../types.js';
-import { corruptLabels } from './label-noise.js';
-import { measureFunction, parseMeasures } from './measure-registry.js';
-import { subsampleTraining } from './subsample.js';
+import { parseMeasures } from './measure-registry.js';
 
 export interface StudyGrid {
   /** Hidden widths (every hidden layer this wide). */
@@ -66,6 +67,15 @@ export interface StudyOptions {
   /** Bootstrap resamples of the intervals. Default 200. */
   resamples?: number;
   backend?: BackendName | 'auto';
+  /**
+   * Where the networks are trained and measured: each is a sweep job with the study's fields
+   * (src/sweep/job.ts), so a queue executor (src/queue/coordinator.ts, hessbound study --queue)
+   * runs them on queue workers. Default: one after another in this process. In-memory data
+   * travels by content id (sha256:..., serializeDataset): a queue executor must hold its text.
+   */
+  executor?: PointExecutor;
+  /** Loads a data set by id (default: synthetic ids, and embedded names where the entry registered a loader). */
+  loadData?: (id: string) => Dataset;
   signal?: AbortSignal;
   /** After each network: how many are done of how many. */
   onNetwork?: (done: number, total: number, network: StudyNetwork) => void;
@@ -150,19 +160,26 @@ function positiveList(name: string, values: readonly number[], integer: boolean,
   return [...values];
 }
 
-/** One data set per rho (synthetic ids), or the data as given. */
-function dataSets(dataInput: DataInput | string, rhos: readonly number[] | undefined): { id: string; rho: number | null; data: Dataset }[] {
+/** The content id a study gives in-memory data (the queue stores its text under it). */
+export function studyDataText(data: DataInput): { id: string; text: string } {
+  const text = serializeDataset(toDatasetInput(data));
+  return { id: contentIdOfText(text), text };
+}
+
+/** One data set per rho (synthetic ids), or the data as given (in-memory data by its content id). */
+function dataSets(dataInput: DataInput | string, rhos: readonly number[] | undefined, load: (id: string) => Dataset): { id: string; rho: number | null; data: Dataset }[] {
   if (typeof dataInput !== 'string') {
     if (rhos !== undefined) fail('BAD_OPTION', 'a rho grid needs synthetic data given by its id', "e.g. study('synthetic:n=300,d=32,classes=3', { grid: { rhos: [0, 0.5], ... } })");
-    return [{ id: 'in-memory', rho: null, data: toDatasetInput(dataInput) }];
+    const data = toDatasetInput(dataInput);
+    return [{ id: studyDataText(data).id, rho: null, data }];
   }
   const text = rhos !== undefined && /^\s*synthetic:/i.test(dataInput) && !/[:,]\s*rho=/.test(dataInput) ? `${dataInput},rho=0` : dataInput;
   const id = parseDatasetId(text);
-  if (rhos === undefined) return [{ id: formatDatasetId(id), rho: id.kind === 'synthetic' ? id.options.rho : null, data: loadDatasetById(text) }];
+  if (rhos === undefined) return [{ id: formatDatasetId(id), rho: id.kind === 'synthetic' ? id.options.rho : null, data: load(formatDatasetId(id)) }];
   if (id.kind !== 'synthetic') fail('BAD_OPTION', `rhos apply to synthetic data sets only, not to '${dataInput}'`, 'e.g. synthetic:n=300,d=32,classes=3 with rhos [0, 0.5]');
   return rhos.map((rho) => {
     const one = formatDatasetId({ kind: 'synthetic', options: { ...id.options, rho } });
-    return { id: one, rho, data: loadDatasetById(one) };
+    return { id: one, rho, data: load(one) };
   });
 }
 
@@ -184,7 +201,8 @@ export async function study(dataInput: DataInput | string, options: StudyOptions
   const measures = parseMeasures(options.measures ?? 'all', options.sharpnessRhos);
   const testFraction = options.testFraction ?? 0.3;
   const splitSeed = options.splitSeed ?? 0;
-  const sets = dataSets(dataInput, rhos).map((s) => ({ ...s, split: stratifiedSplit(s.data, testFraction, splitSeed) }));
+  const load = options.loadData ?? ((id: string) => loadDatasetById(id));
+  const sets = dataSets(dataInput, rhos, load).map((s) => ({ ...s, split: stratifiedSplit(s.data, testFraction, splitSeed) }));
   const splitTrain = (sets[0] as (typeof sets)[number]).split.train.n;
   const trainSizes = positiveList('trainSizes', axisValues('trainSizes', g.trainSizes, [splitTrain]), true);
   for (const b of batchSizes)
@@ -197,15 +215,9 @@ export async function study(dataInput: DataInput | string, options: StudyOptions
     for (const lr of lrs) for (const batchSize of batchSizes) for (const weightDecay of weightDecays) for (const noise of labelNoise) for (const seed of seeds)
       points.push({ axes: { width, depth, seed, weightDecay, labelNoise: noise, lr, batchSize, activation, trainSize, rho: set.rho }, set });
 
-  const networks: StudyNetwork[] = [];
-  for (const { axes, set } of points) {
-    throwIfAborted(options.signal);
-    // Nested subsets (one shuffle by splitSeed), the same for every network seed.
-    const trainPart = subsampleTraining(set.split.train, axes.trainSize, splitSeed);
-    networks.push(await trainAndMeasure(axes, trainPart, set.split.test, measures, { ...options, backend, targetLoss }));
-    options.onNetwork?.(networks.length, points.length, networks.at(-1) as StudyNetwork);
-  }
-
+  const loaded = new Map(sets.map((set) => [set.id, set.data]));
+  const executor = options.executor ?? inProcessExecutor({ backend, loadData: (id) => loaded.get(id) ?? load(id) });
+  const networks = await runNetworks(points.map((p) => ({ axes: p.axes, spec: networkSpec(p.axes, p.set.id, splitTrain, measures, { ...options, targetLoss, testFraction, splitSeed }) })), executor, options);
   const axisNames = STUDY_AXES.filter((a) => new Set(points.map((p) => p.axes[a])).size > 1);
   const reachedNets = networks.filter((n) => n.reached);
   const statistics = measures.map((measure): MeasureStatistics => {
@@ -238,42 +250,60 @@ export async function study(dataInput: DataInput | string, options: StudyOptions
   };
 }
 
-async function trainAndMeasure(
-  axes: StudyAxes,
-  trainData: Dataset,
-  testData: Dataset,
-  measures: string[],
-  o: StudyOptions & { backend: BackendName; targetLoss: number },
-): Promise<StudyNetwork> {
-  const started = performance.now();
-  const init = randomModel({ inputs: trainData.d, hidden: Array.from({ length: axes.depth }, () => axes.width), classes: trainData.classes, activation: axes.activation, seed: axes.seed });
-  const noisy = corruptLabels(trainData, axes.labelNoise, axes.seed).data;
+/** A network of the grid as a sweep job: the study's fields, and only what differs from a plain point's defaults. */
+function networkSpec(axes: StudyAxes, dataset: string, splitTrain: number, measures: string[], o: StudyOptions & { targetLoss: number; testFraction: number; splitSeed: number }): SweepJobInput {
   const minibatch = axes.batchSize > 0;
-  const r = await train(init, noisy, {
-    backend: o.backend,
-    targetLoss: o.targetLoss,
-    weightDecay: axes.weightDecay,
+  return {
+    dataset,
+    activation: axes.activation,
+    width: axes.width,
+    depth: axes.depth,
+    seed: axes.seed,
     lr: axes.lr,
-    testData,
+    weightDecay: axes.weightDecay,
+    targetLoss: o.targetLoss,
+    testFraction: o.testFraction,
+    splitSeed: o.splitSeed,
     ...(o.maxSteps !== undefined ? { maxSteps: o.maxSteps } : {}),
-    ...(minibatch ? { batchSize: axes.batchSize, shuffleSeed: axes.seed } : {}),
-    ...(minibatch && o.epochs !== undefined ? { epochs: o.epochs } : {}),
-    ...(minibatch && o.optimizer !== undefined ? { optimizer: o.optimizer } : {}),
-    ...(o.signal ? { signal: o.signal } : {}),
-  });
-  const reached = r.loss <= o.targetLoss;
-  const values: Record<string, number | null> = {};
-  const ctx = { model: r.model, init, data: noisy, backend: o.backend, seed: axes.seed, cache: new Map<string, unknown>(), ...(o.signal ? { signal: o.signal } : {}) };
-  for (const m of measures) values[m] = reached ? await measureFunction(m)(ctx) : null;
+    // Mini-batch to the target loss, without the sweep's full-batch polish (the study stops at a loss, not a critical point).
+    ...(minibatch ? { batchSize: axes.batchSize, polish: false, ...(o.epochs !== undefined ? { epochs: o.epochs } : {}), ...(o.optimizer !== undefined ? { optimizer: o.optimizer } : {}) } : {}),
+    measures,
+    ...(axes.labelNoise > 0 ? { labelNoise: axes.labelNoise } : {}),
+    ...(axes.trainSize !== splitTrain ? { trainSize: axes.trainSize } : {}),
+  };
+}
+
+function networkOf(axes: StudyAxes, record: SweepRecord): StudyNetwork {
+  const r = record.result;
+  if (!record.study || r.testAccuracy === null || r.gap === null) fail('KERNEL', `the point ${record.key} came back without the study's fields`, 'a queue worker runs an older hessbound: update it');
   return {
     axes,
     stopReason: r.stopReason,
-    reached,
+    reached: record.study.reached,
     trainLoss: r.loss,
     trainAccuracy: r.trainAccuracy,
-    testAccuracy: r.testAccuracy as number,
-    gap: r.gap as number,
-    measures: values,
-    seconds: (performance.now() - started) / 1000,
+    testAccuracy: r.testAccuracy,
+    gap: r.gap,
+    measures: record.study.measures,
+    seconds: r.seconds,
   };
+}
+
+/** Runs the networks on the executor, as many at once as it takes; results in grid order. */
+async function runNetworks(jobs: { axes: StudyAxes; spec: SweepJobInput }[], executor: PointExecutor, options: StudyOptions): Promise<StudyNetwork[]> {
+  const specs = jobs.map((j) => normalizeJob(j.spec));
+  const out: StudyNetwork[] = new Array(jobs.length);
+  let next = 0;
+  let done = 0;
+  const lane = async () => {
+    while (next < jobs.length) {
+      throwIfAborted(options.signal);
+      const i = next++;
+      const record = await executor.run(specs[i] as (typeof specs)[number], () => {}, options.signal);
+      out[i] = networkOf((jobs[i] as (typeof jobs)[number]).axes, record);
+      options.onNetwork?.(++done, jobs.length, out[i] as StudyNetwork);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(executor.concurrency, jobs.length)) }, lane));
+  return out;
 }

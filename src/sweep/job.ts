@@ -66,6 +66,16 @@ export interface SweepJobSpec {
   /** Full-batch L-BFGS to gradTol after the epochs: the protocol's critical point. Default true in sweeps. */
   polish?: boolean;
   checkEvery?: number;
+  /**
+   * A study point (issue 24, src/study/): the generalization measures to compute once the network
+   * reached targetLoss (names as parseMeasures gives them). Absent for sweep points (their keys do
+   * not change), and so are the two fields below, which need it and a testFraction.
+   */
+  measures?: string[];
+  /** Study points: the fraction of training labels corrupted, seeded by `seed` (absent: none). */
+  labelNoise?: number;
+  /** Study points: train on the first trainSize of one shuffle (splitSeed) of the training split (absent: all of it). */
+  trainSize?: number;
 }
 
 export type SweepJobInput = Partial<SweepJobSpec> & Pick<SweepJobSpec, 'dataset' | 'width' | 'seed'>;
@@ -176,6 +186,30 @@ export function minibatchTrainOptions(spec: SweepJobSpec): Pick<TrainOptions, 'b
   };
 }
 
+const STUDY_FIELDS = ['measures', 'labelNoise', 'trainSize'] as const;
+// A measure name's shape (the registry, which the point's run consults, decides whether it exists).
+const MEASURE_NAME = /^[A-Za-z][A-Za-z0-9]*(@rho=[0-9.eE+-]+)?$/;
+
+/** The study fields of a spec: none for a sweep point; labelNoise and trainSize only with measures and a split. */
+function studyFields(input: SweepJobInput, testFraction: number): Pick<SweepJobSpec, (typeof STUDY_FIELDS)[number]> {
+  if (input.measures === undefined) {
+    const stray = STUDY_FIELDS.filter((k) => input[k] !== undefined);
+    if (stray.length > 0) fail('BAD_OPTION', `${stray.join(', ')} need(s) measures (a study point)`);
+    return {};
+  }
+  const m = input.measures;
+  if (!Array.isArray(m) || m.length === 0 || m.some((n) => typeof n !== 'string' || !MEASURE_NAME.test(n)))
+    fail('BAD_OPTION', 'measures must be a non-empty list of measure names', 'study points come from hessbound study; see docs/measures.md for the names');
+  if (testFraction === 0) fail('BAD_OPTION', 'a study point needs a testFraction (its gap is measured on the held-out part)');
+  const noise = input.labelNoise;
+  if (noise !== undefined && (typeof noise !== 'number' || !(noise > 0 && noise <= 1))) fail('BAD_OPTION', `labelNoise must be in (0, 1] (absent for none), got ${String(noise)}`);
+  return {
+    measures: [...m],
+    ...(noise !== undefined ? { labelNoise: noise } : {}),
+    ...(input.trainSize !== undefined ? { trainSize: integer(input.trainSize, 'trainSize', 1, 1_000_000_000) } : {}),
+  };
+}
+
 /** A complete, validated spec with defaults filled in and the data set id canonical. */
 export function normalizeJob(input: SweepJobInput): SweepJobSpec {
   if (typeof input !== 'object' || input === null) fail('BAD_OPTION', 'a sweep job must be an object');
@@ -186,6 +220,7 @@ export function normalizeJob(input: SweepJobInput): SweepJobSpec {
   known.add('hsr');
   known.add('hsrTarget');
   for (const field of MINIBATCH_FIELDS) known.add(field);
+  for (const field of STUDY_FIELDS) known.add(field);
   for (const key of Object.keys(input)) if (!known.has(key)) fail('BAD_OPTION', `unknown sweep job field '${key}'`);
   const d = JOB_DEFAULTS;
   const reduction = input.reduction ?? d.reduction;
@@ -212,6 +247,8 @@ export function normalizeJob(input: SweepJobInput): SweepJobSpec {
     ...(input.track ? { track: integer(input.track, 'track', 1, 1_000_000_000) } : {}),
     ...hsrFields(input.hsr, input.hsrTarget, depth),
     ...minibatchFields(input),
+    ...studyFields(input, testFractionOf(input.testFraction ?? d.testFraction)),
+    ...(input.measures !== undefined && (input.hsr || input.track || input.testData) ? fail('BAD_OPTION', 'a study point trains plainly: no hsr, track or testData') : {}),
     ...(input.batchSize !== undefined && input.hsr ? fail('BAD_OPTION', 'HSR training is full-batch only (its penalty is a function of all samples)', 'leave --batch-size out with --hsr/--hsrs') : {}),
   };
 }

@@ -100,6 +100,8 @@ export interface SweepRecord {
   model?: ModelJson;
   /** With the job's `track`: lambda_max and the WS bound along training. */
   track?: SharpnessTrack;
+  /** A study point's outcome: whether it reached targetLoss, and then its measures (null: undefined for this network). */
+  study?: { reached: boolean; measures: Record<string, number | null> };
 }
 
 /** A point that failed (kept out of the CSV, so a resumed sweep retries it). */

@@ -12,7 +12,10 @@ import { toProblemSpec } from '../problem.js';
 import { train } from '../train.js';
 import type { BackendName, Dataset, Model, Reduction } from '../types.js';
 import { DIAGNOSTIC_FLAGS, type DiagnosticFlag } from '../analysis/diagnostics.js';
-import { selectSamples } from '../analysis/split.js';
+import { selectSamples, stratifiedSplit } from '../analysis/split.js';
+import { corruptLabels } from '../study/label-noise.js';
+import { measureFunction } from '../study/measure-registry.js';
+import { subsampleTraining } from '../study/subsample.js';
 import { modelToJson } from '../model.js';
 import { loadDatasetById, parseDatasetId } from './dataset-id.js';
 import { jobKey, minibatchTrainOptions, normalizeJob, type SweepJobInput } from './job.js';
@@ -82,8 +85,10 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
   });
   const parameters = parameterCount(model);
 
+  // A study point trains on its (subsampled, label-noised) part of the split and is tested on the rest.
+  const studyData = spec.measures ? studyTrainingData(spec, data) : undefined;
   let t = now();
-  const trained = await train(model, data, {
+  const trained = await train(model, studyData?.train ?? data, {
     reduction: spec.reduction,
     gradTol: spec.gradTol,
     maxSteps: spec.maxSteps,
@@ -91,7 +96,7 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
     lr: spec.lr,
     weightDecay: spec.weightDecay,
     targetLoss: spec.targetLoss,
-    ...(spec.testFraction > 0 ? { testFraction: spec.testFraction, splitSeed: spec.splitSeed } : {}),
+    ...(studyData ? { testData: studyData.test } : spec.testFraction > 0 ? { testFraction: spec.testFraction, splitSeed: spec.splitSeed } : {}),
     ...(testData ? { testData } : {}),
     ...(context.backend ? { backend: context.backend } : {}),
     onProgress: (f) => report(TRAIN_SHARE * f),
@@ -102,7 +107,7 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
   });
   const secondsTrain = now() - t;
   // Hessians are of the training samples only.
-  const trainData = trained.split?.kind === 'fraction' ? selectSamples(data, complement(data.n, trained.split.testIndices), 'train') : data;
+  const trainData = studyData ? studyData.train : trained.split?.kind === 'fraction' ? selectSamples(data, complement(data.n, trained.split.testIndices), 'train') : data;
 
   t = now();
   const traces = await wsBound(trained.model, trainData, spec.reduction, context.backend, context.signal);
@@ -137,6 +142,15 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
   if (diagnostics.effectiveRank === null) diagnostics.effectiveRank = (traces.trace * traces.trace) / traces.traceOfSquare;
   const synthetic = parseDatasetId(spec.dataset);
   const o = traces.orthogonality;
+  // The study's measures, of networks that reached the target only (the others are left out of its statistics).
+  let study: SweepRecord['study'];
+  if (spec.measures) {
+    const reached = trained.loss <= spec.targetLoss;
+    const measures: Record<string, number | null> = {};
+    const ctx = { model: trained.model, init: model, data: trainData, backend: backend.name, seed: spec.seed, cache: new Map<string, unknown>(), ...(context.signal ? { signal: context.signal } : {}) };
+    for (const m of spec.measures) measures[m] = reached ? await measureFunction(m)(ctx) : null;
+    study = { reached, measures };
+  }
 
   return {
     key,
@@ -203,5 +217,14 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
     diagnostics,
     ...(context.keepModel ? { model: modelToJson(trained.model) } : {}),
     ...(trained.track ? { track: trained.track } : {}),
+    ...(study ? { study } : {}),
   };
+}
+
+/** A study point's training part (its split, subsample and label noise, all seeded) and test part. */
+function studyTrainingData(spec: ReturnType<typeof normalizeJob>, data: Dataset): { train: Dataset; test: Dataset } {
+  const split = stratifiedSplit(data, spec.testFraction, spec.splitSeed);
+  // Nested subsets (one shuffle by splitSeed), the same for every network seed.
+  const part = subsampleTraining(split.train, spec.trainSize ?? split.train.n, spec.splitSeed);
+  return { train: corruptLabels(part, spec.labelNoise ?? 0, spec.seed).data, test: split.test };
 }

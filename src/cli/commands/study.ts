@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { fail } from '../../errors.js';
 import { MEASURE_NAMES, RHO_MEASURE_NAMES } from '../../study/measure-registry.js';
-import { STUDY_AXES, study, type StudyResult } from '../../study/study.js';
+import { STUDY_AXES, study, studyDataText, type StudyResult } from '../../study/study.js';
 import { MINIBATCH_OPTIMIZERS } from '../../train.js';
 import { choice, int, num, parse, str, type ParsedValues } from '../args.js';
 import { fmt, keyValueTable, table } from '../format.js';
@@ -11,6 +11,9 @@ import { studyReportMarkdown } from '../../study/report.js';
 import { createProgressBar } from '../progress.js';
 import type { Subcommand } from '../registry.js';
 import { backendOf, loadData } from '../sources.js';
+import { QUEUE_HELP, QUEUE_OPTIONS, queueExecutorOf, queueSummary } from '../queue-options.js';
+import { DATASET_NAMES } from '../../node/datasets.js';
+import { loadDataById } from '../../node/dataset-ids.js';
 import { parseActivation } from '../../model.js';
 
 const HELP = `hessbound study — train a grid of networks to the same training loss, measure each, and rank-correlate
@@ -43,6 +46,8 @@ Usage: hessbound study (--data FILE | --dataset NAME) --target-loss X [options]
   --report FILE           write a markdown report: protocol, counts, what was left out, tau per measure
   --plot FILE             write an SVG chart of tau and granulated tau per measure with intervals
   --backend B             native | wasm | wasm-threads
+${QUEUE_HELP}
+                          (each network is a queue job; start 'hessbound worker' processes; docs/distributed.md)
   --quiet                 no progress bar`;
 
 function numberList(values: ParsedValues, name: string, fallback: number[], integer: boolean): number[] {
@@ -96,12 +101,16 @@ async function run(argv: string[]): Promise<void> {
     lrs: { type: 'string' }, 'batch-sizes': { type: 'string' }, activations: { type: 'string' }, 'train-sizes': { type: 'string' },
     rhos: { type: 'string' }, 'sharpness-rhos': { type: 'string' },
     json: { type: 'string' }, csv: { type: 'string' }, plot: { type: 'string' }, report: { type: 'string' }, quiet: { type: 'boolean' },
+    ...QUEUE_OPTIONS,
   });
   if (str(values, 'plot') === '') fail('BAD_OPTION', '--plot needs a file name');
   const targetLoss = num(values, 'target-loss') ?? fail('BAD_OPTION', '--target-loss is required', 'e.g. --target-loss 0.05: every network is trained to the same training loss');
-  const name = str(values, 'dataset');
-  // Synthetic ids stay ids: the study makes one data set per --rhos value from them.
-  const data = name !== undefined && name.trim().toLowerCase().startsWith('synthetic:') && str(values, 'data') === undefined ? name : loadData(values);
+  const name = str(values, 'dataset')?.trim();
+  // Synthetic and embedded (standardized) data sets stay ids: the jobs name them, and the study makes one data
+  // set per --rhos value from a synthetic one. Other data (files, --no-standardize) travels by content.
+  const byId = name !== undefined && str(values, 'data') === undefined && str(values, 'data-x') === undefined &&
+    (name.toLowerCase().startsWith('synthetic:') || ((DATASET_NAMES as readonly string[]).includes(name.toLowerCase().replace(/-/g, '_')) && !values['no-standardize']));
+  const data = byId ? name : loadData(values);
   const backend = backendOf(values);
   const bar = createProgressBar('study', process.stderr, !values['quiet']);
   const maxSteps = int(values, 'max-steps', undefined, 1);
@@ -119,6 +128,7 @@ async function run(argv: string[]): Promise<void> {
   const testFraction = num(values, 'test-fraction');
   const splitSeed = int(values, 'split-seed');
   const resamples = int(values, 'resamples', undefined, 1);
+  const executor = await queueExecutorOf(values, undefined, backend, typeof data === 'string' ? [] : [studyDataText(data)]);
   const result = await study(data, {
     grid: {
       widths: numberList(values, 'widths', [8], true),
@@ -142,9 +152,12 @@ async function run(argv: string[]): Promise<void> {
     ...(splitSeed !== undefined ? { splitSeed } : {}),
     ...(resamples !== undefined ? { resamples } : {}),
     ...(backend ? { backend } : {}),
+    ...(executor ? { executor, backend: executor.backend } : {}),
+    loadData: loadDataById,
     onNetwork: (done, total) => bar.update(done / total),
-  });
+  }).finally(() => executor?.close());
   bar.done();
+
   const json = str(values, 'json');
   const csv = str(values, 'csv');
   if (json) writeFileSync(json, `${JSON.stringify(result, null, 1)}\n`);
@@ -154,6 +167,7 @@ async function run(argv: string[]): Promise<void> {
   const report = str(values, 'report');
   if (report) writeFileSync(report, studyReportMarkdown(result));
   process.stdout.write(`${studyTable(result)}\n`);
+  if (executor) process.stdout.write(`\n${result.networks.length} network(s) trained and measured ${queueSummary(executor, executor.workers)}\n`);
 }
 
 export const studyCommand: Subcommand = { name: 'study', summary: 'sharpness vs generalization: train a grid to one loss, rank-correlate every measure with the gap', help: HELP, run };
