@@ -179,6 +179,18 @@ describe.each(BACKENDS)('study axes, %s backend', (backend) => {
     for (const s of r.statistics) if (s.granulated !== null) expect(s.granulated).toBeCloseTo(referenceGranulated(reached.filter((n) => n.measures[s.measure] !== null), s.measure, ['seed', 'rho']), 12);
   }, 120_000);
 
+  it('a learning rate that diverges: the network is left out as diverged and counted, the study goes on', async () => {
+    const r = await study(iris, {
+      grid: { widths: [4], seeds: [0, 1], lrs: [0.01, 1e4], batchSizes: [16], activations: ['relu'] }, optimizer: 'sgd', epochs: 50,
+      targetLoss: 0.3, measures: ['pathNorm'], backend, resamples: 10,
+    });
+    const diverged = r.networks.filter((n) => n.axes.lr === 1e4);
+    expect(diverged.map((n) => n.stopReason)).toEqual(['diverged', 'diverged']);
+    for (const n of diverged) expect(n).toMatchObject({ reached: false, trainLoss: null, gap: null, measures: { pathNorm: null } });
+    expect(r.excluded).toBeGreaterThanOrEqual(2);
+    expect(r.statistics[0]!.networks).toBe(r.reached);
+  });
+
   it('bad axes: rho without synthetic data, batch sizes above the smallest training set, sizes beyond the split, empty lists', async () => {
     const base = { targetLoss: 0.3, measures: 'pathNorm', backend, maxSteps: 10 } as const;
     await expect(study(iris, { ...base, grid: { widths: [2], seeds: [0], rhos: [0, 0.5] } })).rejects.toMatchObject({ code: 'BAD_OPTION', message: expect.stringMatching(/rho grid needs synthetic data/) });

@@ -5,7 +5,7 @@
  */
 import { throwIfAborted } from '../backend/cancel.js';
 import { getBackend } from '../backend/select.js';
-import { fail } from '../errors.js';
+import { HessboundError, fail } from '../errors.js';
 import { toDatasetInput, type DataInput } from '../inputs.js';
 import { stratifiedSplit } from '../analysis/split.js';
 import { bootstrapInterval, granulatedTau, kendallTau, type AxisTau, type Interval, type Network } from '../analysis/rank-correlation.js';
@@ -102,14 +102,16 @@ export const STUDY_AXES = ['width', 'depth', 'seed', 'weightDecay', 'labelNoise'
 
 export interface StudyNetwork {
   axes: StudyAxes;
-  stopReason: StopReason;
+  /** What stopped training; 'diverged' when it produced non-finite parameters (a learning rate too large). */
+  stopReason: StopReason | 'diverged';
   /** The training cross-entropy reached target: the network counts in the statistics. */
   reached: boolean;
-  trainLoss: number;
-  trainAccuracy: number;
-  testAccuracy: number;
+  /** Null for a diverged network (so are the accuracies and the gap). */
+  trainLoss: number | null;
+  trainAccuracy: number | null;
+  testAccuracy: number | null;
   /** trainAccuracy - testAccuracy (on the labels trained on, noisy ones included). */
-  gap: number;
+  gap: number | null;
   /** Every asked-for measure (null: undefined for this network, or not computed because the target was missed). */
   measures: Record<string, number | null>;
   seconds: number;
@@ -223,7 +225,7 @@ export async function study(dataInput: DataInput | string, options: StudyOptions
   const statistics = measures.map((measure): MeasureStatistics => {
     const nets: Network[] = reachedNets
       .filter((n) => n.measures[measure] !== null && Number.isFinite(n.measures[measure]))
-      .map((n) => ({ axes: n.axes as unknown as Network['axes'], measure: n.measures[measure] as number, gap: n.gap }));
+      .map((n) => ({ axes: n.axes as unknown as Network['axes'], measure: n.measures[measure] as number, gap: n.gap as number }));
     const tauOf = (s: readonly Network[]) => kendallTau(s.map((n) => n.measure), s.map((n) => n.gap));
     const granOf = (s: readonly Network[]) => (axisNames.length ? granulatedTau(s, axisNames).tau : null);
     const granulated = axisNames.length ? granulatedTau(nets, axisNames) : { tau: null, perAxis: [] };
@@ -299,8 +301,14 @@ async function runNetworks(jobs: { axes: StudyAxes; spec: SweepJobInput }[], exe
     while (next < jobs.length) {
       throwIfAborted(options.signal);
       const i = next++;
-      const record = await executor.run(specs[i] as (typeof specs)[number], () => {}, options.signal);
-      out[i] = networkOf((jobs[i] as (typeof jobs)[number]).axes, record);
+      const axes = (jobs[i] as (typeof jobs)[number]).axes;
+      try {
+        out[i] = networkOf(axes, await executor.run(specs[i] as (typeof specs)[number], () => {}, options.signal));
+      } catch (error) {
+        // Divergence is an outcome of the grid (a learning rate too large), not a failure of the study: left out and counted.
+        if (!(error instanceof HessboundError && error.code === 'NON_FINITE')) throw error;
+        out[i] = { axes, stopReason: 'diverged', reached: false, trainLoss: null, trainAccuracy: null, testAccuracy: null, gap: null, measures: Object.fromEntries(specs[i]!.measures!.map((m) => [m, null])), seconds: 0 };
+      }
       options.onNetwork?.(++done, jobs.length, out[i] as StudyNetwork);
     }
   };

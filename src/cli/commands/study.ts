@@ -69,7 +69,7 @@ function oneOrList(values: ParsedValues, single: string, plural: string, integer
 export function studyCsv(r: StudyResult): string {
   const head = [...STUDY_AXES, 'stopReason', 'reached', 'trainLoss', 'trainAccuracy', 'testAccuracy', 'gap', ...r.protocol.measures];
   const rows = r.networks.map((n) => [...STUDY_AXES.map((a) => n.axes[a] ?? ''), n.stopReason, n.reached, n.trainLoss, n.trainAccuracy, n.testAccuracy, n.gap, ...r.protocol.measures.map((m) => n.measures[m] ?? '')]);
-  return [head, ...rows].map((row) => row.map(String).join(',')).join('\n') + '\n';
+  return [head, ...rows].map((row) => row.map((v) => (v === null ? '' : String(v))).join(',')).join('\n') + '\n';
 }
 
 function interval(i: { low: number | null; high: number | null }): string {
