@@ -7,7 +7,7 @@
  * bad-input cases (unknown measure, empty grid, a target no network reaches).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -128,6 +128,27 @@ describe.each(BACKENDS)('hessbound study, %s backend', (backend) => {
     expect(epochs.stderr).toMatch(/--epochs and --optimizer apply to mini-batch training/);
     const radius = runCli(['study', '--dataset', 'iris', '--measures', 'pathNorm@rho=0.1', '--target-loss', '0.1', '--backend', backend, '--quiet']);
     expect(radius.stderr).toMatch(/'pathNorm' in 'pathNorm@rho=0.1' takes no radius/);
+  }, 240_000);
+
+  it('--workers 2 (worker threads) gives the same networks and statistics as one at a time, for file data too', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hb-workers-'));
+    const file = join(dir, 'wine.json');
+    writeFileSync(file, JSON.stringify({ x: [[1, 2], [2, 1], [3, 3], [0, 1], [1, 0], [4, 4], [2, 2], [3, 1], [1, 3], [0, 0], [5, 1], [1, 5]], y: [0, 0, 1, 0, 0, 1, 1, 1, 1, 0, 1, 1] }));
+    const run = (data: string[], extra: string[]) => {
+      const out = join(dir, `r${extra.join('')}${data.length}.json`);
+      const r = runCli(['study', ...data, '--widths', '3,5', '--seeds', '0,1', '--target-loss', '0.3', '--max-steps', '2000', '--measures', 'lambdaMax,pathNorm,averageSharpness',
+        '--resamples', '20', '--test-fraction', '0.34', '--backend', backend, '--quiet', '--json', out, ...extra], { OPENBLAS_NUM_THREADS: '1' });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const json = JSON.parse(readFileSync(out, 'utf8')) as StudyResult;
+      return { ...json, networks: json.networks.map(({ seconds: _s, ...n }) => n) };
+    };
+    for (const data of [['--dataset', 'iris', '--test-fraction', '0.3'].slice(0, 2), ['--data', file]]) {
+      const one = run(data, []);
+      const two = run(data, ['--workers', '2']);
+      expect(two.networks).toEqual(one.networks);
+      expect(two.statistics).toEqual(one.statistics);
+    }
   }, 240_000);
 
   it('bad input: an unknown measure and an empty grid are errors; a target no network reaches reports empty statistics', () => {

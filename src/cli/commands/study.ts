@@ -14,6 +14,8 @@ import { backendOf, loadData } from '../sources.js';
 import { QUEUE_HELP, QUEUE_OPTIONS, queueExecutorOf, queueSummary } from '../queue-options.js';
 import { DATASET_NAMES } from '../../node/datasets.js';
 import { loadDataById } from '../../node/dataset-ids.js';
+import { createWorkerPool } from '../../node/sweep-pool.js';
+import { writeContentCache } from '../../queue/content-data.js';
 import { parseActivation } from '../../model.js';
 
 const HELP = `hessbound study — train a grid of networks to the same training loss, measure each, and rank-correlate
@@ -46,6 +48,8 @@ Usage: hessbound study (--data FILE | --dataset NAME) --target-loss X [options]
   --report FILE           write a markdown report: protocol, counts, what was left out, tau per measure
   --plot FILE             write an SVG chart of tau and granulated tau per measure with intervals
   --backend B             native | wasm | wasm-threads
+  --workers W             train and measure W networks at once on worker threads (default 1: in this
+                          process); the same numbers as one at a time for the same BLAS thread count
 ${QUEUE_HELP}
                           (each network is a queue job; start 'hessbound worker' processes; docs/distributed.md)
   --quiet                 no progress bar`;
@@ -101,6 +105,7 @@ async function run(argv: string[]): Promise<void> {
     lrs: { type: 'string' }, 'batch-sizes': { type: 'string' }, activations: { type: 'string' }, 'train-sizes': { type: 'string' },
     rhos: { type: 'string' }, 'sharpness-rhos': { type: 'string' },
     json: { type: 'string' }, csv: { type: 'string' }, plot: { type: 'string' }, report: { type: 'string' }, quiet: { type: 'boolean' },
+    workers: { type: 'string' },
     ...QUEUE_OPTIONS,
   });
   if (str(values, 'plot') === '') fail('BAD_OPTION', '--plot needs a file name');
@@ -128,7 +133,13 @@ async function run(argv: string[]): Promise<void> {
   const testFraction = num(values, 'test-fraction');
   const splitSeed = int(values, 'split-seed');
   const resamples = int(values, 'resamples', undefined, 1);
-  const executor = await queueExecutorOf(values, undefined, backend, typeof data === 'string' ? [] : [studyDataText(data)]);
+  const workers = int(values, 'workers', undefined, 1);
+  const dataText = typeof data === 'string' ? undefined : studyDataText(data);
+  const queue = await queueExecutorOf(values, workers, backend, dataText ? [dataText] : []);
+  // Worker threads load in-memory data by content id from the local cache (as sweep --data does).
+  if (workers !== undefined && workers > 1 && dataText) writeContentCache(dataText.id, dataText.text);
+  const pool = workers !== undefined && workers > 1 ? createWorkerPool({ workers, ...(backend ? { backend } : {}) }) : undefined;
+  const executor = queue ?? pool;
   const result = await study(data, {
     grid: {
       widths: numberList(values, 'widths', [8], true),
@@ -152,7 +163,7 @@ async function run(argv: string[]): Promise<void> {
     ...(splitSeed !== undefined ? { splitSeed } : {}),
     ...(resamples !== undefined ? { resamples } : {}),
     ...(backend ? { backend } : {}),
-    ...(executor ? { executor, backend: executor.backend } : {}),
+    ...(queue ? { executor: queue, backend: queue.backend } : pool ? { executor: pool } : {}),
     loadData: loadDataById,
     onNetwork: (done, total) => bar.update(done / total),
   }).finally(() => executor?.close());
@@ -167,7 +178,7 @@ async function run(argv: string[]): Promise<void> {
   const report = str(values, 'report');
   if (report) writeFileSync(report, studyReportMarkdown(result));
   process.stdout.write(`${studyTable(result)}\n`);
-  if (executor) process.stdout.write(`\n${result.networks.length} network(s) trained and measured ${queueSummary(executor, executor.workers)}\n`);
+  if (queue) process.stdout.write(`\n${result.networks.length} network(s) trained and measured ${queueSummary(queue, queue.workers)}\n`);
 }
 
 export const studyCommand: Subcommand = { name: 'study', summary: 'sharpness vs generalization: train a grid to one loss, rank-correlate every measure with the gap', help: HELP, run };
