@@ -9,7 +9,9 @@
  * intervals. Networks run two at a time on the sweep's worker threads (2 cores). Not a speed
  * benchmark: the wall time and the machine's load are reported for the record.
  *
- *   node --import tsx bench/study.ts [--md bench/study-results.md] [--json FILE] [--plot FILE]
+ *   OPENBLAS_NUM_THREADS=1 node --import tsx bench/study.ts [--md bench/study-results.md] [--json FILE] [--plot FILE]
+ *
+ * (one BLAS thread per network thread: the addon loads before the pool, so the variable must be set at the start)
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -43,7 +45,7 @@ const result = await study('digits', {
 const seconds = (performance.now() - started) / 1000;
 const loadAtEnd = loadavg().map((v) => Number(v.toFixed(2)));
 const context = [
-  `Run by \`node --import tsx bench/study.ts\`: ${machine.cpu}, ${machine.cores} cores, load average ${machine.loadAverage.join(' / ')} at the start and ${loadAtEnd.join(' / ')} at the end`,
+  `Run by \`OPENBLAS_NUM_THREADS=1 node --import tsx bench/study.ts\`: ${machine.cpu}, ${machine.cores} cores, load average ${machine.loadAverage.join(' / ')} at the start and ${loadAtEnd.join(' / ')} at the end`,
   `(the machine is shared with other jobs); native backend (${machine.nativeLinalg ?? 'not loaded'}, SIMD path ${addon?.simd ?? 'unknown'}), two networks at a time on worker threads (${pool.blasThreads} BLAS thread each);`,
   `${result.networks.length} networks in ${seconds.toFixed(0)} s wall.`,
 ].join('\n');

@@ -130,6 +130,24 @@ describe.each(BACKENDS)('hessbound study, %s backend', (backend) => {
     expect(radius.stderr).toMatch(/'pathNorm' in 'pathNorm@rho=0.1' takes no radius/);
   }, 240_000);
 
+  it('runs on digits end to end: a small grid over training-set size, activation and label noise; scipy agrees on the CSV', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hb-digits-'));
+    const r = runCli(['study', '--dataset', 'digits', '--widths', '6', '--seeds', '0', '--train-sizes', '200,400', '--activations', 'tanh,relu', '--label-noise', '0,0.1',
+      '--target-loss', '0.2', '--max-steps', '2000', '--resamples', '20', '--measures', 'lambdaMax,wsUpper,adaptiveSharpness2,pacBayesMagnitude,pathNorm,spectralProduct',
+      '--backend', backend, '--quiet', '--json', join(dir, 'r.json'), '--csv', join(dir, 'r.csv'), '--report', join(dir, 'r.md'), '--plot', join(dir, 'r.svg')]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const json = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as StudyResult;
+    expect(json.protocol.data).toBe('digits');
+    expect(json.protocol.trainSamples + json.protocol.testSamples).toBe(1797);
+    expect(json.networks.length).toBe(8);
+    expect(json.protocol.axes).toEqual(['labelNoise', 'activation', 'trainSize']);
+    expect(json.reached).toBeGreaterThanOrEqual(6);
+    expectScipyAgrees(json, join(dir, 'r.csv'));
+    checkSvg(readFileSync(join(dir, 'r.svg'), 'utf8'));
+    expect(readFileSync(join(dir, 'r.md'), 'utf8')).toContain(`${json.reached} of 8 networks reached the target`);
+  }, 240_000);
+
   it('--workers 2 (worker threads) gives the same networks and statistics as one at a time, for file data too', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hb-workers-'));
     const file = join(dir, 'wine.json');
