@@ -27,8 +27,9 @@ export { stratifiedSplit, checkTestData, type DataSplit } from './analysis/split
 export { computeDiagnostics, DIAGNOSTIC_FLAGS, type Diagnostics, type DiagnosticFlag } from './analysis/diagnostics.js';
 export * from './analysis/measures/index.js';
 export { kendallTau, granulatedTau, bootstrapInterval, type Network, type AxisTau, type GranulatedTau, type Interval } from './analysis/rank-correlation.js';
-export { study, type StudyGrid, type StudyOptions, type StudyResult, type StudyNetwork, type MeasureStatistics } from './study/study.js';
-export { MEASURE_NAMES, MEASURE_RADII, parseMeasures } from './study/measure-registry.js';
+export { STUDY_AXES, study, studyDataText, type StudyAxes, type StudyGrid, type StudyOptions, type StudyResult, type StudyNetwork, type MeasureStatistics } from './study/study.js';
+export { MEASURE_NAMES, MEASURE_RADII, RHO_MEASURE_NAMES, parseMeasures, rhoMeasureName } from './study/measure-registry.js';
 export { corruptLabels } from './study/label-noise.js';
+export { subsampleTraining } from './study/subsample.js';
 export { studyPlotSvg } from './plot/study-plot.js';
 export { studyReportMarkdown } from './study/report.js';
