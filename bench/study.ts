@@ -49,7 +49,8 @@ const context = [
   `(the machine is shared with other jobs); native backend (${machine.nativeLinalg ?? 'not loaded'}, SIMD path ${addon?.simd ?? 'unknown'}), two networks at a time on worker threads (${pool.blasThreads} BLAS thread each);`,
   `${result.networks.length} networks in ${seconds.toFixed(0)} s wall.`,
 ].join('\n');
-const md = studyReportMarkdown(result, context);
+// The hand-written discussion lives beside the output, so a rerun does not erase it.
+const md = `${studyReportMarkdown(result, context)}\nThe choices made for this run and the comparison with the literature: [\`study-discussion.md\`](study-discussion.md).\n`;
 if (values.md) writeFileSync(values.md, md);
 if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 1)}\n`);
 if (values.plot) writeFileSync(values.plot, studyPlotSvg(result));
