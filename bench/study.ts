@@ -14,6 +14,7 @@
  * (one BLAS thread per network thread: the addon loads before the pool, so the variable must be set at the start)
  */
 import { writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 
@@ -50,7 +51,8 @@ const context = [
   `${result.networks.length} networks in ${seconds.toFixed(0)} s wall.`,
 ].join('\n');
 // The hand-written discussion lives beside the output, so a rerun does not erase it.
-const md = `${studyReportMarkdown(result, context)}\nThe choices made for this run and the comparison with the literature: [\`study-discussion.md\`](study-discussion.md).\n`;
+const files = [values.json ? `Full result (every network, per-axis τ): [\`${basename(values.json)}\`](${basename(values.json)})` : '', values.plot ? `chart: [\`${values.plot}\`](../${values.plot})` : ''].filter(Boolean).join('; ');
+const md = `${studyReportMarkdown(result, context)}${files ? `\n${files}.\n` : ''}\nThe choices made for this run and the comparison with the literature: [\`study-discussion.md\`](study-discussion.md).\n`;
 if (values.md) writeFileSync(values.md, md);
 if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 1)}\n`);
 if (values.plot) writeFileSync(values.plot, studyPlotSvg(result));
