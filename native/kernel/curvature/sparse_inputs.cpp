@@ -21,9 +21,10 @@ namespace hessbound {
 
 namespace {
 
-// Below this fraction of nonzeros layer 0 reads X in compressed rows. A nonzero costs about what a
-// dense GEMM spends on 2-3 entries (an indexed row of V_0^T or of the accumulator instead of
-// packed panels), so sparse wins well below 1/2; see bench/sparse-inputs.ts for the measurement.
+// At most this fraction of nonzeros, layer 0 reads X by its nonzeros. The sparse loops run at
+// about 0.4 of OpenBLAS's AVX-512 GEMM rate per flop (perf on the bench Xeon, 10,000 x 784 x 256:
+// ~20 against ~53 GFLOP/s), so they break even near 40% nonzero; at 24% a whole product took
+// 1.0-1.8x less CPU time (bench/sparse-inputs-results.md, a loaded machine).
 constexpr double kSparseMaxDensity = 0.35;
 
 std::atomic<int> g_format{-1};
