@@ -101,6 +101,8 @@ export interface AnalyzeResult {
   lanczos?: {
     iterations: number;
     products: number;
+    /** How layer 0 of the products read X: by its nonzeros (mostly-zero inputs) or as a dense matrix. */
+    inputs: 'sparse' | 'dense';
     converged: boolean;
     /** Per end: every reported Ritz value of that end met the tolerance. */
     topConverged: boolean;
@@ -198,7 +200,7 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
     backend,
     method === 'dense'
       ? [forwardCache(sizes, spec.samples), denseHessian(parameters)]
-      : [forwardCache(sizes, spec.samples), hvpScratch(sizes, spec.samples), lanczosBasis(parameters, maxIterations)],
+      : [forwardCache(sizes, spec.samples), hvpScratch(sizes, spec.samples, closedFormThreads(backend)), lanczosBasis(parameters, maxIterations)],
     options.maxMemoryBytes,
   );
   const boundOption = options.bound ?? 'auto';

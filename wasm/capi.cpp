@@ -30,6 +30,7 @@
 #include "curvature/hessian.hpp"
 #include "support/json_writer.hpp"
 #include "support/owned_problem.hpp"
+#include "curvature/sparse_inputs.hpp"
 #include "model/sample_chunks.hpp"
 
 // Progress goes to an optional JS function the caller puts on the module object for one call
@@ -132,6 +133,12 @@ EMSCRIPTEN_KEEPALIVE const double* hb_array(int i) { return g.arrays[i & 1].data
 EMSCRIPTEN_KEEPALIVE std::size_t hb_array_length(int i) { return g.arrays[i & 1].size(); }
 EMSCRIPTEN_KEEPALIVE double hb_scalar(int i) { return g.scalars[i & 7]; }
 EMSCRIPTEN_KEEPALIVE void hb_release() { clear_results(); }
+
+// How layer 0 of a Hessian-vector product reads X (0 auto, 1 dense, 2 sparse), as
+// HESSBOUND_SPARSE_INPUTS natively; the host passes the variable at load.
+EMSCRIPTEN_KEEPALIVE void hb_set_sparse_inputs(int format) {
+  hessbound::set_input_format(static_cast<hessbound::InputFormat>(format < 0 || format > 2 ? 0 : format));
+}
 
 #if defined(__EMSCRIPTEN_PTHREADS__)
 // The threaded module (hessbound-wasm-mt): the kernel's threads over samples, as HESSBOUND_THREADS

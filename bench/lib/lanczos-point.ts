@@ -2,7 +2,7 @@
  * Child process of bench/scale-lanczos.ts: lambda_max by analyze() (Lanczos, largest end only, no
  * bound) on the seeded synthetic digit set and model the parent wrote for the peer, timed in-process
  * (the whole call: problem conversion, forward pass, Lanczos, diagnostics). Run with
- * OPENBLAS_NUM_THREADS / HESSBOUND_THREADS / HESSBOUND_SIMD set by the parent. Prints one JSON line.
+ * OPENBLAS_NUM_THREADS / HESSBOUND_THREADS / HESSBOUND_SIMD / HESSBOUND_SPARSE_INPUTS set by the parent. Prints one JSON line.
  *
  *   node --import tsx bench/lib/lanczos-point.ts N WIDTH TOLERANCE
  */
@@ -22,6 +22,7 @@ process.stdout.write(
     phases: r.seconds,
     lambdaMax: r.lambdaMax,
     products: r.lanczos?.products ?? null,
+    inputs: r.lanczos?.inputs ?? null,
     iterations: r.lanczos?.iterations ?? null,
     residual: r.lanczos?.topResiduals[0] ?? null,
     converged: r.converged,

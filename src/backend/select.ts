@@ -6,6 +6,7 @@
  */
 import { HessboundError } from '../errors.js';
 import { requestedSimdPath } from './simd.js';
+import { requestedInputFormat } from './input-format.js';
 import type { BackendName } from '../types.js';
 import type { KernelBackend } from './types.js';
 
@@ -102,6 +103,7 @@ function fallbackWhy(chosen: BackendName, reasons: readonly string[], threads: n
 /** The backend to use: `name`, else HESSBOUND_BACKEND, else native with WebAssembly as fallback. */
 export async function getBackend(name?: BackendName | 'auto'): Promise<KernelBackend> {
   requestedSimdPath(); // an unknown HESSBOUND_SIMD is BAD_OPTION, not a silent default
+  requestedInputFormat(); // likewise HESSBOUND_SPARSE_INPUTS
   const forced = requested(name === 'auto' ? undefined : name);
   const order: BackendName[] = forced ? [forced] : inNode() ? ['native'] : ['wasm'];
   let wasmThreads = 1;

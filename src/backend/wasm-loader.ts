@@ -29,6 +29,8 @@ export interface HessboundWasmModule {
   _hb_eigh(matrix: number, length: number, n: number, first: number, last: number, vectors: number): number;
   _hb_ws_bounds(trace: number, traceOfSquare: number, n: number): number;
   _hb_probe_alloc(bytes: number): number;
+  /** How layer 0 reads X (0 auto, 1 dense, 2 sparse: HESSBOUND_SPARSE_INPUTS natively). */
+  _hb_set_sparse_inputs(format: number): void;
   /** Threaded build only (hessbound-wasm-mt): the kernel's threads, as HESSBOUND_THREADS natively. */
   _hb_set_threads?(requested: number, cap: number): void;
   /** Threaded build only: threads the kernel has run one call on (1 + the workers it started). */

@@ -10,6 +10,7 @@
 import { HessboundError } from '../errors.js';
 import { toHessboundError } from './kernel-errors.js';
 import { requireWasmSimd } from './wasm-features.js';
+import { inputFormatCode, requestedInputFormat } from './input-format.js';
 import { effectiveSignal, throwIfAborted } from './cancel.js';
 import type { KernelBackend, ProblemSpec, ProgressCallback } from './types.js';
 import type { KernelWorkerOptions, wasmOnWebWorker } from './wasm-web.js';
@@ -396,8 +397,14 @@ export interface WasmKernelBackend extends KernelBackend {
 }
 
 export async function createWasmBackend({ factory, module, threaded }: WasmArtifacts): Promise<WasmKernelBackend> {
+  const format = inputFormatCode(requestedInputFormat());
   const instantiate = () =>
-    new Promise<HessboundWasmModule>((resolve, reject) => {
+    new Promise<HessboundWasmModule>((resolveModule, reject) => {
+      // Every instance (also one replacing a trapped one) hears HESSBOUND_SPARSE_INPUTS.
+      const resolve = (m: HessboundWasmModule) => {
+        m._hb_set_sparse_inputs(format);
+        resolveModule(m);
+      };
       const overrides: WasmModuleOverrides & { PThread?: { terminateAllThreads?(): void } } = {
         // Instantiating from the compiled module: no fetch by the glue, and a cheap restart.
         instantiateWasm(imports, receive) {

@@ -42,20 +42,40 @@ export function forwardCache(sizes: readonly number[], samples: number): Allocat
   return { what: `the forward pass over ${samples.toLocaleString('en-US')} samples`, bytes, hint: SMALLER_WIDTH };
 }
 
-/** Hessian-vector product scratch: block buffers per thread and up to 16 partial products of P. */
-export function hvpScratch(sizes: readonly number[], samples: number): Allocation {
+/** Most fraction of nonzero inputs for which the products read X by its nonzeros (sparse_inputs.cpp kSparseMaxDensity). */
+const SPARSE_MAX_DENSITY = 0.35;
+
+/**
+ * Hessian-vector product scratch (native/kernel/curvature/hvp.cpp HvpEngine): per thread, blocks of
+ * rows (256 KB per array of the widest layer, at least 32 rows) for R(u), R(a), R(delta) of every
+ * layer and one more; up to 7 partial products of P (8 sample chunks); packed copies of the
+ * first and last layers' directions. With mostly-zero inputs (sparse_inputs.cpp), also X by its
+ * nonzeros (at most SPARSE_MAX_DENSITY of N x d, 12 bytes each, and d + 1 offsets per block),
+ * V_0^T, and per thread a d x width accumulator and a forward tile: always counted, as the plan
+ * does not see the data's density.
+ */
+export function hvpScratch(sizes: readonly number[], samples: number, threads = 1): Allocation {
   const P = parameterCountOf(sizes);
-  const rows = Math.min(samples, 4096);
-  const bytes = DOUBLE * (3 * rows * sum(sizes.slice(1)) * 2 + 17 * P);
+  const widths = sizes.slice(1);
+  const widest = Math.max(1, ...sizes.slice(1, -1));
+  const rows = Math.min(samples, Math.max(32, Math.floor(2 ** 18 / (DOUBLE * widest))));
+  const d = sizes[0] as number;
+  const h0 = sizes[1] as number;
+  const c = sizes.at(-1) as number;
+  const perThread = rows * (3 * (sum(widths) + 8 * widths.length) + widest);
+  const packed = 2 * c * widest + (Math.ceil(h0 / 32) * 32 + 32) * d;
+  const blocks = Math.ceil(samples / rows) + 8;
+  const sparseBytes = SPARSE_MAX_DENSITY * samples * d * 12 + blocks * (d + 1) * 8 + DOUBLE * ((1 + threads) * d * h0 + threads * rows * 32);
+  const bytes = DOUBLE * (threads * perThread + 7 * P + packed) + sparseBytes;
   return { what: 'Hessian-vector product scratch', bytes, hint: SMALLER_WIDTH };
 }
 
-/** The Lanczos basis: one row of P doubles per iteration (full reorthogonalization). */
+/** The Lanczos basis: one row of P doubles per iteration (full reorthogonalization), and w, a Ritz vector and its image (lanczos.cpp). */
 export function lanczosBasis(parameters: number, maxIterations: number): Allocation {
   const rows = Math.min(Math.max(maxIterations, 2), parameters);
   return {
     what: `a Lanczos basis of ${rows.toLocaleString('en-US')} x ${parameters.toLocaleString('en-US')} doubles`,
-    bytes: DOUBLE * parameters * (rows + 6),
+    bytes: DOUBLE * parameters * (rows + 3),
     hint: 'lower maxIterations (CLI --max-iterations), ask only --which largest, or use smaller hidden widths',
     cliHint: 'lower --max-iterations, ask only --which largest, or use smaller hidden widths (--hidden)',
   };

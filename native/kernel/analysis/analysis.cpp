@@ -81,6 +81,7 @@ void analyze_lanczos(const Problem& p, const ForwardCache& cache, const AnalyzeO
   r.lambda_min = lr.smallest.empty() ? std::nan("") : lr.smallest.front();
   r.iterations = lr.iterations;
   r.products = lr.products;
+  r.sparse_inputs = engine.sparse_inputs();
   r.converged = lr.converged;
   r.top_converged = lr.largest_converged;
   r.bottom_converged = lr.smallest_converged;
@@ -175,6 +176,7 @@ std::string to_json(const AnalyzeResult& r) {
     w.key("lanczos").begin();
     w.key("iterations").number(r.iterations);
     w.key("products").number(r.products);
+    w.key("inputs").string(r.sparse_inputs ? "sparse" : "dense");
     w.key("converged").boolean(r.converged);
     w.key("topConverged").boolean(r.top_converged);
     w.key("bottomConverged").boolean(r.bottom_converged);

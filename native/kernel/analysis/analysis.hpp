@@ -42,6 +42,7 @@ struct AnalyzeResult {
   std::vector<double> eigenvalues;  // all, ascending (dense only)
   // Lanczos only
   int iterations = 0, products = 0;
+  bool sparse_inputs = false;  // Lanczos: layer 0 of its products read X by its nonzeros
   bool converged = true;
   bool top_converged = true, bottom_converged = true;  // per Lanczos end (true for dense)
   std::vector<double> top_residuals, bottom_residuals;

@@ -715,31 +715,41 @@ void output_params(const OutputParams& b) {
 // buffers): r_pre_, r_post_ and r_delta_ hold thread t's block buffers of layer l at index t * L + l;
 // tmp_ holds T blocks of the widest hidden layer (the generic backward pass), then C - 1 partial
 // products of P entries (chunk c > 0 sums its samples' contributions there, chunk 0 into out),
-// then with the fused output layer the packed V_o and W_o, and the packed V_0 panels.
+// then with the fused output layer the packed V_o and W_o, and the packed V_0 panels; with sparse
+// inputs, V_0^T and T accumulators of (Hv)_W(0)^T (d x H each).
 namespace {
 struct Layout {
   int threads, chunks, rows;
-  std::size_t tmp_block, P, packed, first;
+  std::size_t tmp_block, P, packed, first, sparse;
   std::size_t partial(int c) const { return threads * tmp_block + (c - 1) * P; }
   std::size_t pack() const { return threads * tmp_block + (chunks - 1) * P; }
-  std::size_t size() const { return pack() + 2 * packed + first; }
+  std::size_t vt() const { return pack() + 2 * packed + first; }
+  // Thread t's accumulator (sparse doubles) and forward tile (rows x kSparseTileColumns).
+  std::size_t sparse_thread() const { return sparse ? sparse + static_cast<std::size_t>(rows) * kSparseTileColumns : 0; }
+  std::size_t sparse_acc(int t) const { return vt() + sparse + static_cast<std::size_t>(t) * sparse_thread(); }
+  std::size_t sparse_tile(int t) const { return sparse_acc(t) + sparse; }
+  std::size_t size() const { return vt() + (sparse ? sparse + static_cast<std::size_t>(threads) * sparse_thread() : 0); }
 };
-Layout layout(const Problem& p, int threads) {
+Layout layout(const Problem& p, int threads, bool sparse) {
   const NetSpec& net = p.net;
   const int L = net.layers();
   int widest = 0;
   for (int l = 1; l < L; ++l) widest = std::max(widest, net.sizes[l]);
   const int rows = block_rows(p);
   const std::size_t packed = fused_output(net) ? static_cast<std::size_t>(net.classes()) * net.sizes[L - 1] : 0;
+  if (sparse) return {threads, sample_chunk_count(p), rows, static_cast<std::size_t>(rows) * widest, net.parameter_count(), packed,
+                     0, static_cast<std::size_t>(net.inputs()) * net.sizes[1]};
   return {threads, sample_chunk_count(p), rows, static_cast<std::size_t>(rows) * widest, net.parameter_count(), packed,
-          first_packed(net)};
+          first_packed(net), 0};
 }
 }  // namespace
 
 HvpEngine::HvpEngine(const Problem& p, const ForwardCache& cache) : p_(p), cache_(cache) {
   const NetSpec& net = p.net;
   const int L = net.layers();
-  const Layout lay = layout(p, sample_chunk_threads(p, sample_chunk_count(p)));
+  const bool sparse = sparse_inputs_wanted(p);
+  const Layout lay = layout(p, sample_chunk_threads(p, sample_chunk_count(p)), sparse);
+  if (sparse) sparse_ = hessbound::sparse_inputs(p, lay.chunks, lay.rows);
   const std::size_t rows = static_cast<std::size_t>(lay.rows);
   r_pre_.resize(static_cast<std::size_t>(lay.threads) * L);
   r_post_.resize(static_cast<std::size_t>(lay.threads) * L);
@@ -775,6 +785,10 @@ struct Chunk {
   double* tmp;
   const double *PV, *PW;  // packed V_o and W_o (fused output layer)
   const double* P0;       // packed V_0^T (first_layer_simd)
+  const SparseInputs* sparse;  // X by its nonzeros, or null
+  const double* VT;          // V_0^T (sparse inputs)
+  double* acc0;              // this thread's (Hv)_W(0)^T of the chunk (sparse inputs)
+  double* tile0;             // this thread's forward tile (sparse inputs)
 
   void run() const;
 };
@@ -782,7 +796,7 @@ struct Chunk {
 void Chunk::run() const {
   const NetSpec& net = p.net;
   const int L = net.layers(), c = net.classes();
-  const bool fused = fused_output(net), simd0 = first_layer_simd(net);
+  const bool fused = fused_output(net), simd0 = !sparse && first_layer_simd(net);
   // Row stride of R(delta_l) in the block scratch (padded for the last hidden layer when fused).
   auto stride = [&](int l) { return fused && l == L - 2 ? padded_width(net.sizes[l + 1]) : net.sizes[l + 1]; };
   if (begin >= end) {
@@ -803,7 +817,9 @@ void Chunk::run() const {
       const int in = net.sizes[l], outw = net.sizes[l + 1];
       double* ru = r_pre[l].data();
       const double* input = l == 0 ? p.x + static_cast<std::size_t>(n0) * in : at(cache.post[l - 1], in);
-      if (l == 0 && simd0) {
+      if (l == 0 && sparse) {
+        sparse_forward(SparseFirstLayer{sparse->block_at(n0), m, outw, stride(0), sparse, VT, ru, nullptr, nullptr, tile0});
+      } else if (l == 0 && simd0) {
         FirstLayer b{m, in, outw, stride(0), input, P0, ru, nullptr, nullptr, nullptr, false};
         first_forward(b);
       } else {
@@ -912,7 +928,14 @@ void Chunk::run() const {
         first_params(b);  // the bias sums too
         continue;
       }
-      gemm(true, false, outw, in, m, 1.0, r_delta[l].data(), ld, input, in, acc, ow, in);
+      if (l == 0 && sparse) {
+        // Summed over the chunk's blocks transposed; stored into ow after the last block.
+        if (first) std::fill(acc0, acc0 + static_cast<std::size_t>(in) * outw, 0.0);
+        sparse_params(SparseFirstLayer{sparse->block_at(n0), m, outw, ld, sparse, nullptr, nullptr, r_delta[0].data(), acc0, nullptr});
+        if (n0 + rows >= end) sparse_params_store(outw, in, acc0, ow);
+      } else {
+        gemm(true, false, outw, in, m, 1.0, r_delta[l].data(), ld, input, in, acc, ow, in);
+      }
       if (l > 0) gemm(true, false, outw, in, m, 1.0, at(cache.delta[l], outw), outw, r_post[l - 1].data(), in, 1.0, ow, in);
       if (ob) {
         if (first) std::fill(ob, ob + outw, 0.0);
@@ -929,7 +952,7 @@ void Chunk::run() const {
 void HvpEngine::apply(const double* v, double* out) {
   const NetSpec& net = p_.net;
   const int L = net.layers(), N = p_.samples;
-  const Layout lay = layout(p_, static_cast<int>(r_pre_.size()) / L);
+  const Layout lay = layout(p_, static_cast<int>(r_pre_.size()) / L, !sparse_.empty());
   double* PV = tmp_.data() + lay.pack();
   double* PW = PV + lay.packed;
   double* P0 = PW + lay.packed;
@@ -938,6 +961,8 @@ void HvpEngine::apply(const double* v, double* out) {
     output_pack(net.classes(), net.sizes[L - 1], p_.weight(L - 1), PW);
   }
   if (lay.first) first_pack(net.sizes[1], net.inputs(), v + net.weight_offset(0), P0);
+  double* VT = lay.sparse ? tmp_.data() + lay.vt() : nullptr;
+  if (VT) sparse_transpose(net.sizes[1], net.inputs(), v + net.weight_offset(0), VT);
   // Thread t runs chunks from the shared counter on its own scratch.
   std::atomic<int> next{0};
   auto work = [&](int t) {
@@ -947,7 +972,8 @@ void HvpEngine::apply(const double* v, double* out) {
       const int begin = static_cast<int>(static_cast<long long>(N) * c / lay.chunks);
       const int end = static_cast<int>(static_cast<long long>(N) * (c + 1) / lay.chunks);
       Chunk{p_, cache_, v, partial, begin, end, lay.rows, &r_pre_[at], &r_post_[at], &r_delta_[at],
-            tmp_.data() + t * lay.tmp_block, PV, PW, P0}
+            tmp_.data() + t * lay.tmp_block, PV, PW, P0, VT ? &sparse_ : nullptr, VT,
+            VT ? tmp_.data() + lay.sparse_acc(t) : nullptr, VT ? tmp_.data() + lay.sparse_tile(t) : nullptr}
           .run();
     }
   };
