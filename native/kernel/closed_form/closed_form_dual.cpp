@@ -50,6 +50,17 @@ struct DualShared {
       for (int rho = 0; rho < pairs; ++rho, pr.next())
         apacked[static_cast<std::size_t>(n) * pairs + rho] = D.amat(n, pr.i(), pr.j()) * (pr.i() == pr.j() ? 1.0 : kSqrt2);
     }
+    // e_d - p_n for the dominant class d, from its small entries (1 - p_d as the sum of the others);
+    // zero for samples without one.
+    saturated.assign(static_cast<std::size_t>(D.N) * c, 0.0);
+    dominant.assign(D.N, -1.0);
+    for (int n = 0; n < D.N; ++n) {
+      const int d = D.dominant[n];
+      if (d < 0) continue;
+      dominant[n] = d;
+      const std::size_t nc = static_cast<std::size_t>(n) * c;
+      for (int t = 0; t < c; ++t) saturated[nc + t] = t == d ? D.omp[nc + t] : -D.p[nc + t];
+    }
     // Upper triangle of tiles, row by row: the order the tiles' sums are added in.
     for (int n0 = 0; n0 < D.N; n0 += b)
       for (int m0 = n0; m0 < D.N; m0 += b) tiles.push_back({n0, m0});
@@ -84,6 +95,7 @@ struct DualShared {
   const int c, h, pairs, rows;
   int b = 1;
   std::vector<double> omega, apacked;
+  std::vector<double> saturated, dominant;  // N x c: e_d - p_n; N: d as a double, -1 for none
   std::vector<Tile> tiles;
 };
 
@@ -99,11 +111,10 @@ class DualTiles {
     packed_.resize(dual_packed_size(b_, h_));
     scratch_.resize(dual_row_scratch(c_, rows_));
     right_.resize(tile * c_ * h_);
-    cn_.resize(tile * c_ * h_);
-    cm_.resize(tile * c_ * h_);
     out2_.resize(tile * c_ * tile + ld);  // rows of c x bm; the last row's vectors read up to ld past it
-    for (auto* v : {&kx_, &kz_, &de_, &ed_, &ee_, &gg_, &ss_, &aa_, &cc_}) v->resize(tile * ld);
-    for (auto* v : {&pmt_, &qmt_, &gmt_}) v->resize(static_cast<std::size_t>(c_) * ld);
+    for (auto* v : {&kx_, &kz_, &de_, &ed_, &ee_, &gg_, &ss_, &aa_}) v->resize(tile * ld);
+    for (auto* v : {&pmt_, &qmt_, &gmt_, &bmt_}) v->resize(static_cast<std::size_t>(c_) * ld);
+    domt_.resize(ld);
     acc_.resize(7 * ld);
   }
 
@@ -111,10 +122,6 @@ class DualTiles {
   TraceTerms tile(int n0, int m0) {
     const int N = D_.N;
     const int bn = std::min(b_, N - n0), bm = std::min(b_, N - m0);
-    if (n0 != filled_n0_) {
-      fill_c_rows(n0, bn, cn_.data());
-      filled_n0_ = n0;
-    }
     TraceTerms t;
     accumulate(n0, bn, m0, bm, t);
     return t;
@@ -142,11 +149,6 @@ class DualTiles {
     for (int j = 0; j < h_; ++j) out[j] = sn[j] * zn[j] * D_.w2diff(n, k, j);
   }
 
-  // Rows of C_n flattened (c h per sample), for <C_n, C_m>.
-  void fill_c_rows(int n0, int b, double* out) const {
-    for (int i = 0; i < b; ++i) D_.fill_c(n0 + i, out + static_cast<std::size_t>(i) * c_ * h_);
-  }
-
   // Gradient rows of samples m0 .. m0+bm ordered (k, m), so each k gives a contiguous row of out2.
   void fill_right(int m0, int bm) {
     for (int j = 0; j < bm; ++j)
@@ -166,9 +168,6 @@ class DualTiles {
     fill_right(m0, bm);
     gemm(false, true, bn, c_ * bm, h_, 1.0, S + static_cast<std::size_t>(n0) * h_, h_, right_.data(), h_, 0.0,
          out2_.data(), c_ * bm);
-    if (!diagonal) fill_c_rows(m0, bm, cm_.data());
-    const double* cm = diagonal ? cn_.data() : cm_.data();
-    gemm(false, true, bn, bm, c_ * h_, 1.0, cn_.data(), c_ * h_, cm, c_ * h_, 0.0, cc_.data(), ld_);
     cross_gram(D_.xt.data(), D_.xt.data(), D_.d1, n0, bn, m0, bm, kx_.data(), ld_);
     cross_gram(D_.zt.data(), D_.zt.data(), D_.h1, n0, bn, m0, bm, kz_.data(), ld_);
     cross_gram(S_.apacked.data(), S_.apacked.data(), pairs_, n0, bn, m0, bm, aa_.data(), ld_);
@@ -182,12 +181,15 @@ class DualTiles {
     transpose_rows(D_.p.data(), m0, bm, pmt_.data());
     transpose_rows(D_.q.data(), m0, bm, qmt_.data());
     transpose_rows(D_.g.data(), m0, bm, gmt_.data());
+    transpose_rows(S_.saturated.data(), m0, bm, bmt_.data());
+    std::copy(S_.dominant.begin() + m0, S_.dominant.begin() + m0 + bm, domt_.begin());
+    std::fill(domt_.begin() + bm, domt_.end(), -1.0);
     dual_pack_columns(S, h_, m0, bm, packed_.data());
     std::fill(acc_.begin(), acc_.end(), 0.0);
     DualRow w;
     w.c = c_, w.h = h_, w.pairs = pairs_, w.bm = bm, w.ld = ld_;
     w.left = left_.data(), w.packed = packed_.data(), w.scratch = scratch_.data(), w.acc = acc_.data();
-    w.pmt = pmt_.data(), w.qmt = qmt_.data(), w.gmt = gmt_.data();
+    w.pmt = pmt_.data(), w.qmt = qmt_.data(), w.gmt = gmt_.data(), w.bmt = bmt_.data(), w.domt = domt_.data();
     for (int i = 0; i < bn; ++i) {
       // Every summand is symmetric in (n, m): off-diagonal pairs count twice, the diagonal once.
       const int n = n0 + i;
@@ -198,9 +200,11 @@ class DualTiles {
       w.pn = D_.p.data() + static_cast<std::size_t>(n) * c_;
       w.qn = D_.q.data() + static_cast<std::size_t>(n) * c_;
       w.gn = D_.g.data() + static_cast<std::size_t>(n) * c_;
+      w.dom_n = D_.dominant[n];
+      w.bn = S_.saturated.data() + static_cast<std::size_t>(n) * c_;
       w.o2 = out2_.data() + static_cast<std::size_t>(i) * c_ * bm;
       w.kx = kx_.data() + at, w.kz = kz_.data() + at, w.aa = aa_.data() + at, w.de = de_.data() + at;
-      w.ed = ed_.data() + at, w.ee = ee_.data() + at, w.cc = cc_.data() + at, w.gg = gg_.data() + at;
+      w.ed = ed_.data() + at, w.ee = ee_.data() + at, w.gg = gg_.data() + at;
       w.ss = ss_.data() + at;
       dual_row(w);
     }
@@ -217,10 +221,10 @@ class DualTiles {
   const HiddenLayerData& D_;
   const int c_, h_, pairs_, rows_, b_;
   int ld_ = 1;          // row stride of the arrays over a tile's columns: b_ rounded up to a panel
-  int filled_n0_ = -1;  // the row block cn_ holds
-  std::vector<double> left_, packed_, scratch_, right_, cn_, cm_, out2_;
-  std::vector<double> kx_, kz_, de_, ed_, ee_, gg_, ss_, aa_, cc_;  // tile x ld_
-  std::vector<double> pmt_, qmt_, gmt_;                             // c x ld_
+  std::vector<double> left_, packed_, scratch_, right_, out2_;
+  std::vector<double> kx_, kz_, de_, ed_, ee_, gg_, ss_, aa_;  // tile x ld_
+  std::vector<double> pmt_, qmt_, gmt_, bmt_;                  // c x ld_
+  std::vector<double> domt_;                                   // ld_: the columns' dominant classes
   std::vector<double> acc_;                                         // 7 x ld_: column sums of the tile
 };
 

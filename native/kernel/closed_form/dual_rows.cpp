@@ -24,6 +24,7 @@ constexpr int kNv512 = 4, kNv256 = 2, kNv128 = 2, kRows = 6;
 
 namespace path_generic {
 typedef double V __attribute__((vector_size(16)));
+typedef std::int64_t VI __attribute__((vector_size(16)));
 #include "closed_form/dual_rows_body.inc"
 void row(const DualRow& w) { row_body<kNv128, kRows>(w); }
 }  // namespace path_generic
@@ -33,6 +34,7 @@ void row(const DualRow& w) { row_body<kNv128, kRows>(w); }
 #pragma GCC target("avx2,fma")
 namespace path_avx2 {
 typedef double V __attribute__((vector_size(32)));
+typedef std::int64_t VI __attribute__((vector_size(32)));
 #include "closed_form/dual_rows_body.inc"
 void row(const DualRow& w) { row_body<kNv256, kRows>(w); }
 }  // namespace path_avx2
@@ -41,6 +43,7 @@ void row(const DualRow& w) { row_body<kNv256, kRows>(w); }
 #pragma GCC target("avx512f,fma")
 namespace path_avx512 {
 typedef double V __attribute__((vector_size(64)));
+typedef std::int64_t VI __attribute__((vector_size(64)));
 #include "closed_form/dual_rows_body.inc"
 void row(const DualRow& w) { row_body<kNv512, kRows>(w); }
 }  // namespace path_avx512
@@ -79,8 +82,8 @@ void dual_pack_columns(const double* s, int h, int m0, int bm, double* packed) {
   }
 }
 
-// The widest path: rows x 32 Q entries, then 2 c vectors of 8 after up to 7 doubles of alignment.
-std::size_t dual_row_scratch(int c, int rows) { return static_cast<std::size_t>(rows) * 32 + 2 * static_cast<std::size_t>(c) * 8 + 8; }
+// The widest path: rows x 32 Q entries, then 3 c vectors of 8 after up to 7 doubles of alignment.
+std::size_t dual_row_scratch(int c, int rows) { return static_cast<std::size_t>(rows) * 32 + 3 * static_cast<std::size_t>(c) * 8 + 8; }
 
 void dual_row(const DualRow& w) {
 #ifdef HESSBOUND_X86_SIMD

@@ -3,7 +3,8 @@
 //
 // Per panel of columns it forms Q_nm (the c(c+1)/2 products s_n * W2_r * W2_r' against s_m, and the c
 // gradient rows) in a register-tiled product whose output stays in L1, and at once runs the O(c^2)
-// per-pair pass over it and adds the pair's seven summands into the tile's column sums. Before,
+// per-pair pass over it (which also gives <C_n, C_m>, formerly a GEMM of its own) and adds the
+// pair's seven summands into the tile's column sums. Before,
 // OpenBLAS formed Q for 8 rows at a time (1 MB: packed both operands and zeroed the output on every
 // call, then the pass read it back from L3); that was 30% of the traces' time.
 //
@@ -35,12 +36,15 @@ struct DualRow {
   const double* left = nullptr;    // (pairs + c) x h: s_n * W2_r * W2_r', then s_n z_n (W2_k - W2^T p_n)
   const double* packed = nullptr;  // dual_pack_columns of the tile's s_m
   const double *pn = nullptr, *qn = nullptr, *gn = nullptr;    // p, sqrt p, g of sample n (c each)
+  int dom_n = -1;               // n's dominant class d (p_d > 1/2), or -1
+  const double* bn = nullptr;   // e_d - p_n from its small entries (c; read only when dom_n >= 0)
   const double *pmt = nullptr, *qmt = nullptr, *gmt = nullptr;  // the same of the columns, c x ld
+  const double* bmt = nullptr;   // e_d - p_m of the columns' dominant class d (c x ld; zero without one)
+  const double* domt = nullptr;  // the columns' dominant class as a double, -1 for none (ld)
   const double* o2 = nullptr;  // c x bm (stride bm): sum_j s_nj s_mj z_mj (W2_k - W2^T p_m)_j
-  // Row n of the tile's Grams (stride ld): Kx, Kz, <A_n, A_m>, colnorm.e, e.colnorm, e.e, <C_n, C_m>,
-  // g.g, s.s.
+  // Row n of the tile's Grams (stride ld): Kx, Kz, <A_n, A_m>, colnorm.e, e.colnorm, e.e, g.g, s.s.
   const double *kx = nullptr, *kz = nullptr, *aa = nullptr, *de = nullptr, *ed = nullptr, *ee = nullptr;
-  const double *cc = nullptr, *gg = nullptr, *ss = nullptr;
+  const double *gg = nullptr, *ss = nullptr;
   double* scratch = nullptr;  // dual_row_scratch(c, pairs + c) doubles
   double* acc = nullptr;      // 7 x ld: the tile's column sums (TraceTerms' squares in add order)
 };
