@@ -5,11 +5,17 @@
  *   tiles a side) the tiled traces and their decomposition equal the one-tile evaluation (the
  *   pre-tiling summation order) to 1e-13 relative, and the primal evaluation (independent
  *   arithmetic) to 1e-10;
+ * - on a network whose softmax saturates (1 - p below 1e-15 for every sample: output weights scaled
+ *   up, labels = its own predictions), where the dual forms e_d - p from its small entries, every
+ *   term equals the primal to 1e-12 relative to the term itself (no floor);
  * - the result (dual tiles, and the primal's panel blocks) is bit-identical for 1, 2 and 3 kernel threads (native and threaded WebAssembly;
  *   HESSBOUND_THREADS is read once per process, so each count runs in a child process), and the
- *   threaded runs did run on that many threads.
+ *   threaded runs did run on that many threads;
+ * - natively, every SIMD path this CPU runs (HESSBOUND_SIMD, also read once per process) gives the
+ *   same terms to 1e-13 and its own bits for 1 and 2 threads.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -18,7 +24,7 @@ import { closedFormTraces, type ClosedFormTraces } from '../src/bound.js';
 import { randomModel } from '../src/model.js';
 import { toProblemSpec } from '../src/problem.js';
 import { syntheticDataset } from '../src/synthetic.js';
-import type { Dataset } from '../src/types.js';
+import type { Dataset, Model } from '../src/types.js';
 import { BACKENDS } from './helpers/backends.js';
 import { ROOT } from './helpers/cli.js';
 
@@ -55,6 +61,36 @@ function terms(r: ClosedFormTraces): number[] {
     t.residual.gradientCross.traceOfSquare,
     t.mixed,
   ];
+}
+
+/**
+ * The model with its output layer scaled by `factor`, the data relabelled with its predictions, and
+ * the smallest logit margin (best - second best) over the samples: 1 - p < (classes - 1) e^-margin.
+ */
+function saturated(model: Model, data: Dataset, factor: number): { model: Model; data: Dataset; margin: number } {
+  const [hidden, output] = model.layers as [Model['layers'][0], Model['layers'][0]];
+  const scaled = { ...output, weight: output.weight.map((w) => w * factor), bias: output.bias ? output.bias.map((b) => b * factor) : null };
+  const targets = new Float64Array(data.n * data.classes);
+  const labels = new Int32Array(data.n);
+  let margin = Infinity;
+  for (let n = 0; n < data.n; n++) {
+    const z = Array.from({ length: hidden.out }, (_, j) => {
+      let u = hidden.bias ? hidden.bias[j]! : 0;
+      for (let i = 0; i < data.d; i++) u += hidden.weight[j * data.d + i]! * data.x[n * data.d + i]!;
+      return Math.tanh(u);
+    });
+    const logits = Array.from({ length: data.classes }, (_, k) => {
+      let u = scaled.bias ? scaled.bias[k]! : 0;
+      for (let j = 0; j < hidden.out; j++) u += scaled.weight[k * hidden.out + j]! * z[j]!;
+      return u;
+    });
+    const best = logits.indexOf(Math.max(...logits));
+    const sorted = [...logits].sort((a, b) => b - a);
+    margin = Math.min(margin, sorted[0]! - sorted[1]!);
+    targets[n * data.classes + best] = 1;
+    labels[n] = best;
+  }
+  return { model: { ...model, layers: [hidden, scaled] }, data: { ...data, targets, labels }, margin };
 }
 
 const full = syntheticDataset({ n: 70, d: D, classes: C, rho: 0.3, seed: 5, teacher: 'centroids' });
@@ -101,6 +137,22 @@ describe.each(BACKENDS)('tiled dual traces on %s', (backendName) => {
     });
   });
 
+  it('a saturated softmax (1 - p below 1e-15): every tiled dual term equals the primal to 1e-12 of itself', async () => {
+    const backend = await getBackend(backendName);
+    const base = syntheticDataset({ n: 57, d: 9, classes: 6, rho: 0.2, seed: 12, teacher: 'centroids' });
+    const { model, data, margin } = saturated(randomModel({ inputs: 9, hidden: [30], classes: 6, activation: 'tanh', seed: 13 }), base, 12000);
+    expect(margin, 'every sample saturated: 1 - p < 5 e^-margin < 1e-15').toBeGreaterThan(37);
+    const spec = toProblemSpec(model, data, 'mean');
+    const tiled = await closedFormTraces(backend, spec, { method: 'dual', workBytes: workBytesForTile(TILE, 6, 30), orthogonality: false });
+    const primal = await closedFormTraces(backend, spec, { method: 'primal', orthogonality: false });
+    expect(tiled.tiles!.size).toBe(TILE);
+    terms(tiled).forEach((v, i) => {
+      const other = terms(primal)[i]!;
+      expect(Number.isFinite(v)).toBe(true);
+      expect(Math.abs(v - other), `term ${i}: ${v} vs primal ${other}`).toBeLessThanOrEqual(1e-12 * Math.abs(other));
+    });
+  });
+
   it('a larger width and 10 classes (row groups of the Q GEMM cut mid-tile): tiled = one tile to 1e-13', async () => {
     const backend = await getBackend(backendName);
     const data = syntheticDataset({ n: 61, d: 9, classes: 10, rho: 0.2, seed: 2, teacher: 'centroids' });
@@ -133,19 +185,24 @@ for (const x of [r, q]) {
   const d = x.decomposition;
   values.push(x.trace, x.traceOfSquare, d.blocks.output.traceOfSquare, d.blocks.hidden.traceOfSquare, d.blocks.cross.traceOfSquare, d.gaussNewton.traceOfSquare, d.residual.traceOfSquare, d.mixed);
 }
-console.log(JSON.stringify({ bits: Buffer.from(new Float64Array(values).buffer).toString('base64'), tiles: r.tiles, primalThreads: q.threads }));
+console.log(JSON.stringify({ bits: Buffer.from(new Float64Array(values).buffer).toString('base64'), values, tiles: r.tiles, primalThreads: q.threads, simd: backend.addonInfo?.simd ?? null }));
 `;
 
 interface ChildResult {
   bits: string;
+  values: number[];
+  simd: string | null;
   tiles: { size: number; count: number; threads: number };
   primalThreads: number;
 }
 
-function runChild(backend: string, threads: string): ChildResult {
+function runChild(backend: string, threads: string, simd?: string): ChildResult {
+  const env: Record<string, string | undefined> = { ...process.env, HESSBOUND_THREADS: threads, CHILD_BACKEND: backend, CHILD_WORK: String(workBytesForTile(40, 10, 24)) };
+  if (simd) env['HESSBOUND_SIMD'] = simd;
+  else delete env['HESSBOUND_SIMD'];
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD], {
     cwd: ROOT,
-    env: { ...process.env, HESSBOUND_THREADS: threads, CHILD_BACKEND: backend, CHILD_WORK: String(workBytesForTile(40, 10, 24)) },
+    env,
     encoding: 'utf8',
     timeout: 120_000,
   });
@@ -164,6 +221,27 @@ describe.each(BACKENDS.filter((b) => b === 'native' || b === 'wasm-threads'))('t
       expect(r.tiles.threads, `${threads} threads asked`).toBe(Number(threads));
       expect(r.primalThreads, `${threads} threads asked (primal)`).toBe(Number(threads));
       expect(r.bits, `${threads} threads against 1`).toBe(one.bits);
+    }
+  }, 240_000);
+});
+
+const cpuInfo = readFileSync('/proc/cpuinfo', 'utf8');
+const cpuPaths = ['generic', ...(/\bavx2\b/.test(cpuInfo) && /\bfma\b/.test(cpuInfo) ? ['avx2'] : []), ...(/\bavx512f\b/.test(cpuInfo) ? ['avx512'] : [])];
+
+describe.runIf(BACKENDS.includes('native'))('tiled dual traces on every native SIMD path (HESSBOUND_SIMD)', () => {
+  it('agree across paths to 1e-13 and are bit-identical for 1 and 2 threads on each', () => {
+    const best = runChild('native', '1');
+    for (const path of cpuPaths) {
+      const one = runChild('native', '1', path);
+      const two = runChild('native', '2', path);
+      expect(one.simd).toBe(path);
+      expect(two.tiles.threads).toBe(2);
+      expect(two.bits, `${path}: 2 threads against 1`).toBe(one.bits);
+      const scale = Math.abs(best.values[1]!);
+      one.values.forEach((v, i) => {
+        const ref = best.values[i]!;
+        expect(Math.abs(v - ref) / Math.max(Math.abs(ref), 1e-3 * scale), `${path}, value ${i}`).toBeLessThan(1e-13);
+      });
     }
   }, 240_000);
 });

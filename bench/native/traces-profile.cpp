@@ -2,11 +2,12 @@
 // MNIST shape (d = 784, 10 classes), a 784-h-10 tanh MLP, and one thread's DGEMM rate on the
 // traces' dominant shape for comparison.
 //
-//   g++ -O2 -std=c++17 -Inative/kernel bench/native/traces-profile.cpp build/libhessbound_kernel.a \
-//       /usr/lib/x86_64-linux-gnu/liblapacke.a /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.a \
-//       -lpthread -lm -lgfortran -o /tmp/traces-profile
+//   g++ -O2 -std=c++17 -Inative/kernel bench/native/traces-profile.cpp native/binding/gfortran_shim.cpp \
+//       build/libhessbound_kernel.a /usr/lib/x86_64-linux-gnu/liblapacke.a \
+//       /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.a -lpthread -lm -o /tmp/traces-profile
 //   HESSBOUND_THREADS=1 OPENBLAS_NUM_THREADS=1 perf record -e cpu-clock -o /tmp/p.data /tmp/traces-profile 2000 128
 //   perf report -i /tmp/p.data --no-children --sort symbol
+// (HESSBOUND_SIMD=avx2 OPENBLAS_CORETYPE=Haswell: the AVX2 path with OpenBLAS's AVX2 kernels.)
 //
 // Arguments: samples N, width h, method (1 dual, 2 primal).
 #include <chrono>
