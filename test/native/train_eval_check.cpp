@@ -83,24 +83,44 @@ int main() {
   };
   std::mt19937_64 rng(11);
   std::normal_distribution<double> gauss(0, 1);
-  // tanh_values against libm's tanh: the largest distance in units in the last place over 2e6
-  // arguments, uniform in [-1, 1] and log-uniform in magnitude from 1e-8 to 30.
+  // tanh_values and exp_values against long double references (tanhl, expl: some 11 more bits
+  // than double): the largest error in units in the last place of the double result, over 2e6
+  // arguments uniform in [-1, 1] and log-uniform in magnitude from 1e-8 to 30 (tanh), and uniform
+  // in [-50, 0] and log-uniform in magnitude from 1e-8 to 745 (exp, the softmax's arguments).
+  // glibc's tanh on the same arguments, for scale.
   std::vector<double> args(2'000'000), values(args.size());
-  std::uniform_real_distribution<double> unit(-1, 1), exponent(-8, std::log10(30.0));
+  std::uniform_real_distribution<double> unit(-1, 1), exponent(-8, std::log10(30.0)), exp_exponent(-8, std::log10(745.0));
   for (std::size_t i = 0; i < args.size(); ++i)
     args[i] = i % 2 ? unit(rng) : std::copysign(std::pow(10.0, exponent(rng)), unit(rng));
   tanh_values(args.data(), static_cast<int>(args.size()), values.data());
-  long long worst_ulps = 0;
+  auto ulps = [](double value, long double want) {
+    if (want == 0) return value == 0 ? 0.0 : INFINITY;
+    const double rounded = static_cast<double>(want);
+    const long double ulp = std::nextafter(std::fabs(rounded), INFINITY) - std::fabs(rounded);
+    return static_cast<double>(std::fabs(static_cast<long double>(value) - want) / ulp);
+  };
+  double worst_ulps = 0, libm_ulps = 0;
   for (std::size_t i = 0; i < args.size(); ++i) {
-    const double want = std::tanh(args[i]);
-    std::int64_t a, b;
-    std::memcpy(&a, &values[i], sizeof a);
-    std::memcpy(&b, &want, sizeof b);
-    worst_ulps = std::max<long long>(worst_ulps, (a ^ b) < 0 ? (1LL << 62) : std::llabs(a - b));
+    const long double want = tanhl(static_cast<long double>(args[i]));
+    worst_ulps = std::max(worst_ulps, ulps(values[i], want));
+    libm_ulps = std::max(libm_ulps, ulps(std::tanh(args[i]), want));
   }
-  std::printf("{\"path\": \"%s\", \"simd\": %s, \"tanhUlps\": %lld, \"tanhHash\": \"%016llx\", \"elementwiseHash\": \"%016llx\", \"cases\": [",
-              simd_path_name(simd_path()), gemm512_available() ? "true" : "false", worst_ulps,
-              static_cast<unsigned long long>(hash_bits(values)), static_cast<unsigned long long>(elementwise_hash(rng)));
+  const std::uint64_t tanh_hash = hash_bits(values);
+  for (std::size_t i = 0; i < args.size(); ++i)
+    args[i] = i % 2 ? 50 * (unit(rng) - 1) / 2 : -std::pow(10.0, exp_exponent(rng));
+  exp_values(args.data(), args.size(), values.data());
+  double exp_ulps = 0;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const long double want = expl(static_cast<long double>(args[i]));
+    // Below -700 the result is 0 by design (flushed), and the relative error of a subnormal means nothing.
+    if (args[i] >= -700) exp_ulps = std::max(exp_ulps, ulps(values[i], want));
+    else if (values[i] != 0) exp_ulps = INFINITY;
+  }
+  const std::uint64_t exp_hash = hash_bits(values);
+  std::printf("{\"path\": \"%s\", \"simd\": %s, \"tanhUlps\": %.3f, \"libmTanhUlps\": %.3f, \"expUlps\": %.3f, \"tanhHash\": \"%016llx\", \"expHash\": \"%016llx\", \"elementwiseHash\": \"%016llx\", \"cases\": [",
+              simd_path_name(simd_path()), gemm512_available() ? "true" : "false", worst_ulps, libm_ulps, exp_ulps,
+              static_cast<unsigned long long>(tanh_hash), static_cast<unsigned long long>(exp_hash),
+              static_cast<unsigned long long>(elementwise_hash(rng)));
   bool first_case = true;
   for (const Case& k : cases) {
     Problem p;

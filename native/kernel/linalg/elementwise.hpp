@@ -9,10 +9,13 @@
 
 namespace hessbound {
 
-// tanh of n values to about 1 ulp: an odd polynomial below |x| = 0.55, 1 - 2 / (e^{2|x|} + 1)
-// beyond, both computed and one selected (branch-free; libm's tanh is a scalar call and was 40% of
-// a training evaluation).
+// tanh of n values within 2.4 ulp: (e^y - 1) / (e^y + 1), y = 2|x|, with e^y - 1 from one
+// polynomial and no cancellation (branch-free; libm's tanh is a scalar call and was 40% of a
+// training evaluation).
 void tanh_values(const double* u, int n, double* out);
+
+// e^x of n values x <= 0 within 1 ulp (0 below -700; arguments above 0 are not reduced safely).
+void exp_values(const double* x, std::size_t n, double* out);
 
 // a = tanh(u + b) row by row (rows x width, contiguous; b may be null); u keeps u + b.
 void bias_tanh(int rows, int width, const double* b, double* u, double* a);

@@ -11,7 +11,6 @@
 #include "linalg/elementwise.hpp"
 #include "linalg/gemm512.hpp"
 #include "model/sample_chunks.hpp"
-#include "model/softmax.hpp"
 
 namespace hessbound {
 
@@ -29,21 +28,51 @@ constexpr int kMinBlockRows = 32;
 constexpr std::size_t kBlockBytes512 = 512u << 10;
 
 // Softmax cross-entropy of a block of logits rows (plus the bias), fused with the output delta,
-// overwritten in place: scale (p - t), by the same row functions as forward_backward (softmax.hpp).
-// Returns the block's summed (unscaled) loss.
-double softmax_cross_entropy(int rows, int c, const double* b, const double* targets, double scale, double* z) {
-  double loss = 0;
-  double pr[64];
-  std::vector<double> big;  // more than 64 classes (rare): a buffer per block
-  double* p = pr;
-  if (c > 64) big.resize(c), p = big.data();
-  for (int n = 0; n < rows; ++n) {
+// overwritten in place. Returns the block's summed (unscaled) loss. `work`: rows x c + 2 c doubles.
+//
+// The log-sum-exp of softmax.hpp (the Hessian path's), with the block's exponentials in one vector
+// pass (exp_values: within 2 ulp of exp, the same bits on every SIMD path; libm's scalar exp, twice
+// per class, was a tenth of an evaluation), and the delta scale (p - t) as
+// p_k sum_{j != k} t_j - t_k sum_{j != k} p_j (softmax_delta_row's form: no cancellation when p is
+// nearly one-hot), the sums over j != k from prefix and suffix sums in O(c) rather than O(c^2).
+// The two paths' results differ by rounding only (test/train-eval-simd.test.ts: 1e-12).
+double softmax_cross_entropy(int rows, int c, const double* b, const double* targets, double scale, double* z,
+                             double* work) {
+  for (int n = 0; n < rows; ++n) {  // z = v - max v: 0 at the top, <= 0 elsewhere
     double* v = z + static_cast<std::size_t>(n) * c;
-    const double* t = targets + static_cast<std::size_t>(n) * c;
     if (b)
       for (int k = 0; k < c; ++k) v[k] += b[k];
-    loss = add_softmax_cross_entropy(c, v, t, p, loss);
-    softmax_delta_row(c, p, t, scale, v);
+    const double top = *std::max_element(v, v + c);
+    for (int k = 0; k < c; ++k) v[k] -= top;
+  }
+  double* e = work;
+  double* after_p = work + static_cast<std::size_t>(rows) * c;  // sum_{j > k} p_j
+  double* after_t = after_p + c;                               // sum_{j > k} t_j
+  exp_values(z, static_cast<std::size_t>(rows) * c, e);
+  double loss = 0;
+  for (int n = 0; n < rows; ++n) {
+    double* v = z + static_cast<std::size_t>(n) * c;
+    double* p = e + static_cast<std::size_t>(n) * c;
+    const double* t = targets + static_cast<std::size_t>(n) * c;
+    const int top = static_cast<int>(std::max_element(v, v + c) - v);
+    double rest = 0;  // sum of exp(v_k - v_top) over k != top
+    for (int k = 0; k < c; ++k)
+      if (k != top) rest += p[k];
+    const double log_z = std::log1p(rest), total = 1.0 + rest;
+    for (int k = 0; k < c; ++k) {
+      p[k] = k == top ? 1.0 / total : p[k] / total;
+      if (t[k] != 0) loss -= t[k] * (v[k] - log_z);
+    }
+    double sp = 0, st = 0;
+    for (int k = c - 1; k >= 0; --k) {
+      after_p[k] = sp, after_t[k] = st;
+      sp += p[k], st += t[k];
+    }
+    double bp = 0, bt = 0;  // sums over j < k
+    for (int k = 0; k < c; ++k) {
+      v[k] = scale * (p[k] * (bt + after_t[k]) - t[k] * (bp + after_p[k]));
+      bp += p[k], bt += t[k];
+    }
   }
   return loss;
 }
@@ -110,6 +139,7 @@ TrainEvaluator::TrainEvaluator(const Problem& problem, int min_chunk_rows) : p_(
       if (l < L - 1) s.act[l].resize(count);
     }
     s.back.resize(static_cast<std::size_t>(rows_) * widest);
+    s.softmax.resize(static_cast<std::size_t>(rows_ + 2) * net.classes());
   }
   if (simd_) {
     packed_at_.resize(L + 1, 0);
@@ -154,7 +184,7 @@ double TrainEvaluator::run_chunk(int chunk, Scratch& s, const double* params, do
     }
     const double* bo = net.has_bias[L - 1] ? params + net.bias_offset(L - 1) : nullptr;
     loss += softmax_cross_entropy(rows, c, bo, p_.targets + static_cast<std::size_t>(r0) * c, p_.scale(),
-                                  s.delta[L - 1].data());
+                                  s.delta[L - 1].data(), s.softmax.data());
     // Backward: the gradient of layer l from delta_l, then delta_{l-1} = sigma' * (delta_l W_l).
     for (int l = L - 1; l >= 0; --l) {
       const int in = net.sizes[l], width = net.sizes[l + 1];
@@ -199,7 +229,7 @@ double TrainEvaluator::run_chunk512(int begin, int end, Scratch& s, const double
     }
     const double* bo = net.has_bias[L - 1] ? params + net.bias_offset(L - 1) : nullptr;
     loss += softmax_cross_entropy(rows, c, bo, p_.targets + static_cast<std::size_t>(r0) * c, p_.scale(),
-                                  s.delta[L - 1].data());
+                                  s.delta[L - 1].data(), s.softmax.data());
     for (int l = L - 1; l >= 0; --l) {
       const int in = net.sizes[l], width = net.sizes[l + 1];
       const double* d = s.delta[l].data();

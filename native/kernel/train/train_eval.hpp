@@ -39,6 +39,7 @@ class TrainEvaluator {
     std::vector<std::vector<double>> act;    // a_l for hidden layers, rows x d_l
     std::vector<std::vector<double>> delta;  // u_l, then sigma'(u_l) (generic activations), then delta_l
     std::vector<double> back;                // W_{l+1}^T delta_{l+1}, rows x widest hidden
+    std::vector<double> softmax;             // the softmax pass's scratch, (rows + 2) x classes
   };
   double run_chunk(int chunk, Scratch& s, const double* params, double* out) const;
   double run_chunk512(int begin, int end, Scratch& s, const double* params, double* out) const;
