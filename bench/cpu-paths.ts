@@ -3,12 +3,22 @@
  * 64-w-10 tanh at hessbound's seeded Glorot start, float64, full-batch Adam, ONE thread, against
  * PyTorch in the same run:
  *
- * - hessbound: `hessbound train` with K Adam steps and HESSBOUND_SIMD=avx512 | avx2 | generic
- *   (a child process each; the kernel's own loop time, which the CLI reports as `seconds`);
- * - PyTorch: bench/peers/torch_train_peer.py adam, the same K steps, its in-process loop time, its
- *   OpenBLAS choosing its own kernels (OPENBLAS_CORETYPE removed from its environment).
+ * - hessbound: `hessbound train` with K Adam steps, weight decay 0 (PyTorch's objective) and
+ *   HESSBOUND_SIMD=avx512 | avx2 | generic (a child process each; the kernel's own loop time, which
+ *   the CLI reports as `seconds`, and the process's processor time meanwhile, `cpuSeconds`);
+ * - PyTorch: bench/peers/torch_train_peer.py adam, the same K steps, its in-process loop time and
+ *   processor time, its OpenBLAS choosing its own kernels (OPENBLAS_CORETYPE removed from its
+ *   environment).
  *
- * Rounds alternate the sides; each round's ratio is PyTorch's time over hessbound's in that round.
+ * Rounds alternate the sides; each round's ratio is PyTorch's time over hessbound's in that round,
+ * by the wall clock and by processor time (on a machine shared with other jobs the wall clock
+ * counts the waits for a core; processor time counts the work, though not the slowdown from a job
+ * on the sibling hyperthread or in the shared caches).
+ *
+ * --emulate-avx2 adds the same comparison with OPENBLAS_CORETYPE=Haswell for BOTH sides (PyTorch's
+ * OpenBLAS and the addon's static copy run their AVX2 kernels) and hessbound on HESSBOUND_SIMD=avx2:
+ * what an AVX2-only CPU runs, emulated on this one (its clock, caches and memory; not a measurement
+ * on such a CPU).
  * Then the floor of a BLAS-only step: the five GEMMs of one evaluation (forward X W^T and A V^T,
  * backward D^T A, D V and E^T X) timed one by one at one thread (numpy on the system OpenBLAS, the
  * library the addon links), which every path that calls BLAS for them pays at least, and PyTorch
@@ -34,6 +44,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '300' },
     rounds: { type: 'string', default: '3' },
     paths: { type: 'string' },
+    'emulate-avx2': { type: 'boolean', default: false },
     md: { type: 'string' },
   },
 });
@@ -50,11 +61,12 @@ const say = (s = ''): void => {
 };
 
 const oneThread = { OPENBLAS_NUM_THREADS: '1', HESSBOUND_THREADS: '1', OMP_NUM_THREADS: '1', TORCH_THREADS: '1' };
+/** The environment of a child: one thread; OPENBLAS_CORETYPE and HESSBOUND_SIMD only as given in extra. */
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = { ...process.env, ...oneThread, ...extra };
+  const e: NodeJS.ProcessEnv = { ...process.env, ...oneThread };
   delete e['OPENBLAS_CORETYPE'];
-  if (!extra['HESSBOUND_SIMD']) delete e['HESSBOUND_SIMD'];
-  return e;
+  delete e['HESSBOUND_SIMD'];
+  return { ...e, ...extra };
 }
 function runJson<T>(argv: string[], e: NodeJS.ProcessEnv): T {
   const [file, ...args] = argv;
@@ -63,32 +75,38 @@ function runJson<T>(argv: string[], e: NodeJS.ProcessEnv): T {
   return JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as T;
 }
 
-interface HbTrain {
+interface Timed {
   seconds: number;
+  cpuSeconds: number;
   loss: number;
+}
+interface HbTrain extends Timed {
   steps: { evaluations: number };
 }
-function hessbound(p: Problem, path: string): HbTrain {
+function hessbound(p: Problem, path: string, extra: Record<string, string>): HbTrain {
   const steps = String(STEPS);
   return runJson<HbTrain>(
     [...CLI, 'train', '--model', p.modelPath, '--data', p.dataPath, '--backend', 'native', '--quiet', '--json',
-      '--adam-steps', steps, '--max-steps', steps, '--grad-tol', '0', '--out', join(p.modelPath + `.${path}.trained.json`)],
-    env({ HESSBOUND_SIMD: path }),
+      '--adam-steps', steps, '--max-steps', steps, '--grad-tol', '0', '--weight-decay', '0', '--out', join(p.modelPath + `.${path}.trained.json`)],
+    env({ ...extra, HESSBOUND_SIMD: path }),
   );
 }
 function simdThatRan(path: string): string {
   const info = runJson<{ native: { simd?: string } }>([...CLI, 'info', '--json'], env({ HESSBOUND_SIMD: path }));
   return info.native.simd ?? '?';
 }
+const ms = (seconds: number): string => `${(seconds * 1e3).toFixed(2)} ms`;
+const ratio = (x: number): string => `**${x.toFixed(2)}x**`;
 
 say(`# Training per Adam step on each SIMD path, against PyTorch (issue 26 item 1)`);
 say();
 say(`Run ${new Date().toISOString()}, \`node --import tsx bench/cpu-paths.ts ${process.argv.slice(2).join(' ')}\`.`);
-say(`CPU: ${cpuDescription()}; the system OpenBLAS (PyTorch's, and the addon's static copy) runs its ${openblasCore(PYTHON)} kernels here. Paths: ${PATHS.map((p) => `${p} (ran: ${simdThatRan(p)})`).join(', ')}.`);
+say(`CPU: ${cpuDescription()}; the system OpenBLAS (PyTorch's, and the addon's static copy) runs its ${openblasCore(PYTHON)} kernels here unless OPENBLAS_CORETYPE says otherwise. Paths: ${PATHS.map((p) => `${p} (ran: ${simdThatRan(p)})`).join(', ')}.`);
 say(`Load average at the start: ${loadavg().map((x) => x.toFixed(2)).join(' / ')} (1/5/15 min) on 2 cores shared with other jobs: ` +
   `only ratios within a round mean much.`);
-say(`One thread each (OPENBLAS_NUM_THREADS = HESSBOUND_THREADS = OMP_NUM_THREADS = TORCH_THREADS = 1); OPENBLAS_CORETYPE unset on both sides ` +
-  `(each OpenBLAS picks its own kernels, as on a user's machine). ${STEPS} full-batch Adam steps (lr 1e-2), each side's in-process loop time.`);
+say(`One thread each (OPENBLAS_NUM_THREADS = HESSBOUND_THREADS = OMP_NUM_THREADS = TORCH_THREADS = 1). ${STEPS} full-batch Adam steps ` +
+  `(lr 1e-2, no weight decay on either side), each side's in-process loop: wall time and the process's processor time. ` +
+  `Per step = loop time / ${STEPS + 1} evaluations.`);
 say();
 
 const gemmScript = (n: number, d: number, h: number, c: number) => `
@@ -106,43 +124,79 @@ parts = {"X W^T": best(lambda: X @ W.T), "A V^T": best(lambda: A @ V.T), "D^T A"
          "D V": best(lambda: D @ V), "E^T X": best(lambda: E.T @ X)}
 print(json.dumps(parts))`;
 
+interface Config {
+  title: string;
+  note: string;
+  paths: string[];
+  extra: Record<string, string>;
+}
+const configs: Config[] = [
+  {
+    title: 'Each OpenBLAS choosing its own kernels (as on a user\'s machine)',
+    note: `OPENBLAS_CORETYPE unset on both sides: OpenBLAS runs its ${openblasCore(PYTHON)} kernels in PyTorch and in the addon.`,
+    paths: PATHS,
+    extra: {},
+  },
+];
+if (values['emulate-avx2'])
+  configs.push({
+    title: 'Emulated AVX2-only CPU: OPENBLAS_CORETYPE=Haswell on both sides, hessbound on its AVX2 path',
+    note: `OPENBLAS_CORETYPE=Haswell for PyTorch and for the addon (OpenBLAS reports ${openblasCore(PYTHON, 'Haswell')} kernels), ` +
+      `HESSBOUND_SIMD=avx2. Emulated on this ${cpuDescription().split(' (')[0]}: the same clock, caches and memory, ` +
+      `AVX2 code on both sides; not a measurement on an AVX2-only CPU (Zen 3 has other latencies and caches).`,
+    paths: ['avx2'],
+    extra: { OPENBLAS_CORETYPE: 'Haswell' },
+  });
+
 for (const width of WIDTHS) {
   const p = makeProblem('digits', width);
   say(`## digits 64-${width}-10 tanh (P = ${p.parameters})`);
   say();
-  say(`| round | PyTorch | ${PATHS.map((path) => `hessbound ${path}`).join(' | ')} | ${PATHS.map((path) => `PyTorch / ${path}`).join(' | ')} |`);
-  say(`| ---: | ---: | ${PATHS.map(() => '---:').join(' | ')} | ${PATHS.map(() => '---:').join(' | ')} |`);
-  const ratios = new Map<string, number[]>();
-  const perStep = new Map<string, number[]>();
-  const torchSteps: number[] = [];
-  for (let round = 1; round <= ROUNDS; round++) {
-    const torch = runJson<{ seconds: number }>([PYTHON, PEER, 'adam', '--model', p.modelPath, '--data', p.dataPath, '--steps', String(STEPS)], env());
-    torchSteps.push(torch.seconds / (STEPS + 1));
-    const cells: string[] = [], ratioCells: string[] = [];
-    for (const path of PATHS) {
-      const hb = hessbound(p, path);
-      const step = hb.seconds / hb.steps.evaluations;
-      perStep.set(path, [...(perStep.get(path) ?? []), step]);
-      const ratio = torch.seconds / hb.seconds;
-      ratios.set(path, [...(ratios.get(path) ?? []), ratio]);
-      cells.push(`${(step * 1e3).toFixed(2)} ms`);
-      ratioCells.push(`**${ratio.toFixed(2)}x**`);
+  for (const config of configs) {
+    const paths = config.paths;
+    say(`### ${config.title}`);
+    say();
+    say(config.note);
+    say();
+    say(`| round | PyTorch wall / cpu | ${paths.map((path) => `hessbound ${path} wall / cpu`).join(' | ')} | ` +
+      `${paths.map((path) => `PyTorch / ${path}: wall`).join(' | ')} | ${paths.map((path) => `PyTorch / ${path}: cpu`).join(' | ')} |`);
+    say(`| ---: | ---: | ${paths.map(() => '---:').join(' | ')} | ${paths.map(() => '---:').join(' | ')} | ${paths.map(() => '---:').join(' | ')} |`);
+    const wallRatios = new Map<string, number[]>(), cpuRatios = new Map<string, number[]>();
+    const wallSteps = new Map<string, number[]>(), cpuSteps = new Map<string, number[]>();
+    const torchWall: number[] = [], torchCpu: number[] = [];
+    const push = (m: Map<string, number[]>, k: string, v: number): void => void m.set(k, [...(m.get(k) ?? []), v]);
+    for (let round = 1; round <= ROUNDS; round++) {
+      const torch = runJson<Timed>([PYTHON, PEER, 'adam', '--model', p.modelPath, '--data', p.dataPath, '--steps', String(STEPS)], env(config.extra));
+      torchWall.push(torch.seconds / (STEPS + 1));
+      torchCpu.push(torch.cpuSeconds / (STEPS + 1));
+      const cells: string[] = [], wallCells: string[] = [], cpuCells: string[] = [];
+      for (const path of paths) {
+        const hb = hessbound(p, path, config.extra);
+        const n = hb.steps.evaluations;
+        push(wallSteps, path, hb.seconds / n);
+        push(cpuSteps, path, hb.cpuSeconds / n);
+        push(wallRatios, path, torch.seconds / hb.seconds);
+        push(cpuRatios, path, torch.cpuSeconds / hb.cpuSeconds);
+        cells.push(`${ms(hb.seconds / n)} / ${ms(hb.cpuSeconds / n)}`);
+        wallCells.push(ratio(torch.seconds / hb.seconds));
+        cpuCells.push(ratio(torch.cpuSeconds / hb.cpuSeconds));
+      }
+      say(`| ${round} | ${ms(torch.seconds / (STEPS + 1))} / ${ms(torch.cpuSeconds / (STEPS + 1))} | ${cells.join(' | ')} | ${wallCells.join(' | ')} | ${cpuCells.join(' | ')} |`);
     }
-    say(`| ${round} | ${((torch.seconds / (STEPS + 1)) * 1e3).toFixed(2)} ms | ${cells.join(' | ')} | ${ratioCells.join(' | ')} |`);
+    say();
+    say(`Medians per step: PyTorch ${ms(median(torchWall))} wall, ${ms(median(torchCpu))} cpu; ` +
+      paths.map((path) => `${path} ${ms(median(wallSteps.get(path) as number[]))} wall, ${ms(median(cpuSteps.get(path) as number[]))} cpu ` +
+        `(PyTorch / ${path}: ${median(wallRatios.get(path) as number[]).toFixed(2)}x wall, ${median(cpuRatios.get(path) as number[]).toFixed(2)}x cpu)`).join('; ') + '.');
+    say();
+    const parts = runJson<Record<string, [number, number]>>([PYTHON, '-c', gemmScript(p.data.n, p.data.d, width, p.data.classes)], env(config.extra));
+    const best = Object.values(parts).reduce((sum, t) => sum + t[0], 0);
+    const typical = Object.values(parts).reduce((sum, t) => sum + t[1], 0);
+    say(`Floor of a BLAS step: the evaluation's five GEMMs at one thread (numpy on the system OpenBLAS, these kernels; best / median of 20 wall times): ` +
+      Object.entries(parts).map(([k, t]) => `${k} ${ms(t[0])} / ${ms(t[1])}`).join(', ') +
+      `; sum **${ms(best)} / ${ms(typical)}**. PyTorch's median step (wall) is ${(median(torchWall) / typical).toFixed(1)}x the medians' sum ` +
+      `(${(median(torchWall) / best).toFixed(1)}x the best).`);
+    say();
   }
-  say();
-  say(`Per step (loop time / evaluations, ${STEPS + 1} evaluations): PyTorch median ${(median(torchSteps) * 1e3).toFixed(2)} ms; ` +
-    PATHS.map((path) => `${path} ${(median(perStep.get(path) as number[]) * 1e3).toFixed(2)} ms (PyTorch / ${path}: median ${median(ratios.get(path) as number[]).toFixed(2)}x)`).join('; ') + '.');
-  say();
-  const parts = runJson<Record<string, [number, number]>>([PYTHON, '-c', gemmScript(p.data.n, p.data.d, width, p.data.classes)], env());
-  const best = Object.values(parts).reduce((s, t) => s + t[0], 0);
-  const typical = Object.values(parts).reduce((s, t) => s + t[1], 0);
-  say(`Floor of a BLAS step: the evaluation's five GEMMs at one thread (numpy on the system OpenBLAS, its own kernels; best / median of 20): ` +
-    Object.entries(parts).map(([k, t]) => `${k} ${(t[0] * 1e3).toFixed(2)} / ${(t[1] * 1e3).toFixed(2)} ms`).join(', ') +
-    `; sum **${(best * 1e3).toFixed(2)} / ${(typical * 1e3).toFixed(2)} ms**. ` +
-    `PyTorch's median step is ${(median(torchSteps) / typical).toFixed(1)}x the medians' sum (${(median(torchSteps) / best).toFixed(1)}x the best): ` +
-    `the products alone do not keep a BLAS path from 2-3x PyTorch; the rest of PyTorch's step is its own overhead (autograd, elementwise kernels, allocation).`);
-  say();
 }
 say(`Load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' / ')}.`);
 if (values.md) writeFileSync(values.md, lines.join('\n') + '\n');

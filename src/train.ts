@@ -113,7 +113,10 @@ export interface TrainResult {
   /** Loss and gradient norm along the way, subsampled to at most 200 entries (first and last kept). */
   history: TrainHistoryEntry[];
   backend: BackendName;
+  /** Wall seconds of the kernel's training loop. */
   seconds: number;
+  /** Processor seconds of the process meanwhile (all its threads): the work, less the waits of a loaded machine. */
+  cpuSeconds: number;
   /** Samples trained on (the Hessian's data) and held out. */
   trainSamples: number;
   testSamples: number;
@@ -243,6 +246,7 @@ interface KernelTrainResult {
   stopReason: TrainResult['stopReason'];
   history: { step: number[]; loss: number[]; gradNorm: number[] };
   seconds: number;
+  cpuSeconds: number;
   minibatchSeconds: number;
   minibatchCpuSeconds: number;
   track?: KernelTrack;
@@ -307,6 +311,7 @@ export async function train(modelInput: ModelInput, dataInput: DataInput, option
     history: r.history.step.map((step, i) => ({ step, loss: r.history.loss[i] as number, gradNorm: r.history.gradNorm[i] as number })),
     backend: backend.name,
     seconds: r.seconds,
+    cpuSeconds: r.cpuSeconds,
     trainSamples: data.n,
     testSamples: test ? test.n : 0,
     trainAccuracy: trainEval.accuracy,

@@ -28,8 +28,8 @@ export function cpuDescription(): string {
     `AVX2+FMA ${paths.includes('avx2') ? 'yes' : 'no'}, AVX-512F ${paths.includes('avx512') ? 'yes' : 'no'}${hypervisor})`;
 }
 
-/** The kernel set the system OpenBLAS picks on this CPU (openblas_get_corename; what PyTorch and numpy run), or why unknown. */
-export function openblasCore(python: string): string {
+/** The kernel set the system OpenBLAS picks on this CPU (openblas_get_corename; what PyTorch and numpy run), or why unknown; coretype: as OPENBLAS_CORETYPE. */
+export function openblasCore(python: string, coretype?: string): string {
   const script = `
 import ctypes, ctypes.util, glob
 paths = glob.glob('/usr/lib/*/openblas-pthread/libopenblas*.so*') + glob.glob('/usr/lib/*/libopenblas*.so*')
@@ -38,6 +38,7 @@ print(lib.openblas_get_corename().decode())`;
   // Unset, as the benches' peers run (an empty OPENBLAS_CORETYPE makes OpenBLAS 0.3.21 pick other kernels).
   const env = { ...process.env };
   delete env['OPENBLAS_CORETYPE'];
+  if (coretype) env['OPENBLAS_CORETYPE'] = coretype;
   const r = spawnSync(python, ['-c', script], { encoding: 'utf8', env });
   return r.status === 0 ? r.stdout.trim() : 'unknown';
 }

@@ -140,10 +140,12 @@ void nt_body(int m, int n, int k, const double* a, int lda, const double* packed
 
 // ---- C (+)= A^T B -----------------------------------------------------------------------------
 
-// C[j0 .. j0 + J)[i0 .. i0 + 8 T), `cols` of the columns valid.
+// C[j0 .. j0 + J)[i0 .. i0 + 8 T), `cols` of the columns valid. With sums (the strip's first tile
+// only): sums[0 .. J) (+)= the column sums of A's J columns, one running sum per column in row order,
+// from the rows the tile reads anyway (rather than a separate pass over A).
 template <int J, int T>
 HB512_INLINE void tn_tile(int k, const double* a, int lda, const double* b, int ldb, bool accumulate, double* c,
-                          int ldc, int cols) {
+                          int ldc, int cols, double* sums) {
   __m512d acc[J][T];
   __mmask8 mask[T];
 #pragma GCC unroll 4
@@ -154,12 +156,23 @@ HB512_INLINE void tn_tile(int k, const double* a, int lda, const double* b, int 
     for (int t = 0; t < T; ++t)
       acc[j][t] = accumulate ? _mm512_maskz_loadu_pd(mask[t], c + static_cast<std::size_t>(j) * ldc + 8 * t)
                              : _mm512_setzero_pd();
+  constexpr int S = (J + 7) / 8;  // vectors of column sums
+  __m512d sum[S];
+  __mmask8 sum_mask[S];
+#pragma GCC unroll 2
+  for (int v = 0; v < S; ++v) {
+    sum_mask[v] = lanes(J, v);
+    sum[v] = sums && accumulate ? _mm512_maskz_loadu_pd(sum_mask[v], sums + 8 * v) : _mm512_setzero_pd();
+  }
   for (int i = 0; i < k; ++i) {
     const double* bi = b + static_cast<std::size_t>(i) * ldb;
     const double* ai = a + static_cast<std::size_t>(i) * lda;
     __m512d v[T];
 #pragma GCC unroll 4
     for (int t = 0; t < T; ++t) v[t] = _mm512_maskz_loadu_pd(mask[t], bi + 8 * t);
+    if (sums)
+#pragma GCC unroll 2
+      for (int w = 0; w < S; ++w) sum[w] = _mm512_add_pd(sum[w], _mm512_maskz_loadu_pd(sum_mask[w], ai + 8 * w));
 #pragma GCC unroll 16
     for (int j = 0; j < J; ++j) {
       const __m512d e = _mm512_set1_pd(ai[j]);
@@ -171,17 +184,22 @@ HB512_INLINE void tn_tile(int k, const double* a, int lda, const double* b, int 
   for (int j = 0; j < J; ++j)
 #pragma GCC unroll 4
     for (int t = 0; t < T; ++t) _mm512_mask_storeu_pd(c + static_cast<std::size_t>(j) * ldc + 8 * t, mask[t], acc[j][t]);
+  if (sums)
+#pragma GCC unroll 2
+    for (int v = 0; v < S; ++v) _mm512_mask_storeu_pd(sums + 8 * v, sum_mask[v], sum[v]);
 }
 
-// Columns j0 .. j0 + J of A against all of B.
+// Columns j0 .. j0 + J of A against all of B (and their column sums into sums, unless null).
 template <int J>
-void tn_strip(int n, int k, const double* a, int lda, const double* b, int ldb, bool accumulate, double* c, int ldc) {
+void tn_strip(int n, int k, const double* a, int lda, const double* b, int ldb, bool accumulate, double* c, int ldc,
+              double* sums) {
   constexpr int w = J > 6 ? 16 : 32;  // 24 accumulators at most
   for (int i0 = 0; i0 < n; i0 += w) {
     const int cols = n - i0, T = tile_vectors(std::min(cols, w));
     double* ci = c + i0;
     const double* bi = b + i0;
-#define HB512_TN(TT) tn_tile<J, TT>(k, a, lda, bi, ldb, accumulate, ci, ldc, cols)
+    double* si = i0 == 0 ? sums : nullptr;
+#define HB512_TN(TT) tn_tile<J, TT>(k, a, lda, bi, ldb, accumulate, ci, ldc, cols, si)
     if constexpr (J > 6) {
       if (T == 2) HB512_TN(2);
       else HB512_TN(1);
@@ -203,26 +221,27 @@ void tn_strip(int n, int k, const double* a, int lda, const double* b, int ldb, 
 constexpr int kTnRows = 256, kTnCols = 256;
 
 void tn_pass(int m, int n, int k, const double* a, int lda, const double* b, int ldb, bool accumulate, double* c,
-             int ldc) {
+             int ldc, double* sums) {
   // Up to 12 columns of A (training's output layer: the classes) in one strip, so that B is read
   // once; else strips of 6.
   for (int j0 = 0; j0 < m;) {
     const int J = m <= 12 ? m : std::min(6, m - j0);
     double* cj = c + static_cast<std::size_t>(j0) * ldc;
     const double* aj = a + j0;
+    double* sj = sums ? sums + j0 : nullptr;
     switch (J) {
-      case 12: tn_strip<12>(n, k, aj, lda, b, ldb, accumulate, cj, ldc); break;
-      case 11: tn_strip<11>(n, k, aj, lda, b, ldb, accumulate, cj, ldc); break;
-      case 10: tn_strip<10>(n, k, aj, lda, b, ldb, accumulate, cj, ldc); break;
-      case 9: tn_strip<9>(n, k, aj, lda, b, ldb, accumulate, cj, ldc); break;
-      case 8: tn_strip<8>(n, k, aj, lda, b, ldb, accumulate, cj, ldc); break;
-      case 7: tn_strip<7>(n, k, aj, lda, b, ldb, accumulate, cj, ldc); break;
-      case 6: tn_strip<6>(n, k, aj, lda, b, ldb, accumulate, cj, ldc); break;
-      case 5: tn_strip<5>(n, k, aj, lda, b, ldb, accumulate, cj, ldc); break;
-      case 4: tn_strip<4>(n, k, aj, lda, b, ldb, accumulate, cj, ldc); break;
-      case 3: tn_strip<3>(n, k, aj, lda, b, ldb, accumulate, cj, ldc); break;
-      case 2: tn_strip<2>(n, k, aj, lda, b, ldb, accumulate, cj, ldc); break;
-      default: tn_strip<1>(n, k, aj, lda, b, ldb, accumulate, cj, ldc); break;
+      case 12: tn_strip<12>(n, k, aj, lda, b, ldb, accumulate, cj, ldc, sj); break;
+      case 11: tn_strip<11>(n, k, aj, lda, b, ldb, accumulate, cj, ldc, sj); break;
+      case 10: tn_strip<10>(n, k, aj, lda, b, ldb, accumulate, cj, ldc, sj); break;
+      case 9: tn_strip<9>(n, k, aj, lda, b, ldb, accumulate, cj, ldc, sj); break;
+      case 8: tn_strip<8>(n, k, aj, lda, b, ldb, accumulate, cj, ldc, sj); break;
+      case 7: tn_strip<7>(n, k, aj, lda, b, ldb, accumulate, cj, ldc, sj); break;
+      case 6: tn_strip<6>(n, k, aj, lda, b, ldb, accumulate, cj, ldc, sj); break;
+      case 5: tn_strip<5>(n, k, aj, lda, b, ldb, accumulate, cj, ldc, sj); break;
+      case 4: tn_strip<4>(n, k, aj, lda, b, ldb, accumulate, cj, ldc, sj); break;
+      case 3: tn_strip<3>(n, k, aj, lda, b, ldb, accumulate, cj, ldc, sj); break;
+      case 2: tn_strip<2>(n, k, aj, lda, b, ldb, accumulate, cj, ldc, sj); break;
+      default: tn_strip<1>(n, k, aj, lda, b, ldb, accumulate, cj, ldc, sj); break;
     }
     j0 += J;
   }
@@ -242,15 +261,18 @@ void column_sums(int m, int k, const double* a, int lda, bool accumulate, double
 
 void tn_body(int m, int n, int k, const double* a, int lda, const double* b, int ldb, bool accumulate, double* c,
              int ldc, double* sums) {
-  if (sums) column_sums(m, k, a, lda, accumulate, sums);
-  if (k <= 0 && !accumulate)  // an empty sum
+  if (k <= 0 && !accumulate) {  // an empty sum
     for (int j = 0; j < m; ++j) std::fill(c + static_cast<std::size_t>(j) * ldc, c + static_cast<std::size_t>(j) * ldc + n, 0.0);
+    if (sums) std::fill(sums, sums + m, 0.0);
+  }
+  if (sums && n <= 0) column_sums(m, k, a, lda, accumulate, sums);  // no tile to carry them
   for (int k0 = 0; k0 < k; k0 += kTnRows) {
     const int kc = std::min(kTnRows, k - k0);
     const double* ak = a + static_cast<std::size_t>(k0) * lda;
     const double* bk = b + static_cast<std::size_t>(k0) * ldb;
     for (int n0 = 0; n0 < n; n0 += kTnCols)
-      tn_pass(m, std::min(kTnCols, n - n0), kc, ak, lda, bk + n0, ldb, accumulate || k0 > 0, c + n0, ldc);
+      tn_pass(m, std::min(kTnCols, n - n0), kc, ak, lda, bk + n0, ldb, accumulate || k0 > 0, c + n0, ldc,
+              n0 == 0 ? sums : nullptr);
   }
 }
 

@@ -427,6 +427,7 @@ TrainResult train(const Problem& problem, const TrainOptions& options, const Pro
     fail("BAD_OPTION", "batchSize " + std::to_string(options.batch_size) + " is larger than the " + std::to_string(problem.samples) +
                            " training samples; use a batch size from 1 to " + std::to_string(problem.samples));
   const auto started = std::chrono::steady_clock::now();
+  const std::clock_t cpu_started = std::clock();
   if (options.hsr_beta > 0 && problem.net.layers() != 2)
     fail("BAD_MODEL", "HSR training needs exactly one hidden layer (the closed-form gradient of the WS bound)");
   Objective objective(problem, options.weight_decay, options.hsr_beta, options.hsr_target);
@@ -471,6 +472,7 @@ TrainResult train(const Problem& problem, const TrainOptions& options, const Pro
   r.evaluations = objective.evaluations();
   r.history = subsample(run.records, options.max_history);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  r.cpu_seconds = static_cast<double>(std::clock() - cpu_started) / CLOCKS_PER_SEC;
   report(progress, 1.0);
   return r;
 }
@@ -505,6 +507,7 @@ std::string train_to_json(const TrainResult& r) {
   w.key("gradNorm").array(grad_norm);
   w.end();
   w.key("seconds").number(r.seconds);
+  w.key("cpuSeconds").number(r.cpu_seconds);
   w.key("minibatchSeconds").number(r.minibatch_seconds);
   w.key("minibatchCpuSeconds").number(r.minibatch_cpu_seconds);
   w.end();

@@ -62,6 +62,7 @@ struct TrainResult {
   std::string stop_reason;
   std::vector<TrainRecord> history;
   double seconds = 0;
+  double cpu_seconds = 0;  // processor time of the process meanwhile (all threads; std::clock): the work, less a loaded machine's waits
 };
 
 // Starts from problem.params; deterministic for any thread count (TrainEvaluator, train_eval.hpp).
