@@ -134,6 +134,20 @@ struct Run {
 // ------------------------------------------------------------------------------------------
 // Adam (Kingma & Ba), full batch: robust far from a minimum, where L-BFGS can wander.
 
+// One Adam update of x from the gradient g (moments m, v; bias corrections c1, c2). This file is
+// compiled with -fno-math-errno (CMakeLists.txt; sqrt's argument is never negative here), so that
+// GCC vectorizes the loop: the same IEEE operations per entry (correctly rounded division and
+// square root), the same bits, half the time (110 against 50 us per step at P = 19210 on the bench
+// machine, some 2% of a digits-256 step).
+void adam_update(int n, const double* g, double beta1, double beta2, double c1, double c2, double lr, double eps, double* m,
+                 double* v, double* x) {
+  for (int i = 0; i < n; ++i) {
+    m[i] = beta1 * m[i] + (1 - beta1) * g[i];
+    v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
+    x[i] -= lr * (m[i] / c1) / (std::sqrt(v[i] / c2) + eps);
+  }
+}
+
 int run_adam(Run& run) {
   const int n = run.objective.size();
   const double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, lr = run.options.lr;
@@ -143,11 +157,7 @@ int run_adam(Run& run) {
     ++t;
     const double c1 = 1 - std::pow(beta1, t), c2 = 1 - std::pow(beta2, t);
     Point& p = run.current;
-    for (int i = 0; i < n; ++i) {
-      m[i] = beta1 * m[i] + (1 - beta1) * p.g[i];
-      v[i] = beta2 * v[i] + (1 - beta2) * p.g[i] * p.g[i];
-      p.x[i] -= lr * (m[i] / c1) / (std::sqrt(v[i] / c2) + eps);
-    }
+    adam_update(n, p.g.data(), beta1, beta2, c1, c2, lr, eps, m.data(), v.data(), p.x.data());
     evaluate(run.objective, p);
     if (!finite_point(p)) diverged("Adam", t);
     ++run.steps;
