@@ -24,7 +24,11 @@
  * library the addon links), which every path that calls BLAS for them pays at least, and PyTorch
  * too; the ratio PyTorch / that floor is the most a BLAS path could reach.
  *
- *   node --import tsx bench/cpu-paths.ts [--widths 256] [--steps 300] [--rounds 3] [--md bench/cpu-paths-results.md]
+ * --before ADDON adds, for the best path of each configuration, the same run with that build of the
+ * addon (HESSBOUND_ADDON): a before/after ratio measured in the same run.
+ *
+ *   node --import tsx bench/cpu-paths.ts [--widths 256] [--steps 300] [--rounds 3] [--emulate-avx2]
+ *     [--before OLD/hessbound.node] [--md bench/cpu-paths-results.md]
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -45,6 +49,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     paths: { type: 'string' },
     'emulate-avx2': { type: 'boolean', default: false },
+    before: { type: 'string' },
     md: { type: 'string' },
   },
 });
@@ -77,26 +82,33 @@ function runJson<T>(argv: string[], e: NodeJS.ProcessEnv): T {
 
 interface Timed {
   seconds: number;
-  cpuSeconds: number;
+  cpuSeconds: number; // absent from addons built before it existed (--before)
   loss: number;
 }
 interface HbTrain extends Timed {
   steps: { evaluations: number };
 }
-function hessbound(p: Problem, path: string, extra: Record<string, string>): HbTrain {
+/** A column: a SIMD path, or "before PATH": that path with the --before addon. */
+function pathOf(column: string): { simd: string; addon: Record<string, string> } {
+  const before = column.startsWith('before ');
+  return { simd: before ? column.slice(7) : column, addon: before ? { HESSBOUND_ADDON: values.before as string } : {} };
+}
+function hessbound(p: Problem, column: string, extra: Record<string, string>): HbTrain {
   const steps = String(STEPS);
+  const { simd: path, addon } = pathOf(column);
   return runJson<HbTrain>(
     [...CLI, 'train', '--model', p.modelPath, '--data', p.dataPath, '--backend', 'native', '--quiet', '--json',
       '--adam-steps', steps, '--max-steps', steps, '--grad-tol', '0', '--weight-decay', '0', '--out', join(p.modelPath + `.${path}.trained.json`)],
-    env({ ...extra, HESSBOUND_SIMD: path }),
+    env({ ...extra, ...addon, HESSBOUND_SIMD: path }),
   );
 }
 function simdThatRan(path: string): string {
   const info = runJson<{ native: { simd?: string } }>([...CLI, 'info', '--json'], env({ HESSBOUND_SIMD: path }));
   return info.native.simd ?? '?';
 }
-const ms = (seconds: number): string => `${(seconds * 1e3).toFixed(2)} ms`;
-const ratio = (x: number): string => `**${x.toFixed(2)}x**`;
+// An addon from before cpuSeconds existed reports none: "—".
+const ms = (seconds: number): string => (Number.isFinite(seconds) ? `${(seconds * 1e3).toFixed(2)} ms` : '—');
+const ratio = (x: number): string => (Number.isFinite(x) ? `**${x.toFixed(2)}x**` : '—');
 
 say(`# Training per Adam step on each SIMD path, against PyTorch (issue 26 item 1)`);
 say();
@@ -153,10 +165,10 @@ for (const width of WIDTHS) {
   say(`## digits 64-${width}-10 tanh (P = ${p.parameters})`);
   say();
   for (const config of configs) {
-    const paths = config.paths;
+    const paths = values.before ? [...config.paths, `before ${config.paths[0] as string}`] : config.paths;
     say(`### ${config.title}`);
     say();
-    say(config.note);
+    say(config.note + (values.before ? ` "before": the addon ${values.before}, on the ${config.paths[0] as string} path.` : ''));
     say();
     say(`| round | PyTorch wall / cpu | ${paths.map((path) => `hessbound ${path} wall / cpu`).join(' | ')} | ` +
       `${paths.map((path) => `PyTorch / ${path}: wall`).join(' | ')} | ${paths.map((path) => `PyTorch / ${path}: cpu`).join(' | ')} |`);
@@ -174,6 +186,7 @@ for (const width of WIDTHS) {
         const hb = hessbound(p, path, config.extra);
         const n = hb.steps.evaluations;
         push(wallSteps, path, hb.seconds / n);
+        if (hb.cpuSeconds === undefined) hb.cpuSeconds = Number.NaN;
         push(cpuSteps, path, hb.cpuSeconds / n);
         push(wallRatios, path, torch.seconds / hb.seconds);
         push(cpuRatios, path, torch.cpuSeconds / hb.cpuSeconds);
@@ -186,7 +199,7 @@ for (const width of WIDTHS) {
     say();
     say(`Medians per step: PyTorch ${ms(median(torchWall))} wall, ${ms(median(torchCpu))} cpu; ` +
       paths.map((path) => `${path} ${ms(median(wallSteps.get(path) as number[]))} wall, ${ms(median(cpuSteps.get(path) as number[]))} cpu ` +
-        `(PyTorch / ${path}: ${median(wallRatios.get(path) as number[]).toFixed(2)}x wall, ${median(cpuRatios.get(path) as number[]).toFixed(2)}x cpu)`).join('; ') + '.');
+        `(PyTorch / ${path}: ${median(wallRatios.get(path) as number[]).toFixed(2)}x wall, ${ratio(median(cpuRatios.get(path) as number[])).replace(/\*/g, '')} cpu)`).join('; ') + '.');
     say();
     const parts = runJson<Record<string, [number, number]>>([PYTHON, '-c', gemmScript(p.data.n, p.data.d, width, p.data.classes)], env(config.extra));
     const best = Object.values(parts).reduce((sum, t) => sum + t[0], 0);

@@ -38,6 +38,7 @@ import { cliCommand } from './lib/cli.js';
 import { measureCorePeaks } from './lib/core-peak.js';
 import { BENCH_DIR, PYTHON } from './lib/peer.js';
 import { makeProblem, type Problem } from './lib/problems.js';
+import { cpuDescription, openblasCore } from './lib/simd.js';
 import { median } from './lib/stats.js';
 import { wholeProcessPairs } from './lib/timing.js';
 
@@ -86,8 +87,9 @@ interface TrainJson {
   stopReason: string;
   steps: { adam: number; lbfgs: number; evaluations: number };
 }
+// No weight decay: the objective the PyTorch peer minimises (train's default is 1e-3).
 function hbTrainArgs(p: Problem, extra: string[]): string[] {
-  return [...CLI, 'train', '--model', p.modelPath, '--data', p.dataPath, '--backend', 'native', '--quiet', '--out', join(out, `${p.name}.json`), ...extra];
+  return [...CLI, 'train', '--model', p.modelPath, '--data', p.dataPath, '--backend', 'native', '--quiet', '--weight-decay', '0', '--out', join(out, `${p.name}.json`), ...extra];
 }
 function hbTrain(p: Problem, t: number, extra: string[], env: Record<string, string> = hbEnv(t)): TrainJson {
   return JSON.parse(run(hbTrainArgs(p, [...extra, '--json']), env)) as TrainJson;
@@ -109,6 +111,9 @@ say(`# Bench G: training speed against PyTorch (issue 14)`);
 say();
 say(`Run ${new Date().toISOString()}, \`node --import tsx bench/training.ts ${process.argv.slice(2).join(' ')}\`;` +
   ` addon ${process.env['HESSBOUND_ADDON'] ?? 'build/Release (this tree)'}; load average at the start ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}.`);
+const simdRan = (JSON.parse(run([...CLI, 'info', '--json'], {})) as { native: { simd?: string } }).native.simd ?? '?';
+say(`CPU: ${cpuDescription()}; hessbound's SIMD path: ${simdRan} (HESSBOUND_SIMD=${process.env['HESSBOUND_SIMD'] ?? '(unset)'}); ` +
+  `the system OpenBLAS runs its ${openblasCore(PYTHON, process.env['OPENBLAS_CORETYPE'])} kernels in this environment. hessbound trains without weight decay, as the PyTorch peer.`);
 say();
 
 const gemm = peer('gemm', null, 1, ['--n', '1024', '--repeat', '5']);
