@@ -80,6 +80,9 @@ describe.each(BACKENDS)('train on the %s backend', (backend) => {
     expect(r.converged).toBe(false);
     expect(r.stopReason).toBe('maxSteps');
     expect(r.steps.adam + r.steps.lbfgs).toBe(30);
+    // The loop's wall and processor time (the kernel's clocks): finite, and some work was timed.
+    expect(Number.isFinite(r.seconds) && r.seconds > 0).toBe(true);
+    expect(Number.isFinite(r.cpuSeconds) && r.cpuSeconds > 0).toBe(true);
     const none = await train(model, iris, { backend, maxSteps: 0 });
     expect(Array.from(flattenParams(none.model))).toEqual(Array.from(flattenParams(model)));
   });

@@ -38,7 +38,7 @@ int main() {
   }
   const int ms[] = {1, 2, 5, 7, 13, 37};
   const int ns[] = {1, 2, 7, 8, 10, 17, 31, 32, 33, 64, 70, 290};
-  const int ks[] = {1, 3, 10, 64, 65, 300};
+  const int ks[] = {0, 1, 3, 10, 64, 65, 300};  // 0: empty sums (C and the column sums zeroed, or kept when accumulating)
   for (int m : ms)
     for (int n : ns)
       for (int k : ks) {
