@@ -366,8 +366,8 @@ function gridAxes(grid: SweepGrid): GridAxes {
   if (weightDecays !== undefined && shared.weightDecay !== undefined) fail('BAD_OPTION', 'give weightDecay or weightDecays, not both');
   if (hsrs !== undefined && shared.hsr !== undefined) fail('BAD_OPTION', 'give hsr or hsrs, not both');
   if (!Array.isArray(widths) || widths.length === 0) fail('BAD_OPTION', 'widths must be a non-empty list of positive integers, e.g. [4, 8, 16]');
-  // A count of seeds is a range, never materialised beyond the axis itself (one number per seed).
-  const seedList = typeof seeds === 'number' ? Array.from({ length: integer(seeds, 'seeds', 1, 100_000_000) }, (_, i) => i) : seeds;
+  // A seed count is stored as its list in the sweep's spec file: kept to 100,000.
+  const seedList = typeof seeds === 'number' ? Array.from({ length: integer(seeds, 'seeds', 1, 100_000) }, (_, i) => i) : seeds;
   if (!Array.isArray(seedList) || seedList.length === 0) fail('BAD_OPTION', 'seeds must be a positive count or a non-empty list');
   const depths = depth === undefined ? [JOB_DEFAULTS.depth] : typeof depth === 'number' ? [depth] : depth;
   if (!Array.isArray(depths) || depths.length === 0) fail('BAD_OPTION', 'depth must be a number or a non-empty list');
