@@ -157,3 +157,29 @@ describe.each(BACKENDS)('API misuse (%s)', (backend) => {
     expect(warnings).not.toContain('MaxListenersExceededWarning');
   });
 });
+
+describe.each(BACKENDS)('node flags (%s)', (backend) => {
+  it('starts under node --expose-gc, --input-type=module -e and a V8 heap flag, with the same result', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { ROOT } = await import('./helpers/cli.js');
+    const model = randomModel({ inputs: 4, hidden: [3], classes: 3, activation: 'tanh', seed: 0 });
+    const data = toDataset([[1, 2, 3, 4], [2, 1, 0, 1], [0, 0, 1, 1], [1, 1, 1, 0]], [0, 1, 2, 0]);
+    const expected = (await analyze(model, data, { backend, method: 'dense' })).lambdaMax;
+    // Worker threads refuse V8 and per-process flags when given an explicit execArgv (the pthreads'
+    // Worker passed one to drop --input-type): "rebuild it", said the error, for a built module.
+    const code = `
+      const { analyze, randomModel, toDataset } = await import(${JSON.stringify(join(ROOT, 'src/index.ts'))});
+      const model = randomModel({ inputs: 4, hidden: [3], classes: 3, activation: 'tanh', seed: 0 });
+      const data = toDataset([[1, 2, 3, 4], [2, 1, 0, 1], [0, 0, 1, 1], [1, 1, 1, 0]], [0, 1, 2, 0]);
+      const r = await analyze(model, data, { backend: ${JSON.stringify(backend)}, method: 'dense' });
+      process.stdout.write(JSON.stringify({ gc: typeof globalThis.gc, lambdaMax: r.lambdaMax }));`;
+    // One process with all three (a spawn from source costs seconds on a loaded machine).
+    for (const flags of [['--max-old-space-size=3000', '--expose-gc']]) {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', ...flags, '--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, `${flags.join(' ')}: ${r.stderr}`).toBe(0);
+      const out = JSON.parse(r.stdout) as { gc: string; lambdaMax: number };
+      expect(out.gc).toBe(flags.includes('--expose-gc') ? 'function' : 'undefined');
+      expect(Math.abs(out.lambdaMax - (expected as number))).toBeLessThanOrEqual(1e-12 * Math.abs(expected as number));
+    }
+  }, 120_000);
+});
