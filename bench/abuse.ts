@@ -14,7 +14,7 @@ import { analyze, loadDataset, randomModel } from '../src/index.js';
 import { machineInfo, printMachine } from './lib/machine.js';
 import { REPO_DIR } from './lib/peer.js';
 import { writeFeatureNpy, writeLabelNpy } from '../test/helpers/npy-writer.js';
-import { maxRssMb, withMaxRss, zipDeflated } from '../test/helpers/abuse.js';
+import { aliasingSafetensors, gzipOneMember, gzipRepeated, maxRssMb, withMaxRss, zerosNpy, zipDeflated } from '../test/helpers/abuse.js';
 
 const quick = process.argv.includes('--quick');
 const dir = mkdtempSync(join(tmpdir(), 'hb-abuse-bench-'));
@@ -59,7 +59,7 @@ async function dataAtScale(): Promise<void> {
   rmSync(csv);
 }
 
-function bombs(): void {
+async function bombs(): Promise<void> {
   console.log('\n## Bombs at larger sizes (CLI, HESSBOUND_MAX_MEMORY=4, peak RSS of the process)\n');
   console.log('| input | exit | message | peak RSS |');
   console.log('| --- | --- | --- | --- |');
@@ -68,28 +68,24 @@ function bombs(): void {
     const message = (/hessbound: error \[([A-Z_]+)\]: ([^\n]{0,90})/.exec(r.stderr) ?? [])[0] ?? '(no error)';
     console.log(`| ${what} | ${r.status} | ${message.replace(/\|/g, '/')} | ${maxRssMb(r.stderr).toFixed(0)} MB |`);
   };
-  const zeros = (bytes: number) => {
-    let header = `{'descr': '|u1', 'fortran_order': False, 'shape': (${bytes},), }`;
-    header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
-    const out = new Uint8Array(10 + header.length + bytes);
-    out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
-    new DataView(out.buffer).setUint16(8, header.length, true);
-    out.set(new TextEncoder().encode(header), 10);
-    return out;
-  };
   const bomb = join(dir, 'bomb.npz');
-  writeFileSync(bomb, zipDeflated({ 'x.npy': zeros(quick ? 1e9 : 2e9), 'y.npy': zeros(10) }));
+  writeFileSync(bomb, zipDeflated({ 'x.npy': zerosNpy(quick ? 1e9 : 2e9), 'y.npy': zerosNpy(10) }));
   row(`.npz of ${mb(statSync(bomb).size)} declaring ${quick ? '1' : '2'} GB`, cli(['analyze', '--data', bomb, '--hidden', '3']));
-  const header: Record<string, unknown> = {};
-  const count = 250_000;
-  for (let i = 0; i < (quick ? 1000 : 10_000); i++) header[`t${i}`] = { dtype: 'F32', shape: [count], data_offsets: [0, 4 * count] };
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const st = new Uint8Array(8 + json.length + 4 * count);
-  new DataView(st.buffer).setBigUint64(0, BigInt(json.length), true);
-  st.set(json, 8);
+  const st = aliasingSafetensors(quick ? 1000 : 10_000, 250_000);
   const alias = join(dir, 'alias.safetensors');
   writeFileSync(alias, st);
   row(`safetensors of ${mb(st.length)}, tensors aliasing one range`, cli(['analyze', '--model', alias, '--dataset', 'iris']));
+  // .csv.gz bombs: decompressed as they stream, refused by what they hold, never held whole.
+  const rows = join(dir, 'rows.csv.gz');
+  const header = `${Array.from({ length: 1000 }, (_, j) => `f${j}`).join(',')}\n`;
+  writeFileSync(rows, gzipRepeated(header, `${Array.from({ length: 1000 }, () => '0').join(',')}\n`.repeat(4000), quick ? 1.2e9 : 4e9));
+  row(`.csv.gz of ${mb(statSync(rows).size)}: ${quick ? '1.2' : '4'} GB of numeric rows`, cli(['analyze', '--data', rows, '--hidden', '3']));
+  const line = join(dir, 'line.csv.gz');
+  writeFileSync(line, await gzipOneMember('a,label\n', '1111111111', quick ? 300e6 : 2e9));
+  row(`.csv.gz of ${mb(statSync(line).size)}: ${quick ? '300 MB' : '2 GB'} with no line break (one member)`, cli(['analyze', '--data', line, '--hidden', '3']));
+  const quoted = join(dir, 'quoted.csv.gz');
+  writeFileSync(quoted, gzipRepeated('"a","label"\n', '"1","0"\n'.repeat(500_000), quick ? 500e6 : 2e9));
+  row(`.csv.gz of ${mb(statSync(quoted).size)}: ${quick ? '500 MB' : '2 GB'} of quoted rows`, cli(['analyze', '--data', quoted, '--hidden', '3']));
   row('--model /dev/zero', cli(['analyze', '--model', '/dev/zero', '--dataset', 'iris']));
   row('sweep --widths 30000 --depths 3', cli(['sweep', '--dataset', 'iris', '--widths', '30000', '--depths', '3', '--seeds', '1', '--out', join(dir, 'w.csv')]));
 }
@@ -122,6 +118,6 @@ printMachine(machine);
 console.log('SIMD path: not exercised by loading or refusals; the native kernel reports: ' + (machine.nativeLinalg ?? 'not loaded'));
 console.log('The machine is shared with other engineers\' builds and tests (see the load average): memory figures are per process, times are indicative.');
 await dataAtScale();
-bombs();
+await bombs();
 await abortLatency();
 rmSync(dir, { recursive: true, force: true });

@@ -11,6 +11,8 @@
 import { fail } from './errors.js';
 import { platformMemoryBudget } from './memory.js';
 import { assertAllocationsFit, modelParameters, parameterCountOf } from './resources/memory-plan.js';
+import { countRootArrayElements } from './io/json-scan.js';
+import { checkLayerCount, MAX_LAYERS } from './resources/layer-limit.js';
 import { createRng } from './rng.js';
 import { ACTIVATIONS, DEFAULT_NEGATIVE_SLOPE, NON_SMOOTH_ACTIVATIONS } from './types.js';
 import type { Activation, Dataset, Layer, Model, TrainingObjective } from './types.js';
@@ -214,6 +216,11 @@ function checkFormat(format: unknown): void {
 
 /** Parses and fully validates a `hessbound.mlp.v1` model (JSON text or an already parsed object). */
 export function parseModelJson(input: string | object): Model {
+  // The layer count first, from the text: JSON.parse of 100,000 layers alone takes most of a second.
+  if (typeof input === 'string') {
+    const layers = countRootArrayElements(input, 'layers', MAX_LAYERS);
+    if (layers !== null) checkLayerCount(layers, 'the model', MAX_LAYERS);
+  }
   const root = typeof input === 'string' ? parseJsonText(input, 'model') : input;
   if (!isPlainObject(root)) fail('BAD_MODEL', `the model must be a JSON object, got ${describeValue(root)}`);
   checkFormat(root['format']);
@@ -221,6 +228,8 @@ export function parseModelJson(input: string | object): Model {
   checkSlopeBelongs(activation, root['negativeSlope']);
   const rawLayers = root['layers'];
   if (!Array.isArray(rawLayers)) fail('BAD_MODEL', `"layers" must be an array, got ${describeValue(rawLayers)}`);
+  // Before any layer is parsed: the refusal costs no more than reading the JSON.
+  checkLayerCount(rawLayers.length, 'the model');
   const layers = rawLayers.map((raw: unknown, l) => parseLayer(raw, l));
   checkLayerChain(layers);
   const objective = root['objective'] === undefined ? undefined : parseTrainingObjective(root['objective'], '"objective"');
@@ -254,6 +263,7 @@ export function validateModel(model: Model): Model {
   if (!isPlainObject(model) || !Array.isArray(model.layers)) {
     fail('BAD_MODEL', 'a model must be an object {activation, layers: Layer[]}');
   }
+  checkLayerCount(model.layers.length, 'the model');
   parseActivation(model.activation);
   checkSlopeBelongs(model.activation, model.negativeSlope);
   if (model.negativeSlope !== undefined) parseNegativeSlope(model.negativeSlope);
@@ -412,6 +422,7 @@ export function randomModel(options: RandomModelOptions): Model {
   if (!Array.isArray(options.hidden) || options.hidden.length === 0) {
     fail('BAD_OPTION', 'hidden must be a non-empty array of layer widths, e.g. [16]', 'the model needs at least one hidden layer');
   }
+  checkLayerCount(options.hidden.length + 1, 'the model');
   const hidden = options.hidden.map((width, i) => checkPositiveInteger(width, `hidden[${i}]`));
   const activation = parseActivation(options.activation ?? 'tanh');
   checkSlopeBelongs(activation, options.negativeSlope);

@@ -10,17 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/cli.js';
-import { maxRssMb, withMaxRss, zipDeflated } from './helpers/abuse.js';
+import { aliasingSafetensors, gzipOneMember, gzipRepeated, maxRssMb, withMaxRss, zerosNpy, zipDeflated } from './helpers/abuse.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hb-bombs-'));
 const PEAK_MB = 200;
 
 /** Runs the CLI; the result with its peak RSS and wall time. */
-function cli(args: string[], timeoutMs = 60_000): { status: number | null; stderr: string; stdout: string; mb: number; ms: number } {
+function cli(args: string[], timeoutMs = 60_000, budgetGb = '4'): { status: number | null; stderr: string; stdout: string; mb: number; ms: number } {
   const start = Date.now();
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
     cwd: ROOT,
-    env: { ...process.env, ...withMaxRss({ HESSBOUND_MAX_MEMORY: '4', HESSBOUND_BACKEND: 'native' }) },
+    env: { ...process.env, ...withMaxRss({ HESSBOUND_MAX_MEMORY: budgetGb, HESSBOUND_BACKEND: 'native' }) },
     encoding: 'utf8',
     timeout: timeoutMs,
   });
@@ -37,17 +37,6 @@ function npy(shape: number[], values: ArrayLike<number>, dtype = '<f8'): Uint8Ar
   out.set(new TextEncoder().encode(header), 10);
   const view = new DataView(out.buffer, 10 + header.length);
   for (let i = 0; i < values.length; i++) view.setFloat64(8 * i, values[i] as number, true);
-  return out;
-}
-
-/** A .npy of `bytes` zero bytes (u1), built without a large JS array. */
-function zerosNpy(bytes: number): Uint8Array {
-  let header = `{'descr': '|u1', 'fortran_order': False, 'shape': (${bytes},), }`;
-  header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
-  const out = new Uint8Array(10 + header.length + bytes);
-  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
-  new DataView(out.buffer).setUint16(8, header.length, true);
-  out.set(new TextEncoder().encode(header), 10);
   return out;
 }
 
@@ -77,20 +66,37 @@ describe('input bombs are refused (or read only as far as needed) within 200 MB'
   });
 
   it('a safetensors file whose tensors all alias one data range: refused as overlapping, before decoding', () => {
-    const header: Record<string, unknown> = { __metadata__: { activation: 'tanh' } };
-    const count = 200_000;
-    for (let i = 0; i < 1000; i++) header[`t${i}`] = { dtype: 'F32', shape: [count], data_offsets: [0, 4 * count] };
-    const json = new TextEncoder().encode(JSON.stringify(header));
-    const bytes = new Uint8Array(8 + json.length + 4 * count);
-    new DataView(bytes.buffer).setBigUint64(0, BigInt(json.length), true);
-    bytes.set(json, 8);
     const path = join(dir, 'alias.safetensors');
-    writeFileSync(path, bytes);
+    writeFileSync(path, aliasingSafetensors(1000, 200_000, { activation: 'tanh' }));
     const r = cli(['analyze', '--model', path, '--dataset', 'iris', '--quiet']);
     expect(r.status, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/\[BAD_MODEL\].*tensors "t\d+" \[0, 800000\] and "t\d+" \[0, 800000\] overlap/);
     expect(r.mb).toBeLessThan(PEAK_MB);
   });
+
+  it('.csv.gz bombs (numeric rows, one endless line, quoted rows): refused while they stream, never held', async () => {
+    // 1.2 GB of numeric rows in 300 kB: counted as they stream, refused once the rows exceed the
+    // budget (1 GB here, so after about 250 MB of text: the test stays short).
+    const rows = join(dir, 'rows.csv.gz');
+    const row = `${Array.from({ length: 1000 }, () => '0').join(',')}\n`;
+    writeFileSync(rows, gzipRepeated(`${Array.from({ length: 1000 }, (_, j) => `f${j}`).join(',')}\n`, row.repeat(4000), 1.2e9));
+    // 300 MB without a line break, one gzip member.
+    const line = join(dir, 'line.csv.gz');
+    writeFileSync(line, await gzipOneMember('a,label\n', '1111111111', 300e6));
+    // 500 MB of quoted rows: the in-memory (RFC 4180) reader's case, refused by its decompressed size.
+    const quoted = join(dir, 'quoted.csv.gz');
+    writeFileSync(quoted, gzipRepeated('"a","label"\n', '"1","0"\n'.repeat(500_000), 500e6));
+    for (const [path, what] of [
+      [rows, /\[TOO_LARGE\].*rows\.csv\.gz holds at least [\d,]+ x 999 values: .* as float64, more than available memory allows \(1\.00 GB\)/],
+      [line, /\[BAD_DATA\].*line 2 is longer than 16\.8 MB \(no line break\)/],
+      [quoted, /\[TOO_LARGE\].*quoted\.csv\.gz decompresses to more than 64 MB of text; hessbound reads quoted or UTF-16 CSV text from a \.gz whole/],
+    ] as const) {
+      const r = cli(['analyze', '--data', path, '--hidden', '3', '--quiet'], 120_000, path === rows ? '1' : '4');
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(what);
+      expect(r.mb, `${path}: peak RSS`).toBeLessThan(PEAK_MB);
+    }
+  }, 180_000);
 
   it('devices and pipes as files: /dev/zero as a model, a .csv symlink to /dev/zero, a FIFO as data — refused at once', () => {
     const link = join(dir, 'zero.csv');

@@ -10,7 +10,9 @@ import { analyze } from '../src/analyze.js';
 import { computeDiagnostics } from '../src/analysis/diagnostics.js';
 import { eigenvalues, wsBounds } from '../src/curvature.js';
 import { parseCsv, standardize, toDataset } from '../src/data.js';
-import { randomModel } from '../src/model.js';
+import { parseModelJson, randomModel } from '../src/model.js';
+import { MAX_LAYERS } from '../src/resources/layer-limit.js';
+import { countRootArrayElements } from '../src/io/json-scan.js';
 import { train } from '../src/train.js';
 import { BACKENDS } from './helpers/backends.js';
 import { runCli } from './helpers/cli.js';
@@ -59,6 +61,46 @@ describe('smaller defects', () => {
     const d = computeDiagnostics({ model, data, loss: 1, gradient: new Float64Array(12) });
     const expected = 1e300 * Math.sqrt(8); // eight weights of 1e300, four zero biases
     expect(Math.abs(d.parameterNorm - expected) / expected).toBeLessThan(1e-12);
+  });
+
+  it('a 100,000-layer JSON model is refused before its layers are parsed, in time linear in its text', () => {
+    // Identity 2x2 layers between a 4-input first layer and a 3-class output: valid in every other way.
+    const deepModel = (layers: number) =>
+      JSON.stringify({
+        format: 'hessbound.mlp.v1',
+        activation: 'tanh',
+        layers: [
+          { weight: [[1, 2, 3, 4], [5, 6, 7, 8]], bias: [0, 0] },
+          ...Array.from({ length: layers - 2 }, () => ({ weight: [[1, 0], [0, 1]], bias: [0, 0] })),
+          { weight: [[1, 0], [0, 1], [1, 1]], bias: [0, 0, 0] },
+        ],
+      });
+    const refusalMs = (text: string) => {
+      const started = performance.now();
+      expect(() => parseModelJson(text)).toThrow(/the model has more than 1,000 layers; hessbound takes at most 1,000/);
+      return performance.now() - started;
+    };
+    const small = deepModel(10_000);
+    const large = deepModel(100_000);
+    // Warm-up, then the best of three each: the ratio follows the text (10x), not its square (100x).
+    refusalMs(small);
+    const best = (text: string) => Math.min(refusalMs(text), refusalMs(text), refusalMs(text));
+    const ratio = best(large) / Math.max(best(small), 1);
+    expect(ratio).toBeLessThan(30);
+    // A layer damaged past the limit is never looked at: the count is checked first.
+    expect(() => parseModelJson(large.replace('{"weight":[[1,0],[0,1]],"bias":[0,0]}]}', '{"weight":"bad"}]}'))).toThrow(/more than 1,000 layers/);
+    // At the limit the model is read; one more is refused, as are random models past it.
+    expect(parseModelJson(deepModel(MAX_LAYERS)).layers).toHaveLength(MAX_LAYERS);
+    expect(() => parseModelJson(deepModel(MAX_LAYERS + 1))).toThrow(/more than 1,000 layers/);
+    // The count is that of the root's "layers" (a key of that name elsewhere, or inside strings, is not it).
+    expect(countRootArrayElements('{"objective": {"layers": [1, 2, 3]}, "x": "\\"layers\\": [4]", "layers": [{"a": [1, 2]}, "s,t", 3, [4, 5]]}', 'layers', 10)).toBe(4);
+    expect(countRootArrayElements('{"layers": []}', 'layers', 10)).toBe(0);
+    expect(() => randomModel({ inputs: 4, hidden: Array.from({ length: MAX_LAYERS }, () => 2), classes: 3 })).toThrow(/the model has 1,001 layers; hessbound takes at most 1,000/);
+    const path = join(tmp(), 'deep.json');
+    writeFileSync(path, large);
+    const out = runCli(['analyze', '--model', path, '--dataset', 'iris', '--quiet']);
+    expect(out.status).toBe(1);
+    expect(out.stderr).toMatch(/\[TOO_LARGE\]: .*deep\.json: the model has more than 1,000 layers; hessbound takes at most 1,000/);
   });
 
   it('write failures end in an IO error and exit 1, not a stack trace and 70', () => {
@@ -114,4 +156,30 @@ describe.each(BACKENDS)('API misuse (%s)', (backend) => {
     }
     expect(warnings).not.toContain('MaxListenersExceededWarning');
   });
+});
+
+describe.each(BACKENDS)('node flags (%s)', (backend) => {
+  it('starts under node --expose-gc, --input-type=module -e and a V8 heap flag, with the same result', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { ROOT } = await import('./helpers/cli.js');
+    const model = randomModel({ inputs: 4, hidden: [3], classes: 3, activation: 'tanh', seed: 0 });
+    const data = toDataset([[1, 2, 3, 4], [2, 1, 0, 1], [0, 0, 1, 1], [1, 1, 1, 0]], [0, 1, 2, 0]);
+    const expected = (await analyze(model, data, { backend, method: 'dense' })).lambdaMax;
+    // Worker threads refuse V8 and per-process flags when given an explicit execArgv (the pthreads'
+    // Worker passed one to drop --input-type): "rebuild it", said the error, for a built module.
+    const code = `
+      const { analyze, randomModel, toDataset } = await import(${JSON.stringify(join(ROOT, 'src/index.ts'))});
+      const model = randomModel({ inputs: 4, hidden: [3], classes: 3, activation: 'tanh', seed: 0 });
+      const data = toDataset([[1, 2, 3, 4], [2, 1, 0, 1], [0, 0, 1, 1], [1, 1, 1, 0]], [0, 1, 2, 0]);
+      const r = await analyze(model, data, { backend: ${JSON.stringify(backend)}, method: 'dense' });
+      process.stdout.write(JSON.stringify({ gc: typeof globalThis.gc, lambdaMax: r.lambdaMax }));`;
+    // One process with all three (a spawn from source costs seconds on a loaded machine).
+    for (const flags of [['--max-old-space-size=3000', '--expose-gc']]) {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', ...flags, '--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, `${flags.join(' ')}: ${r.stderr}`).toBe(0);
+      const out = JSON.parse(r.stdout) as { gc: string; lambdaMax: number };
+      expect(out.gc).toBe(flags.includes('--expose-gc') ? 'function' : 'undefined');
+      expect(Math.abs(out.lambdaMax - (expected as number))).toBeLessThanOrEqual(1e-12 * Math.abs(expected as number));
+    }
+  }, 120_000);
 });

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createWorkerPool, runSweep, sweep } from '../src/index.js';
 import { normalizeJob } from '../src/sweep/job.js';
 import type { SweepEvent } from '../src/sweep/sweep.js';
+import type { NodeSweepEvent } from '../src/node/sweep-run.js';
 import { BACKENDS } from './helpers/backends.js';
 
 /** Collects events until the generator ends or throws; aborts `controller` when `when(event)` holds. */
@@ -74,8 +75,9 @@ describe.each(BACKENDS)('cancelling a sweep (%s)', (backend) => {
     const again = new AbortController();
     const resumed = await collect(runSweep({ jobs, workers: 2, backend, files: { csvPath: csv, resume: true }, signal: again.signal }), again, (e) => e.type === 'start');
     expect(resumed.error).toMatchObject({ code: 'ABORTED' });
-    const start = resumed.seen[0] as Extract<SweepEvent, { type: 'start' }>;
-    expect(start.skipped.map((j) => j.spec.width)).toEqual([4]);
+    const start = resumed.seen[0] as Extract<NodeSweepEvent, { type: 'start' }>;
+    expect(start.skipped).toBe(1);
+    expect(start.previous.map((r) => r.width)).toEqual([4]);
   }, 60_000);
 
   it('a pool task still queued is dropped without reaching a worker', async () => {

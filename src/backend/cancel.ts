@@ -6,10 +6,23 @@
 import { HessboundError } from '../errors.js';
 
 let ambient: AbortSignal | undefined;
+let ambientWord: Int32Array | undefined;
 
 /** Sets (or clears) the signal every kernel call also listens to. */
 export function setAmbientSignal(signal: AbortSignal | undefined): void {
   ambient = signal;
+}
+
+/**
+ * Sets (or clears) a shared word (an Int32Array over a SharedArrayBuffer) that every native kernel
+ * call of this thread polls as its cancel flag. Another thread raises it with Atomics.store: the
+ * sweep pool does for the point a worker thread runs, so the kernel stops whatever that thread's
+ * JavaScript is doing. A message asking the thread to abort is not enough: a thread being terminated
+ * runs no more JavaScript, and Node waits for its native call to return before the addon's cleanup
+ * hook (which would cancel it) runs, so the call ran to its end (177 s for one training point).
+ */
+export function setAmbientCancelWord(word: Int32Array | undefined): void {
+  ambientWord = word;
 }
 
 /** The call's signal combined with the ambient one (undefined when there is neither). */
@@ -75,8 +88,9 @@ export function throwIfAborted(signal?: AbortSignal): void {
  * set when `signal` aborts. `done()` detaches the listener.
  */
 export function cancelFlag(signal: AbortSignal | undefined, shared = false): { flag: Int32Array | undefined; done: () => void } {
-  if (!signal) return { flag: undefined, done: () => undefined };
-  const flag = new Int32Array(shared && typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(4) : new ArrayBuffer(4));
+  // This thread's shared word, when set, is the flag: raised by the signal here or by another thread.
+  if (!signal) return { flag: ambientWord, done: () => undefined };
+  const flag = ambientWord ?? new Int32Array(shared && typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(4) : new ArrayBuffer(4));
   const raise = () => Atomics.store(flag, 0, 1);
   if (signal.aborted) {
     raise();

@@ -139,7 +139,10 @@ export async function getBackend(name?: BackendName | 'auto'): Promise<KernelBac
     'BACKEND',
     `no hessbound backend could be loaded:\n    ${reasons.join('\n    ')}`,
     forced
-      ? `build it (npm run build:${forced === 'native' ? 'native' : 'wasm'}) or choose another backend`
+      ? // "Build it" only when it is not built: a built backend that did not start says why above.
+        /not built|is missing|cannot find|no such file|ENOENT/i.test(failures.get(forced) ?? '')
+        ? `build it (npm run build:${forced === 'native' ? 'native' : 'wasm'}) or choose another backend`
+        : `the ${forced} backend is built but did not start (the reason above); choose another backend, or report it if the reason is not yours`
       : 'build the native addon (npm run build:native) or the WebAssembly module (npm run build:wasm)',
   );
 }

@@ -3,6 +3,7 @@
  * and compile the .wasm from bytes read with fs. Passing the module ourselves also avoids the glue's
  * own fetch() of a file path, which fails under Node 20 ("Failed to parse URL").
  */
+import { startWorkerThread } from './worker-thread.js';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
@@ -50,7 +51,7 @@ export async function loadNodeWasm(threaded?: { threads?: number }): Promise<Was
  * The threaded glue starts its pthread workers as `new Worker(file)` through the global `Worker`,
  * which it sets to worker_threads' on each instantiation. A worker inherits the process's execArgv,
  * and `--input-type` (node --input-type=module -e ...) makes loading a file fail there: the global
- * is pinned to a Worker that leaves that flag out.
+ * is pinned to a constructor that leaves that flag out.
  */
 function pthreadWorkersWithoutInputType(): void {
   const g = globalThis as { Worker?: unknown };
@@ -58,8 +59,7 @@ function pthreadWorkersWithoutInputType(): void {
   Object.defineProperty(globalThis, 'Worker', { configurable: true, get: () => PthreadWorker, set: () => undefined });
 }
 
-class PthreadWorker extends Worker {
-  constructor(file: string | URL, options: ConstructorParameters<typeof Worker>[1] = {}) {
-    super(file, { execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')), ...options });
-  }
-}
+/** Called with `new` by the glue; returns the worker startWorkerThread made. */
+const PthreadWorker = function PthreadWorker(file: string | URL, options?: ConstructorParameters<typeof Worker>[1]): Worker {
+  return startWorkerThread(file, options);
+} as unknown as typeof Worker;

@@ -6,7 +6,8 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerThread } from './worker-thread.js';
 import { kernelOnThread, type KernelThread, type ThreadReply } from './kernel-thread.js';
 import type { KernelBackend } from './types.js';
 
@@ -14,10 +15,10 @@ import type { KernelBackend } from './types.js';
 function startWorker(threaded: boolean): Worker {
   const here = fileURLToPath(import.meta.url);
   const workerData = { threaded };
-  if (!here.endsWith('.ts')) return new Worker(join(dirname(here), 'wasm-thread-worker.js'), { workerData });
+  if (!here.endsWith('.ts')) return startWorkerThread(join(dirname(here), 'wasm-thread-worker.js'), { workerData });
   const entry = pathToFileURL(join(dirname(here), 'wasm-thread-worker.ts')).href;
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`, { eval: true, workerData });
+  return startWorkerThread(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`, { eval: true, workerData });
 }
 
 /** `threaded`: the worker runs the threaded build (hessbound-wasm-mt, HESSBOUND_THREADS threads). */

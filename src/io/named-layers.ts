@@ -5,6 +5,7 @@
  * chaining their shapes when exactly one order chains (else the caller must give the order).
  */
 import { fail } from '../errors.js';
+import { checkLayerCount } from '../resources/layer-limit.js';
 import type { Layer } from '../types.js';
 import { describeShape } from './bytes.js';
 
@@ -140,6 +141,7 @@ function orderByName(modules: readonly Module[], layerOrder: readonly string[]):
 export function layersFromNamedTensors(tensors: ReadonlyMap<string, NamedTensor>, layerOrder?: readonly string[]): Layer[] {
   const modules = groupModules(tensors);
   if (modules.length === 0) fail('BAD_MODEL', 'the file holds no tensors', 'save the model\'s state_dict (its nn.Linear weights and biases)');
+  checkLayerCount(modules.length, 'the file\'s model');
   const layers = modules.map(toLayer);
   if (layerOrder && layerOrder.length > 0) return orderByName(modules, layerOrder).map((i) => layers[i] as Layer);
   const indices = indexOrder(modules.map((m) => m.name));

@@ -5,6 +5,7 @@
  * `Sigmoid`, `Softplus`, `Relu`, `LeakyRelu`, `Gelu` or its exact `Erf` form, SiLU as
  * `x * Sigmoid(x)`, none/`Identity`). Anything else is refused with the node's name and op.
  */
+import { checkLayerCount } from '../resources/layer-limit.js';
 import { fail, HessboundError } from '../errors.js';
 import { validateModel } from '../model.js';
 import type { Activation, Layer, Model } from '../types.js';
@@ -154,6 +155,8 @@ class ChainBuilder {
       return done;
     }
     if (z.inputDepth !== this.layers.length) this.notChain(node, 'branches: a layer\'s input is used by two paths');
+    // Counted as the chain grows: a graph of 100,000 layers is refused at its 1,001st.
+    checkLayerCount(this.layers.length + 1, 'the ONNX graph');
     this.layers.push(z.layer);
     if (activation !== null) this.activations.push(activation);
     if (negativeSlope !== undefined) this.negativeSlopes.push(negativeSlope);

@@ -4,10 +4,10 @@
  */
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { readLargeCsv } from './large-csv.js';
-import { readInputFile } from './read-input.js';
+import { readInputFile, withInputFile } from './read-input.js';
+import { gunzippedSizeUpTo, gunzipWhole } from './byte-source.js';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
 
 import { parseCsv, parseDataJson, standardize as standardizeData } from '../data.js';
 import { HessboundError, fail } from '../errors.js';
@@ -76,20 +76,25 @@ export function loadDataset(name: string, opts: { standardize?: boolean } = {}):
 
 /**
  * Reads a file as text (UTF-8, or UTF-16 with a byte-order mark), gunzipping `.gz` files; refuses
- * files too large to hold as one string before reading them; failures become HessboundError.
+ * files too large to hold as one string before reading them (a .gz by its decompressed size,
+ * counted as it streams, before any of it is kept); failures become HessboundError.
  */
-function readText(path: string): string {
-  let bytes: Buffer = readInputFile(path, { maxBytes: MAX_TEXT_BYTES, hint: `hessbound reads text data whole, up to ${MAX_TEXT_BYTES / 1024 / 1024} MB; subsample the data, or store it in a binary format (e.g. .npy) instead of CSV/JSON text` });
-  if (!path.toLowerCase().endsWith('.gz')) return decodeText(bytes, path);
-  try {
-    bytes = gunzipSync(bytes, { maxOutputLength: MAX_TEXT_BYTES + 1 });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
-      return fail('TOO_LARGE', `${path} decompresses to more than ${MAX_TEXT_BYTES / 1024 / 1024} MB of text; hessbound reads text data whole`, 'subsample the data, or store it in a binary format (e.g. .npy) instead');
-    return fail('IO', `cannot decompress ${path}: ${osReason(err)}`, 'is it really a gzip file?');
-  }
+function readText(path: string, maxBytes = MAX_TEXT_BYTES, what = 'text data'): string {
+  const hint = `hessbound reads ${what} whole, up to ${formatMb(maxBytes)}; subsample the data, or store it in a binary format (e.g. .npy) instead of CSV/JSON text`;
+  if (!path.toLowerCase().endsWith('.gz')) return decodeText(readInputFile(path, { maxBytes, hint }), path);
+  const bytes = withInputFile(path, (fd, size) =>
+    gunzipWhole(fd, size, path, maxBytes, () => fail('TOO_LARGE', `${path} decompresses to more than ${formatMb(maxBytes)} of text; hessbound reads ${what} whole`, 'subsample the data, or store it in a binary format (e.g. .npy) instead')),
+  );
   return decodeText(bytes, path);
 }
+
+const formatMb = (bytes: number) => `${bytes / 1024 / 1024} MB`;
+
+/**
+ * Quoted or UTF-16 CSV text from a .gz above CHUNKED_CSV_BYTES goes to the in-memory reader up to
+ * this (decompressed); numeric CSV of any size is parsed as it streams.
+ */
+export const MAX_GZIP_CSV_TEXT_BYTES = 64 * 1024 * 1024;
 
 function osReason(err: unknown): string {
   if (err instanceof Error) {
@@ -126,14 +131,17 @@ export function readDataFile(path: string, opts: { header?: boolean; classes?: n
   if (isJson && opts.classes !== undefined)
     fail('BAD_OPTION', 'a class count for a JSON data file goes in the file', 'add "classes": N to the JSON object instead of --classes');
   const name = stripExtensions(path);
-  const inMemory = () => {
-    const text = readText(path);
+  const inMemory = (maxBytes = MAX_TEXT_BYTES) => {
+    const text = readText(path, maxBytes, maxBytes === MAX_TEXT_BYTES ? 'text data' : 'quoted or UTF-16 CSV text from a .gz');
     return withPath(path, () => (isJson ? parseDataJson(text, { name }) : parseCsv(text, { name, ...opts })));
   };
   // A large plain CSV is read in chunks, straight into its float64 matrix (quoted or UTF-16 files
   // up to 400 MB still go to the RFC 4180 reader).
   const size = sizeOf(path);
   if (!isJson && !/\.gz$/i.test(path) && size > CHUNKED_CSV_BYTES) return withPath(path, () => readLargeCsv(path, { name, ...opts }, undefined, size <= MAX_TEXT_BYTES ? inMemory : undefined));
+  // A .csv.gz likewise by its decompressed size, counted as it streams (a gzip bomb is never held).
+  if (!isJson && /\.gz$/i.test(path) && withInputFile(path, (fd, compressed) => gunzippedSizeUpTo(fd, compressed, path, CHUNKED_CSV_BYTES)) > CHUNKED_CSV_BYTES)
+    return withPath(path, () => readLargeCsv(path, { name, ...opts }, undefined, () => inMemory(MAX_GZIP_CSV_TEXT_BYTES)));
   return inMemory();
 }
 

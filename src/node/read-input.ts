@@ -58,3 +58,27 @@ export function readInputFile(path: string, limit: ReadLimit): Buffer {
     closeSync(fd);
   }
 }
+
+/**
+ * Opens an input file with the same checks as readInputFile (regular files only, opened
+ * non-blocking) and gives `use` its descriptor and size instead of its bytes (streamed inputs).
+ */
+export function withInputFile<T>(path: string, use: (fd: number, size: number) => T): T {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    return fail('IO', `cannot read ${path}: ${osReason(err)}`, 'check the path and the file permissions');
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile())
+      fail('IO', `${path} is ${kindOf(stats)}; hessbound reads data and models from regular files only`, 'save the data to a file first (a pipe or device has no size to check before reading)');
+    return use(fd, stats.size);
+  } catch (err) {
+    if (err instanceof HessboundError) throw err;
+    return fail('IO', `cannot read ${path}: ${osReason(err)}`, 'check the path and the file permissions');
+  } finally {
+    closeSync(fd);
+  }
+}

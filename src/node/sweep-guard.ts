@@ -6,7 +6,7 @@
 import { closeSync, existsSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fail } from '../errors.js';
-import { JOB_DEFAULTS, type SweepGrid, type SweepJob } from '../sweep/job.js';
+import { gridDatasetIds, gridJobIterator, JOB_DEFAULTS, type SweepGrid, type SweepJob } from '../sweep/job.js';
 import { isContentDatasetId } from '../queue/content-data.js';
 import { loadDataById } from './dataset-ids.js';
 import { platformMemoryBudget } from '../memory.js';
@@ -92,7 +92,7 @@ export function sweepSpec(grid: SweepGrid | undefined, jobs: readonly SweepJob[]
   for (const [key, value] of Object.entries(grid)) if (value !== undefined) normalized[key] = value;
   if (typeof normalized['seeds'] === 'number') normalized['seeds'] = Array.from({ length: normalized['seeds'] as number }, (_, i) => i);
   // The canonical data set ids of the jobs (e.g. synthetic:... with defaults), not as typed.
-  normalized['datasets'] = [...new Set(jobs.map((j) => j.spec.dataset))].sort();
+  normalized['datasets'] = [...gridDatasetIds(grid)].sort();
   delete normalized['dataset'];
   // The backend the points run on: part of the sweep's identity (native and WebAssembly differ in the last bits).
   if (backend) normalized['backend'] = backend;
@@ -143,9 +143,8 @@ export function checkSweepSpec(csvPath: string, spec: Spec, resuming: boolean): 
   }
 }
 
-/** Loads each data set of the jobs once, so an unknown or bad one fails before any point or file. */
-export function validateSweepData(jobs: readonly SweepJob[]): void {
-  const ids = new Set(jobs.flatMap((j) => (j.spec.testData ? [j.spec.dataset, j.spec.testData] : [j.spec.dataset])));
+/** The shapes of data sets by id: known ones without loading, others loaded (an unknown or bad one fails). */
+function dataShapes(ids: ReadonlySet<string>): Map<string, DataShape> {
   const shapes = new Map<string, DataShape>();
   // Content ids (sha256:...) were made from loaded data and are checked by hash where they run.
   for (const id of ids) {
@@ -155,10 +154,38 @@ export function validateSweepData(jobs: readonly SweepJob[]): void {
     if (!known) shapes.set(id, { n: shape.n, d: shape.d, classes: shape.classes });
     else shapes.set(id, known);
   }
+  return shapes;
+}
+
+/** Loads each data set of the jobs once, so an unknown or bad one fails before any point or file. */
+export function validateSweepData(jobs: readonly SweepJob[]): void {
+  const shapes = dataShapes(new Set(jobs.flatMap((j) => (j.spec.testData ? [j.spec.dataset, j.spec.testData] : [j.spec.dataset]))));
   // Every point's memory plan before the first one starts (each point checks again where it runs).
   for (const job of jobs) {
     const data = shapes.get(job.spec.dataset);
     const test = job.spec.testData ? shapes.get(job.spec.testData) : undefined;
     if (data && (test || !job.spec.testData)) assertAllocationsFit(pointAllocations(job.spec, data, test), platformMemoryBudget());
+  }
+}
+
+/**
+ * validateSweepData for a grid, without generating it: each data set loaded once, and the memory
+ * plan of every (data set, depth, width) shape (the plan reads nothing else that varies by point).
+ */
+export function validateGridData(grid: SweepGrid): void {
+  const first = gridJobIterator(grid).next();
+  if (first.done) return;
+  const spec = first.value.spec;
+  const datasets = gridDatasetIds(grid);
+  const shapes = dataShapes(new Set(spec.testData ? [...datasets, spec.testData] : datasets));
+  const test = spec.testData ? shapes.get(spec.testData) : undefined;
+  if (spec.testData && !test) return;
+  const depths = grid.depth === undefined ? [spec.depth] : typeof grid.depth === 'number' ? [grid.depth] : [...new Set(grid.depth)];
+  const widths = [...new Set(grid.widths)];
+  const budget = platformMemoryBudget();
+  for (const id of datasets) {
+    const data = shapes.get(id);
+    if (!data) continue;
+    for (const depth of depths) for (const width of widths) assertAllocationsFit(pointAllocations({ ...spec, width, depth }, data, test), budget);
   }
 }

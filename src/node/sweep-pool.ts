@@ -49,6 +49,11 @@ export interface WorkerPool extends PointExecutor {
 
 interface Task {
   id: number;
+  /**
+   * The point's cancel word (shared with its thread, polled by the native kernel): raised here on a
+   * cancel or close, so the kernel stops without waiting for the thread's JavaScript.
+   */
+  cancelWord: Int32Array;
   spec: SweepJobSpec;
   onProgress: (fraction: number) => void;
   resolve: (record: SweepRecord) => void;
@@ -144,7 +149,7 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
       if (!slot) return;
       const task = queue.shift() as Task;
       slot.task = task;
-      slot.worker.postMessage({ type: 'run', id: task.id, spec: task.spec, ...(options.backend ? { backend: options.backend } : {}), ...(options.keepModels ? { keepModel: true } : {}), ...(options.noFiles ? { noFiles: true } : {}) } satisfies WorkerRequest);
+      slot.worker.postMessage({ type: 'run', id: task.id, spec: task.spec, cancelWord: task.cancelWord, ...(options.backend ? { backend: options.backend } : {}), ...(options.keepModels ? { keepModel: true } : {}), ...(options.noFiles ? { noFiles: true } : {}) } satisfies WorkerRequest);
     }
   };
 
@@ -158,6 +163,7 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     }
     const slot = slots.find((s) => s.task === task);
     if (!slot) return;
+    Atomics.store(task.cancelWord, 0, 1);
     slot.worker.postMessage({ type: 'cancel', id: task.id } satisfies WorkerRequest);
     // A thread inside an uninterruptible call (LAPACK) answers late: give up on it and its point.
     setTimeout(() => {
@@ -180,7 +186,7 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
       if (closed) return Promise.reject(new HessboundError('BAD_OPTION', 'the worker pool is closed'));
       if (signal?.aborted) return Promise.reject(abortedError(signal));
       return new Promise<SweepRecord>((resolve, reject) => {
-        const task: Task = { id: nextId++, spec, onProgress, resolve, reject };
+        const task: Task = { id: nextId++, cancelWord: new Int32Array(new SharedArrayBuffer(4)), spec, onProgress, resolve, reject };
         queue.push(task);
         if (signal) onAbort(signal, () => cancel(task, signal));
         dispatch();
@@ -189,6 +195,8 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     async close() {
       closed = true;
       const pending = [...queue.splice(0), ...slots.flatMap((s) => (s.task ? [s.task] : []))];
+      // Running kernel calls stop at their next check: terminate() waits for a native call to return.
+      for (const task of pending) Atomics.store(task.cancelWord, 0, 1);
       for (const task of pending) task.reject(new HessboundError('BAD_OPTION', 'the worker pool was closed'));
       await Promise.all(slots.splice(0).map((s) => s.worker.terminate()));
     },

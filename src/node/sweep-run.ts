@@ -6,14 +6,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail } from '../errors.js';
 import type { ModelJson } from '../model.js';
-import { gridJobs, makeJob, type SweepGrid, type SweepJob, type SweepJobInput } from '../sweep/job.js';
+import { gridMembership, makeJob, type SweepGrid, type SweepJob, type SweepJobInput } from '../sweep/job.js';
 import type { SweepResult } from '../sweep/result.js';
 import { sweep, type SweepEvent } from '../sweep/sweep.js';
 import type { BackendName } from '../types.js';
 import { resolveBackendName } from './backend-name.js';
 import { createWorkerPool, type WorkerPool } from './sweep-pool.js';
 import { openSweepFiles, type SweepFilesOptions } from './sweep-files.js';
-import { sweepSpec, validateSweepData } from './sweep-guard.js';
+import { sweepSpec, validateGridData, validateSweepData } from './sweep-guard.js';
 
 export interface NodeSweepOptions {
   grid?: SweepGrid;
@@ -41,13 +41,20 @@ export type NodeSweepEvent =
 export async function* runSweep(options: NodeSweepOptions): AsyncGenerator<NodeSweepEvent, void, undefined> {
   // Jobs first: bad options fail before any file is touched or worker started.
   if (!options.jobs && !options.grid) fail('BAD_OPTION', 'the sweep has no jobs', 'give a grid (dataset, widths, seeds) or a job list');
-  const jobs = options.jobs ? options.jobs.map((j) => ('spec' in j && 'key' in j ? makeJob(j.spec) : makeJob(j as SweepJobInput))) : gridJobs(options.grid as SweepGrid);
+  // A grid is never generated here: its points are made one at a time as they are due (a million-point
+  // grid starts at once, and Ctrl-C is obeyed throughout). A job list is checked whole.
+  const grid = options.jobs ? undefined : (options.grid as SweepGrid);
+  const jobs = options.jobs ? options.jobs.map((j) => ('spec' in j && 'key' in j ? makeJob(j.spec) : makeJob(j as SweepJobInput))) : null;
   // The data sets load before any file is written, so a bad one leaves nothing behind to block a rerun.
-  validateSweepData(jobs);
+  if (jobs) validateSweepData(jobs);
+  else validateGridData(grid as SweepGrid);
   // The backend is part of the sweep's identity (stored with its spec; a resume on another is refused).
   const backend = options.executor?.backend ?? resolveBackendName(options.backend);
-  const files = options.files ? openSweepFiles({ spec: sweepSpec(options.grid, jobs, backend), ...options.files }) : null;
-  const skip = new Set(files ? [...files.previous.keys()] : []);
+  const files = options.files ? openSweepFiles({ spec: sweepSpec(grid, jobs ?? [], backend), ...options.files }) : null;
+  // The rows of earlier runs that are points of this sweep, found from their coordinates (no grid made).
+  const isPoint = jobs ? ((keys) => (row: SweepResult) => keys.has(row.key))(new Set(jobs.map((j) => j.key))) : gridMembership(grid as SweepGrid);
+  const previous = files ? [...files.previous.values()].filter(isPoint) : [];
+  const skip = new Set(previous.map((r) => r.key));
   if (options.saveModels !== undefined) prepareModelDir(options.saveModels);
   const pool = options.executor ?? createWorkerPool({
     ...(options.force ? { force: true } : {}),
@@ -57,9 +64,8 @@ export async function* runSweep(options: NodeSweepOptions): AsyncGenerator<NodeS
     ...(options.saveModels !== undefined ? { keepModels: true } : {}),
   });
   try {
-    for await (const event of sweep({ jobs, skip, executor: pool, ...(options.signal ? { signal: options.signal } : {}) })) {
+    for await (const event of sweep({ ...(jobs ? { jobs } : { grid: grid as SweepGrid }), skip, executor: pool, ...(options.signal ? { signal: options.signal } : {}) })) {
       if (event.type === 'start') {
-        const previous = event.skipped.map((j) => files?.previous.get(j.key)).filter((r): r is SweepResult => r !== undefined);
         yield { ...event, previous, workers: pool.workers, blasThreads: pool.blasThreads };
         continue;
       }

@@ -1,5 +1,6 @@
 /** Worker-thread entry of the sweep pool: runs one point per message (see sweep-pool.ts). */
 import { parentPort } from 'node:worker_threads';
+import { setAmbientCancelWord } from '../backend/cancel.js';
 import { HessboundError } from '../errors.js';
 import type { SweepJobSpec } from '../sweep/job.js';
 import { runPoint } from '../sweep/run-point.js';
@@ -9,7 +10,7 @@ import { parseDatasetId } from '../sweep/dataset-id.js';
 import { installNodeMemoryBudget } from './memory-budget.js';
 
 export type WorkerRequest =
-  | { type: 'run'; id: number; spec: SweepJobSpec; backend?: BackendName | 'auto'; keepModel?: boolean; noFiles?: boolean }
+  | { type: 'run'; id: number; spec: SweepJobSpec; backend?: BackendName | 'auto'; keepModel?: boolean; noFiles?: boolean; cancelWord?: Int32Array }
   | { type: 'cancel'; id: number };
 export type WorkerReply =
   | { type: 'progress'; id: number; fraction: number }
@@ -50,6 +51,8 @@ port.on('message', (request: WorkerRequest) => {
   }
   const controller = new AbortController();
   running.set(id, controller);
+  // The pool raises this word itself to cancel the point: the native kernel polls it (cancel.ts).
+  setAmbientCancelWord(request.cancelWord);
   let last = -1;
   runPoint(request.spec, {
     signal: controller.signal,
@@ -67,7 +70,10 @@ port.on('message', (request: WorkerRequest) => {
       port.postMessage({ type: 'progress', id, fraction } satisfies WorkerReply);
     },
   })
-    .finally(() => running.delete(id))
+    .finally(() => {
+      running.delete(id);
+      setAmbientCancelWord(undefined);
+    })
     .then(
       (record) => port.postMessage({ type: 'result', id, record } satisfies WorkerReply),
       (error: unknown) => {

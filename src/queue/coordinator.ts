@@ -36,7 +36,12 @@ export interface QueueExecutorOptions {
   /** How often pending points are looked up directly (ms), besides the event stream. Default 5000. */
   pollInterval?: number;
   env?: NodeJS.ProcessEnv;
+  /** Most points on the queue at once (waiting or running); default QUEUE_WINDOW. */
+  window?: number;
 }
+
+/** The default window: far more points than workers, far fewer than a large grid. */
+export const QUEUE_WINDOW = 5_000;
 
 export interface QueueExecutor extends PointExecutor {
   readonly connection: QueueConnection;
@@ -65,6 +70,7 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
   const backend = resolveBackendName(options.backend, options.env ?? process.env);
   const signingKey = options.signingKey ?? ((options.env ?? process.env)[QUEUE_KEY_ENV] || undefined);
   if (!Number.isSafeInteger(attempts) || attempts < 1) fail('BAD_OPTION', `attempts must be a positive integer, got ${String(attempts)}`);
+  if (options.window !== undefined && (!Number.isSafeInteger(options.window) || options.window < 1)) fail('BAD_OPTION', `window must be a positive integer, got ${String(options.window)}`);
   const { Job, Queue, QueueEvents } = (await loadQueuePeers()).bullmq;
   // Reachable (and the password right) before BullMQ, which would retry a refused connection forever.
   const probe = await connectOnce(connection);
@@ -146,8 +152,9 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
 
   return {
     connection,
-    // Every point is handed to the queue at once; the workers decide how many run.
-    concurrency: Number.MAX_SAFE_INTEGER,
+    // Points go on the queue as a window: the workers decide how many of them run, and the sweep
+    // adds the next point as one finishes, so a million-point grid is never queued (or held) whole.
+    concurrency: options.window ?? QUEUE_WINDOW,
     workers,
     blasThreads: 0,
     backend,

@@ -224,8 +224,10 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     close: () => (closing ??= shutdown(false)),
     async handBack() {
       handingBack = true;
-      // Back to the waiting list without using an attempt, then the threads stopped (not awaited:
-      // one inside LAPACK stops only when the call returns), so no point computes after it left.
+      // Back to the waiting list without using an attempt, then the threads stopped, so no point
+      // computes after it left: the pool raises each point's cancel word, which the native kernel
+      // polls, then ends the threads (within milliseconds; a thread inside LAPACK, which polls no
+      // flag, only when that call returns: the CLI does not wait for it).
       await Promise.all(
         [...running.values()].map(async (job) => {
           try {
@@ -235,12 +237,12 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
           }
         }),
       );
-      void closePools().catch(() => {});
+      const stopped = closePools().then(() => undefined, () => undefined);
       closing ??= (async () => {
         await worker.close(true);
         redis.disconnect();
       })();
-      await closing;
+      await Promise.all([closing, stopped]);
     },
   };
 }

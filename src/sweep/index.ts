@@ -1,5 +1,5 @@
 /** Width sweeps: jobs, one point, the sweep loop, CSV rows and the SVG plot (all browser-safe). */
-export { canonicalJson, gridJobs, jobKey, makeJob, normalizeJob, JOB_DEFAULTS, JOB_FORMAT } from './job.js';
+export { canonicalJson, gridContains, gridJobIterator, gridJobs, gridMembership, gridSize, jobKey, makeJob, normalizeJob, JOB_DEFAULTS, JOB_FORMAT } from './job.js';
 export type { SweepGrid, SweepJob, SweepJobInput, SweepJobSpec } from './job.js';
 export { canonicalDatasetId, loadDatasetById, parseDatasetId } from './dataset-id.js';
 export { runPoint, type PointContext } from './run-point.js';

@@ -310,46 +310,187 @@ function list<T>(value: readonly T[] | undefined, name: string): readonly (T | u
   return value;
 }
 
-/** Most points one sweep makes (its jobs are made, keyed and checked before the first point runs). */
-export const MAX_GRID_POINTS = 20_000;
+/** Repeated values (equal once normalized) give one point: the first is kept. */
+function distinct<T>(values: readonly T[], identity: (value: T) => string = (v) => JSON.stringify(v) ?? 'undefined'): T[] {
+  const seen = new Set<string>();
+  return values.filter((v) => {
+    const id = identity(v);
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
 
-export function gridJobs(grid: SweepGrid): SweepJob[] {
+type Shared = Omit<SweepGrid, 'widths' | 'seeds' | 'depth' | 'dataset' | 'datasets' | 'rhos' | 'activations' | 'weightDecays' | 'hsrs'>;
+
+/** A grid's axes, checked and with repeats removed, so that every combination is a distinct point. */
+interface GridAxes {
+  shared: Shared;
+  datasets: string[];
+  activations: (Activation | undefined)[];
+  depths: number[];
+  weightDecays: (number | undefined)[];
+  hsrs: (number | undefined)[];
+  widths: number[];
+  seeds: number[];
+}
+
+/** One axis value of a grid point (undefined: the axis is not swept, the shared value applies). */
+interface GridCoordinates {
+  dataset: string;
+  activation: Activation | undefined;
+  depth: number;
+  weightDecay: number | undefined;
+  hsr: number | undefined;
+  width: number;
+  seed: number;
+}
+
+function jobAt(shared: Shared, c: GridCoordinates): SweepJob {
+  return makeJob({
+    ...shared,
+    dataset: c.dataset,
+    ...(c.activation !== undefined ? { activation: c.activation } : {}),
+    ...(c.weightDecay !== undefined ? { weightDecay: c.weightDecay } : {}),
+    ...(c.hsr !== undefined ? { hsr: c.hsr } : {}),
+    width: c.width,
+    seed: c.seed,
+    depth: c.depth,
+  });
+}
+
+function gridAxes(grid: SweepGrid): GridAxes {
   const { widths, seeds, depth, dataset: _dataset, datasets: _datasets, rhos: _rhos, activations, weightDecays, hsrs, ...shared } = grid;
   const datasetIds = gridDatasets(grid);
   if (activations !== undefined && shared.activation !== undefined) fail('BAD_OPTION', 'give activation or activations, not both');
   if (weightDecays !== undefined && shared.weightDecay !== undefined) fail('BAD_OPTION', 'give weightDecay or weightDecays, not both');
   if (hsrs !== undefined && shared.hsr !== undefined) fail('BAD_OPTION', 'give hsr or hsrs, not both');
   if (!Array.isArray(widths) || widths.length === 0) fail('BAD_OPTION', 'widths must be a non-empty list of positive integers, e.g. [4, 8, 16]');
+  // A seed count is stored as its list in the sweep's spec file: kept to 100,000.
   const seedList = typeof seeds === 'number' ? Array.from({ length: integer(seeds, 'seeds', 1, 100_000) }, (_, i) => i) : seeds;
   if (!Array.isArray(seedList) || seedList.length === 0) fail('BAD_OPTION', 'seeds must be a positive count or a non-empty list');
   const depths = depth === undefined ? [JOB_DEFAULTS.depth] : typeof depth === 'number' ? [depth] : depth;
-  // Counted before any job is made: making a job costs tens of microseconds, and a grid of millions
-  // would block the process (and its Ctrl-C handler) for minutes before the first point.
-  const count = datasetIds.length * list(activations, 'activations').length * depths.length * list(weightDecays, 'weightDecays').length * list(hsrs, 'hsrs').length * widths.length * seedList.length;
+  if (!Array.isArray(depths) || depths.length === 0) fail('BAD_OPTION', 'depth must be a number or a non-empty list');
+  const axes: GridAxes = {
+    shared,
+    datasets: distinct(datasetIds),
+    activations: distinct(list(activations, 'activations').map((a) => (a === undefined ? undefined : parseActivation(a)))),
+    depths: distinct(depths),
+    weightDecays: distinct(list(weightDecays, 'weightDecays')),
+    hsrs: distinct(list(hsrs, 'hsrs')),
+    widths: distinct(widths),
+    seeds: distinct(seedList),
+  };
+  // Every axis value is checked now (one job per value), so a bad one fails before the first point
+  // runs, not when a lazy iteration reaches it.
+  const first: GridCoordinates = {
+    dataset: axes.datasets[0] as string,
+    activation: axes.activations[0],
+    depth: axes.depths[0] as number,
+    weightDecay: axes.weightDecays[0],
+    hsr: axes.hsrs[0],
+    width: axes.widths[0] as number,
+    seed: axes.seeds[0] as number,
+  };
+  jobAt(shared, first);
+  for (const dataset of axes.datasets.slice(1)) jobAt(shared, { ...first, dataset });
+  for (const activation of axes.activations.slice(1)) jobAt(shared, { ...first, activation });
+  // Depth and HSR beta constrain each other (HSR needs one hidden layer): every pair.
+  for (const d of axes.depths) for (const hsr of axes.hsrs) jobAt(shared, { ...first, depth: d, hsr });
+  for (const weightDecay of axes.weightDecays.slice(1)) jobAt(shared, { ...first, weightDecay });
+  for (const width of axes.widths.slice(1)) jobAt(shared, { ...first, width });
+  for (const seed of axes.seeds.slice(1)) jobAt(shared, { ...first, seed });
+  return axes;
+}
+
+/** How many points a grid has (repeated axis values counted once), without making any. */
+export function gridSize(grid: SweepGrid): number {
+  const a = gridAxes(grid);
+  return a.datasets.length * a.activations.length * a.depths.length * a.weightDecays.length * a.hsrs.length * a.widths.length * a.seeds.length;
+}
+
+/** The distinct data set ids of a grid (test data not included), canonical. */
+export function gridDatasetIds(grid: SweepGrid): string[] {
+  return gridAxes(grid).datasets;
+}
+
+/** Relative cost of a point by its shape: what parallel sweeps start first. */
+export function shapeCost(width: number, depth: number): number {
+  return width * depth * (depth > 1 ? width : 1);
+}
+
+/**
+ * The grid's jobs, one at a time: a million-point grid costs nothing until its points are asked for.
+ * `largestFirst` orders the (depth, width) shapes by cost, most expensive first (for parallel runs,
+ * so one big point does not run alone at the end); otherwise data set, activation, depth, weight
+ * decay, HSR beta, width, seed, in the order given.
+ */
+export function* gridJobIterator(grid: SweepGrid, options: { largestFirst?: boolean } = {}): Generator<SweepJob, void, undefined> {
+  const a = gridAxes(grid);
+  if (options.largestFirst) {
+    const shapes = a.depths.flatMap((depth) => a.widths.map((width) => ({ depth, width })));
+    // Stable: equal costs keep the order given.
+    shapes.sort((x, y) => shapeCost(y.width, y.depth) - shapeCost(x.width, x.depth));
+    for (const { depth, width } of shapes)
+      for (const dataset of a.datasets)
+        for (const activation of a.activations)
+          for (const weightDecay of a.weightDecays)
+            for (const hsr of a.hsrs)
+              for (const seed of a.seeds) yield jobAt(a.shared, { dataset, activation, depth, weightDecay, hsr, width, seed });
+    return;
+  }
+  for (const dataset of a.datasets)
+    for (const activation of a.activations)
+      for (const depth of a.depths)
+        for (const weightDecay of a.weightDecays)
+          for (const hsr of a.hsrs)
+            for (const width of a.widths)
+              for (const seed of a.seeds) yield jobAt(a.shared, { dataset, activation, depth, weightDecay, hsr, width, seed });
+}
+
+/** The coordinates of a point as a result row records them. */
+export type GridPointFields = Pick<SweepJobSpec, 'dataset' | 'activation' | 'depth' | 'weightDecay' | 'width' | 'seed'> & { hsr?: number };
+
+/**
+ * Whether a point (e.g. a row of an earlier run's CSV, with its key) is one of the grid's, found
+ * from its coordinates in constant time, without generating the grid.
+ */
+export function gridContains(grid: SweepGrid, point: GridPointFields & { key: string }): boolean {
+  return gridMembership(grid)(point);
+}
+
+/** gridContains for many points: the grid's axes are checked once. */
+export function gridMembership(grid: SweepGrid): (point: GridPointFields & { key: string }) => boolean {
+  const a = gridAxes(grid);
+  const on = <T>(axis: readonly (T | undefined)[], value: T): T | undefined | null => {
+    if (axis.length === 1 && axis[0] === undefined) return undefined;
+    return axis.includes(value) ? value : null;
+  };
+  return (point) => {
+    const activation = on(a.activations, point.activation);
+    const weightDecay = on(a.weightDecays, point.weightDecay);
+    // Plain points record hsr 0; a grid without hsrs has none.
+    const hsr = a.hsrs.length === 1 && a.hsrs[0] === undefined ? undefined : on(a.hsrs, point.hsr ?? 0);
+    if (activation === null || weightDecay === null || hsr === null) return false;
+    if (!a.datasets.includes(point.dataset) || !a.depths.includes(point.depth) || !a.widths.includes(point.width) || !a.seeds.includes(point.seed)) return false;
+    try {
+      return jobAt(a.shared, { dataset: point.dataset, activation, depth: point.depth, weightDecay, hsr, width: point.width, seed: point.seed }).key === point.key;
+    } catch {
+      return false;
+    }
+  };
+}
+
+/**
+ * Most points gridJobs makes at once: it returns an array of jobs (about 1 KB each), so a million
+ * would hold a gigabyte. Sweeps do not use it: they take their points from gridJobIterator, lazily.
+ */
+export const MAX_GRID_POINTS = 100_000;
+
+/** A grid's jobs as an array (small grids: tests, listings); sweeps iterate lazily instead. */
+export function gridJobs(grid: SweepGrid): SweepJob[] {
+  const count = gridSize(grid);
   if (count > MAX_GRID_POINTS)
-    fail('TOO_LARGE', `the grid has ${count.toLocaleString('en-US')} points, more than one sweep takes (${MAX_GRID_POINTS.toLocaleString('en-US')})`, 'split it into several sweeps (fewer seeds, widths or data sets each); they can share one queue');
-  const jobs: SweepJob[] = [];
-  const seen = new Set<string>();
-  for (const dataset of datasetIds)
-    for (const activation of list(activations, 'activations'))
-      for (const d of depths)
-        for (const weightDecay of list(weightDecays, 'weightDecays'))
-          for (const hsr of list(hsrs, 'hsrs'))
-            for (const width of widths)
-              for (const seed of seedList) {
-                const job = makeJob({
-                  ...shared,
-                  dataset,
-                  ...(activation !== undefined ? { activation } : {}),
-                  ...(weightDecay !== undefined ? { weightDecay } : {}),
-                  ...(hsr !== undefined ? { hsr } : {}),
-                  width,
-                  seed,
-                  depth: d,
-                });
-                if (seen.has(job.key)) continue; // repeated values in the lists
-                seen.add(job.key);
-                jobs.push(job);
-              }
-  return jobs;
+    fail('TOO_LARGE', `the grid has ${count.toLocaleString('en-US')} points, more than a list of jobs holds (${MAX_GRID_POINTS.toLocaleString('en-US')})`, 'iterate them with gridJobIterator, or run them with sweep(), which makes each job when it is due');
+  return [...gridJobIterator(grid)];
 }

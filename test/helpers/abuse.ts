@@ -1,4 +1,8 @@
-/** Helpers of the abuse suite: peak memory of spawned CLI processes, timing. */
+/**
+ * Helpers of the abuse suite (test/abuse-*.test.ts) and its longer mode (bench/abuse.ts): peak
+ * memory of spawned CLI processes, and the bombs: zip and gzip archives that expand far beyond their
+ * size, .npy headers declaring huge arrays, safetensors whose tensors alias one range.
+ */
 import { join } from 'node:path';
 import { ROOT } from './cli.js';
 
@@ -14,7 +18,7 @@ export function maxRssMb(output: string): number {
   return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
-import { crc32, deflateRawSync } from 'node:zlib';
+import { createGzip, crc32, deflateRawSync, gzipSync } from 'node:zlib';
 
 /** A zip archive (deflated members) built with Node's zlib: fast for members of hundreds of MB of zeros. */
 export function zipDeflated(members: Record<string, Uint8Array>): Buffer {
@@ -55,4 +59,56 @@ export function zipDeflated(members: Record<string, Uint8Array>): Buffer {
   end.writeUInt32LE(dir.length, 12);
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, dir, end]);
+}
+
+/** A .npy of `bytes` zero bytes (u1), built without a large JS array. */
+export function zerosNpy(bytes: number): Uint8Array {
+  let header = `{'descr': '|u1', 'fortran_order': False, 'shape': (${bytes},), }`;
+  header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
+  const out = new Uint8Array(10 + header.length + bytes);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  out.set(new TextEncoder().encode(header), 10);
+  return out;
+}
+
+/** A safetensors file of `tensors` F32 tensors of `count` values, every one over the same byte range. */
+export function aliasingSafetensors(tensors: number, count: number, metadata: Record<string, string> = {}): Uint8Array {
+  const header: Record<string, unknown> = Object.keys(metadata).length > 0 ? { __metadata__: metadata } : {};
+  for (let i = 0; i < tensors; i++) header[`t${i}`] = { dtype: 'F32', shape: [count], data_offsets: [0, 4 * count] };
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const bytes = new Uint8Array(8 + json.length + 4 * count);
+  new DataView(bytes.buffer).setBigUint64(0, BigInt(json.length), true);
+  bytes.set(json, 8);
+  return bytes;
+}
+
+/**
+ * A gzip file of `head` then `body` repeated until the text is about `bytes` long: `body` (a few MB)
+ * is compressed once and its member repeated (gzip allows members end to end, as `cat a.gz b.gz`
+ * makes), so a gigabyte costs milliseconds to build and a few hundred kB on disk.
+ */
+export function gzipRepeated(head: string, body: string, bytes: number): Buffer {
+  const member = gzipSync(Buffer.from(body), { level: 9 });
+  const copies = Math.max(1, Math.ceil((bytes - head.length) / Buffer.byteLength(body)));
+  return Buffer.concat([gzipSync(Buffer.from(head)), ...Array.from({ length: copies }, () => member)]);
+}
+
+/** One gzip member of `head` then `fill` repeated up to about `bytes`, compressed as a stream (little memory). */
+export async function gzipOneMember(head: string, fill: string, bytes: number): Promise<Buffer> {
+  const gzip = createGzip({ level: 1 });
+  const out: Buffer[] = [];
+  gzip.on('data', (chunk: Buffer) => out.push(chunk));
+  const ended = new Promise<void>((resolve, reject) => {
+    gzip.on('end', resolve);
+    gzip.on('error', reject);
+  });
+  const block = Buffer.from(fill.repeat(Math.max(1, Math.floor((1 << 22) / fill.length))));
+  gzip.write(head);
+  for (let written = head.length; written < bytes; written += block.length) {
+    if (!gzip.write(block)) await new Promise((resolve) => gzip.once('drain', resolve));
+  }
+  gzip.end();
+  await ended;
+  return Buffer.concat(out);
 }

@@ -110,7 +110,7 @@ function seedsOf(values: ParsedValues): number | number[] {
   return list;
 }
 
-/** The grid the options describe (checked by gridJobs before anything runs). */
+/** The grid the options describe (every axis value checked before anything runs; points made lazily). */
 function numberList(values: ParsedValues, name: string): number[] | undefined {
   const text = str(values, name);
   if (text === undefined) return undefined;

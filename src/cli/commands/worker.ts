@@ -88,9 +88,11 @@ async function run(argv: string[]): Promise<void> {
         exitProcessNow(0);
       }
       log(`${signal}: handing the running point(s) back to the queue and exiting`);
-      // Redis may be slow or gone: exit within a second regardless (an unacknowledged point returns when its lock expires).
+      // Redis may be slow or gone, or a thread inside LAPACK (which polls no cancel flag): exit within
+      // a second regardless, without joining threads (an unacknowledged point returns when its lock
+      // expires; process.exit() would wait for the LAPACK call).
       setTimeout(() => {
-        log('hessbound worker: stopped (hand-back not confirmed)');
+        log('hessbound worker: stopped (hand-back or thread stop not confirmed within 0.9 s)');
         exitProcessNow(0);
       }, 900).unref();
       worker.handBack().then(resolve, resolve);
@@ -99,8 +101,9 @@ async function run(argv: string[]): Promise<void> {
     process.on('SIGTERM', () => stop('SIGTERM'));
   });
   log('hessbound worker: stopped');
-  // Threads abandoned inside a kernel call would keep process.exit() waiting: exit without joining them.
-  exitProcessNow(0);
+  // The points are back in the queue and the pool's threads have ended (their kernel calls stopped
+  // at the raised cancel word): nothing is left for process.exit() to wait for.
+  process.exit(0);
 }
 
 export const workerCommand: Subcommand = { name: 'worker', summary: 'serve sweep points from a Redis queue (hessbound sweep --queue)', help: HELP, run };
