@@ -32,9 +32,9 @@ describe('the automatic backend in Node', () => {
     expect(report).toMatchObject({ backend: 'wasm-threads', threads: CORES });
     expect(report.why).toMatch(new RegExp(`^WebAssembly on ${CORES} threads .*because native: native addon not found \\(.*no-such-dir`));
     const text = runCli(['info'], NO_ADDON);
-    expect(text.stdout).toMatch(new RegExp(`backend used: wasm-threads \\(eigen, ${CORES} threads\\)\\n  why: WebAssembly on ${CORES} threads`));
+    expect(text.stdout).toMatch(new RegExp(`backend used: wasm-threads \\(eigen, SIMD128 module, ${CORES} threads\\)\\n  why: WebAssembly on ${CORES} threads`));
     const version = runCli(['--version'], NO_ADDON);
-    expect(version.stdout).toMatch(new RegExp(`backend: wasm-threads \\(eigen, ${CORES} threads\\)`));
+    expect(version.stdout).toMatch(new RegExp(`backend: wasm-threads \\(eigen, SIMD128 module, ${CORES} threads\\)`));
     expect(version.stderr).toMatch(/note: native addon not loaded, using WebAssembly on worker threads \(wasm-threads\)/);
   });
 

@@ -34,10 +34,8 @@
 #include "model/sample_chunks.hpp"
 
 // Progress goes to an optional JS function the caller puts on the module object for one call
-// (the call is synchronous, so the callback runs on the caller's thread while the kernel works).
-EM_JS(void, hb_progress_js, (double fraction), {
-  if (Module["hbProgress"]) Module["hbProgress"](fraction);
-});
+// (wasm/capi-library.js).
+extern "C" void hb_progress_js(double fraction);
 
 namespace {
 
@@ -153,6 +151,11 @@ EMSCRIPTEN_KEEPALIVE const char* hb_info() {
     hessbound::JsonWriter w;
     w.begin();
     w.key("linalg").string(hessbound::linalg_backend());
+#if defined(__wasm_relaxed_simd__)
+    w.key("simd").string("relaxed");  // the products use f64x2.relaxed_madd (gemm_vec2.cpp)
+#else
+    w.key("simd").string("simd128");
+#endif
     w.key("maxDenseBytes").number(static_cast<double>(kMaxDenseBytes));
     w.end();
     std::string names;  // JsonWriter has no string arrays; command names are plain identifiers

@@ -149,6 +149,7 @@ export function kernelOnThread(inThread: KernelBackend, spawn: (events: KernelTh
   return {
     name: inThread.name,
     linalg: inThread.linalg,
+    ...(inThread.wasmSimd ? { wasmSimd: inThread.wasmSimd } : {}),
     maxDenseBytes: inThread.maxDenseBytes,
     run: (name, spec, options, onProgress, signal) => call('run', [name, spec, options], onProgress, signal),
     hessian: (spec, assembly, maxDenseBytes, onProgress, signal) => call('hessian', [spec, assembly, maxDenseBytes], onProgress, signal),

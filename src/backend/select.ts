@@ -7,6 +7,7 @@
 import { HessboundError } from '../errors.js';
 import { requestedSimdPath } from './simd.js';
 import { requestedInputFormat } from './input-format.js';
+import { parseWasmSimdRequest } from './wasm-features.js';
 import type { BackendName } from '../types.js';
 import type { KernelBackend } from './types.js';
 
@@ -104,10 +105,12 @@ function fallbackWhy(chosen: BackendName, reasons: readonly string[], threads: n
 export async function getBackend(name?: BackendName | 'auto'): Promise<KernelBackend> {
   requestedSimdPath(); // an unknown HESSBOUND_SIMD is BAD_OPTION, not a silent default
   requestedInputFormat(); // likewise HESSBOUND_SPARSE_INPUTS
+  if (inNode()) parseWasmSimdRequest(process.env['HESSBOUND_WASM_MODULE']); // likewise HESSBOUND_WASM_MODULE
   const forced = requested(name === 'auto' ? undefined : name);
   const order: BackendName[] = forced ? [forced] : inNode() ? ['native'] : ['wasm'];
   let wasmThreads = 1;
   const reasons: string[] = [];
+  let lastError: unknown;
   for (let i = 0; i < order.length; i++) {
     const candidate = order[i] as BackendName;
     try {
@@ -126,6 +129,7 @@ export async function getBackend(name?: BackendName | 'auto'): Promise<KernelBac
       if (reasons.length > 0 && !forced) fallbackListener?.(reasons.join('; '), candidate);
       return backend;
     } catch (e) {
+      lastError = e;
       failures.set(candidate, (e as Error).message);
       reasons.push(`${candidate}: ${(e as Error).message}`);
       if (!forced && candidate === 'native') {
@@ -135,6 +139,9 @@ export async function getBackend(name?: BackendName | 'auto'): Promise<KernelBac
       }
     }
   }
+  // A forced backend that refused with its own reason and hint (e.g. HESSBOUND_WASM_MODULE=relaxed
+  // on an engine without relaxed SIMD): that error as it is.
+  if (forced && lastError instanceof HessboundError) throw lastError;
   throw new HessboundError(
     'BACKEND',
     `no hessbound backend could be loaded:\n    ${reasons.join('\n    ')}`,

@@ -54,6 +54,11 @@ export interface KernelBackend {
   readonly linalg: string;
   /** Native only: which addon file loaded, OpenBLAS threads, and whether linear algebra is linked statically. */
   readonly addonInfo?: { path: string; linalg: string; threads?: number; linkage?: string; simd?: string; simdCpu?: string; blasKernels?: string };
+  /**
+   * WebAssembly only: which build runs ('simd128', or 'relaxed': relaxed SIMD with fused
+   * multiply-adds, as the module itself reports) and why it was chosen.
+   */
+  readonly wasmSimd?: { simd: 'simd128' | 'relaxed'; why?: string };
   /** Largest dense P x P matrix (bytes) this backend can hold at all. */
   readonly maxDenseBytes: number;
   /**

@@ -11,7 +11,8 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { packageRoot } from './native.js';
-import { GLUE_FILE, MT_GLUE_FILE, MT_WASM_FILE, MT_WORKER_FILE, WASM_FILE, type HessboundWasmFactory, type WasmArtifacts } from './wasm-loader.js';
+import { chooseWasmSimd, parseWasmSimdRequest, type WasmSimdChoice } from './wasm-features.js';
+import { GLUE_FILE, MT_GLUE_FILE, MT_WASM_FILE, MT_WORKER_FILE, WASM_FILE, buildFile, type HessboundWasmFactory, type WasmArtifacts } from './wasm-loader.js';
 
 /** HESSBOUND_WASM_DIR overrides the folder (like HESSBOUND_ADDON for the native backend). */
 export function wasmDir(): string {
@@ -29,22 +30,38 @@ export function nodeWasmThreads(): { threads: number; requested: number } {
   return { threads: requested || Math.max(1, Math.min(8, availableParallelism())), requested };
 }
 
+/** The files of one module: glue, .wasm and, threaded, the pthread workers' script. */
+function moduleFiles(dir: string, threaded: boolean, simd: WasmSimdChoice['simd']): string[] {
+  const files = threaded ? [MT_GLUE_FILE, MT_WASM_FILE, MT_WORKER_FILE] : [GLUE_FILE, WASM_FILE];
+  return files.map((f) => join(dir, buildFile(f, simd)));
+}
+
+/**
+ * Which build Node loads: relaxed SIMD when this Node validates it (Node >= 22, or Node 20 with
+ * --experimental-wasm-relaxed-simd) and it was built, else SIMD128; HESSBOUND_WASM_MODULE forces one.
+ */
+export function nodeWasmSimd(threaded = false): WasmSimdChoice {
+  const request = parseWasmSimdRequest(process.env['HESSBOUND_WASM_MODULE']);
+  const built = moduleFiles(wasmDir(), threaded, 'relaxed').every((f) => existsSync(f));
+  return chooseWasmSimd(request, built);
+}
+
 /**
  * The single-threaded module, or with `threaded` the threaded one (hessbound-wasm-mt) for `threads`
- * threads (default: nodeWasmThreads()).
+ * threads (default: nodeWasmThreads()); of the build nodeWasmSimd() chooses.
  */
 export async function loadNodeWasm(threaded?: { threads?: number }): Promise<WasmArtifacts> {
-  const dir = wasmDir();
-  const glue = join(dir, threaded ? MT_GLUE_FILE : GLUE_FILE);
-  const wasm = join(dir, threaded ? MT_WASM_FILE : WASM_FILE);
-  for (const file of threaded ? [glue, wasm, join(dir, MT_WORKER_FILE)] : [glue, wasm])
+  const simd = nodeWasmSimd(threaded !== undefined);
+  const files = moduleFiles(wasmDir(), threaded !== undefined, simd.simd);
+  for (const file of files)
     if (!existsSync(file)) throw new Error(`WebAssembly module not built (${file} is missing; run npm run build:wasm)`);
+  const [glue, wasm] = files as [string, string];
   const factory = createRequire(import.meta.url)(glue) as HessboundWasmFactory;
   if (threaded) pthreadWorkersWithoutInputType();
   const module = await WebAssembly.compile(await readFile(wasm));
-  if (!threaded) return { factory, module };
+  if (!threaded) return { factory, module, simd };
   const auto = nodeWasmThreads();
-  return { factory, module, threaded: { ...auto, threads: threaded.threads ?? auto.threads } };
+  return { factory, module, simd, threaded: { ...auto, threads: threaded.threads ?? auto.threads } };
 }
 
 /**

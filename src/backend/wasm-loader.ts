@@ -3,6 +3,7 @@
  * Emscripten glue, and hessbound-wasm.wasm). Browser-safe: no Node built-ins here; the Node loader
  * lives in wasm-loader-node.ts and is imported only when running under Node.
  */
+import type { WasmSimd, WasmSimdChoice } from './wasm-features.js';
 
 /** The C ABI of wasm/capi.cpp as the Emscripten glue exposes it (pointers are wasm32 offsets). */
 export interface HessboundWasmModule {
@@ -66,6 +67,8 @@ export interface WasmArtifacts {
   module: WebAssembly.Module;
   /** Set for the threaded build (hessbound-wasm-mt); absent for the single-threaded one. */
   threaded?: ThreadedWasm;
+  /** Which build (SIMD128 or relaxed SIMD) and why; absent from custom loaders. */
+  simd?: WasmSimdChoice;
 }
 
 /** How an instance of the threaded build runs. */
@@ -90,6 +93,16 @@ export const MT_GLUE_FILE = 'hessbound-wasm-mt.js';
 export const MT_WASM_FILE = 'hessbound-wasm-mt.wasm';
 export const MT_WORKER_FILE = 'hessbound-wasm-mt.worker.js';
 
+/** A file of the relaxed-SIMD build: the same name with -relaxed before the extension. */
+export function relaxedFile(file: string): string {
+  return file.replace(/^(hessbound-wasm(?:-mt)?)\./, '$1-relaxed.');
+}
+
+/** The file of `simd`'s build. */
+export function buildFile(file: string, simd: WasmSimd | undefined): string {
+  return simd === 'relaxed' ? relaxedFile(file) : file;
+}
+
 export interface BrowserWasmOptions {
   /** URL of the folder holding hessbound-wasm.js and hessbound-wasm.wasm (the package's wasm/dist/). */
   baseUrl: string | URL;
@@ -97,9 +110,12 @@ export interface BrowserWasmOptions {
   factory?: HessboundWasmFactory;
 }
 
+/** The global each glue defines (wasm/wasm.cmake's EXPORT_NAME). */
+type GlueName = 'HessboundWasm' | 'HessboundWasmMt' | 'HessboundWasmRelaxed' | 'HessboundWasmMtRelaxed';
+
 type GlobalWithGlue = typeof globalThis & {
-  HessboundWasm?: HessboundWasmFactory;
-  HessboundWasmMt?: HessboundWasmFactory;
+  [name in GlueName]?: HessboundWasmFactory;
+} & {
   importScripts?: (url: string) => void;
   document?: Document;
 };
@@ -115,7 +131,7 @@ function classicWorker(g: GlobalWithGlue, url: string): boolean {
 }
 
 /** Runs the glue as a classic script (it defines the global `HessboundWasm`, or `HessboundWasmMt`). */
-async function loadGlue(url: string, name: 'HessboundWasm' | 'HessboundWasmMt'): Promise<HessboundWasmFactory> {
+async function loadGlue(url: string, name: GlueName): Promise<HessboundWasmFactory> {
   const g = globalThis as GlobalWithGlue;
   if (g[name]) return g[name];
   if (g.document) {
@@ -153,20 +169,23 @@ export interface WasmAssetUrls {
   wasmUrl: string;
   /** Present for the threaded build: its pthread workers' script (hessbound-wasm-mt.worker.js). */
   workerUrl?: string;
+  /** Which build these files are (absent: SIMD128). */
+  simd?: WasmSimd;
 }
 
-/** The assets in the folder `baseUrl` (resolved against the page or worker location). */
-export function assetUrlsIn(baseUrl: string | URL): WasmAssetUrls {
+/** The assets in the folder `baseUrl` (resolved against the page or worker location), of `simd`'s build. */
+export function assetUrlsIn(baseUrl: string | URL, simd?: WasmSimd): WasmAssetUrls {
   const base = new URL(String(baseUrl), (globalThis as { location?: { href: string } }).location?.href);
   const dir = base.href.endsWith('/') ? base.href : `${base.href}/`;
-  return { glueUrl: new URL(GLUE_FILE, dir).href, wasmUrl: new URL(WASM_FILE, dir).href };
+  const at = (file: string) => new URL(buildFile(file, simd), dir).href;
+  return { glueUrl: at(GLUE_FILE), wasmUrl: at(WASM_FILE), ...(simd === 'relaxed' ? { simd } : {}) };
 }
 
 /** The threaded build's assets in the folder `baseUrl`. */
-export function threadedAssetUrlsIn(baseUrl: string | URL): WasmAssetUrls {
+export function threadedAssetUrlsIn(baseUrl: string | URL, simd?: WasmSimd): WasmAssetUrls {
   const { glueUrl } = assetUrlsIn(baseUrl);
-  const at = (file: string) => new URL(file, glueUrl).href;
-  return { glueUrl: at(MT_GLUE_FILE), wasmUrl: at(MT_WASM_FILE), workerUrl: at(MT_WORKER_FILE) };
+  const at = (file: string) => new URL(buildFile(file, simd), glueUrl).href;
+  return { glueUrl: at(MT_GLUE_FILE), wasmUrl: at(MT_WASM_FILE), workerUrl: at(MT_WORKER_FILE), ...(simd === 'relaxed' ? { simd } : {}) };
 }
 
 /** Browsers: whether this page or worker may share memory between threads (COOP/COEP headers). */
@@ -193,7 +212,7 @@ export async function workerScriptUrl(url: string): Promise<string> {
  */
 export function urlWasmLoader(urls: WasmAssetUrls, factory?: HessboundWasmFactory, compiled?: WebAssembly.Module, threads?: ThreadedWasm): WasmLoader {
   return async () => {
-    const name = urls.workerUrl ? 'HessboundWasmMt' : 'HessboundWasm';
+    const name: GlueName = `${urls.workerUrl ? 'HessboundWasmMt' : 'HessboundWasm'}${urls.simd === 'relaxed' ? 'Relaxed' : ''}`;
     const [glue, module] = await Promise.all([factory ?? loadGlue(urls.glueUrl, name), compiled ?? compileFrom(urls.wasmUrl)]);
     if (!urls.workerUrl) return { factory: glue, module };
     const [glueUrl, workerUrl] = await Promise.all([workerScriptUrl(urls.glueUrl), workerScriptUrl(urls.workerUrl)]);

@@ -9,7 +9,7 @@
  */
 import { HessboundError } from '../errors.js';
 import { toHessboundError } from './kernel-errors.js';
-import { requireWasmSimd } from './wasm-features.js';
+import { chooseWasmSimd, parseWasmSimdRequest, requireWasmSimd, type WasmSimdChoice, type WasmSimdRequest } from './wasm-features.js';
 import { inputFormatCode, requestedInputFormat } from './input-format.js';
 import { effectiveSignal, throwIfAborted } from './cancel.js';
 import type { KernelBackend, ProblemSpec, ProgressCallback } from './types.js';
@@ -31,6 +31,8 @@ import {
 export { browserWasmLoader, type BrowserWasmOptions, type WasmLoader } from './wasm-loader.js';
 
 let configuredLoader: WasmLoader | undefined;
+/** Browsers: which build configureWasm asked for ('auto': relaxed SIMD where the engine validates it). */
+let simdRequest: WasmSimdRequest = 'auto';
 /** The asset URLs behind configuredLoader, when it loads from URLs (a kernel Web Worker needs them). */
 let configuredAssets: WasmAssetUrls | undefined;
 /** The threaded build's assets beside them (configureWasm's baseUrl). */
@@ -82,6 +84,11 @@ export interface WasmConfiguration extends Partial<BrowserWasmOptions> {
    * warning; a call forced to 'wasm-threads' fails with a BACKEND error. Never a hang.
    */
   threadStartTimeout?: number;
+  /**
+   * Which build: 'auto' (default: relaxed SIMD, with fused multiply-adds, where the engine validates
+   * it, else SIMD128), 'relaxed' (a BACKEND error where the engine lacks it) or 'simd128'.
+   */
+  wasmModule?: WasmSimdRequest;
 }
 
 /**
@@ -90,14 +97,21 @@ export interface WasmConfiguration extends Partial<BrowserWasmOptions> {
  * threads. Takes effect for backends not yet created (before the first call).
  */
 export function configureWasm(options: WasmConfiguration): void {
+  if (options.wasmModule !== undefined) simdRequest = parseWasmSimdRequest(String(options.wasmModule), 'configureWasm wasmModule');
   if (options.baseUrl !== undefined) {
-    configuredAssets = assetUrlsIn(options.baseUrl);
-    configuredThreadedAssets = threadedAssetUrlsIn(options.baseUrl);
+    const baseUrl = options.baseUrl;
+    // A factory passed in is the glue of one build, which must match its .wasm: SIMD128 unless
+    // wasmModule says otherwise.
+    const choice: WasmSimdChoice = options.factory && simdRequest === 'auto'
+      ? { simd: 'simd128', why: 'configureWasm was given a glue factory (taken for the SIMD128 build; pass wasmModule for the other)' }
+      : browserSimd();
+    configuredAssets = assetUrlsIn(baseUrl, choice.simd);
+    configuredThreadedAssets = threadedAssetUrlsIn(baseUrl, choice.simd);
     configuredFactory = options.factory;
     const load = urlWasmLoader(configuredAssets, options.factory);
     configuredLoader = async () => {
       requireWasmSimd();
-      return load();
+      return { ...(await load()), simd: choice };
     };
   }
   if (options.worker !== undefined) workerOption = options.worker;
@@ -125,12 +139,26 @@ function browserThreads(): ThreadedWasm {
   return { threads: Math.max(1, Math.min(MAX_THREADS, cores)), requested: 0, startTimeoutMs };
 }
 
+/**
+ * Browsers: the build configureWasm's wasmModule asks for (default: relaxed SIMD where this engine
+ * validates it). The files are assumed served beside the SIMD128 ones (the package ships both).
+ */
+function browserSimd(): WasmSimdChoice {
+  return chooseWasmSimd(simdRequest, true, 'configureWasm wasmModule');
+}
+
 /** The package's assets: literal `new URL(..., import.meta.url)` forms, which Vite and webpack rewrite. */
-function defaultAssets(): WasmAssetUrls {
+function defaultAssets(simd = browserSimd().simd): WasmAssetUrls {
   // Classic-script bundles (IIFE) have no import.meta.url to resolve against.
   if (typeof import.meta.url !== 'string')
     throw new HessboundError('BACKEND', 'cannot tell where the WebAssembly files are served (this bundle has no import.meta.url)',
       "call configureWasm({ baseUrl: '<URL of the package's wasm/dist/>' }) before the first call");
+  if (simd === 'relaxed')
+    return {
+      glueUrl: new URL('../../../wasm/dist/hessbound-wasm-relaxed.js', import.meta.url).href,
+      wasmUrl: new URL('../../../wasm/dist/hessbound-wasm-relaxed.wasm', import.meta.url).href,
+      simd,
+    };
   return {
     glueUrl: new URL('../../../wasm/dist/hessbound-wasm.js', import.meta.url).href,
     wasmUrl: new URL('../../../wasm/dist/hessbound-wasm.wasm', import.meta.url).href,
@@ -138,8 +166,15 @@ function defaultAssets(): WasmAssetUrls {
 }
 
 /** The threaded build's assets, in the same literal forms. */
-function defaultThreadedAssets(): WasmAssetUrls {
-  defaultAssets(); // the same check
+function defaultThreadedAssets(simd = browserSimd().simd): WasmAssetUrls {
+  defaultAssets(simd); // the same check
+  if (simd === 'relaxed')
+    return {
+      glueUrl: new URL('../../../wasm/dist/hessbound-wasm-mt-relaxed.js', import.meta.url).href,
+      wasmUrl: new URL('../../../wasm/dist/hessbound-wasm-mt-relaxed.wasm', import.meta.url).href,
+      workerUrl: new URL('../../../wasm/dist/hessbound-wasm-mt-relaxed.worker.js', import.meta.url).href,
+      simd,
+    };
   return {
     glueUrl: new URL('../../../wasm/dist/hessbound-wasm-mt.js', import.meta.url).href,
     wasmUrl: new URL('../../../wasm/dist/hessbound-wasm-mt.wasm', import.meta.url).href,
@@ -160,8 +195,9 @@ async function defaultLoader(threads?: { threads?: number }): Promise<WasmArtifa
     const { loadNodeWasm } = (await import(specifier)) as typeof import('./wasm-loader-node.js');
     return loadNodeWasm(threads);
   }
-  if (!threads) return urlWasmLoader(configuredAssets ?? defaultAssets(), configuredFactory)();
-  return urlWasmLoader(configuredThreadedAssets ?? defaultThreadedAssets(), undefined, undefined, { ...browserThreads(), ...threads })();
+  const simd = browserSimd();
+  if (!threads) return { ...(await urlWasmLoader(configuredAssets ?? defaultAssets(simd.simd), configuredFactory)()), simd };
+  return { ...(await urlWasmLoader(configuredThreadedAssets ?? defaultThreadedAssets(simd.simd), undefined, undefined, { ...browserThreads(), ...threads })()), simd };
 }
 
 /**
@@ -396,7 +432,7 @@ export interface WasmKernelBackend extends KernelBackend {
   probeAllocation(bytes: number): void;
 }
 
-export async function createWasmBackend({ factory, module, threaded }: WasmArtifacts): Promise<WasmKernelBackend> {
+export async function createWasmBackend({ factory, module, threaded, simd }: WasmArtifacts): Promise<WasmKernelBackend> {
   const format = inputFormatCode(requestedInputFormat());
   const instantiate = () =>
     new Promise<HessboundWasmModule>((resolveModule, reject) => {
@@ -459,7 +495,7 @@ export async function createWasmBackend({ factory, module, threaded }: WasmArtif
 
   let current: HessboundWasmModule | undefined = await instantiate();
   let restarting: Promise<HessboundWasmModule> | undefined;
-  const info = JSON.parse(cString(current, current._hb_info())) as { linalg: string; maxDenseBytes: number };
+  const info = JSON.parse(cString(current, current._hb_info())) as { linalg: string; simd?: 'simd128' | 'relaxed'; maxDenseBytes: number };
 
   async function ready(): Promise<HessboundWasmModule> {
     if (current) return current;
@@ -520,6 +556,8 @@ export async function createWasmBackend({ factory, module, threaded }: WasmArtif
   const backend: WasmKernelBackend = {
     name: threaded ? 'wasm-threads' : 'wasm',
     linalg: info.linalg,
+    // What the module says it was built with, not what the loader meant to load.
+    wasmSimd: { simd: info.simd ?? 'simd128', ...(simd ? { why: simd.why } : {}) },
     maxDenseBytes: info.maxDenseBytes,
 
     async run(name, spec, options, onProgress, signal) {

@@ -36,6 +36,11 @@ function simdText(a: KernelBackend['addonInfo']): string {
   return `SIMD path ${a.simd}${capped}${kernels}`;
 }
 
+/** Which WebAssembly build runs: SIMD128 or relaxed SIMD (FMA). */
+function wasmSimdText(b: KernelBackend): string {
+  return b.wasmSimd?.simd === 'relaxed' ? 'relaxed SIMD module (FMA)' : 'SIMD128 module';
+}
+
 function describe(b: KernelBackend): string {
   if (b.name === 'native') {
     const a = b.addonInfo;
@@ -43,7 +48,7 @@ function describe(b: KernelBackend): string {
     return `native (${b.linalg}, ${a?.linkage ?? 'shared'} linkage, ${threads}, ${simdText(a)})`;
   }
   const threads = threadsOf(b);
-  return `${b.name} (${b.linalg}, ${threads} thread${threads === 1 ? '' : 's'})`;
+  return `${b.name} (${b.linalg}, ${wasmSimdText(b)}, ${threads} thread${threads === 1 ? '' : 's'})`;
 }
 
 /** One line: version, the backend the CLI would use, its BLAS and threads. */
@@ -70,7 +75,9 @@ export async function infoReport(json: boolean): Promise<string> {
     native: native.backend
       ? { loaded: true, ...native.backend.addonInfo }
       : { loaded: false, reason: nativeReason ?? 'unknown' },
-    wasm: wasm.backend ? { loaded: true, linalg: wasm.backend.linalg, maxDenseBytes: wasm.backend.maxDenseBytes } : { loaded: false, reason: wasm.error },
+    wasm: wasm.backend
+      ? { loaded: true, linalg: wasm.backend.linalg, module: wasm.backend.wasmSimd?.simd ?? 'simd128', moduleWhy: wasm.backend.wasmSimd?.why ?? null, maxDenseBytes: wasm.backend.maxDenseBytes }
+      : { loaded: false, reason: wasm.error },
     openblasNumThreads: process.env['OPENBLAS_NUM_THREADS'] ?? null,
   };
   if (json) return JSON.stringify(data);
@@ -81,7 +88,8 @@ export async function infoReport(json: boolean): Promise<string> {
     native.backend
       ? `native: loaded ${native.backend.addonInfo?.path ?? ''} (${native.backend.addonInfo?.linkage ?? 'shared'} OpenBLAS/LAPACK, ${native.backend.addonInfo?.threads ?? '?'} thread(s); OPENBLAS_NUM_THREADS=${data.openblasNumThreads ?? 'unset'}; ${simdText(native.backend.addonInfo)})`
       : `native: not loaded — ${data.native.loaded ? '' : (data.native as { reason: string }).reason}`,
-    wasm.backend ? `wasm: available (${wasm.backend.linalg}, dense matrices up to ${(wasm.backend.maxDenseBytes / 2 ** 30).toFixed(2)} GiB)` : `wasm: not available — ${wasm.error}`,
+    wasm.backend ? `wasm: available (${wasm.backend.linalg}, ${wasmSimdText(wasm.backend)}, dense matrices up to ${(wasm.backend.maxDenseBytes / 2 ** 30).toFixed(2)} GiB)` : `wasm: not available — ${wasm.error}`,
+    ...(wasm.backend?.wasmSimd?.why ? [`  module: ${wasm.backend.wasmSimd.why}`] : []),
   ];
   return lines.join('\n');
 }

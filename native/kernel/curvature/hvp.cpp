@@ -135,6 +135,15 @@ struct Lanes {
   }
   static HB_INLINE void store(double* p, const Vec& v) { std::memcpy(p, &v, sizeof v); }
   static HB_INLINE Vec splat(double x) { return Vec{} + x; }
+  // c + a * b: natively GCC contracts it to one FMA in the AVX2 and AVX-512 variants (as it did
+  // `c += a * b`); the relaxed-SIMD WebAssembly module asks for f64x2.relaxed_madd explicitly, since
+  // Clang never contracts into it (linalg/gemm_vec2.cpp says why its results differ by rounding).
+  static HB_INLINE Vec madd(const Vec& a, const Vec& b, const Vec& c) {
+#if defined(__wasm_relaxed_simd__)
+    if constexpr (n == 2) return __builtin_wasm_relaxed_madd_f64x2(a, b, c);
+#endif
+    return c + a * b;
+  }
   static HB_INLINE double sum(const Vec& v) {
     double s = v[0];
     for (int i = 1; i < n; ++i) s += v[i];
@@ -227,8 +236,8 @@ HB_INLINE void output_dots(const OutputRows& b, int n, int k0, const Ahead* ahea
     for (int k = 0; k < K; ++k) {
       const Vec p = X::load(pv + k * w), s = X::load(pw + k * w);
       for (int r = 0; r < R; ++r) {
-        acc[r][k] += x[r] * p;
-        acc[r][k] += y[r] * s;
+        acc[r][k] = X::madd(x[r], p, acc[r][k]);
+        acc[r][k] = X::madd(y[r], s, acc[r][k]);
       }
     }
   }
@@ -285,9 +294,9 @@ HB_INLINE void output_back_tile(const OutputRows& b, int n, int q) {
     for (int r = 0; r < R; ++r) {
       const Vec e = X::splat(dv[r * c + k]), f = X::splat(dw[r * c + k]);
       for (int t = 0; t < T; ++t) {
-        acc[r][t] += e * p[t];
-        acc[r][t] += f * s[t];
-        if (recompute) bk[r][t] += e * s[t];
+        acc[r][t] = X::madd(e, p[t], acc[r][t]);
+        acc[r][t] = X::madd(f, s[t], acc[r][t]);
+        if (recompute) bk[r][t] = X::madd(e, s[t], bk[r][t]);
       }
     }
   }
@@ -405,8 +414,8 @@ HB_INLINE void output_params_tile(const OutputParams& b, int n0, int n1, bool fi
       const Vec s = X::splat(b.rd_o[static_cast<std::size_t>(n) * c + k0 + k]);
       const Vec d = X::splat(b.delta_o[static_cast<std::size_t>(n) * c + k0 + k]);
       for (int t = 0; t < T; ++t) {
-        acc[k][t] += s * x[t];
-        acc[k][t] += d * y[t];
+        acc[k][t] = X::madd(s, x[t], acc[k][t]);
+        acc[k][t] = X::madd(d, y[t], acc[k][t]);
       }
     }
   }

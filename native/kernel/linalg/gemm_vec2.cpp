@@ -22,6 +22,17 @@ HB_V2_INLINE v2 load(const double* p) {
 }
 HB_V2_INLINE void store(double* p, v2 v) { std::memcpy(p, &v, sizeof v); }
 HB_V2_INLINE v2 splat(double x) { return v2{x, x}; }
+// c + a * b. In a module built with relaxed SIMD (-mrelaxed-simd, the "relaxed" WebAssembly module)
+// one f64x2.relaxed_madd, which an engine on a CPU with FMA runs fused (one rounding) and one
+// without may run as multiply then add: the module's results then differ from the SIMD128 module's
+// by rounding, but stay fixed for one engine and CPU. Elsewhere multiply then add, as before.
+HB_V2_INLINE v2 madd(v2 a, v2 b, v2 c) {
+#if defined(__wasm_relaxed_simd__)
+  return __builtin_wasm_relaxed_madd_f64x2(a, b, c);
+#else
+  return c + a * b;
+#endif
+}
 
 // GotoBLAS-style blocking: a KC x NR panel of packed B (8 KB) stays in L1 while the MC x KC block
 // of packed A (256 KB) streams from L2. The 4 x 4 register tile is 8 accumulators of 2 lanes, plus
@@ -85,14 +96,14 @@ __attribute__((noinline)) void micro_tile(int kc, const double* ap, const double
   for (int p = 0; p < kc; ++p, ap += MR, bp += NR) {
     const v2 b0 = load(bp), b1 = load(bp + 2);
     const v2 a0 = splat(ap[0]), a1 = splat(ap[1]), a2 = splat(ap[2]), a3 = splat(ap[3]);
-    c00 += a0 * b0;
-    c01 += a0 * b1;
-    c10 += a1 * b0;
-    c11 += a1 * b1;
-    c20 += a2 * b0;
-    c21 += a2 * b1;
-    c30 += a3 * b0;
-    c31 += a3 * b1;
+    c00 = madd(a0, b0, c00);
+    c01 = madd(a0, b1, c01);
+    c10 = madd(a1, b0, c10);
+    c11 = madd(a1, b1, c11);
+    c20 = madd(a2, b0, c20);
+    c21 = madd(a2, b1, c21);
+    c30 = madd(a3, b0, c30);
+    c31 = madd(a3, b1, c31);
   }
   const v2 al = splat(alpha);
   if (rows == MR && cols == NR) {
@@ -100,14 +111,14 @@ __attribute__((noinline)) void micro_tile(int kc, const double* ap, const double
     double* r1 = c + ldc;
     double* r2 = c + 2 * static_cast<std::size_t>(ldc);
     double* r3 = c + 3 * static_cast<std::size_t>(ldc);
-    store(r0, load(r0) + al * c00);
-    store(r0 + 2, load(r0 + 2) + al * c01);
-    store(r1, load(r1) + al * c10);
-    store(r1 + 2, load(r1 + 2) + al * c11);
-    store(r2, load(r2) + al * c20);
-    store(r2 + 2, load(r2 + 2) + al * c21);
-    store(r3, load(r3) + al * c30);
-    store(r3 + 2, load(r3 + 2) + al * c31);
+    store(r0, madd(al, c00, load(r0)));
+    store(r0 + 2, madd(al, c01, load(r0 + 2)));
+    store(r1, madd(al, c10, load(r1)));
+    store(r1 + 2, madd(al, c11, load(r1 + 2)));
+    store(r2, madd(al, c20, load(r2)));
+    store(r2 + 2, madd(al, c21, load(r2 + 2)));
+    store(r3, madd(al, c30, load(r3)));
+    store(r3 + 2, madd(al, c31, load(r3 + 2)));
     return;
   }
   double t[MR][NR];
@@ -174,12 +185,12 @@ double dot_vec2(int n, const double* x, const double* y) {
   v2 s0 = splat(0), s1 = s0, s2 = s0, s3 = s0;
   int i = 0;
   for (; i + 8 <= n; i += 8) {
-    s0 += load(x + i) * load(y + i);
-    s1 += load(x + i + 2) * load(y + i + 2);
-    s2 += load(x + i + 4) * load(y + i + 4);
-    s3 += load(x + i + 6) * load(y + i + 6);
+    s0 = madd(load(x + i), load(y + i), s0);
+    s1 = madd(load(x + i + 2), load(y + i + 2), s1);
+    s2 = madd(load(x + i + 4), load(y + i + 4), s2);
+    s3 = madd(load(x + i + 6), load(y + i + 6), s3);
   }
-  for (; i + 2 <= n; i += 2) s0 += load(x + i) * load(y + i);
+  for (; i + 2 <= n; i += 2) s0 = madd(load(x + i), load(y + i), s0);
   const v2 s = (s0 + s1) + (s2 + s3);
   double r = s[0] + s[1];
   for (; i < n; ++i) r += x[i] * y[i];
@@ -209,10 +220,10 @@ void gemv_vec2(bool trans, int m, int n, double alpha, const double* a, int lda,
     int j = 0;
     for (; j + 2 <= n; j += 2) {
       v2 v = load(y + j);
-      v += t0 * load(a0 + j);
-      v += t1 * load(a1 + j);
-      v += t2 * load(a2 + j);
-      v += t3 * load(a3 + j);
+      v = madd(t0, load(a0 + j), v);
+      v = madd(t1, load(a1 + j), v);
+      v = madd(t2, load(a2 + j), v);
+      v = madd(t3, load(a3 + j), v);
       store(y + j, v);
     }
     for (; j < n; ++j) {
@@ -229,7 +240,7 @@ void gemv_vec2(bool trans, int m, int n, double alpha, const double* a, int lda,
     const double s = alpha * x[i];
     const v2 t = splat(s);
     int j = 0;
-    for (; j + 2 <= n; j += 2) store(y + j, load(y + j) + t * load(ai + j));
+    for (; j + 2 <= n; j += 2) store(y + j, madd(t, load(ai + j), load(y + j)));
     for (; j < n; ++j) y[j] += s * ai[j];
   }
 }
@@ -247,8 +258,8 @@ __attribute__((noinline)) double fused_row(double* row, int k, int i, double vi,
   for (; j + 2 <= i; j += 2) {
     const v2 x = load(row + j) - (svi * load(w + j) + swi * load(v + j));
     store(row + j, x);
-    acc += x * load(u + j);
-    store(y + j, load(y + j) + x * sui);
+    acc = madd(x, load(u + j), acc);
+    store(y + j, madd(x, sui, load(y + j)));
   }
   double s = acc[0] + acc[1];
   for (; j < i; ++j) {
@@ -336,10 +347,10 @@ __attribute__((noinline)) void symv_lower(int m, const double* a, int lda, const
     for (int j = 0; j < i; j += 2) {  // i is a multiple of 4: no odd tail
       const v2 uj = load(u + j);
       const v2 x0 = load(r0 + j), x1 = load(r1 + j), x2 = load(r2 + j), x3 = load(r3 + j);
-      c0 += x0 * uj;
-      c1 += x1 * uj;
-      c2 += x2 * uj;
-      c3 += x3 * uj;
+      c0 = madd(x0, uj, c0);
+      c1 = madd(x1, uj, c1);
+      c2 = madd(x2, uj, c2);
+      c3 = madd(x3, uj, c3);
       store(y + j, load(y + j) + ((x0 * s0 + x1 * s1) + (x2 * s2 + x3 * s3)));
     }
     // The 4 x 4 diagonal block, lower entries r_p[i + q] (q <= p).
