@@ -97,7 +97,7 @@ describe('the browser example with and without cross-origin isolation', () => {
   it('with COOP/COEP: crossOriginIsolated, the threaded build on 2 threads, Node\'s numbers', async () => {
     threaded = await openExample(ISOLATION);
     expect(threaded.isolated).toBe(true);
-    expect(threaded.backend).toMatch(/^wasm-threads, 2 threads, /);
+    expect(threaded.backend).toMatch(/^wasm-threads \(relaxed SIMD\), 2 threads, /);
     for (const id of IDS) expect(relErr(Number(threaded.texts[id]), node[id]!), id).toBeLessThan(1e-9);
     expect(threaded.errors).toEqual([]);
   }, 150_000);
@@ -105,7 +105,7 @@ describe('the browser example with and without cross-origin isolation', () => {
   it('without them: not isolated, the single-threaded fallback, the same digits', async () => {
     single = await openExample({});
     expect(single.isolated).toBe(false);
-    expect(single.backend).toMatch(/^wasm, 1 thread, /);
+    expect(single.backend).toMatch(/^wasm \(relaxed SIMD\), 1 thread, /);
     for (const id of IDS) expect(relErr(Number(single.texts[id]), node[id]!), id).toBeLessThan(1e-9);
     expect(single.texts).toEqual(threaded.texts);
     expect(single.errors).toEqual([]);
@@ -121,7 +121,7 @@ describe('the browser example with and without cross-origin isolation', () => {
 
   it('forced to the threaded build with them: it runs, with Node\'s numbers', async () => {
     const forced = await openExample(ISOLATION, '?threads=2&backend=wasm-threads');
-    expect(forced.backend).toMatch(/^wasm-threads, 2 threads, /);
+    expect(forced.backend).toMatch(/^wasm-threads \(relaxed SIMD\), 2 threads, /);
     expect(forced.texts).toEqual(threaded.texts);
     expect(forced.errors).toEqual([]);
   }, 150_000);

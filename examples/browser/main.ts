@@ -14,13 +14,17 @@ import { spectrum, spectrumPlotSvg } from '../../src/browser.js';
 // In a cross-origin-isolated page (COOP/COEP headers, docs/wasm.md) the threaded build runs, else the
 // single-threaded one; ?threads=N sets the kernel's threads (default: the cores, at most 8), and
 // ?backend=wasm-threads insists on the threaded build (an error, with the fix, where it cannot run).
+// The relaxed-SIMD build (fused multiply-adds) runs where the engine validates it, else SIMD128;
+// ?wasmModule=simd128|relaxed forces one.
 const query = new URLSearchParams(location.search);
+const wasmModule = query.get('wasmModule');
 const threads = Number(query.get('threads') ?? '0');
 const backend = query.get('backend') === 'wasm-threads' ? 'wasm-threads' : 'wasm';
 configureWasm({
   baseUrl: new URL('../../wasm/dist/', location.href),
   worker: new URL('./kernel-worker.js', import.meta.url),
   ...(Number.isInteger(threads) && threads >= 1 ? { threads } : {}),
+  ...(wasmModule === 'simd128' || wasmModule === 'relaxed' ? { wasmModule } : {}),
 });
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -125,8 +129,13 @@ async function run(): Promise<void> {
     // The same lambda_max matrix-free (Lanczos on Hessian-vector products: the threaded kernel's path).
     const lanczos = await analyze(model, data, { method: 'lanczos', which: 'largest', k: 1, tolerance: 1e-10, bound: false, backend, signal: controller.signal });
     $('lambda-lanczos').textContent = fmt(lanczos.lambdaMax);
-    const used = (await (await getBackend(backend)).threadsUsed?.()) ?? 1;
-    $('backend').textContent = `${r.backend}, ${used} thread${used > 1 ? 's' : ''}, ${ms.toFixed(0)} ms`;
+    // Every digit, for tests comparing builds.
+    $('lambda-lanczos').dataset.exact = String(lanczos.lambdaMax);
+    $('lambda-max').dataset.exact = String(r.lambdaMax);
+    const kernel = await getBackend(backend);
+    const used = (await kernel.threadsUsed?.()) ?? 1;
+    const simd = kernel.wasmSimd?.simd === 'relaxed' ? 'relaxed SIMD' : 'SIMD128';
+    $('backend').textContent = `${r.backend} (${simd}), ${used} thread${used > 1 ? 's' : ''}, ${ms.toFixed(0)} ms`;
     $('results').hidden = false;
     shownResult = r;
     drawChart();

@@ -1,0 +1,150 @@
+/**
+ * The relaxed-SIMD WebAssembly build (FMA: f64x2.relaxed_madd) against the SIMD128 build and
+ * single-threaded native, same run (issue 26 item 4): Lanczos lambda_max on digits, width 256
+ * (P = 19 210, N = 1797) and the dense Hessian + all eigenvalues on iris, width 256 (P = 2051).
+ *
+ * Three child processes per round, in turn: native (OPENBLAS_NUM_THREADS=1, HESSBOUND_THREADS=1),
+ * the SIMD128 module and the relaxed one (both single-threaded 'wasm', HESSBOUND_WASM_MODULE forcing
+ * each, both under node --experimental-wasm-relaxed-simd so the engine is the same). Each call is
+ * timed with Benchmark.js after a warm-up; ratios are taken within a round, then their median and
+ * range over the rounds is reported.
+ *
+ *   node --import tsx bench/wasm-relaxed.ts [--rounds N] [--samples N]
+ */
+import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+import { analyze, getBackend, loadDataset, randomModel, type AnalyzeResult, type BackendName } from '../src/index.js';
+import { cpuDescription } from './lib/simd.js';
+import { REPO_DIR } from './lib/peer.js';
+import { fmtRatio, fmtSeconds, relDiff, summarize, type Summary } from './lib/stats.js';
+import { timeAsync } from './lib/timing.js';
+
+const FLAG = '--experimental-wasm-relaxed-simd';
+type Config = 'native' | 'simd128' | 'relaxed';
+const CONFIGS: Config[] = ['native', 'simd128', 'relaxed'];
+
+interface Task {
+  id: string;
+  kind: 'dense' | 'lanczos';
+  dataset: 'iris' | 'digits';
+  width: number;
+}
+const TASKS: Task[] = [
+  { id: 'Lanczos digits-256', kind: 'lanczos', dataset: 'digits', width: 256 },
+  { id: 'dense iris-256', kind: 'dense', dataset: 'iris', width: 256 },
+];
+type Phase = 'kernel' | 'hessian' | 'eigen' | 'call';
+const PHASES: Record<Task['kind'], Phase[]> = { lanczos: ['kernel', 'call'], dense: ['hessian', 'eigen', 'call'] };
+const PHASE_LABEL: Record<Phase, string> = {
+  kernel: 'forward + Lanczos (kernel phases)',
+  hessian: 'Hessian build',
+  eigen: 'all eigenvalues',
+  call: 'whole analyze() call',
+};
+
+interface ChildResult {
+  config: Config;
+  /** What ran: native's SIMD path, or the module the wasm backend reports. */
+  path: string;
+  tasks: { id: string; parameters: number; phases: Partial<Record<Phase, number[]>>; lambdaMax: number; products: number | null }[];
+}
+
+async function child(config: Config, samples: number): Promise<ChildResult> {
+  const backendName: BackendName = config === 'native' ? 'native' : 'wasm';
+  const backend = await getBackend(backendName);
+  const path = config === 'native' ? `native, SIMD path ${backend.addonInfo?.simd ?? '?'}, OpenBLAS ${backend.addonInfo?.blasKernels ?? '?'}` : `wasm, ${backend.wasmSimd?.simd ?? '?'} module`;
+  if (config !== 'native' && backend.wasmSimd?.simd !== config) throw new Error(`asked for the ${config} module, got ${backend.wasmSimd?.simd}`);
+  const tasks: ChildResult['tasks'] = [];
+  for (const task of TASKS) {
+    const data = loadDataset(task.dataset);
+    const model = randomModel({ inputs: data.d, hidden: [task.width], classes: data.classes, activation: 'tanh', seed: 0 });
+    const options = task.kind === 'dense'
+      ? { method: 'dense' as const, k: 1, backend: backendName }
+      : { method: 'lanczos' as const, which: 'largest' as const, k: 1, tolerance: 1e-10, bound: false, backend: backendName };
+    let last: AnalyzeResult = await analyze(model, data, options); // warm-up
+    const phases: Partial<Record<Phase, number[]>> = {};
+    const push = (p: Phase, v: number) => (phases[p] ??= []).push(v);
+    const timed = await timeAsync(`${task.id} (${config})`, async () => {
+      last = await analyze(model, data, options);
+      const s = last.seconds;
+      if (task.kind === 'dense') {
+        push('hessian', s['hessian'] ?? Number.NaN);
+        push('eigen', s['eigen'] ?? Number.NaN);
+      } else push('kernel', (s['forward'] ?? 0) + (s['lanczos'] ?? Number.NaN));
+    }, { minSamples: samples, maxTime: 0.5 });
+    phases.call = timed.samples;
+    tasks.push({ id: task.id, parameters: last.parameters, phases, lambdaMax: last.lambdaMax ?? Number.NaN, products: last.lanczos?.products ?? null });
+  }
+  return { config, path, tasks };
+}
+
+function runChild(config: Config, samples: number): ChildResult {
+  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: '1', HESSBOUND_THREADS: '1' };
+  if (config === 'native') delete env['HESSBOUND_WASM_MODULE'];
+  else env['HESSBOUND_WASM_MODULE'] = config;
+  const r = spawnSync(process.execPath, [FLAG, '--import', 'tsx', fileURLToPath(import.meta.url), '--child', config, String(samples)], {
+    cwd: REPO_DIR, env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20,
+  });
+  if (r.status !== 0) throw new Error(`${config}: child failed (status ${String(r.status)}):\n${r.stderr.toString().slice(-2000)}`);
+  const lines = r.stdout.toString().trim().split('\n');
+  return JSON.parse(lines[lines.length - 1] as string) as ChildResult;
+}
+
+async function main(): Promise<void> {
+  const arg = (name: string, fallback: number) => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? Number(process.argv[i + 1]) : fallback;
+  };
+  const rounds = arg('--rounds', 3);
+  const samples = arg('--samples', 3);
+  const load0 = loadavg().map((x) => x.toFixed(2)).join(' ');
+  console.log(`# WebAssembly with relaxed SIMD (FMA) against SIMD128 and native (committed output of bench/wasm-relaxed.ts)\n`);
+  console.log(`Run ${new Date().toISOString()}, \`node --import tsx bench/wasm-relaxed.ts --rounds ${rounds} --samples ${samples}\` on node ${process.version}.`);
+  console.log(`CPU: ${cpuDescription()}. Load average at the start: ${load0} (a shared 2-core machine: other engineers' jobs run beside this one, so single samples scatter; the ratios are taken within a round).\n`);
+  const children: ChildResult[][] = [];
+  for (let r = 0; r < rounds; r++) {
+    const round: ChildResult[] = [];
+    for (const config of CONFIGS) round.push(runChild(config, samples));
+    children.push(round);
+    console.error(`round ${r + 1} of ${rounds} done`);
+  }
+  const get = (round: ChildResult[], config: Config) => round.find((c) => c.config === config) as ChildResult;
+  console.log(`What ran: ${CONFIGS.map((c) => `${c}: ${get(children[0]!, c).path}`).join('; ')}. Every process on one thread (OPENBLAS_NUM_THREADS=1, HESSBOUND_THREADS=1, the single-threaded module), all under \`node ${FLAG}\`.\n`);
+  const fmt = (x: Summary) => (x.n > 1 ? `${fmtSeconds(x.median)} (${fmtSeconds(x.min)}–${fmtSeconds(x.max)})` : fmtSeconds(x.median));
+  const fmtR = (x: Summary | null) => (x ? (x.n > 1 ? `${fmtRatio(x.median)} (${fmtRatio(x.min)}–${fmtRatio(x.max)})` : fmtRatio(x.median)) : 'n/a');
+  console.log('| task | P | phase | native, 1 thread | SIMD128 | relaxed SIMD | SIMD128 / native | **relaxed / native** | relaxed / SIMD128 |');
+  console.log('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const task of TASKS)
+    for (const phase of PHASES[task.kind]) {
+      const medians: Record<Config, number[]> = { native: [], simd128: [], relaxed: [] };
+      const pooled: Record<Config, number[]> = { native: [], simd128: [], relaxed: [] };
+      for (const round of children)
+        for (const config of CONFIGS) {
+          const values = get(round, config).tasks.find((t) => t.id === task.id)?.phases[phase] ?? [];
+          pooled[config].push(...values);
+          medians[config].push(summarize(values).median);
+        }
+      const ratio = (a: Config, b: Config) => {
+        const v = medians[a].map((x, i) => x / medians[b][i]!).filter(Number.isFinite);
+        return v.length ? summarize(v) : null;
+      };
+      const P = get(children[0]!, 'native').tasks.find((t) => t.id === task.id)?.parameters ?? 0;
+      console.log(`| ${task.id} | ${P} | ${PHASE_LABEL[phase]} | ${fmt(summarize(pooled.native))} | ${fmt(summarize(pooled.simd128))} | ${fmt(summarize(pooled.relaxed))} | ${fmtR(ratio('simd128', 'native'))} | **${fmtR(ratio('relaxed', 'native'))}** | ${fmtR(ratio('relaxed', 'simd128'))} |`);
+    }
+  console.log('\nTimes: median (lowest–highest) over all samples of all rounds; ratios: median (lowest–highest) over the rounds of the per-round medians.\n');
+  for (const task of TASKS) {
+    const at = (c: Config) => get(children[0]!, c).tasks.find((t) => t.id === task.id)!;
+    console.log(`- ${task.id}: lambda_max relaxed vs SIMD128 ${relDiff(at('relaxed').lambdaMax, at('simd128').lambdaMax).toExponential(1)}, relaxed vs native ${relDiff(at('relaxed').lambdaMax, at('native').lambdaMax).toExponential(1)}` +
+      (at('native').products !== null ? `; Hessian-vector products native ${at('native').products}, SIMD128 ${at('simd128').products}, relaxed ${at('relaxed').products}` : ''));
+  }
+  console.log(`\nLoad average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  if (process.argv[2] === '--child') {
+    const result = await child(process.argv[3] as Config, Number(process.argv[4] ?? 3));
+    process.stdout.write(`\n${JSON.stringify(result)}\n`);
+  } else await main();
+}
