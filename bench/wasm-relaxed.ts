@@ -9,10 +9,19 @@
  * timed with Benchmark.js after a warm-up; ratios are taken within a round, then their median and
  * range over the rounds is reported.
  *
+ * The floor: each round also measures the kernel's gemm() (bench/gemm-peak/gemm_shapes.cpp) built
+ * both ways, on the multiply-adds of one digits-256 Hessian-vector product (the shapes of
+ * bench/wasm-floor.ts). The product's flops at the relaxed build's best rate of that round, against
+ * native's time per product in the same round (its Lanczos kernel phases / products, so native's
+ * share of forward pass and Lanczos work counts for native), is how close any code built on these
+ * GEMMs could get.
+ *
  *   node --import tsx bench/wasm-relaxed.ts [--rounds N] [--samples N]
  */
-import { spawnSync } from 'node:child_process';
-import { loadavg } from 'node:os';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { analyze, getBackend, loadDataset, randomModel, type AnalyzeResult, type BackendName } from '../src/index.js';
@@ -92,6 +101,50 @@ function runChild(config: Config, samples: number): ChildResult {
   return JSON.parse(lines[lines.length - 1] as string) as ChildResult;
 }
 
+/** A product C = op(A) op(B) as the kernel calls gemm(): m x k times k x n. */
+interface Shape { what: string; ta: boolean; tb: boolean; m: number; n: number; k: number }
+
+/** One digits Hessian-vector product's multiply-adds at width H (bench/wasm-floor.ts). */
+function productShapes(H: number): Shape[] {
+  const N = 1797, d = 64, c = 10;
+  return [
+    { what: 'R(u_0) = X V_0^T', ta: false, tb: true, m: N, n: H, k: d },
+    { what: '(Hv)_W0 = R(delta_0)^T X', ta: true, tb: false, m: H, n: d, k: N },
+    { what: 'R(u_o) = a V_o^T + R(a) W_o^T (x2)', ta: false, tb: true, m: N, n: c, k: 2 * H },
+    { what: 'R(delta_h) from delta_o V_o + R(delta_o) W_o (x2)', ta: false, tb: false, m: N, n: H, k: 2 * c },
+    { what: '(Hv)_Wo = R(delta_o)^T a + delta_o^T R(a) (x2)', ta: true, tb: false, m: c, n: H, k: 2 * N },
+  ];
+}
+const SQUARE: Shape = { what: 'square 512', ta: false, tb: false, m: 512, n: 512, k: 512 };
+const flops = (x: Shape) => 2 * x.m * x.n * x.k;
+
+/** gemm_shapes.cpp built as the SIMD128 and the relaxed module are (wasm/wasm.cmake). */
+function buildShapePrograms(): Record<'simd128' | 'relaxed', string> {
+  const dir = mkdtempSync(join(tmpdir(), 'hb-wasm-relaxed-'));
+  const kernel = join(REPO_DIR, 'native', 'kernel');
+  const env = { ...process.env, NODE_PATH: [process.env['NODE_PATH'], '/usr/share/nodejs'].filter(Boolean).join(':') };
+  const sources = [join(REPO_DIR, 'bench', 'gemm-peak', 'gemm_shapes.cpp'), join(kernel, 'linalg/blas.cpp'), join(kernel, 'linalg/gemm_vec2.cpp')];
+  const common = ['-std=c++17', '-I/usr/include/eigen3', '-DEIGEN_MPL2_ONLY', '-DEIGEN_NO_DEBUG', `-I${kernel}`];
+  const link = ['-sALLOW_MEMORY_GROWTH=1', '-sENVIRONMENT=node', '-sSINGLE_FILE=1'];
+  execFileSync('em++', ['-O3', '-msimd128', ...common, ...sources, ...link, '-o', join(dir, 'simd128.js')], { env, stdio: 'inherit' });
+  const relaxedEnv = { ...env, EM_CLANG_ADD_VERSION: '16', EMCC_READ_METADATA: 'python' };
+  // The driver (main) by emcc's own clang-14: clang-16 names main() as emcc 3.1.6's startup code
+  // does not expect, and the program would not run. It has no products of its own.
+  const objects = sources.map((src, i) => {
+    const o = join(dir, `relaxed-${i}.o`);
+    if (i === 0) execFileSync('em++', ['-O3', '-msimd128', ...common, '-c', src, '-o', o], { env, stdio: 'inherit' });
+    else execFileSync('em++', ['-O3', '-msimd128', '-mrelaxed-simd', ...common, '-c', src, '-o', o], { env: relaxedEnv, stdio: 'inherit' });
+    return o;
+  });
+  execFileSync('em++', ['-O1', '-sASSERTIONS=0', '-sWASM_BIGINT=1', '-msimd128', '-mrelaxed-simd', ...objects, ...link, '-o', join(dir, 'relaxed.js')], { env: relaxedEnv, stdio: 'inherit' });
+  return { simd128: join(dir, 'simd128.js'), relaxed: join(dir, 'relaxed.js') };
+}
+
+function gemmRates(program: string, shapes: Shape[]): number[] {
+  const args = shapes.map((x) => `${+x.ta},${+x.tb},${x.m},${x.n},${x.k}`);
+  return JSON.parse(execFileSync(process.execPath, [FLAG, program, ...args], { encoding: 'utf8' })) as number[];
+}
+
 async function main(): Promise<void> {
   const arg = (name: string, fallback: number) => {
     const i = process.argv.indexOf(name);
@@ -103,10 +156,15 @@ async function main(): Promise<void> {
   console.log(`# WebAssembly with relaxed SIMD (FMA) against SIMD128 and native (committed output of bench/wasm-relaxed.ts)\n`);
   console.log(`Run ${new Date().toISOString()}, \`node --import tsx bench/wasm-relaxed.ts --rounds ${rounds} --samples ${samples}\` on node ${process.version}.`);
   console.log(`CPU: ${cpuDescription()}. Load average at the start: ${load0} (a shared 2-core machine: other engineers' jobs run beside this one, so single samples scatter; the ratios are taken within a round).\n`);
+  const programs = buildShapePrograms();
+  const shapes = [SQUARE, ...productShapes(256)];
+  const rates: Record<'simd128' | 'relaxed', number[][]> = { simd128: [], relaxed: [] };
   const children: ChildResult[][] = [];
   for (let r = 0; r < rounds; r++) {
     const round: ChildResult[] = [];
     for (const config of CONFIGS) round.push(runChild(config, samples));
+    rates.simd128.push(gemmRates(programs.simd128, shapes));
+    rates.relaxed.push(gemmRates(programs.relaxed, shapes));
     children.push(round);
     console.error(`round ${r + 1} of ${rounds} done`);
   }
@@ -139,6 +197,27 @@ async function main(): Promise<void> {
     console.log(`- ${task.id}: lambda_max relaxed vs SIMD128 ${relDiff(at('relaxed').lambdaMax, at('simd128').lambdaMax).toExponential(1)}, relaxed vs native ${relDiff(at('relaxed').lambdaMax, at('native').lambdaMax).toExponential(1)}` +
       (at('native').products !== null ? `; Hessian-vector products native ${at('native').products}, SIMD128 ${at('simd128').products}, relaxed ${at('relaxed').products}` : ''));
   }
+
+  // The floor of one digits-256 Hessian-vector product.
+  const median = (v: number[]) => summarize(v).median;
+  console.log('\n## The floor: the GEMM rates of the two builds\n');
+  console.log('The kernel\'s gemm() built as each module is (GFLOP/s, median over the rounds of each round\'s best repetition), on a square product and on the multiply-adds of one digits-256 Hessian-vector product (the kernel runs the output layer\'s as fused loops, hvp.cpp; as GEMMs they are the same count):\n');
+  console.log('| product | shape (m x n x k) | SIMD128 | relaxed SIMD | relaxed / SIMD128 rate |');
+  console.log('| --- | --- | ---: | ---: | ---: |');
+  shapes.forEach((x, i) => {
+    const a = median(rates.simd128.map((r) => r[i]!)), b = median(rates.relaxed.map((r) => r[i]!));
+    console.log(`| ${x.what} | ${x.m} x ${x.n} x ${x.k} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(b / a).toFixed(2)}x |`);
+  });
+  const productFlops = productShapes(256).reduce((t, x) => t + flops(x), 0);
+  const floors = children.map((round, r) => {
+    const lanczos = (c: Config) => get(round, c).tasks.find((t) => t.id.startsWith('Lanczos'))!;
+    const perProduct = (c: Config) => median(lanczos(c).phases.kernel ?? []) / (lanczos(c).products ?? Number.NaN);
+    const best = Math.max(...rates.relaxed[r]!);
+    return { floor: productFlops / (best * 1e9), native: perProduct('native'), relaxed: perProduct('relaxed'), simd128: perProduct('simd128'), best };
+  });
+  const fl = summarize(floors.map((f) => f.floor / f.native));
+  console.log(`\nOne digits-256 product: ${(productFlops / 1e9).toFixed(3)} GFLOP. At each round's best relaxed rate (${floors.map((f) => f.best.toFixed(1)).join(', ')} GFLOP/s) that is ${floors.map((f) => `${(f.floor * 1e3).toFixed(1)} ms`).join(', ')}; native took ${floors.map((f) => `${(f.native * 1e3).toFixed(1)} ms`).join(', ')} a product (its Lanczos kernel time / products), the relaxed build ${floors.map((f) => `${(f.relaxed * 1e3).toFixed(1)} ms`).join(', ')}, SIMD128 ${floors.map((f) => `${(f.simd128 * 1e3).toFixed(1)} ms`).join(', ')}.`);
+  console.log(`**Floor / native: ${fmtR(fl)}** (median, lowest–highest over the rounds): the relaxed build's multiply-adds alone, at its best GEMM rate, against native's whole product.`);
   console.log(`\nLoad average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`);
 }
 
