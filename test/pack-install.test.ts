@@ -110,7 +110,7 @@ describe('npm pack, then install without a compiler', () => {
     const noAddon = run('npx', ['hessbound', '--version'], { cwd: project, env: { ...env, HESSBOUND_ADDON: join(dir, 'none', 'hessbound.node') } });
     expect(noAddon.status, noAddon.stderr).toBe(0);
     const cores = Math.min(8, availableParallelism());
-    expect(noAddon.stdout).toMatch(cores > 1 ? new RegExp(`backend: wasm-threads \\(eigen, ${cores} threads\\)`) : /backend: wasm \(eigen, 1 thread\)/);
+    expect(noAddon.stdout).toMatch(cores > 1 ? new RegExp(`backend: wasm-threads \\(eigen, [^)]*${cores} threads\\)`) : /backend: wasm \(eigen, [^)]*1 thread\)/);
 
     const ldd = run('ldd', [backend.path]);
     expect(ldd.status).toBe(0);

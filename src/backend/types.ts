@@ -53,6 +53,8 @@ export interface KernelBackend {
   /** 'openblas' or 'eigen'. */
   readonly linalg: string;
   /** Native only: which addon file loaded, OpenBLAS threads, and whether linear algebra is linked statically. */
+  /** The threaded WebAssembly build in Node: the threads its kernel runs on (memory plans count their scratch). */
+  readonly kernelThreads?: number;
   readonly addonInfo?: { path: string; linalg: string; threads?: number; linkage?: string; simd?: string; simdCpu?: string; blasKernels?: string };
   /**
    * WebAssembly only: which build runs ('simd128', or 'relaxed': relaxed SIMD with fused

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { startWorkerThread } from './worker-thread.js';
+import { nodeWasmThreads } from './wasm-loader-node.js';
 import { kernelOnThread, type KernelThread, type ThreadReply } from './kernel-thread.js';
 import type { KernelBackend } from './types.js';
 
@@ -23,7 +24,7 @@ function startWorker(threaded: boolean): Worker {
 
 /** `threaded`: the worker runs the threaded build (hessbound-wasm-mt, HESSBOUND_THREADS threads). */
 export function wasmOnThread(inThread: KernelBackend, threaded = false): KernelBackend {
-  return kernelOnThread(inThread, (events): KernelThread => {
+  const backend = kernelOnThread(inThread, (events): KernelThread => {
     const w = startWorker(threaded);
     w.unref(); // an idle kernel thread must not keep the process alive
     w.on('message', (reply: ThreadReply) => events.message(reply));
@@ -36,4 +37,5 @@ export function wasmOnThread(inThread: KernelBackend, threaded = false): KernelB
       busy: (busy) => (busy ? w.ref() : w.unref()),
     };
   });
+  return threaded ? Object.assign(backend, { kernelThreads: nodeWasmThreads().threads }) : backend;
 }

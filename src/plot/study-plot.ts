@@ -1,14 +1,18 @@
 /** The study's chart: Kendall's tau and granulated tau of every measure with the gap, with bootstrap intervals. */
 import type { StudyResult } from '../study/study.js';
+import { textWidth } from './text-metrics.js';
 import { COLORS, el, header, linearAxis, Panel, svgDocument, textEl, type Axis, type Markup } from './svg.js';
 
 const ROW = 24;
-const LEFT = 190;
+const MIN_LEFT = 190;
 const WIDTH = 460;
 
 export function studyPlotSvg(result: StudyResult): string {
   const stats = result.statistics;
   const rows = Math.max(stats.length, 1);
+  const label = (s: (typeof stats)[number]) => `${s.measure} (${s.networks})`;
+  // The measure names sit left of the panel: it starts where the longest one ends (rho columns are long).
+  const LEFT = Math.max(MIN_LEFT, Math.ceil(Math.max(0, ...stats.map((s) => textWidth(label(s), 12))) + 20));
   const canvas = LEFT + WIDTH + 40;
   const p = result.protocol;
   const subtitle = `${result.networks.length} networks, ${result.reached} reached training loss <= ${p.targetLoss}, ${result.excluded} left out; axes: ${p.axes.join(', ') || 'none'}\n95% bootstrap intervals (${p.resamples} resamples); (n) = networks in the statistic`;
@@ -26,7 +30,7 @@ export function studyPlotSvg(result: StudyResult): string {
   body.push(el('line', { x1: zero, y1: top, x2: zero, y2: top + height, stroke: COLORS.grey, 'stroke-dasharray': '4,3' }));
   stats.forEach((s, i) => {
     const y = top + (i + 0.5) * ROW;
-    body.push(textEl('text', { x: LEFT - 8, y: y + 4, 'text-anchor': 'end', 'font-size': 12, fill: COLORS.text }, `${s.measure} (${s.networks})`));
+    body.push(textEl('text', { x: LEFT - 8, y: y + 4, 'text-anchor': 'end', 'font-size': 12, fill: COLORS.text }, label(s)));
     const mark = (value: number | null, low: number | null, high: number | null, dy: number, color: string, kind: string) => {
       if (value === null) return;
       if (low !== null && high !== null)

@@ -99,7 +99,7 @@ export function closedFormThreads(backend: KernelBackend): number {
   if (backend.name === 'wasm') return 1;
   const requested = Number(globalThis.process?.env?.['HESSBOUND_THREADS'] ?? '');
   if (Number.isInteger(requested) && requested >= 1) return Math.min(8, requested);
-  const cores = backend.addonInfo?.threads ?? (globalThis.navigator as { hardwareConcurrency?: number } | undefined)?.hardwareConcurrency ?? 8;
+  const cores = backend.addonInfo?.threads ?? backend.kernelThreads ?? (globalThis.navigator as { hardwareConcurrency?: number } | undefined)?.hardwareConcurrency ?? 8;
   return Math.max(1, Math.min(8, cores));
 }
 
