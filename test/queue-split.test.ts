@@ -1,0 +1,238 @@
+/**
+ * One point split over queue workers (bound/analyze --queue; src/queue/tile-*.ts) on a real
+ * redis-server with separate `hessbound worker` processes, on every backend:
+ * - the split point equals the local dual run bit for bit (tr H, tr H^2, every WS number, the
+ *   decomposition), with 2 workers;
+ * - a worker killed (SIGKILL) in the middle of a tile job: the job goes back to the queue, the other
+ *   worker redoes it, same bits;
+ * - every tile job delivered twice (duplicate jobs injected): each tile is stored once, same bits;
+ * - a coordinator killed (SIGKILL) and run again resumes from the tiles already in Redis;
+ * - an unreachable queue: a clear IO error within seconds; the data deleted from Redis mid-point:
+ *   a clear IO error, the point's jobs removed, nothing returned; cancellation removes the jobs.
+ */
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getBackend } from '../src/backend/select.js';
+import { closedFormTraces, type ClosedFormTraces } from '../src/bound.js';
+import { HessboundError } from '../src/errors.js';
+import { randomModel } from '../src/model.js';
+import { toProblemSpec } from '../src/problem.js';
+import { DEFAULT_QUEUE_NAME } from '../src/queue/job-data.js';
+import { queueTileSource, type QueueTileReport } from '../src/queue/tile-coordinator.js';
+import { partKey, tileSumsKey } from '../src/queue/tile-jobs.js';
+import { syntheticDataset } from '../src/synthetic.js';
+import { BACKENDS } from './helpers/backends.js';
+import { runCliAsync, startCli, type Proc } from './helpers/queue-procs.js';
+import { startRedis, type TestRedis } from './helpers/redis.js';
+
+// Short locks so a killed worker's job returns within seconds (not so short that a live worker on a
+// loaded machine loses one).
+const LOCK_MS = '3000';
+const N = 1500;
+const DATASET = `synthetic:n=${N},d=24,classes=10,rho=0.3,seed=3`;
+const data = syntheticDataset({ n: N, d: 24, classes: 10, rho: 0.3, seed: 3 });
+const WIDTH = 48;
+
+/** Every number of the result that depends on the tiles. */
+function numbers(r: Pick<ClosedFormTraces, 'trace' | 'traceOfSquare' | 'bound' | 'frobenius' | 'decomposition'>): number[] {
+  const d = r.decomposition!;
+  return [r.trace, r.traceOfSquare, ...Object.values(r.bound), r.frobenius, d.blocks.output.traceOfSquare, d.blocks.hidden.traceOfSquare, d.blocks.cross.traceOfSquare, d.gaussNewton.traceOfSquare, d.residual.traceOfSquare, d.mixed];
+}
+
+function expectSameBits(split: number[], local: number[]): void {
+  expect(split.length).toBe(local.length);
+  split.forEach((v, i) => expect(Object.is(v, local[i]), `number ${i}: split ${v}, local ${local[i]}`).toBe(true));
+}
+
+/** Tiles each worker stored, from its log lines "tiles done <point> a..b of T in s (k stored". */
+function storedBy(output: string, point: string): number {
+  return [...output.matchAll(new RegExp(`tiles done ${point} \\d+\\.\\.\\d+ of \\d+ in [\\d.]+ s \\((\\d+) stored`, 'g'))].reduce((s, m) => s + Number(m[1]), 0);
+}
+
+describe.each(BACKENDS)('one point split over queue workers (%s backend)', (backendName) => {
+  let redis: TestRedis;
+  let client: Redis;
+  const workers: Proc[] = [];
+  const startWorker = async () => {
+    const w = startCli(['worker', '--queue', redis.url, '--concurrency', '1', '--backend', backendName, '--lock-duration', LOCK_MS], { HESSBOUND_THREADS: '1', OPENBLAS_NUM_THREADS: '1' });
+    workers.push(w);
+    await w.waitFor((o) => o.includes('hessbound worker: serving'), 'the worker to start');
+    return w;
+  };
+  const stopWorkers = async () => {
+    for (const w of workers.splice(0)) {
+      if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+      await w.exited;
+    }
+  };
+  const problem = (seed: number) => toProblemSpec(randomModel({ inputs: 24, hidden: [WIDTH], classes: 10, activation: 'tanh', seed }), data, 'mean');
+  const local = async (seed: number) => closedFormTraces(await getBackend(backendName), problem(seed), { method: 'dual' });
+  const split = async (seed: number, options: { tilesPerJob?: number; onReport?: (r: QueueTileReport) => void; signal?: AbortSignal } = {}) =>
+    closedFormTraces(await getBackend(backendName), problem(seed), {
+      method: 'dual',
+      tiles: queueTileSource({ url: redis.url, tilesPerJob: options.tilesPerJob ?? 3, pollInterval: 100 }, options.onReport),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    client = new Redis(redis.url);
+  });
+  afterAll(async () => {
+    await stopWorkers();
+    client?.disconnect();
+    await redis?.stop();
+  });
+
+  it('2 workers: the split point equals the local dual run bit for bit', async () => {
+    await startWorker();
+    await startWorker();
+    let report: QueueTileReport | undefined;
+    const result = await split(1, { onReport: (r) => (report = r) });
+    expect(report).toMatchObject({ tiles: 21, jobs: 7, resumed: 0 });
+    expectSameBits(numbers(result), numbers(await local(1)));
+    expect(result.tiles).toMatchObject({ count: 21 });
+    expect(await client.hlen(tileSumsKey(DEFAULT_QUEUE_NAME, report!.point))).toBe(21);
+    // Both workers took part, and every tile was stored exactly once.
+    expect(workers.map((w) => storedBy(w.output(), report!.point)).reduce((a, b) => a + b)).toBe(21);
+    await stopWorkers();
+  });
+
+  it('a worker killed with SIGKILL in the middle of a tile job: the other redoes it, same bits', async () => {
+    const a = await startWorker();
+    const b = await startWorker();
+    let point = '';
+    const running = split(2, { onReport: (r) => (point = r.point) });
+    // Killed as soon as it has started a job (a job here takes a few tenths of a second).
+    await a.waitFor((o) => /Z tiles [0-9a-f]{16} \d+\.\./.test(o), 'worker A to start a tile job');
+    a.child.kill('SIGKILL');
+    const range = /Z tiles [0-9a-f]{16} (\d+\.\.\d+) of/.exec(a.output())![1]!;
+    expect(a.output()).not.toContain(`tiles done ${point} ${range} `);
+    const result = await running;
+    expectSameBits(numbers(result), numbers(await local(2)));
+    // B redid A's range once A's lock expired.
+    expect(b.output()).toContain(`tiles done ${point} ${range} `);
+    expect(storedBy(a.output(), point) + storedBy(b.output(), point)).toBe(21);
+    await stopWorkers();
+  });
+
+  it('every tile job delivered twice (duplicate jobs injected): each tile stored once, same bits', async () => {
+    const queue = new Queue(DEFAULT_QUEUE_NAME, { connection: { host: '127.0.0.1', port: redis.port } });
+    let injected: Promise<unknown> = Promise.resolve();
+    let point = '';
+    // No worker yet: the duplicates are queued beside the originals before any tile runs.
+    const running = split(3, {
+      onReport: (r) => {
+        point = r.point;
+        injected = (async () => {
+          const jobs = await queue.getJobs(['waiting']);
+          const ours = jobs.filter((j) => j.id?.startsWith(`tiles-${r.point}-`));
+          expect(ours).toHaveLength(7);
+          for (const j of ours) await queue.add(j.name, j.data, { jobId: `${j.id}-again` });
+        })();
+      },
+    });
+    await new Promise<void>((resolve) => {
+      const wait = () => (point ? resolve() : setTimeout(wait, 20));
+      wait();
+    });
+    await injected;
+    const a = await startWorker();
+    const b = await startWorker();
+    const result = await running;
+    expectSameBits(numbers(result), numbers(await local(3)));
+    // Let the duplicates still queued run too: they store nothing.
+    for (let i = 0; i < 300 && (await queue.getJobCounts('waiting', 'active')).waiting + (await queue.getJobCounts('active')).active > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    const log = a.output() + b.output();
+    const deliveries = [...log.matchAll(new RegExp(`tiles done ${point} `, 'g'))].length;
+    expect(deliveries).toBeGreaterThan(7);
+    expect(storedBy(a.output(), point) + storedBy(b.output(), point)).toBe(21);
+    expect(log).toMatch(/were there already/);
+    expect(await client.hlen(tileSumsKey(DEFAULT_QUEUE_NAME, point))).toBe(21);
+    await queue.close();
+    await stopWorkers();
+  });
+
+  it('a coordinator (hessbound bound --queue) killed and run again resumes from the tiles in Redis', async () => {
+    const args = ['bound', '--dataset', DATASET, '--hidden', String(WIDTH), '--seed', '4', '--backend', backendName, '--json', '--quiet'];
+    const first = startCli([...args, '--queue', redis.url, '--tiles-per-job', '1'], { OPENBLAS_NUM_THREADS: '1' });
+    await first.waitFor((o) => /21 jobs queued/.test(o), 'the coordinator to queue its jobs');
+    const point = /point ([0-9a-f]{16}):/.exec(first.output())![1]!;
+    const w = await startWorker();
+    const key = tileSumsKey(DEFAULT_QUEUE_NAME, point);
+    for (let i = 0; i < 1200 && (await client.hlen(key)) < 3; i++) await new Promise((r) => setTimeout(r, 25));
+    first.child.kill('SIGKILL');
+    await first.exited;
+    // The worker goes too, handing its job back: the rest waits for the next run.
+    w.child.kill('SIGTERM');
+    await w.exited;
+    const done = await client.hlen(key);
+    expect(done).toBeGreaterThanOrEqual(3);
+    expect(done).toBeLessThan(21);
+    // Run again; a worker joins only once it has read what is already there.
+    const second = startCli([...args, '--queue', redis.url, '--tiles-per-job', '1'], { OPENBLAS_NUM_THREADS: '1' });
+    await second.waitFor((o) => /tiles already in the queue/.test(o), 'the second coordinator to read the stored tiles');
+    expect(second.output()).toContain(`${done} tiles already in the queue (resumed)`);
+    await startWorker();
+    const { code } = await second.exited;
+    expect(code, second.output()).toBe(0);
+    const json = second.output().split('\n').find((l) => l.startsWith('{'))!;
+    const reference = await runCliAsync([...args, '--trace-method', 'dual'], { OPENBLAS_NUM_THREADS: '1' });
+    expect(reference.status, reference.stderr).toBe(0);
+    expectSameBits(numbers(JSON.parse(json) as ClosedFormTraces), numbers(JSON.parse(reference.stdout) as ClosedFormTraces));
+    // Every tile computed and stored once over both runs (w is among the workers).
+    expect(workers.map((x) => storedBy(x.output(), point)).reduce((a, b) => a + b)).toBe(21);
+    await stopWorkers();
+  });
+
+  it('the data deleted from Redis mid-point: a clear IO error, the jobs removed, nothing returned', async () => {
+    const queue = new Queue(DEFAULT_QUEUE_NAME, { connection: { host: '127.0.0.1', port: redis.port } });
+    let point = '';
+    const running = split(5, { onReport: (r) => (point = r.point) }).catch((e: unknown) => e);
+    while (!point) await new Promise((r) => setTimeout(r, 20));
+    const parts = await client.keys(partKey(DEFAULT_QUEUE_NAME, 'sha256:*'));
+    for (const k of parts) await client.del(k);
+    const started = Date.now();
+    const error = (await running) as HessboundError;
+    expect(error).toBeInstanceOf(HessboundError);
+    expect(error.code).toBe('IO');
+    expect(error.message).toMatch(/was deleted from the queue at redis:\/\/127\.0\.0\.1:\d+\/0 while the point ran; no result was written/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const left = (await queue.getJobs(['waiting', 'delayed'])).filter((j) => j.id?.startsWith(`tiles-${point}-`));
+    expect(left).toHaveLength(0);
+    await queue.close();
+  });
+
+  it('cancelled (AbortSignal, as Ctrl-C): rejects ABORTED and removes its jobs', async () => {
+    const queue = new Queue(DEFAULT_QUEUE_NAME, { connection: { host: '127.0.0.1', port: redis.port } });
+    const controller = new AbortController();
+    let point = '';
+    const running = split(6, { signal: controller.signal, onReport: (r) => (point = r.point) }).catch((e: unknown) => e);
+    while (!point) await new Promise((r) => setTimeout(r, 20));
+    expect((await queue.getJobs(['waiting'])).filter((j) => j.id?.startsWith(`tiles-${point}-`))).toHaveLength(7);
+    controller.abort();
+    const error = (await running) as HessboundError;
+    expect(error.code).toBe('ABORTED');
+    expect((await queue.getJobs(['waiting', 'delayed'])).filter((j) => j.id?.startsWith(`tiles-${point}-`))).toHaveLength(0);
+    await queue.close();
+  });
+});
+
+describe('an unreachable queue', () => {
+  it('fails within seconds with an IO error naming the URL (API and CLI)', async () => {
+    const backend = await getBackend(BACKENDS[0]);
+    const spec = toProblemSpec(randomModel({ inputs: 24, hidden: [8], classes: 10, activation: 'tanh', seed: 1 }), data, 'mean');
+    const started = Date.now();
+    const error = (await closedFormTraces(backend, spec, { tiles: queueTileSource({ url: 'redis://127.0.0.1:1/0' }) }).catch((e: unknown) => e)) as HessboundError;
+    expect(error.code).toBe('IO');
+    expect(error.message).toMatch(/cannot reach the queue at redis:\/\/127\.0\.0\.1:1\/0/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    const cli = await runCliAsync(['bound', '--dataset', 'iris', '--hidden', '4', '--queue', 'redis://127.0.0.1:1/0', '--quiet']);
+    expect(cli.status).toBe(1);
+    expect(cli.stdout).toBe('');
+    expect(cli.stderr).toMatch(/error \[IO\]: cannot reach the queue at redis:\/\/127\.0\.0\.1:1\/0/);
+    const option = await runCliAsync(['bound', '--dataset', 'iris', '--hidden', '4', '--tiles-per-job', '2', '--quiet']);
+    expect(option.stderr).toMatch(/--tiles-per-job applies only with --queue/);
+  });
+});
