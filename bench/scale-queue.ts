@@ -38,7 +38,7 @@ function arg(name: string, fallback: string): string {
 
 const SAMPLES = Number(arg('samples', '4000'));
 const WIDTH = Number(arg('width', '128'));
-const PER_JOB = Number(arg('tiles-per-job', '4'));
+const PER_JOB = Number(arg('tiles-per-job', '8'));
 const OUT = arg('out', join(BENCH_DIR, 'scale-queue-results.md'));
 const TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 

@@ -7,11 +7,15 @@
  *   worker redoes it, same bits;
  * - every tile job delivered twice (duplicate jobs injected): each tile is stored once, same bits;
  * - a coordinator killed (SIGKILL) and run again resumes from the tiles already in Redis;
+ * - sweep --split-queue: a point above the threshold has its traces split, its row bit-identical;
  * - an unreachable queue: a clear IO error within seconds; the data deleted from Redis mid-point:
  *   a clear IO error, the point's jobs removed, nothing returned; cancellation removes the jobs.
  */
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBackend } from '../src/backend/select.js';
 import { closedFormTraces, type ClosedFormTraces } from '../src/bound.js';
@@ -183,6 +187,34 @@ describe.each(BACKENDS)('one point split over queue workers (%s backend)', (back
     expectSameBits(numbers(JSON.parse(json) as ClosedFormTraces), numbers(JSON.parse(reference.stdout) as ClosedFormTraces));
     // Every tile computed and stored once over both runs (w is among the workers).
     expect(workers.map((x) => storedBy(x.output(), point)).reduce((a, b) => a + b)).toBe(21);
+    await stopWorkers();
+  });
+
+  it('sweep --split-queue: a point above the threshold splits its traces, its row bit-identical to a local sweep', async () => {
+    const w = await startWorker();
+    // Width 16 costs 8.7e7 multiply-adds (dual), width 8 5.9e7: only width 16 splits (locally it picks the dual too; width 8 the primal).
+    const sweepArgs = ['sweep', '--dataset', 'synthetic:n=600,d=64,classes=3,rho=0.3', '--widths', '8,16', '--seeds', '1', '--max-steps', '300', '--backend', backendName, '--workers', '1', '--quiet', '--json'];
+    const dir = mkdtempSync(join(tmpdir(), 'hb-split-'));
+    const split = await runCliAsync([...sweepArgs, '--out', join(dir, 'split.csv'), '--split-queue', redis.url, '--split-above', '7e7']);
+    expect(split.status, split.stderr).toBe(0);
+    const reference = await runCliAsync([...sweepArgs, '--out', join(dir, 'local.csv')]);
+    expect(reference.status, reference.stderr).toBe(0);
+    type Row = { key: string; width: number; bound: number; boundMethod: string; lambdaMax: number };
+    const rows = (JSON.parse(split.stdout) as { rows: Row[] }).rows;
+    const local = (JSON.parse(reference.stdout) as { rows: Row[] }).rows;
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      const ref = local.find((r) => r.key === row.key)!;
+      expect(Object.is(row.bound, ref.bound), `width ${row.width}: ${row.bound} vs ${ref.bound}`).toBe(true);
+      expect(row.lambdaMax).toBe(ref.lambdaMax);
+      expect(row.boundMethod).toBe(ref.boundMethod);
+      if (row.width === 16) expect(row.boundMethod).toBe('dual');
+    }
+    // One point's tiles went through the queue: width 16's.
+    const points = new Set([...w.output().matchAll(/tiles done ([0-9a-f]{16}) /g)].map((m) => m[1]));
+    expect(points.size).toBe(1);
+    const bad = await runCliAsync([...sweepArgs, '--out', join(dir, 'bad.csv'), '--split-queue', redis.url, '--queue', redis.url]);
+    expect(bad.stderr).toMatch(/--split-queue works with points on local threads, not with --queue/);
     await stopWorkers();
   });
 

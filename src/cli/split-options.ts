@@ -11,7 +11,7 @@ export const SPLIT_HELP = `  --queue URL             split the closed-form trace
                           (BullMQ): redis://HOST:PORT/DB or rediss://; the result has the bits of a
                           local --trace-method dual run (docs/distributed.md). Rerun the same command
                           after a crash: tiles already computed are reused
-  --tiles-per-job K       tiles per queue job (default 4; each job repeats the O(N d h) forward pass)`;
+  --tiles-per-job K       tiles per queue job (default 8; each job repeats the O(N d h) forward pass)`;
 
 /** The queue's TileSource when --queue is given (BullMQ loaded only then). */
 export async function tileSourceOf(values: ParsedValues, backend: BackendName | undefined, log: (line: string) => void): Promise<TileSource | undefined> {

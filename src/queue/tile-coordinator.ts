@@ -21,7 +21,7 @@ import { connectOnce } from './reach.js';
 import { parseStoredTile, partKey, pointIdOf, problemParts, signTileJob, TILE_JOB_FORMAT, TILE_JOB_NAME, tileJobId, tileSumsKey, type TileJobData } from './tile-jobs.js';
 
 /** Tiles per job unless told otherwise: each job repeats the O(N d h) forward pass, so a few tiles amortise it. */
-export const DEFAULT_TILES_PER_JOB = 4;
+export const DEFAULT_TILES_PER_JOB = 8;
 /** How long a point's tile sums stay in Redis after the last write (a resume within it is free). */
 const TILE_SUMS_TTL_SECONDS = 7 * 24 * 3600;
 

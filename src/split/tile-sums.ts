@@ -113,6 +113,17 @@ export type TileSource = (request: {
   signal?: AbortSignal;
 }) => Promise<Float64Array>;
 
+/**
+ * A sweep's points whose closed-form traces are large split them over a queue (sweep
+ * --split-queue): the queue's URL, the threshold in multiply-adds of the dual evaluation above which
+ * a point splits, and the tiles per job. Plain data: it crosses into the sweep's worker threads.
+ */
+export interface TraceSplitConfig {
+  url: string;
+  aboveMultiplyAdds: number;
+  tilesPerJob?: number;
+}
+
 /** The same machine as a TileSource, a range at a time (tests, and the reference the queue is checked against). */
 export function localTileSource(tilesPerCall = 8): TileSource {
   return async ({ backend, spec, plan, workBytes, deterministic, onProgress, signal }) => {
