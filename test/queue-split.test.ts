@@ -24,7 +24,7 @@ import { randomModel } from '../src/model.js';
 import { toProblemSpec } from '../src/problem.js';
 import { DEFAULT_QUEUE_NAME } from '../src/queue/job-data.js';
 import { queueTileSource, type QueueTileReport } from '../src/queue/tile-coordinator.js';
-import { partKey, tileSumsKey } from '../src/queue/tile-jobs.js';
+import { assertTileJobSigned, partKey, pointIdOf, signTileJob, tileJobId, tileSumsKey, validateTileJob } from '../src/queue/tile-jobs.js';
 import { syntheticDataset } from '../src/synthetic.js';
 import { BACKENDS } from './helpers/backends.js';
 import { runCliAsync, startCli, type Proc } from './helpers/queue-procs.js';
@@ -266,5 +266,38 @@ describe('an unreachable queue', () => {
     expect(cli.stderr).toMatch(/error \[IO\]: cannot reach the queue at redis:\/\/127\.0\.0\.1:1\/0/);
     const option = await runCliAsync(['bound', '--dataset', 'iris', '--hidden', '4', '--tiles-per-job', '2', '--quiet']);
     expect(option.stderr).toMatch(/--tiles-per-job applies only with --queue/);
+  });
+});
+
+describe('tile jobs are checked before anything is fetched', () => {
+  const fields = { model: `sha256:${'a'.repeat(64)}`, data: `sha256:${'b'.repeat(64)}`, reduction: 0, backend: 'native' as const };
+  const good = () => ({ format: 'hessbound.tile-job.v1', point: pointIdOf(fields), ...fields, first: 8, count: 8, tileCount: 20 });
+  it('a valid job passes; a path, a forged point id, a range beyond the tiles, unknown fields or a bad signature do not', () => {
+    const job = good();
+    expect(validateTileJob(job, tileJobId(job.point, 8))).toMatchObject({ first: 8, count: 8 });
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ ...job, data: '/etc/passwd' }, /other than a content id/],
+      [{ ...job, point: '0123456789abcdef' }, /names a point its fields do not hash to/],
+      [{ ...job, first: 16 }, /beyond the point's 20/],
+      [{ ...job, extra: 1 }, /unknown field\(s\) extra/],
+      [{ ...job, format: 'x' }, /has format "x"/],
+    ];
+    for (const [bad, message] of cases) {
+      const error = (() => {
+        try {
+          validateTileJob(bad, tileJobId(job.point, 8));
+        } catch (e) {
+          return e as HessboundError;
+        }
+        return undefined;
+      })();
+      expect(error?.code).toBe('BAD_OPTION');
+      expect(error?.message).toMatch(message);
+    }
+    const { format: _f, ...unsigned } = job;
+    const signed = { ...job, signature: signTileJob({ ...unsigned, format: 'hessbound.tile-job.v1' }, 'key') };
+    expect(() => assertTileJobSigned(validateTileJob(signed, tileJobId(job.point, 8)), 'key', 'j')).not.toThrow();
+    expect(() => assertTileJobSigned({ ...validateTileJob(signed, tileJobId(job.point, 8)), first: 0 }, 'key', 'j')).toThrow(/wrong signature/);
+    expect(() => assertTileJobSigned(validateTileJob(job, tileJobId(job.point, 8)), 'key', 'j')).toThrow(/is not signed/);
   });
 });
