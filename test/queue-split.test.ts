@@ -236,7 +236,7 @@ describe.each(BACKENDS)('one point split over queue workers (%s backend)', (back
     await queue.close();
   });
 
-  it('cancelled (AbortSignal, as Ctrl-C): rejects ABORTED and removes its jobs', async () => {
+  it('cancelled (AbortSignal; the CLI by Ctrl-C): rejects ABORTED / exits 130 and removes its jobs', async () => {
     const queue = new Queue(DEFAULT_QUEUE_NAME, { connection: { host: '127.0.0.1', port: redis.port } });
     const controller = new AbortController();
     let point = '';
@@ -247,6 +247,15 @@ describe.each(BACKENDS)('one point split over queue workers (%s backend)', (back
     const error = (await running) as HessboundError;
     expect(error.code).toBe('ABORTED');
     expect((await queue.getJobs(['waiting', 'delayed'])).filter((j) => j.id?.startsWith(`tiles-${point}-`))).toHaveLength(0);
+    // The CLI's Ctrl-C does the same, and exits 130 with nothing on stdout.
+    const cli = startCli(['bound', '--dataset', DATASET, '--hidden', String(WIDTH), '--seed', '7', '--backend', backendName, '--json', '--quiet', '--queue', redis.url]);
+    await cli.waitFor((o) => /jobs queued/.test(o), 'the coordinator to queue its jobs');
+    const cliPoint = /point ([0-9a-f]{16}):/.exec(cli.output())![1]!;
+    expect((await queue.getJobs(['waiting'])).filter((j) => j.id?.startsWith(`tiles-${cliPoint}-`)).length).toBeGreaterThan(0);
+    cli.child.kill('SIGINT');
+    expect((await cli.exited).code).toBe(130);
+    expect(cli.output()).not.toMatch(/^\{/m);
+    expect((await queue.getJobs(['waiting', 'delayed'])).filter((j) => j.id?.startsWith(`tiles-${cliPoint}-`))).toHaveLength(0);
     await queue.close();
   });
 });
