@@ -17,6 +17,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analyze } from '../src/analyze.js';
 import { getBackend } from '../src/backend/select.js';
 import { closedFormTraces, type ClosedFormTraces } from '../src/bound.js';
 import { HessboundError } from '../src/errors.js';
@@ -100,6 +101,12 @@ describe.each(BACKENDS)('one point split over queue workers (%s backend)', (back
     expect(await client.hlen(tileSumsKey(DEFAULT_QUEUE_NAME, report!.point))).toBe(21);
     // Both workers took part, and every tile was stored exactly once.
     expect(workers.map((w) => storedBy(w.output(), report!.point)).reduce((a, b) => a + b)).toBe(21);
+    // analyze() with the same tile source (Lanczos, then the traces): the same traces and WS bound.
+    const model = randomModel({ inputs: 24, hidden: [WIDTH], classes: 10, activation: 'tanh', seed: 1 });
+    const a = await analyze(model, data, { method: 'lanczos', bound: true, backend: backendName, tiles: queueTileSource({ url: redis.url, pollInterval: 100 }) });
+    expect(a.traceSource).toBe('closed-form');
+    expect(Object.is(a.trace, result.trace) && Object.is(a.traceOfSquare, result.traceOfSquare)).toBe(true);
+    expect(a.bound).toEqual({ upper: result.bound.upper, lowerOfMax: result.bound.lowerOfMax, lowerOfMin: result.bound.lowerOfMin, upperOfMin: result.bound.upperOfMin, spread: result.bound.spread });
     await stopWorkers();
   });
 
