@@ -11,7 +11,7 @@
  * repeats, serialisation, Redis), the per-job latency, and that every split result has the local
  * bits. Wall-clock times are shown with the load average next to them.
  *
- *   node --import tsx bench/scale-queue.ts [--samples 4000] [--width 128] [--tiles-per-job 4] [--out FILE.md]
+ *   node --import tsx bench/scale-queue.ts [--samples 4000] [--width 128] [--tiles-per-job 8] [--out|--md FILE.md] [--quick]
  */
 process.env['HESSBOUND_THREADS'] = '1';
 process.env['OPENBLAS_NUM_THREADS'] = '1';
@@ -36,10 +36,13 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
 }
 
-const SAMPLES = Number(arg('samples', '4000'));
+// --quick (bench/scale.ts on a loaded machine): a quarter of the work.
+const QUICK = process.argv.includes('--quick');
+const SAMPLES = Number(arg('samples', QUICK ? '2000' : '4000'));
 const WIDTH = Number(arg('width', '128'));
 const PER_JOB = Number(arg('tiles-per-job', '8'));
-const OUT = arg('out', join(BENCH_DIR, 'scale-queue-results.md'));
+// --md FILE is what bench/scale.ts passes; --out the same.
+const OUT = arg('md', arg('out', join(BENCH_DIR, 'scale-queue-results.md')));
 const TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 async function freePort(): Promise<number> {
