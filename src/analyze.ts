@@ -4,6 +4,7 @@ import type { Diagnostics } from './analysis/diagnostics.js';
 import { objectiveCurvature, pointDiagnostics, resolveObjective, type ObjectiveCurvature } from './analysis/point-diagnostics.js';
 import { getBackend } from './backend/select.js';
 import { closedFormTraces } from './bound.js';
+import type { TileSource } from './split/tile-sums.js';
 import { estimateTracesCost, type CostEstimate } from './cost.js';
 import type { KernelBackend, KernelWsBounds, ProgressCallback } from './backend/types.js';
 import { fail } from './errors.js';
@@ -45,6 +46,12 @@ export interface AnalyzeOptions {
    * `boundEstimate`); true: always; false: never.
    */
   bound?: boolean | 'auto';
+  /**
+   * Lanczos on one hidden layer: compute the closed form's tiles elsewhere (queueTileSource from
+   * hessbound/queue), with the bits of a local dual run. The bound is then computed however long a
+   * local run would take (the budget below applies to local runs only).
+   */
+  tiles?: TileSource;
   /** bound 'auto': the longest the exact traces may take, in estimated seconds (default 60). */
   boundBudgetSeconds?: number;
   /** Called once the bound's cost is estimated, before any long work starts (the CLI prints it). */
@@ -211,10 +218,10 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
   let closedForm = method === 'lanczos' && model.layers.length === 2 && boundOption !== false;
   let boundEstimate: CostEstimate | undefined;
   if (closedForm) {
-    assertCallFits(backend, [forwardCache(sizes, spec.samples), closedFormWork(sizes, spec.samples, closedFormThreads(backend))], options.maxMemoryBytes);
+    if (!options.tiles) assertCallFits(backend, [forwardCache(sizes, spec.samples), closedFormWork(sizes, spec.samples, closedFormThreads(backend))], options.maxMemoryBytes);
     // Before the wait: what the exact traces will cost here, and whether they fit the budget.
     boundEstimate = await estimateTracesCost(backend, spec);
-    const skip = boundOption === 'auto' && boundEstimate.seconds !== null && boundEstimate.seconds > budgetSeconds;
+    const skip = boundOption === 'auto' && !options.tiles && boundEstimate.seconds !== null && boundEstimate.seconds > budgetSeconds;
     options.onBoundCost?.(boundEstimate, skip ? 'skip' : 'compute');
     if (skip) closedForm = false;
   }
@@ -248,6 +255,8 @@ export async function analyze(modelInput: ModelInput, dataInput: DataInput, opti
     // Lanczos gives no traces; for one hidden layer the closed form does, exactly.
     const t = await closedFormTraces(backend, spec, {
       orthogonality: false,
+      ...(options.tiles ? { tiles: options.tiles } : {}),
+      ...(options.deterministic ? { deterministic: true } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(onProgress ? { onProgress: (f: number) => onProgress(1 - tracesShare + f * tracesShare) } : {}),
     });

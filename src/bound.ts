@@ -15,6 +15,7 @@ import { toDatasetInput, toModel, type DataInput, type ModelInput } from './inpu
 import { toProblemSpec } from './problem.js';
 import { assertCallFits, closedFormThreads, closedFormWork, forwardCache, hutchppBasis, hvpScratch } from './resources/memory-plan.js';
 import type { BackendName, Reduction } from './types.js';
+import { tilePlan, tileSumOptions, type TileSource } from './split/tile-sums.js';
 
 /** 'auto': dual or primal by a cost estimate (one hidden layer), else dense when it fits, else Hutch++. */
 export const TRACE_METHODS = ['auto', 'dual', 'primal', 'dense', 'hutch++'] as const;
@@ -39,6 +40,12 @@ export interface ClosedFormTracesOptions {
    * thread count or with other threads' calls in the process (sweeps set it; default false).
    */
   deterministic?: boolean;
+  /**
+   * Compute the closed form's sample-pair tiles elsewhere (one hidden layer, dual evaluation): e.g.
+   * queueTileSource from hessbound/queue spreads them over `hessbound worker`s. The result has the
+   * bits of a local run with method 'dual' (docs/distributed.md).
+   */
+  tiles?: TileSource;
   /** Cancels the call: it rejects with HessboundError code ABORTED (native: checked in the kernel's loops). */
   signal?: AbortSignal;
   onProgress?: ProgressCallback;
@@ -191,6 +198,7 @@ export async function closedFormTraces(
   const sizes = Array.from(spec.sizes);
   const oneHidden = sizes.length === 3;
   const P = spec.params.length;
+  if (options.tiles) return splitTraces(backend, spec, options, options.tiles, kernelOptions);
   // Deeper nets: dense traces when they fit the kernel's maxDenseBytes (it checks), else Hutch++.
   assertCallFits(backend, [
     forwardCache(sizes, spec.samples),
@@ -198,7 +206,44 @@ export async function closedFormTraces(
       ? [closedFormWork(sizes, spec.samples, closedFormThreads(backend), method(options) === 'primal' ? 'primal' : method(options) === 'dual' ? 'dual' : 'auto')]
       : [hvpScratch(sizes, spec.samples), hutchppBasis(P, kernelOptions['probes'] ?? 150)]),
   ]);
-  const text = await backend.run('traces', spec, kernelOptions, options.onProgress, options.signal).catch((e: unknown) => {
+  return tracesResult(backend, spec, kernelOptions, options, options.onProgress);
+}
+
+/** The dual evaluation's tiles from `tiles` (elsewhere), then the rest of the point here. */
+async function splitTraces(
+  backend: KernelBackend,
+  spec: ProblemSpec,
+  options: ClosedFormTracesOptions,
+  tiles: TileSource,
+  kernelOptions: Record<string, number>,
+): Promise<ClosedFormTraces> {
+  if (typeof tiles !== 'function') fail('BAD_OPTION', 'tiles must be a TileSource function (e.g. queueTileSource from hessbound/queue)');
+  const m = method(options);
+  if (m !== 'auto' && m !== 'dual') fail('BAD_OPTION', `a point split into tiles uses the dual evaluation; trace method '${m}' cannot be split`, "use --trace-method dual (or auto), or run without --queue");
+  // Here only the forward pass and the O(N) parts: the tiles' scratch is on the workers.
+  assertCallFits(backend, [forwardCache(Array.from(spec.sizes), spec.samples)]);
+  const plan = await tilePlan(backend, spec, options.workBytes !== undefined ? { workBytes: options.workBytes } : {});
+  const onProgress = options.onProgress;
+  const totals = await tiles({
+    backend,
+    spec,
+    plan,
+    ...(options.workBytes !== undefined ? { workBytes: options.workBytes } : {}),
+    ...(options.deterministic ? { deterministic: true } : {}),
+    ...(onProgress ? { onProgress: (f: number) => onProgress(0.95 * f) } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return tracesResult(backend, spec, { ...kernelOptions, ...tileSumOptions(totals, plan.count) }, options, onProgress ? (f) => onProgress(0.95 + 0.05 * f) : undefined);
+}
+
+async function tracesResult(
+  backend: KernelBackend,
+  spec: ProblemSpec,
+  kernelOptions: Record<string, number>,
+  options: ClosedFormTracesOptions,
+  onProgress: ProgressCallback | undefined,
+): Promise<ClosedFormTraces> {
+  const text = await backend.run('traces', spec, kernelOptions, onProgress, options.signal).catch((e: unknown) => {
     // Finite inputs whose traces overflow: say so, instead of "need finite traces".
     if (e instanceof HessboundError && e.code === 'NON_FINITE' && /WS bounds need finite traces/.test(e.message))
       fail('NON_FINITE', 'the traces overflow float64: the weights are so large that the squared Hessian entries exceed 1.8e308', 'rescale the model (its curvature grows with the square of the weight scale)');

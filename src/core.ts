@@ -12,6 +12,7 @@ export { train, type TrainOptions, type TrainResult, type TrainHistoryEntry } fr
 export { syntheticDataset, pairwiseCosines, type SyntheticOptions, type SyntheticDataset } from './synthetic.js';
 export * from './sweep/index.js';
 export { wsBound, closedFormTraces, TRACE_METHODS, type WsBoundOptions, type WsBoundResult, type ClosedFormTraces, type TraceMethod } from './bound.js';
+export { addTileSums, localTileSource, tilePlan, traceTileSums, TILE_SUM_FIELDS, type TilePlan, type TileRangeSums, type TileSource, type TraceSplitConfig } from './split/tile-sums.js';
 export { estimateCost, type CostEstimate, type CostEstimateOptions } from './cost.js';
 export * from './io/index.js';
 export { spectrum, type SpectrumOptions, type SpectrumResult, type SpectrumMethod, type SlqDetails } from './analysis/spectrum.js';

@@ -6,6 +6,7 @@
 #include "support/errors.hpp"
 #include "analysis/point_diagnostics.hpp"
 #include "closed_form/traces.hpp"
+#include "closed_form/trace_tiles.hpp"
 #include "train/train.hpp"
 #include "curvature/views.hpp"
 #include "closed_form/ws_gradient.hpp"
@@ -52,6 +53,7 @@ struct Entry {
 const Entry kCommands[] = {
     {"analyze", analyze_command},
     {"traces", traces_command},
+    {"traceTiles", trace_tiles_command},
     {"train", train_command},
     {"slq", slq_command},
     {"blocks", blocks_command},

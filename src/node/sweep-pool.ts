@@ -22,6 +22,7 @@ import type { SweepRecord } from '../sweep/result.js';
 import type { PointExecutor } from '../sweep/sweep.js';
 import type { BackendName } from '../types.js';
 import type { WorkerReply, WorkerRequest } from './sweep-worker.js';
+import type { TraceSplitConfig } from '../split/tile-sums.js';
 
 export interface WorkerPoolOptions {
   /** Default: os.availableParallelism(). */
@@ -33,6 +34,8 @@ export interface WorkerPoolOptions {
   force?: boolean;
   /** Refuse file: data set ids (queue workers: data arrives by content only). */
   noFiles?: boolean;
+  /** Points whose closed-form traces are large split them over a queue's workers (sweep --split-queue). */
+  split?: TraceSplitConfig;
   /**
    * After a cancel, how long a point's thread may take to stop before it is abandoned (terminated and
    * replaced): a dense eigensolve in LAPACK cannot be interrupted. Default 1000 ms.
@@ -149,7 +152,7 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
       if (!slot) return;
       const task = queue.shift() as Task;
       slot.task = task;
-      slot.worker.postMessage({ type: 'run', id: task.id, spec: task.spec, cancelWord: task.cancelWord, ...(options.backend ? { backend: options.backend } : {}), ...(options.keepModels ? { keepModel: true } : {}), ...(options.noFiles ? { noFiles: true } : {}) } satisfies WorkerRequest);
+      slot.worker.postMessage({ type: 'run', id: task.id, spec: task.spec, cancelWord: task.cancelWord, ...(options.backend ? { backend: options.backend } : {}), ...(options.keepModels ? { keepModel: true } : {}), ...(options.noFiles ? { noFiles: true } : {}), ...(options.split ? { split: options.split } : {}) } satisfies WorkerRequest);
     }
   };
 

@@ -12,6 +12,7 @@ import { sweep, type SweepEvent } from '../sweep/sweep.js';
 import type { BackendName } from '../types.js';
 import { resolveBackendName } from './backend-name.js';
 import { createWorkerPool, type WorkerPool } from './sweep-pool.js';
+import type { TraceSplitConfig } from '../split/tile-sums.js';
 import { openSweepFiles, type SweepFilesOptions } from './sweep-files.js';
 import { sweepSpec, validateGridData, validateSweepData } from './sweep-guard.js';
 
@@ -31,6 +32,8 @@ export interface NodeSweepOptions {
   executor?: Pick<WorkerPool, 'concurrency' | 'run' | 'workers' | 'blasThreads' | 'close'> & { backend?: BackendName };
   /** Cancels the sweep: finished points stay written, the generator throws ABORTED (resume later). */
   signal?: AbortSignal;
+  /** Local pool only: points whose closed-form traces are large split them over a queue (docs/distributed.md). */
+  splitTraces?: TraceSplitConfig;
 }
 
 /** The start event also carries the rows of this sweep's jobs that an earlier run already wrote. */
@@ -62,6 +65,7 @@ export async function* runSweep(options: NodeSweepOptions): AsyncGenerator<NodeS
     // Forced, never a silent fallback: a point that cannot run on it fails (BACKEND).
     backend,
     ...(options.saveModels !== undefined ? { keepModels: true } : {}),
+    ...(options.splitTraces ? { split: options.splitTraces } : {}),
   });
   try {
     for await (const event of sweep({ ...(jobs ? { jobs } : { grid: grid as SweepGrid }), skip, executor: pool, ...(options.signal ? { signal: options.signal } : {}) })) {

@@ -8,9 +8,10 @@ import type { BackendName, Dataset } from '../types.js';
 import { loadDataById, loadTestDataById } from './dataset-ids.js';
 import { parseDatasetId } from '../sweep/dataset-id.js';
 import { installNodeMemoryBudget } from './memory-budget.js';
+import type { TileSource, TraceSplitConfig } from '../split/tile-sums.js';
 
 export type WorkerRequest =
-  | { type: 'run'; id: number; spec: SweepJobSpec; backend?: BackendName | 'auto'; keepModel?: boolean; noFiles?: boolean; cancelWord?: Int32Array }
+  | { type: 'run'; id: number; spec: SweepJobSpec; backend?: BackendName | 'auto'; keepModel?: boolean; noFiles?: boolean; cancelWord?: Int32Array; split?: TraceSplitConfig }
   | { type: 'cancel'; id: number };
 export type WorkerReply =
   | { type: 'progress'; id: number; fraction: number }
@@ -40,6 +41,15 @@ function loadData(id: string, noFiles?: boolean): Dataset {
   return data;
 }
 
+// The queue's tile source of a split sweep (BullMQ loaded only when a sweep asks for it).
+let tileSource: { key: string; tiles: Promise<TileSource> } | undefined;
+function tilesFor(split: TraceSplitConfig): Promise<TileSource> {
+  const key = JSON.stringify(split);
+  if (tileSource?.key !== key)
+    tileSource = { key, tiles: import('../queue/tile-coordinator.js').then(({ queueTileSource }) => queueTileSource({ url: split.url, ...(split.tilesPerJob !== undefined ? { tilesPerJob: split.tilesPerJob } : {}) })) };
+  return tileSource.tiles;
+}
+
 // The running point's cancellation, by request id (one point at a time per worker).
 const running = new Map<number, AbortController>();
 
@@ -54,7 +64,9 @@ port.on('message', (request: WorkerRequest) => {
   // The pool raises this word itself to cancel the point: the native kernel polls it (cancel.ts).
   setAmbientCancelWord(request.cancelWord);
   let last = -1;
-  runPoint(request.spec, {
+  const split = request.split;
+  (split ? tilesFor(split) : Promise.resolve(undefined)).then((tiles) => runPoint(request.spec, {
+    ...(split && tiles ? { splitTraces: { tiles, aboveMultiplyAdds: split.aboveMultiplyAdds } } : {}),
     signal: controller.signal,
     ...(request.backend ? { backend: request.backend } : {}),
     loadData: (dataId) => loadData(dataId, request.noFiles),
@@ -69,7 +81,7 @@ port.on('message', (request: WorkerRequest) => {
       last = fraction;
       port.postMessage({ type: 'progress', id, fraction } satisfies WorkerReply);
     },
-  })
+  }))
     .finally(() => {
       running.delete(id);
       setAmbientCancelWord(undefined);

@@ -6,3 +6,4 @@ export { contentDatasetId, serializeDataset, parseContentDataset } from './conte
 export { validateQueueJob, queueJobData, QUEUE_JOB_FORMAT, DEFAULT_QUEUE_NAME, type QueueJobData } from './job-data.js';
 export { runSweep } from '../node/sweep-run.js';
 export { signJob, scrubReason, QUEUE_KEY_ENV, DEFAULT_MAX_SECONDS, DEFAULT_MAX_STEPS, type WorkerLimits } from './job-policy.js';
+export { queueTileSource, DEFAULT_TILES_PER_JOB, type QueueTileOptions, type QueueTileReport } from './tile-coordinator.js';

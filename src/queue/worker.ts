@@ -26,6 +26,8 @@ import { knownDataShape, type DataShape } from '../resources/point-plan.js';
 import { platformMemoryBudget } from '../memory.js';
 import type { SweepJobSpec } from '../sweep/job.js';
 import { connectOnce } from './reach.js';
+import { TILE_JOB_NAME, type TileJobData } from './tile-jobs.js';
+import { tileJobRunner, type TileJobOutcome } from './tile-worker.js';
 
 export interface QueueWorkerOptions {
   url: string;
@@ -147,10 +149,46 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
 
   const running = new Map<string, Job>();
   let handingBack = false;
-  const processor = async (job: Job): Promise<SweepRecord> => {
+  const tiles = tileJobRunner({ redis, queueName, limits, ...(signingKey ? { signingKey } : {}), ...(options.backend ? { backend: options.backend } : {}), log });
+  // A range of tiles of a point split over workers (tile-worker.ts), on this process's backend.
+  const processTiles = async (job: Job): Promise<TileJobOutcome> => {
+    const id = job.id ?? '?';
+    let tile: TileJobData;
+    try {
+      tile = await tiles.admit(job);
+    } catch (error) {
+      log(`rejected job ${id}: ${failureReason(error).split('\n')[0]}`);
+      throw new UnrecoverableError(failureReason(error));
+    }
+    const range = `${tile.first}..${tile.first + tile.count - 1} of ${tile.tileCount}`;
+    log(`tiles ${tile.point} ${range}${job.attemptsMade > 0 || job.stalledCounter > 0 ? ' (again)' : ''}`);
+    running.set(id, job);
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new HessboundError('TOO_LARGE', `the tiles ran past this worker's time limit of ${limits.maxSeconds} s`, 'split the point into smaller jobs (--tiles-per-job), or raise the limit (hessbound worker --max-seconds)')), limits.maxSeconds * 1000);
+    try {
+      const outcome = await tiles.run(job, tile, deadline.signal);
+      log(`tiles done ${tile.point} ${range} in ${outcome.seconds.toFixed(2)} s (${outcome.stored} stored${outcome.stored < tile.count ? `, ${tile.count - outcome.stored} were there already` : ''})`);
+      return outcome;
+    } catch (caught) {
+      const error = deadline.signal.aborted ? deadline.signal.reason : caught;
+      const reason = failureReason(error);
+      if (handingBack) {
+        log(`handed back ${id}`);
+        throw new Error(reason);
+      }
+      log(`failed ${id}: ${reason.split('\n')[0]}`);
+      const code = error instanceof HessboundError ? error.code : '';
+      throw PERMANENT.has(code) ? new UnrecoverableError(reason) : new Error(reason);
+    } finally {
+      clearTimeout(timer);
+      running.delete(id);
+    }
+  };
+  const processor = async (job: Job): Promise<SweepRecord | TileJobOutcome> => {
+    if (job.name === TILE_JOB_NAME) return processTiles(job);
     let point: ReturnType<typeof validateQueueJob>;
     try {
-      if (job.name !== POINT_JOB_NAME) fail('BAD_OPTION', `queue job ${job.id} is named '${job.name}', not '${POINT_JOB_NAME}'`);
+      if (job.name !== POINT_JOB_NAME) fail('BAD_OPTION', `queue job ${job.id} is named '${job.name}', not '${POINT_JOB_NAME}' or '${TILE_JOB_NAME}'`);
       point = validateQueueJob(job.data, job.id);
       await admit(point.spec, point.backend, point.signature, job.id ?? '?');
     } catch (error) {

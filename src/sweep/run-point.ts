@@ -7,7 +7,7 @@ import { analyze } from '../analyze.js';
 import { getBackend } from '../backend/select.js';
 import { closedFormTraces, type ClosedFormTraces } from '../bound.js';
 import { fail } from '../errors.js';
-import { parameterCount, randomModel } from '../model.js';
+import { layerSizes, parameterCount, randomModel } from '../model.js';
 import { toProblemSpec } from '../problem.js';
 import { train } from '../train.js';
 import type { BackendName, Dataset, Model, Reduction } from '../types.js';
@@ -19,7 +19,8 @@ import { subsampleTraining } from '../study/subsample.js';
 import { modelToJson } from '../model.js';
 import { loadDatasetById, parseDatasetId } from './dataset-id.js';
 import { jobKey, minibatchTrainOptions, normalizeJob, type SweepJobInput } from './job.js';
-import { assertCallFits } from '../resources/memory-plan.js';
+import { assertCallFits, closedFormCosts } from '../resources/memory-plan.js';
+import type { TileSource } from '../split/tile-sums.js';
 import { knownDataShape, pointAllocations } from '../resources/point-plan.js';
 import type { SweepRecord } from './result.js';
 
@@ -35,6 +36,11 @@ export interface PointContext {
   onProgress?: (fraction: number) => void;
   /** Cancels the point (its kernel calls reject with ABORTED). */
   signal?: AbortSignal;
+  /**
+   * One hidden layer: traces whose dual evaluation costs at least `aboveMultiplyAdds` are computed
+   * by `tiles` (e.g. queue workers), with the bits of a local dual run.
+   */
+  splitTraces?: { tiles: TileSource; aboveMultiplyAdds: number };
 }
 
 // Share of a point's time per phase, for progress reports (training dominates on every data set).
@@ -44,8 +50,11 @@ const BOUND_SHARE = 0.05;
 const now = (): number => globalThis.performance.now() / 1000;
 
 /** tr(H), tr(H^2) and the WS bound: closed form for one hidden layer; exact dense or Hutch++ traces deeper. */
-async function wsBound(model: Model, data: Dataset, reduction: Reduction, backendName?: BackendName | 'auto', signal?: AbortSignal): Promise<ClosedFormTraces> {
+async function wsBound(model: Model, data: Dataset, reduction: Reduction, backendName?: BackendName | 'auto', signal?: AbortSignal, split?: PointContext['splitTraces']): Promise<ClosedFormTraces> {
   const backend = await getBackend(backendName);
+  const sizes = layerSizes(model);
+  if (split && sizes.length === 3 && closedFormCosts(sizes, data.n).dual >= split.aboveMultiplyAdds)
+    return closedFormTraces(backend, toProblemSpec(model, data, reduction), { method: 'dual', tiles: split.tiles, orthogonality: true, deterministic: true, ...(signal ? { signal } : {}) });
   // The orthogonality summary (O(N^2 d)) gives the rho study its cosine columns and the bound as if
   // the samples were orthogonal (one hidden layer). Deterministic: one answer per job key, even when
   // other pool workers of the process call the BLAS at the same time.
@@ -110,7 +119,7 @@ export async function runPoint(input: SweepJobInput, context: PointContext = {})
   const trainData = studyData ? studyData.train : trained.split?.kind === 'fraction' ? selectSamples(data, complement(data.n, trained.split.testIndices), 'train') : data;
 
   t = now();
-  const traces = await wsBound(trained.model, trainData, spec.reduction, context.backend, context.signal);
+  const traces = await wsBound(trained.model, trainData, spec.reduction, context.backend, context.signal, context.splitTraces);
   const secondsBound = now() - t;
   report(TRAIN_SHARE + BOUND_SHARE);
 

@@ -86,6 +86,14 @@ void add_trace_terms(const HiddenLayerData& data, TraceTerms& terms);
 void dual_square_terms(const HiddenLayerData& data, TraceTerms& terms, std::size_t work_bytes,
                        const Progress& progress = {}, int threads = 1);
 
+// The same tiles, a range at a time, for a point split over machines (docs/distributed.md): the sums
+// of tiles first .. first+count-1 (in the tile order of dual_square_terms), each from the same
+// per-tile code. Whoever adds all tiles' sums in tile order, starting from zero, gets the bits of
+// dual_square_terms (add_tile_sums is that loop). Throws BAD_OPTION for a range outside the tiles.
+std::vector<TraceTerms> dual_tile_sums(const HiddenLayerData& data, std::size_t work_bytes, int first, int count,
+                                       const Progress& progress = {}, int threads = 1);
+void add_tile_sums(TraceTerms& terms, const std::vector<TraceTerms>& tiles);
+
 // How the dual evaluation splits N samples: tile side, number of tiles, threads it would use.
 struct DualPlan {
   int tile = 1;

@@ -16,12 +16,14 @@
 #include <atomic>
 #include <cmath>
 #include <memory>
+#include <string>
 
 #include "linalg/blas.hpp"
 #include "closed_form/closed_form.hpp"
 #include "closed_form/dual_rows.hpp"
 #include "linalg/panel_product.hpp"
 #include "model/sample_chunks.hpp"
+#include "support/errors.hpp"
 
 namespace hessbound {
 namespace {
@@ -275,6 +277,42 @@ void dual_square_terms(const HiddenLayerData& data, TraceTerms& terms, std::size
   run_sample_threads(threads, work);
   check_cancelled();
   for (const TraceTerms& t : partial) add_terms(terms, t);
+}
+
+// A range of the tiles dual_square_terms runs, by the same per-tile code (DualTiles::tile) on the
+// same threads, each tile's sums kept apart for the caller to add in tile order.
+std::vector<TraceTerms> dual_tile_sums(const HiddenLayerData& data, std::size_t work_bytes, int first, int count,
+                                       const Progress& progress, int threads) {
+  const DualShared shared(data, work_bytes);
+  const int total = static_cast<int>(shared.tiles.size());
+  if (first < 0 || count < 1 || first > total - count)
+    fail("BAD_OPTION", "tiles " + std::to_string(first) + " .. " + std::to_string(first + count - 1) +
+                           " are outside the " + std::to_string(total) + " tiles of this point");
+  threads = std::max(1, std::min(threads, count));
+  std::vector<TraceTerms> sums(count);
+  std::atomic<int> next{0}, done{0};
+  std::atomic<bool> stop{false};
+  auto work = [&](int t) {
+    try {
+      DualTiles scratch(shared);
+      for (int k; !stop.load(std::memory_order_relaxed) && (k = next.fetch_add(1)) < count;) {
+        const auto& tile = shared.tiles[first + k];
+        sums[k] = scratch.tile(tile.n0, tile.m0);
+        const int finished = done.fetch_add(1) + 1;
+        if (t == 0) report(progress, static_cast<double>(finished) / count);
+      }
+    } catch (...) {
+      stop = true;
+      throw;
+    }
+  };
+  run_sample_threads(threads, work);
+  check_cancelled();
+  return sums;
+}
+
+void add_tile_sums(TraceTerms& terms, const std::vector<TraceTerms>& tiles) {
+  for (const TraceTerms& t : tiles) add_terms(terms, t);
 }
 
 }  // namespace hessbound

@@ -8,6 +8,7 @@
 #include "analysis/analysis.hpp"
 #include "linalg/blas.hpp"
 #include "commands.hpp"
+#include "closed_form/trace_tiles.hpp"
 #include "support/errors.hpp"
 #include "curvature/hessian.hpp"
 #include "curvature/hvp.hpp"
@@ -17,10 +18,6 @@
 namespace hessbound {
 namespace {
 
-
-// The closed form's threads, at most (as the Hessian-vector products' 8 sample chunks): each
-// thread holds up to workBytes of scratch.
-constexpr int kMaxTraceThreads = 8;
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -54,7 +51,17 @@ void closed_form_traces(const Problem& p, const ForwardCache& cache, TraceMethod
     r.tile = plan.tile;
     r.tiles = plan.tiles;
     r.threads = plan.threads;
-    dual_square_terms(data, terms, opt.work_bytes, progress, plan.threads);
+    if (opt.tile_sums_given) {
+      // Split over machines: every tile's sums were added in tile order by the coordinator (as
+      // dual_square_terms adds them); only the totals arrive, for the plan they were computed for.
+      if (plan.tiles != opt.tile_count)
+        fail("BAD_OPTION", "traces: the tile sums are for " + std::to_string(static_cast<long long>(opt.tile_count)) +
+                               " tiles, but this point has " + std::to_string(static_cast<long long>(plan.tiles)) +
+                               " (a different workBytes or data?)");
+      add_tile_sums(terms, {opt.tile_sums});
+    } else {
+      dual_square_terms(data, terms, opt.work_bytes, progress, plan.threads);
+    }
   } else {
     // The panel blocks on the kernel's threads (their count depends on the panels: at most that many).
     r.threads = sample_chunk_threads(p, kMaxTraceThreads);
@@ -321,6 +328,18 @@ std::string traces_command(const Problem& p, const CommandOptions& o, const Prog
   if (orthogonality != 0 && orthogonality != 1) fail("BAD_OPTION", "traces: orthogonality must be 0 or 1");
   opt.orthogonality = orthogonality == 1;
   opt.deterministic = o.integer("deterministic", 0) != 0;
+  if (o.integer("tileSums", 0) != 0) {
+    if (opt.method != TraceMethod::Dual) fail("BAD_OPTION", "traces: tile sums need method 1 (dual)");
+    opt.tile_sums_given = true;
+    opt.tile_count = o.number("tileCount", -1);
+    for (int k = 0; k < kTileSumFields; ++k) {
+      const std::string key = "sum" + std::to_string(k);
+      const double fallback = std::nan("");
+      const double v = o.number(key, fallback);
+      if (std::isnan(v)) fail("BAD_OPTION", "traces: tileSums needs sum0 .. sum6");
+      *tile_sum_field(opt.tile_sums, k) = v;
+    }
+  }
   if (o.integer("plan", 0) != 0) {
     const double samples = o.number("planSamples", p.samples);
     if (!(samples >= 1 && samples <= 2147483647.0) || samples != std::floor(samples))

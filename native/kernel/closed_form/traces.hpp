@@ -13,6 +13,10 @@
 
 namespace hessbound {
 
+// The closed form's threads, at most (as the Hessian-vector products' 8 sample chunks): each
+// thread holds up to workBytes of scratch.
+constexpr int kMaxTraceThreads = 8;
+
 enum class TraceMethod { Auto = 0, Dual = 1, Primal = 2, Dense = 3, Hutchpp = 4 };
 
 struct TracesOptions {
@@ -24,6 +28,11 @@ struct TracesOptions {
   // Every BLAS call on one thread: a multithreaded OpenBLAS changes the last bits with its thread
   // count, and with the load of other threads in the process (sweep pools), as analyze's option.
   bool deterministic = false;
+  // Dual only, a point split over machines (trace_tiles.hpp): the tiles' sums, already added in tile
+  // order, and how many tiles they cover (checked against this point's plan).
+  bool tile_sums_given = false;
+  double tile_count = 0;
+  TraceTerms tile_sums;
 };
 
 struct TracesResult {

@@ -7,6 +7,7 @@ import { fmt, keyValueTable } from '../format.js';
 import { createProgressBar } from '../progress.js';
 import { backendOf, loadData, loadModel, reductionOf, SOURCE_HELP, SOURCE_OPTIONS, featureScaling } from '../sources.js';
 import type { Subcommand } from '../registry.js';
+import { SPLIT_HELP, SPLIT_OPTIONS, tileSourceOf } from '../split-options.js';
 import { diagnosticsRows } from '../diagnostics-rows.js';
 import { blocksTable } from '../blocks-table.js';
 
@@ -30,6 +31,7 @@ ${SOURCE_HELP}
                           objective's lambda_max and bound (the cross-entropy's + WD) and judge the point by
                           that objective (default: the decay the model file records, as
                           hessbound train saves it, else 0; a given WD overrides it)
+${SPLIT_HELP}
   --json                  print one JSON object instead of the table
   --quiet                 no progress bar
   --blocks                also each layer's diagonal Hessian block (W and b): size, lambda_max,
@@ -106,6 +108,7 @@ async function run(argv: string[]): Promise<number> {
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
     blocks: { type: 'boolean' },
+    ...SPLIT_OPTIONS,
   });
   const data = loadData(values);
   const model = loadModel(values, data);
@@ -116,6 +119,8 @@ async function run(argv: string[]): Promise<number> {
   const weightDecay = num(values, 'weight-decay');
   if (values['bound'] && values['no-bound']) fail('BAD_OPTION', '--bound and --no-bound contradict each other', 'give one of them');
   const budget = num(values, 'bound-budget');
+  const tiles = await tileSourceOf(values, backend, (line) => process.stderr.write(`${line}\n`));
+  if (tiles && values['no-bound']) fail('BAD_OPTION', '--queue splits the bound, and --no-bound skips it', 'give one of them');
   const result = await analyze(model, data, {
     ...(weightDecay !== undefined ? { weightDecay } : {}),
     method: choice(values, 'method', ['dense', 'lanczos', 'auto'] as const, 'auto'),
@@ -133,6 +138,7 @@ async function run(argv: string[]): Promise<number> {
     },
     onProgress: (f) => bar.update(f),
     ...(values['blocks'] ? { blocks: true } : {}),
+    ...(tiles ? { tiles } : {}),
   });
   bar.done();
   process.stdout.write(values['json'] ? `${JSON.stringify(analyzeJson(result))}\n` : `${analyzeTable(result, describeSource(values))}\n`);

@@ -8,6 +8,7 @@ import { fmt, keyValueTable } from '../format.js';
 import { createProgressBar } from '../progress.js';
 import { backendOf, loadData, loadModel, reductionOf, SOURCE_HELP, SOURCE_OPTIONS, featureScaling } from '../sources.js';
 import type { Subcommand } from '../registry.js';
+import { SPLIT_HELP, SPLIT_OPTIONS, tileSourceOf } from '../split-options.js';
 
 const HELP = `hessbound bound — the closed-form Wolkowicz–Styan bound on lambda_max (no eigensolve)
 
@@ -26,6 +27,7 @@ ${SOURCE_HELP}
   --gradient              also the exact gradient of the WS numbers w.r.t. every parameter (one hidden
                           layer; docs/hsr.md): JSON key gradient {upper, trace, traceOfSquare,
                           lowerOfMin, spread, ...}, arrays in the parameter order; the table shows norms
+${SPLIT_HELP}
   --json                  print one JSON object instead of the table
   --quiet                 no progress bar`;
 
@@ -106,6 +108,7 @@ async function run(argv: string[]): Promise<void> {
     gradient: { type: 'boolean' },
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
+    ...SPLIT_OPTIONS,
   });
   const data = loadData(values);
   const model = loadModel(values, data);
@@ -115,7 +118,8 @@ async function run(argv: string[]): Promise<void> {
   const backend = backendOf(values);
   const weightDecay = num(values, 'weight-decay');
   const method = choice(values, 'trace-method', TRACE_METHODS, 'auto');
-  if (model.layers.length === 2 && method !== 'hutch++' && method !== 'dense') {
+  const tiles = await tileSourceOf(values, backend, (line) => process.stderr.write(`${line}\n`));
+  if (!tiles && model.layers.length === 2 && method !== 'hutch++' && method !== 'dense') {
     // Before the wait: what the exact traces will cost here, when it is more than a few seconds.
     const estimate = await estimateCost(model, data, { method, reduction: reductionOf(values), ...(backend ? { backend } : {}), ...(probes !== undefined ? { probes } : {}) });
     if ((estimate.seconds ?? 0) > 10) process.stderr.write(costNotice(estimate, 'computing', 'bound'));
@@ -128,6 +132,7 @@ async function run(argv: string[]): Promise<void> {
     ...(probes !== undefined ? { probes } : {}),
     ...(seed !== undefined ? { seed } : {}),
     ...(backend ? { backend } : {}),
+    ...(tiles ? { tiles } : {}),
     onProgress: (f) => bar.update(f),
   });
   const gradient = values['gradient'] ? await boundGradient(model, data, result.method, values, (f) => bar.update(f)) : undefined;

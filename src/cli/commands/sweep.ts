@@ -5,7 +5,9 @@ import type { Activation } from '../../types.js';
 import { fail, HessboundError, type ErrorCode } from '../../errors.js';
 import { defaultJsonlPath } from '../../node/sweep-files.js';
 import { JOB_DEFAULTS, type SweepGrid } from '../../sweep/job.js';
-import { decimal, int, intList, parse, str, type ParsedValues } from '../args.js';
+import { decimal, int, intList, num, parse, str, type ParsedValues } from '../args.js';
+import { parseQueueUrl } from '../../queue/connection.js';
+import type { TraceSplitConfig } from '../../split/tile-sums.js';
 import type { Subcommand } from '../registry.js';
 import { onInterrupt } from '../signals.js';
 import { describeFailures, runSweepWithProgress, sweepTable, writePlot } from '../sweep-report.js';
@@ -58,6 +60,12 @@ ${SWEEP_DATA_HELP}
   --reduction mean|sum    loss reduction (default mean)
   --backend B             force a backend: native | wasm | wasm-threads
 ${QUEUE_HELP}
+  --split-queue URL       points on local threads, but a point whose closed-form traces cost at least
+                          --split-above multiply-adds (dual evaluation, one hidden layer) splits them
+                          into tiles for 'hessbound worker' processes on that queue; same bits as a
+                          local dual run (docs/distributed.md). Not with --queue
+  --split-above M         the threshold in multiply-adds (default 1e11, about a minute on one core)
+  --tiles-per-job K       tiles per queue job of a split point (default 8)
   --json                  print the rows as one JSON object instead of the table
   --quiet                 no progress bar
 
@@ -98,6 +106,9 @@ const OPTIONS = {
   ...TRAINING_OPTIONS,
   track: { type: 'string' },
   ...QUEUE_OPTIONS,
+  'split-queue': { type: 'string' },
+  'split-above': { type: 'string' },
+  'tiles-per-job': { type: 'string' },
   ...SWEEP_DATA_OPTIONS,
 } as const;
 
@@ -182,6 +193,23 @@ export function gridOf(values: ParsedValues): SweepGrid {
   };
 }
 
+/** --split-queue: large points' traces over a queue's workers, the points themselves on local threads. */
+function splitConfigOf(values: ParsedValues): TraceSplitConfig | undefined {
+  const url = str(values, 'split-queue');
+  const above = num(values, 'split-above');
+  const perJob = int(values, 'tiles-per-job', undefined, 1);
+  if (url === undefined) {
+    if (above !== undefined || perJob !== undefined) fail('BAD_OPTION', '--split-above and --tiles-per-job apply only with --split-queue', 'add --split-queue URL, or leave them out');
+    return undefined;
+  }
+  // A point on a queue worker waiting for its own tiles holds that worker: with every worker so
+  // held, no tile would run. Local points and queue tiles cannot deadlock.
+  if (str(values, 'queue') !== undefined) fail('BAD_OPTION', '--split-queue works with points on local threads, not with --queue', 'drop --queue (the points run here, their large traces on the queue), or drop --split-queue');
+  if (above !== undefined && !(above >= 0)) fail('BAD_OPTION', `--split-above must be a non-negative number of multiply-adds, got ${above}`);
+  parseQueueUrl(url);
+  return { url, aboveMultiplyAdds: above ?? 1e11, ...(perJob !== undefined ? { tilesPerJob: perJob } : {}) };
+}
+
 async function run(argv: string[]): Promise<void> {
   const values = parse(argv, OPTIONS);
   // File data enters the jobs by content hash (a path exists only on this machine).
@@ -204,6 +232,7 @@ async function run(argv: string[]): Promise<void> {
   onInterrupt(() => {
     process.stderr.write(`\nhessbound: interrupted; finished points are in ${csvPath}. Rerun with --resume to continue.\n`);
   });
+  const splitTraces = splitConfigOf(values);
   const executor = await queueExecutorOf(values, workers, backend, [fileData, testFile]);
   const result = await runSweepWithProgress(
     {
@@ -214,6 +243,7 @@ async function run(argv: string[]): Promise<void> {
       ...(saveModels !== undefined ? { saveModels } : {}),
       files: { csvPath, jsonlPath, resume: values['resume'] === true, overwrite: values['overwrite'] === true },
       ...(executor ? { executor } : {}),
+      ...(splitTraces ? { splitTraces } : {}),
     },
     !values['quiet'] && (process.stderr.isTTY || !values['json']),
   ).finally(() => executor?.close());

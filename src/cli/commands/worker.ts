@@ -27,7 +27,9 @@ Jobs are checked before anything is fetched or run: data only by content hash or
 a job is refused, never opened), the limits above, and with HESSBOUND_QUEUE_KEY set, only jobs
 signed with that key (the coordinator signs with the same variable). Failure reasons quote no input.
 
-Start the sweep with 'hessbound sweep ... --queue URL' (on any machine that reaches Redis). Ctrl-C or
+Start the sweep with 'hessbound sweep ... --queue URL' (on any machine that reaches Redis). The
+worker also computes the sample-pair tiles of a single point split by 'hessbound bound --queue URL'
+or 'analyze --queue URL' (each tile's sums stored once in Redis, whoever computes it). Ctrl-C or
 SIGTERM: the running points go back to the queue (another worker takes them) and the worker exits
 within a second; a second signal exits at once. A worker killed outright loses nothing: its points go to another worker once the lock expires.
 Same results as a local sweep, to the bit, for the same backend and --threads. See docs/distributed.md.`;
