@@ -32,18 +32,9 @@ function osReason(err: unknown): string {
 }
 
 export function readInputFile(path: string, limit: ReadLimit): Buffer {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    return fail('IO', `cannot read ${path}: ${osReason(err)}`, 'check the path and the file permissions');
-  }
-  try {
-    const stats = fstatSync(fd);
-    if (!stats.isFile())
-      fail('IO', `${path} is ${kindOf(stats)}; hessbound reads data and models from regular files only`, 'save the data to a file first (a pipe or device has no size to check before reading)');
-    if (stats.size > limit.maxBytes) fail('TOO_LARGE', `${path} is ${formatBytes(stats.size)}, more than hessbound can hold here (${formatBytes(limit.maxBytes)})`, limit.hint);
-    const bytes = Buffer.allocUnsafe(stats.size);
+  return withInputFile(path, (fd, size) => {
+    if (size > limit.maxBytes) fail('TOO_LARGE', `${path} is ${formatBytes(size)}, more than hessbound can hold here (${formatBytes(limit.maxBytes)})`, limit.hint);
+    const bytes = Buffer.allocUnsafe(size);
     let read = 0;
     while (read < bytes.length) {
       const n = readSync(fd, bytes, read, bytes.length - read, read);
@@ -51,12 +42,7 @@ export function readInputFile(path: string, limit: ReadLimit): Buffer {
       read += n;
     }
     return read === bytes.length ? bytes : bytes.subarray(0, read);
-  } catch (err) {
-    if (err instanceof HessboundError) throw err;
-    return fail('IO', `cannot read ${path}: ${osReason(err)}`, 'check the path and the file permissions');
-  } finally {
-    closeSync(fd);
-  }
+  });
 }
 
 /**
