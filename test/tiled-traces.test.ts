@@ -20,48 +20,28 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { getBackend } from '../src/backend/select.js';
-import { closedFormTraces, type ClosedFormTraces } from '../src/bound.js';
+import { closedFormTraces } from '../src/bound.js';
 import { randomModel } from '../src/model.js';
 import { toProblemSpec } from '../src/problem.js';
 import { syntheticDataset } from '../src/synthetic.js';
 import type { Dataset, Model } from '../src/types.js';
 import { BACKENDS } from './helpers/backends.js';
 import { ROOT } from './helpers/cli.js';
+import { traceTerms, workBytesForTile as tileWorkBytes } from './helpers/tiles.js';
 
 const D = 6;
 const H = 7;
 const C = 4;
 const TILE = 16;
 
-/** workBytes whose tile side is TILE for c = C, h = H (the kernel's tile_size rule; the result's tiles.size checks it). */
-function workBytesForTile(b: number, c = C, h = H): number {
-  const rows = (c * (c + 1)) / 2 + c;
-  const qa = c + 9;
-  const qb = 3 * c * h + 8 * rows + 6 * c + 10;
-  const q0 = 8 * rows * h;
-  return 8 * (qa * b * b + qb * b + q0) + 8;
-}
+/** workBytes whose tile side is `b` (for c = C, h = H unless given). */
+const workBytesForTile = (b: number, c = C, h = H): number => tileWorkBytes(b, c, h);
 
 function firstRows(data: Dataset, n: number): Dataset {
   return { ...data, n, x: data.x.slice(0, n * data.d), targets: data.targets.slice(0, n * data.classes), labels: data.labels ? data.labels.slice(0, n) : null };
 }
 
-/** tr, tr^2 and every decomposition term, in a fixed order. */
-function terms(r: ClosedFormTraces): number[] {
-  const t = r.decomposition!;
-  return [
-    r.trace,
-    r.traceOfSquare,
-    t.blocks.output.traceOfSquare,
-    t.blocks.hidden.traceOfSquare,
-    t.blocks.cross.traceOfSquare,
-    t.gaussNewton.traceOfSquare,
-    t.residual.traceOfSquare,
-    t.residual.sigmaSecond.traceOfSquare,
-    t.residual.gradientCross.traceOfSquare,
-    t.mixed,
-  ];
-}
+const terms = traceTerms;
 
 /**
  * The model with its output layer scaled by `factor`, the data relabelled with its predictions, and

@@ -17,38 +17,18 @@ import { toProblemSpec } from '../src/problem.js';
 import { addTileSums, localTileSource, tilePlan, tileSumOptions, traceTileSums, TILE_SUM_WIDTH } from '../src/split/tile-sums.js';
 import { syntheticDataset } from '../src/synthetic.js';
 import { BACKENDS } from './helpers/backends.js';
+import { traceTerms, workBytesForTile as tileWorkBytes } from './helpers/tiles.js';
 
 const D = 6;
 const H = 7;
 const C = 4;
 
-/** workBytes whose tile side is `b` for c = C, h = H (the kernel's tile_for rule; tiles.size checks it). */
-function workBytesForTile(b: number, c = C, h = H): number {
-  const rows = (c * (c + 1)) / 2 + c;
-  const qa = c + 9;
-  const qb = 3 * c * h + 8 * rows + 6 * c + 10;
-  const q0 = 8 * rows * h;
-  return 8 * (qa * b * b + qb * b + q0) + 8;
-}
+/** workBytes whose tile side is `b` (for c = C, h = H unless given). */
+const workBytesForTile = (b: number, c = C, h = H): number => tileWorkBytes(b, c, h);
 
 /** Every number of the result that depends on the tiles, in a fixed order. */
 function numbers(r: ClosedFormTraces): number[] {
-  const t = r.decomposition!;
-  return [
-    r.trace,
-    r.traceOfSquare,
-    ...Object.values(r.bound),
-    r.frobenius,
-    t.blocks.output.traceOfSquare,
-    t.blocks.hidden.traceOfSquare,
-    t.blocks.cross.traceOfSquare,
-    t.gaussNewton.traceOfSquare,
-    t.residual.traceOfSquare,
-    t.residual.sigmaSecond.traceOfSquare,
-    t.residual.gradientCross.traceOfSquare,
-    t.mixed,
-    r.orthogonality.traceOfSquareIfOrthogonal!,
-  ];
+  return [...traceTerms(r), ...Object.values(r.bound), r.frobenius, r.orthogonality.traceOfSquareIfOrthogonal!];
 }
 
 function expectSameBits(a: number[], b: number[]): void {
