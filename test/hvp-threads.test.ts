@@ -16,6 +16,7 @@ import { ROOT, runCli } from './helpers/cli.js';
 // with gelu (cached sigma') and sum reduction, and 40 classes (the output layer through GEMMs).
 const CHILD = `
 import { hvp, loadDataset, randomModel, syntheticDataset } from ${JSON.stringify(pathToFileURL(join(ROOT, 'src/index.ts')).href)};
+import { seededDirections } from ${JSON.stringify(pathToFileURL(join(ROOT, 'test/helpers/directions.ts')).href)};
 const digits = loadDataset('digits');
 const wine = loadDataset('wine');
 const synth = syntheticDataset({ n: 300, d: 12, classes: 40, rho: 0.2, seed: 3 });
@@ -27,14 +28,7 @@ const cases = [
 ];
 const out = [];
 for (const [model, data, reduction] of cases) {
-  let P = 0;
-  for (const layer of model.layers) P += layer.weight.length + (layer.bias ? layer.bias.length : 0);
-  const v = new Float64Array(2 * P);
-  let s = 12345;
-  for (let i = 0; i < v.length; i++) {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    v[i] = s / 1073741824 - 1;
-  }
+  const v = seededDirections(model);
   const r = await hvp(model, data, v, { backend: 'native', reduction });
   out.push(Buffer.from(r.buffer, r.byteOffset, r.byteLength).toString('base64'));
 }

@@ -21,6 +21,7 @@ import { ROOT } from './helpers/cli.js';
 // column all zero; the dense set (wine) has no zeros.
 const CHILD = `
 import { analyze, hvp, loadDataset, randomModel, syntheticDataset } from ${JSON.stringify(pathToFileURL(join(ROOT, 'src/index.ts')).href)};
+import { seededDirections } from ${JSON.stringify(pathToFileURL(join(ROOT, 'test/helpers/directions.ts')).href)};
 const backend = process.env.CASE_BACKEND;
 function sparsify(data) {
   const x = new Float64Array(data.x.length);
@@ -45,14 +46,7 @@ const products = [];
 const lambdas = [];
 const inputs = [];
 for (const [model, data, reduction] of cases) {
-  let P = 0;
-  for (const layer of model.layers) P += layer.weight.length + (layer.bias ? layer.bias.length : 0);
-  const v = new Float64Array(2 * P);
-  let s = 12345;
-  for (let i = 0; i < v.length; i++) {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    v[i] = s / 1073741824 - 1;
-  }
+  const v = seededDirections(model);
   const r = await hvp(model, data, v, { backend, reduction });
   products.push(Buffer.from(r.buffer, r.byteOffset, r.byteLength).toString('base64'));
   const an = await analyze(model, data, { backend, reduction, method: 'lanczos', which: 'largest', k: 1, tolerance: 1e-12, bound: false });

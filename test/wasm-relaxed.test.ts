@@ -25,6 +25,7 @@ const FLAG = '--experimental-wasm-relaxed-simd';
 
 const CHILD = `
 import { analyze, eigenvalues, getBackend, hessian, hvp, loadDataset, lossAndGradient, modelToJson, randomModel, train } from ${JSON.stringify(pathToFileURL(join(ROOT, 'src/index.ts')).href)};
+import { seededDirections } from ${JSON.stringify(pathToFileURL(join(ROOT, 'test/helpers/directions.ts')).href)};
 const backend = process.env.CHILD_BACKEND;
 const b = await getBackend(backend);
 const digits = loadDataset('digits');
@@ -38,14 +39,7 @@ const cases = [
   [randomModel({ inputs: wine.d, hidden: [13], classes: wine.classes, activation: 'gelu', seed: 3 }), wine, 'sum'],
 ];
 for (const [model, data, reduction] of cases) {
-  let P = 0;
-  for (const layer of model.layers) P += layer.weight.length + (layer.bias ? layer.bias.length : 0);
-  const v = new Float64Array(2 * P);
-  let s = 12345;
-  for (let i = 0; i < v.length; i++) {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    v[i] = s / 1073741824 - 1;
-  }
+  const v = seededDirections(model);
   out.hvp.push(bits(await hvp(model, data, v, { backend, reduction })));
   const g = await lossAndGradient(model, data, { backend, reduction });
   out.gradient.push(bits(Float64Array.from([g.loss, ...g.gradient])));

@@ -14,6 +14,7 @@ import { ROOT } from './helpers/cli.js';
 
 const CHILD = `
 import { analyze, getBackend, hvp, loadDataset, modelToJson, randomModel, train } from ${JSON.stringify(pathToFileURL(join(ROOT, 'src/index.ts')).href)};
+import { seededDirections } from ${JSON.stringify(pathToFileURL(join(ROOT, 'test/helpers/directions.ts')).href)};
 const backend = process.env.CHILD_BACKEND;
 const digits = loadDataset('digits');
 const wine = loadDataset('wine');
@@ -26,14 +27,7 @@ const cases = [
   [randomModel({ inputs: wine.d, hidden: [13], classes: wine.classes, activation: 'gelu', seed: 3 }), wine, 'sum'],
 ];
 for (const [model, data, reduction] of cases) {
-  let P = 0;
-  for (const layer of model.layers) P += layer.weight.length + (layer.bias ? layer.bias.length : 0);
-  const v = new Float64Array(2 * P);
-  let s = 12345;
-  for (let i = 0; i < v.length; i++) {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    v[i] = s / 1073741824 - 1;
-  }
+  const v = seededDirections(model);
   out.hvp.push(bits(await hvp(model, data, v, { backend, reduction })));
 }
 // lambda_max by Lanczos (hundreds of products in one kernel call) on digits, width 128.
