@@ -8,6 +8,7 @@
 
 #include "linalg/blas.hpp"
 #include "model/sample_chunks.hpp"
+#include "linalg/simd_lanes.hpp"
 #include "linalg/simd_path.hpp"
 
 // Runtime choice of the AVX2 and AVX-512 variants of the hand-written loops (x86-64 with GCC or
@@ -125,31 +126,6 @@ struct OutputParams {
   bool first;       // write instead of add
 };
 
-template <class Vec>
-struct Lanes {
-  static constexpr int n = sizeof(Vec) / sizeof(double);
-  static HB_INLINE Vec load(const double* p) {
-    Vec v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-  }
-  static HB_INLINE void store(double* p, const Vec& v) { std::memcpy(p, &v, sizeof v); }
-  static HB_INLINE Vec splat(double x) { return Vec{} + x; }
-  // c + a * b: natively GCC contracts it to one FMA in the AVX2 and AVX-512 variants (as it did
-  // `c += a * b`); the relaxed-SIMD WebAssembly module asks for f64x2.relaxed_madd explicitly, since
-  // Clang never contracts into it (linalg/gemm_vec2.cpp says why its results differ by rounding).
-  static HB_INLINE Vec madd(const Vec& a, const Vec& b, const Vec& c) {
-#if defined(__wasm_relaxed_simd__)
-    if constexpr (n == 2) return __builtin_wasm_relaxed_madd_f64x2(a, b, c);
-#endif
-    return c + a * b;
-  }
-  static HB_INLINE double sum(const Vec& v) {
-    double s = v[0];
-    for (int i = 1; i < n; ++i) s += v[i];
-    return s;
-  }
-};
 
 // Register tiles (accumulators stay in registers: 16 vector registers up to AVX2, 32 with AVX-512):
 // the class dot products take dot_rows rows x dot_classes classes, R(delta_h) back_rows rows x

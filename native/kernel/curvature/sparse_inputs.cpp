@@ -7,6 +7,7 @@
 #include <limits>
 #include <string>
 
+#include "linalg/simd_lanes.hpp"
 #include "linalg/simd_path.hpp"
 
 #if !defined(__EMSCRIPTEN__) && defined(__x86_64__) && defined(__GNUC__)
@@ -38,17 +39,6 @@ InputFormat format_from_env() {
   return InputFormat::Auto;  // unset, "auto" or unknown (the TypeScript side rejects unknown words)
 }
 
-template <class Vec>
-struct Lanes {
-  static constexpr int n = sizeof(Vec) / sizeof(double);
-  static HB_INLINE Vec load(const double* p) {
-    Vec v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-  }
-  static HB_INLINE void store(double* p, const Vec& v) { std::memcpy(p, &v, sizeof v); }
-  static HB_INLINE Vec splat(double x) { return Vec{} + x; }
-};
 
 // Columns per pass: vectors of R(u_0) (forward) and of (Hv)_W(0)^T (params). A pass sweeps the
 // block's nonzeros column by column; the block's m x (vecs w) slice of R(u_0) or R(delta_0) stays
